@@ -1,0 +1,49 @@
+"""Shared fixtures and the `lean` tier's auto-skip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/, skipping the test (with the reason) where it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared/ is only beside the repo on project machines)")
+    return path
+
+
+def lean_toolchain_reason() -> str | None:
+    """Why `lean` tests cannot run here, or None when a toolchain and built project exist."""
+    if shutil.which("lake") is None:
+        return "no Lean toolchain: `lake` is not on PATH (install elan, then `formalize lean setup`)"
+    if not (REPO / "lean_project" / ".lake").exists():
+        return "lean_project/ is not built: run `formalize lean setup`"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = lean_toolchain_reason()
+    if reason is None:
+        return
+    marker = pytest.mark.skip(reason=reason)
+    for item in items:
+        if "lean" in item.keywords:
+            item.add_marker(marker)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private data home (FORMALIZE_HOME) for the test."""
+    monkeypatch.setenv("FORMALIZE_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
