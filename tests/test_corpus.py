@@ -101,7 +101,7 @@ def test_dedup_exact_and_normalised(tmp_path: Path) -> None:
         assert store.record_round(run, "p3", 2, corpus_writer.attempts_for(3, 2), ranked_faithful=(0, 1))
         # p7's statement is p3's with another theorem name and bound variable: a duplicate.
         entry = store.record_round(
-            run, "p7", 2, corpus_writer.attempts_for(7, 2), ranked_faithful=(0, 1), last_round=True
+            run, "p7", 2, corpus_writer.attempts_for(7, 2), ranked_faithful=(0, 1)
         )
         assert entry is None
         statuses = [a.status for a in store.attempts("p7")]

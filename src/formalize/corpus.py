@@ -294,7 +294,8 @@ class Store:
         ``attempts`` are every candidate of the round; ``ranked_faithful`` indexes the faithful
         ones in order of preference. The first whose statement the corpus does not already hold
         (exactly or in normalised form) becomes the accepted entry; the ones before it that were
-        duplicates are stored as ``duplicate``. Re-recording a round (a resumed run) replaces its
+        duplicates are stored as ``duplicate``; when all were, the problem is exhausted (its
+        faithful formalization is already in the corpus). Re-recording a round (a resumed run) replaces its
         attempts and never adds a second entry for the problem.
         """
         from formalize.lean.statement import normalize_statement
@@ -350,8 +351,11 @@ class Store:
                 )
             if entry is not None:
                 new_state = ProblemState.DONE
+            elif last_round or ranked_faithful:
+                # every faithful candidate duplicated an entry: retrying would find it again
+                new_state = ProblemState.EXHAUSTED
             else:
-                new_state = ProblemState.EXHAUSTED if last_round else ProblemState.IN_FLIGHT
+                new_state = ProblemState.IN_FLIGHT
             con.execute(
                 "UPDATE problems SET state = ?, rounds_done = ?, feedback = ?, updated_at = ? "
                 "WHERE id = ?",
@@ -409,7 +413,12 @@ def _entry_for(con: sqlite3.Connection, attempt: Attempt, run_id: str) -> Entry:
     problem = Problem.from_json(row[0])
     assert attempt.verdict is not None and attempt.check is not None
     provenance = dict(attempt.provenance)
-    provenance.update(run_id=run_id, toolchain=attempt.check.toolchain, sample=attempt.sample)
+    provenance.update(
+        run_id=run_id,
+        toolchain=attempt.check.toolchain,
+        sample=attempt.sample,
+        critic_summary=attempt.verdict.summary,
+    )
     return Entry(
         problem_id=problem.id,
         informal=problem.informal,

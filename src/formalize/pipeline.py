@@ -1,0 +1,337 @@
+"""The loop: translate -> safety + compile check -> critic -> accept or refine, across problems.
+
+Problems travel in chunks. Each chunk moves through three stages (translate on the translator's
+engine, check on the Lean pool, judge on the critic's engine); every stage runs on its own
+single-thread executor, and several chunks are in flight at once, so the engine generates for
+one chunk while Lean checks another. A chunk's round is written to the store in one transaction
+per problem as soon as its verdicts are in; unfinished problems go back into the queue with the
+feedback for their next round. A rerun resumes from the store (and replays model calls and Lean
+checks from the cache).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from formalize.corpus import ProblemState, Store
+from formalize.records import (
+    Attempt,
+    AttemptStatus,
+    Candidate,
+    CandidateStatus,
+    CheckResult,
+    CheckStatus,
+    Judgement,
+    Problem,
+    Verdict,
+)
+from formalize.translate import Feedback, FeedbackKind, TranslationRequest, lean_error_feedback
+
+if TYPE_CHECKING:
+    from formalize.critic import Critic
+    from formalize.lean import LeanChecker
+    from formalize.translate import Translator
+
+
+@dataclass
+class Counters:
+    """Running totals for the progress display and the final summary."""
+
+    problems: int = 0
+    skipped: int = 0  # finished in an earlier run
+    done: int = 0
+    exhausted: int = 0
+    candidates: int = 0
+    compiled: int = 0
+    faithful: int = 0
+    accepted: int = 0
+    round: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """Plain dict, recorded with the run."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class _Chunk:
+    requests: list[TranslationRequest]
+    candidates: list[list[Candidate]] = field(default_factory=list)
+    checks: dict[tuple[int, int], CheckResult] = field(default_factory=dict)
+    verdicts: dict[tuple[int, int], Verdict] = field(default_factory=dict)
+
+
+class Pipeline:
+    """Chains a translator, a Lean checker and a critic, and writes every round to the store."""
+
+    def __init__(
+        self,
+        translator: Translator,
+        checker: LeanChecker,
+        critic: Critic,
+        store: Store,
+        *,
+        rounds: int = 3,
+        batch_size: int = 32,
+        max_in_flight: int = 3,
+        provenance: dict[str, Any] | None = None,
+        on_progress: Callable[[Counters], None] | None = None,
+    ) -> None:
+        self.translator = translator
+        self.checker = checker
+        self.critic = critic
+        self.store = store
+        self.rounds = rounds
+        self.batch_size = batch_size
+        self.max_in_flight = max_in_flight
+        self.provenance = dict(provenance or {})
+        self.provenance.setdefault("translate_prompt", translator.prompt_version)
+        self.provenance.setdefault("critic_prompt", critic.prompt_version)
+        self.on_progress = on_progress
+        self.counters = Counters()
+        self._stop = threading.Event()
+
+    # ------------------------------------------------------------------ control
+
+    def request_stop(self) -> None:
+        """Stop after the steps in flight: nothing new starts, what runs is recorded."""
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        """True once a stop was requested."""
+        return self._stop.is_set()
+
+    # ------------------------------------------------------------------ run
+
+    def run(self, problems: Sequence[Problem], run_id: str) -> Counters:
+        """Formalize ``problems`` (resuming from the store); returns the counters."""
+        self.store.add_problems(problems)
+        progress = self.store.progress([p.id for p in problems])
+        queue: collections.deque[TranslationRequest] = collections.deque()
+        c = self.counters
+        c.problems = len(problems)
+        for problem in problems:
+            state = progress[problem.id]
+            if state.state in (ProblemState.DONE, ProblemState.EXHAUSTED):
+                c.skipped += 1
+                c.done += state.state is ProblemState.DONE
+                c.exhausted += state.state is ProblemState.EXHAUSTED
+                continue
+            if state.rounds_done >= self.rounds:  # an earlier run with more rounds stopped here
+                c.skipped += 1
+                c.exhausted += 1
+                continue
+            feedback = Feedback.from_json(state.feedback) if state.feedback else None
+            queue.append(TranslationRequest(problem, state.rounds_done + 1, feedback))
+        self._notify()
+
+        engines = {id(self.translator.engine), id(self.critic.engine)}
+        pools = {key: ThreadPoolExecutor(1, thread_name_prefix="engine") for key in engines}
+        translate_pool = pools[id(self.translator.engine)]
+        critic_pool = pools[id(self.critic.engine)]
+        lean_pool = ThreadPoolExecutor(1, thread_name_prefix="lean")
+        inflight: dict[Future[Any], tuple[str, _Chunk]] = {}
+        try:
+            while queue or inflight:
+                while queue and len(inflight) < self.max_in_flight and not self.stopped:
+                    chunk = _Chunk([queue.popleft() for _ in range(min(self.batch_size, len(queue)))])
+                    c.round = max(c.round, max(r.round for r in chunk.requests))
+                    inflight[translate_pool.submit(self._translate, chunk)] = ("translate", chunk)
+                if not inflight:
+                    break
+                finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    stage, chunk = inflight.pop(future)
+                    future.result()  # re-raise a stage's exception here
+                    if stage == "translate":
+                        c.candidates += sum(len(cands) for cands in chunk.candidates)
+                        inflight[lean_pool.submit(self._check, chunk)] = ("check", chunk)
+                    elif stage == "check":
+                        c.compiled += sum(r.ok for r in chunk.checks.values())
+                        inflight[critic_pool.submit(self._judge, chunk)] = ("judge", chunk)
+                    else:
+                        c.faithful += sum(v.faithful for v in chunk.verdicts.values())
+                        for request in self._record(chunk, run_id):
+                            queue.appendleft(request)
+                        self._notify()
+        finally:
+            for pool in (*pools.values(), lean_pool):
+                pool.shutdown(wait=True, cancel_futures=True)
+        return c
+
+    # ------------------------------------------------------------------ stages
+
+    def _translate(self, chunk: _Chunk) -> None:
+        chunk.candidates = self.translator.translate(chunk.requests)
+
+    def _check(self, chunk: _Chunk) -> None:
+        by_header: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
+        for i, cands in enumerate(chunk.candidates):
+            for j, cand in enumerate(cands):
+                if cand.status is CandidateStatus.EXTRACTED:
+                    by_header[cand.header].append((i, j))
+        for header, keys in by_header.items():
+            statements = [chunk.candidates[i][j].lean for i, j in keys]
+            results = self.checker.check(statements, header=header)
+            chunk.checks.update(zip(keys, results, strict=True))
+
+    def _judge(self, chunk: _Chunk) -> None:
+        keys = sorted(k for k, r in chunk.checks.items() if r.ok)
+        pairs = [(chunk.requests[i].problem, chunk.candidates[i][j].lean) for i, j in keys]
+        verdicts = self.critic.judge(pairs) if pairs else []
+        chunk.verdicts.update(zip(keys, verdicts, strict=True))
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _record(self, chunk: _Chunk, run_id: str) -> list[TranslationRequest]:
+        """Write each problem's round; returns the requests for the next round."""
+        follow_ups = []
+        for i, request in enumerate(chunk.requests):
+            attempts = [
+                self._attempt(request, cand, chunk.checks.get((i, j)), chunk.verdicts.get((i, j)))
+                for j, cand in enumerate(chunk.candidates[i])
+            ]
+            ranked = sorted(
+                (k for k, a in enumerate(attempts) if a.status is AttemptStatus.FAITHFUL),
+                key=lambda k: (
+                    -_share(attempts[k]),
+                    len(attempts[k].candidate.lean),
+                    attempts[k].sample,
+                ),
+            )
+            feedback = None if ranked else choose_feedback(attempts)
+            last = request.round >= self.rounds
+            entry = self.store.record_round(
+                run_id,
+                request.problem.id,
+                request.round,
+                attempts,
+                ranked_faithful=ranked,
+                feedback=None if feedback is None else feedback.to_json(),
+                last_round=last,
+            )
+            if entry is not None:
+                self.counters.accepted += 1
+                self.counters.done += 1
+            elif ranked or last:
+                self.counters.exhausted += 1
+            else:
+                follow_ups.append(TranslationRequest(request.problem, request.round + 1, feedback))
+        return follow_ups
+
+    def _attempt(
+        self,
+        request: TranslationRequest,
+        cand: Candidate,
+        check: CheckResult | None,
+        verdict: Verdict | None,
+    ) -> Attempt:
+        status = attempt_status(cand, check, verdict)
+        feedback = None if request.feedback is None else request.feedback.to_json()
+        return Attempt(
+            problem_id=cand.problem_id,
+            round=cand.round,
+            sample=cand.sample,
+            status=status,
+            candidate=cand,
+            check=check,
+            verdict=verdict,
+            feedback=feedback,
+            provenance=self.provenance,
+        )
+
+    def _notify(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.counters)
+
+
+def attempt_status(
+    cand: Candidate, check: CheckResult | None, verdict: Verdict | None
+) -> AttemptStatus:
+    """How a candidate ended, before the store picks the accepted one among the faithful."""
+    if cand.status is CandidateStatus.NO_CODE or check is None:
+        return AttemptStatus.NO_CODE
+    if check.status is CheckStatus.REJECTED:
+        return AttemptStatus.REJECTED
+    if check.status is CheckStatus.LEAN_ERROR:
+        return AttemptStatus.LEAN_ERROR
+    if check.status.is_infrastructure:
+        return AttemptStatus.CHECK_FAILED
+    assert verdict is not None, "a compiled candidate is always judged"
+    return {
+        Judgement.FAITHFUL: AttemptStatus.FAITHFUL,
+        Judgement.UNFAITHFUL: AttemptStatus.UNFAITHFUL,
+        Judgement.UNPARSED: AttemptStatus.UNPARSED,
+    }[verdict.judgement]
+
+
+def choose_feedback(attempts: Sequence[Attempt]) -> Feedback:
+    """The most useful failure of a round: the nearest miss, with what was wrong with it.
+
+    A compiled statement the critic objected to beats a compile error, which beats a checker
+    failure, a refused statement, and no code at all.
+    """
+    judged = [a for a in attempts if a.status in (AttemptStatus.UNFAITHFUL, AttemptStatus.UNPARSED)]
+    if judged:
+        best = min(judged, key=lambda a: (-_share(a), a.status.value, len(a.candidate.lean)))
+        assert best.verdict is not None
+        detail = best.verdict.summary.strip() or (
+            "The reviewer could not confirm that the statement is faithful. Re-check every "
+            "hypothesis, the quantifiers, the types and the conclusion against the problem."
+        )
+        return Feedback(FeedbackKind.CRITIC, best.candidate.lean, detail)
+    errors = [a for a in attempts if a.status is AttemptStatus.LEAN_ERROR and a.check is not None]
+    if errors:
+        best = min(errors, key=lambda a: (len(a.check.errors()) if a.check else 0, a.sample))
+        assert best.check is not None
+        return Feedback(
+            FeedbackKind.LEAN, best.candidate.lean, lean_error_feedback(best.candidate.lean, best.check)
+        )
+    for status, prefix in (
+        (AttemptStatus.CHECK_FAILED, "Lean could not check the statement"),
+        (AttemptStatus.REJECTED, "The statement was refused before compiling"),
+    ):
+        for a in attempts:
+            if a.status is status and a.check is not None:
+                return Feedback(FeedbackKind.LEAN, a.candidate.lean, f"{prefix}: {a.check.reason}")
+    return Feedback(
+        FeedbackKind.LEAN,
+        "",
+        "No Lean 4 theorem was found in the answer. Answer with one ```lean4 code block holding "
+        "the header and a single theorem whose proof is `sorry`.",
+    )
+
+
+def _share(attempt: Attempt) -> float:
+    return attempt.verdict.share if attempt.verdict is not None else 0.0
+
+
+def install_interrupt_handler(pipeline: Pipeline) -> Callable[[], None]:
+    """First Ctrl-C: stop after the current step; second: abort. Returns a restore function."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGINT)
+    presses = {"n": 0}
+
+    def handler(signum: int, frame: Any) -> None:
+        presses["n"] += 1
+        if presses["n"] == 1:
+            pipeline.request_stop()
+            print(
+                "\nstopping after the steps in flight (Ctrl-C again to abort now; "
+                "a rerun resumes)",
+                file=sys.stderr,
+            )
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    return lambda: signal.signal(signal.SIGINT, previous)
