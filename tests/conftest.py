@@ -26,7 +26,9 @@ def shared_path(*parts: str) -> Path:
 def lean_toolchain_reason() -> str | None:
     """Why `lean` tests cannot run here, or None when a toolchain and built project exist."""
     if shutil.which("lake") is None:
-        return "no Lean toolchain: `lake` is not on PATH (install elan, then `formalize lean setup`)"
+        return (
+            "no Lean toolchain: `lake` is not on PATH (install elan, then `formalize lean setup`)"
+        )
     if not (REPO / "lean_project" / ".lake").exists():
         return "lean_project/ is not built: run `formalize lean setup`"
     return None

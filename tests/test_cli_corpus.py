@@ -38,7 +38,9 @@ def test_path_follows_env_and_db(home: Path, capsys: pytest.CaptureFixture[str])
 def test_stats_prints_the_funnel(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["corpus", "stats", "--db", str(store_path)]) == 0
     out = capsys.readouterr().out
-    table = {line.rsplit(None, 1)[0].strip(): line.rsplit(None, 1)[1] for line in out.splitlines()[3:]}
+    table = {
+        line.rsplit(None, 1)[0].strip(): line.rsplit(None, 1)[1] for line in out.splitlines()[3:]
+    }
     assert table["problems"] == "20"
     assert table["candidates"] == str(20 * 3)
     assert table["compiled"] == "40"
@@ -47,7 +49,9 @@ def test_stats_prints_the_funnel(store_path: Path, capsys: pytest.CaptureFixture
     assert table["attempts per accepted pair"] == f"{60 / 18:.3f}"
 
 
-def test_stats_on_missing_store_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stats_on_missing_store_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["corpus", "stats", "--db", str(tmp_path / "none.db")]) == 2
     assert "no corpus at" in capsys.readouterr().err
 

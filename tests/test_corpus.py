@@ -98,7 +98,9 @@ def test_reopened_store_tells_what_is_done(tmp_path: Path) -> None:
 def test_dedup_exact_and_normalised(tmp_path: Path) -> None:
     with Store(tmp_path / "c.db") as store:
         run = fill(store, 8)
-        assert store.record_round(run, "p3", 2, corpus_writer.attempts_for(3, 2), ranked_faithful=(0, 1))
+        assert store.record_round(
+            run, "p3", 2, corpus_writer.attempts_for(3, 2), ranked_faithful=(0, 1)
+        )
         # p7's statement is p3's with another theorem name and bound variable: a duplicate.
         entry = store.record_round(
             run, "p7", 2, corpus_writer.attempts_for(7, 2), ranked_faithful=(0, 1)
@@ -161,7 +163,9 @@ def run_writer(db: Path, n: int, sleep: float = 0.0) -> subprocess.Popen[bytes]:
 def snapshot(db: Path) -> tuple[list[tuple[str, str]], list[tuple[str, int, int, str]]]:
     with Store(db) as store:
         entries = sorted((e.problem_id, e.lean) for e in store.entries())
-        attempts = sorted((a.problem_id, a.round, a.sample, a.status.value) for a in store.attempts())
+        attempts = sorted(
+            (a.problem_id, a.round, a.sample, a.status.value) for a in store.attempts()
+        )
     return entries, attempts
 
 

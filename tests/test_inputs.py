@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import shared_path
+
 from formalize.errors import InputError
 from formalize.inputs import FieldMap, read_problems
 
@@ -71,7 +71,9 @@ def test_csv_json_parquet(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.Table.from_pylist([{"name": "q", "informal_statement": "Q."}]), tmp_path / "p.parquet")
+    pq.write_table(
+        pa.Table.from_pylist([{"name": "q", "informal_statement": "Q."}]), tmp_path / "p.parquet"
+    )
     (p,) = read_problems(tmp_path / "p.parquet").problems
     assert (p.id, p.informal, p.source) == ("q", "Q.", "p")
 

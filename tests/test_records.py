@@ -24,7 +24,9 @@ LEAN = "theorem t (x : ℕ) (h : x = 2) : x + x = 4 := by sorry"
 
 
 def candidate(**kw: object) -> Candidate:
-    base = dict(problem_id="p1", status=CandidateStatus.EXTRACTED, lean=LEAN, raw_output="```lean\n…")
+    base = dict(
+        problem_id="p1", status=CandidateStatus.EXTRACTED, lean=LEAN, raw_output="```lean\n…"
+    )
     base.update(kw)
     return Candidate(**base)  # type: ignore[arg-type]
 
@@ -90,14 +92,22 @@ def test_unknown_field_is_an_error() -> None:
         lambda: CheckResult(CheckStatus.OK, (), elapsed_s=-1.0),
         lambda: Message(Severity.INFO, -1, 0, "x"),
         lambda: Verdict(Judgement.FAITHFUL, 0.5, ()),
-        lambda: Verdict(Judgement.FAITHFUL, 0.9, verdict(Judgement.FAITHFUL, Judgement.UNFAITHFUL).samples),
+        lambda: Verdict(
+            Judgement.FAITHFUL, 0.9, verdict(Judgement.FAITHFUL, Judgement.UNFAITHFUL).samples
+        ),
         lambda: Verdict(Judgement.UNPARSED, 0.0, verdict(Judgement.UNFAITHFUL).samples),
         lambda: Verdict(Judgement.FAITHFUL, 0.0, verdict(Judgement.UNFAITHFUL).samples),
         lambda: Attempt("p2", 1, 0, AttemptStatus.LEAN_ERROR, candidate(), ok_check()),
         lambda: Attempt("p1", 2, 0, AttemptStatus.LEAN_ERROR, candidate(), ok_check()),
         lambda: Attempt("p1", 1, 0, AttemptStatus.ACCEPTED, candidate(), ok_check()),  # no verdict
         lambda: Attempt(
-            "p1", 1, 0, AttemptStatus.ACCEPTED, candidate(), ok_check(), verdict(Judgement.UNFAITHFUL)
+            "p1",
+            1,
+            0,
+            AttemptStatus.ACCEPTED,
+            candidate(),
+            ok_check(),
+            verdict(Judgement.UNFAITHFUL),
         ),
         lambda: Attempt(
             "p1",

@@ -49,7 +49,8 @@ PROBLEM = Problem("mathd-1", "Find x such that 3x + 7 = 22.", answer="5")
             "<think>maybe theorem t : False := sorry</think>\n```lean4\n"
             "/-- The equation. -/\ntheorem t (x : ℝ) (h : 3 * x + 7 = 22) : x = 5 := by\n  sorry",
             "import Mathlib",
-            "/-- The equation. -/\ntheorem formalize_mathd_1 (x : ℝ) (h : 3 * x + 7 = 22) : x = 5 := by sorry",
+            "/-- The equation. -/\n"
+            "theorem formalize_mathd_1 (x : ℝ) (h : 3 * x + 7 = 22) : x = 5 := by sorry",
         ),
         (  # example, with a second declaration after it that must not come along
             "```lean\nexample (x : ℝ) (h : 3 * x + 7 = 22) : x = 5 := by\n  linarith\n\n"
@@ -75,7 +76,7 @@ def test_no_code(raw: str) -> None:
 
 
 def test_hostile_output_is_extracted_as_is_for_the_gate() -> None:
-    raw = "```lean\n#eval IO.println \"hi\"\ntheorem t : True := by sorry\n```"
+    raw = '```lean\n#eval IO.println "hi"\ntheorem t : True := by sorry\n```'
     cand = make_candidate(PROBLEM, raw, 1, 0)
     # the `#eval` line is not part of the extracted declaration, and nothing is executed here
     assert "#eval" not in cand.lean

@@ -146,13 +146,14 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken with BEGIN IMMEDIATE so writers queue on the busy timeout."""
+        """One write transaction (BEGIN IMMEDIATE: writers queue on the busy timeout)."""
         with self._lock:
             try:
                 self._con.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise FormalizeError(
-                    f"{self.path} is locked by another writer ({exc}); wait for it or use another --db"
+                    f"{self.path} is locked by another writer ({exc}); "
+                    "wait for it or use another --db"
                 ) from exc
             try:
                 yield self._con
@@ -207,7 +208,12 @@ class Store:
             con.execute(
                 "INSERT INTO runs(id, started_at, status, config, code_version) "
                 "VALUES (?, ?, 'running', ?, ?)",
-                (run_id, time.time(), json.dumps(config, sort_keys=True, default=str), code_version),
+                (
+                    run_id,
+                    time.time(),
+                    json.dumps(config, sort_keys=True, default=str),
+                    code_version,
+                ),
             )
         return run_id
 
@@ -249,8 +255,8 @@ class Store:
                 if row is not None:
                     if row[0] != p.informal:
                         raise FormalizeError(
-                            f"problem {p.id!r} is already in {self.path} with a different statement;"
-                            " give it a new id or use another --db"
+                            f"problem {p.id!r} is already in {self.path} with a different "
+                            "statement; give it a new id or use another --db"
                         )
                     continue
                 con.execute(
@@ -295,15 +301,13 @@ class Store:
         ones in order of preference. The first whose statement the corpus does not already hold
         (exactly or in normalised form) becomes the accepted entry; the ones before it that were
         duplicates are stored as ``duplicate``; when all were, the problem is exhausted (its
-        faithful formalization is already in the corpus). Re-recording a round (a resumed run) replaces its
-        attempts and never adds a second entry for the problem.
+        faithful formalization is already in the corpus). Re-recording a round (a resumed run)
+        replaces its attempts and never adds a second entry for the problem.
         """
         from formalize.lean.statement import normalize_statement
 
         with self._write() as con:
-            state = con.execute(
-                "SELECT state FROM problems WHERE id = ?", (problem_id,)
-            ).fetchone()
+            state = con.execute("SELECT state FROM problems WHERE id = ?", (problem_id,)).fetchone()
             if state is None:
                 raise FormalizeError(f"problem {problem_id!r} is not in the store")
             if state[0] == ProblemState.DONE.value:
@@ -378,7 +382,9 @@ class Store:
 
     def entries(self) -> list[Entry]:
         """Accepted entries, in acceptance order."""
-        return [Entry.from_json(r[0]) for r in self._query("SELECT record FROM entries ORDER BY id")]
+        return [
+            Entry.from_json(r[0]) for r in self._query("SELECT record FROM entries ORDER BY id")
+        ]
 
     def funnel(self) -> Funnel:
         """The counts behind ``formalize corpus stats``."""

@@ -129,7 +129,9 @@ def _rows(name: str) -> Iterator[tuple[int, dict[str, Any] | InputIssue]]:
     elif suffix == ".parquet":
         yield from _parquet_rows(path)
     else:
-        raise InputError(f"{name}: unknown input format {suffix!r}; use one of {', '.join(SUFFIXES)}")
+        raise InputError(
+            f"{name}: unknown input format {suffix!r}; use one of {', '.join(SUFFIXES)}"
+        )
 
 
 def _jsonl_rows(name: str, fh: io.BufferedIOBase | Any) -> Iterator[tuple[int, Any]]:
@@ -137,17 +139,26 @@ def _jsonl_rows(name: str, fh: io.BufferedIOBase | Any) -> Iterator[tuple[int, A
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield number, InputIssue(name, number, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+            yield (
+                number,
+                InputIssue(name, number, f"not valid UTF-8 ({exc.reason} at byte {exc.start})"),
+            )
             continue
         if not text.strip():
             continue
         try:
             row = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield number, InputIssue(name, number, f"malformed JSON: {exc.msg} (column {exc.colno})")
+            yield (
+                number,
+                InputIssue(name, number, f"malformed JSON: {exc.msg} (column {exc.colno})"),
+            )
             continue
         if not isinstance(row, dict):
-            yield number, InputIssue(name, number, f"expected a JSON object, got {type(row).__name__}")
+            yield (
+                number,
+                InputIssue(name, number, f"expected a JSON object, got {type(row).__name__}"),
+            )
             continue
         yield number, row
 
@@ -194,8 +205,7 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, Any]]:
         table = pq.read_table(str(path))
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise InputError(f"{path}: cannot read as parquet ({exc})") from exc
-    for index, row in enumerate(table.to_pylist(), start=1):
-        yield index, row
+    yield from enumerate(table.to_pylist(), start=1)
 
 
 def _pick(row: Mapping[str, Any], explicit: str | None, names: tuple[str, ...]) -> str | None:
@@ -208,7 +218,9 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        value = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+        value = (
+            json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+        )
     match = _DOC_COMMENT.match(value)
     if match:  # informal_prefix holds a Lean doc comment around the statement
         value = match.group(1)

@@ -142,7 +142,9 @@ class Pipeline:
         try:
             while queue or inflight:
                 while queue and len(inflight) < self.max_in_flight and not self.stopped:
-                    chunk = _Chunk([queue.popleft() for _ in range(min(self.batch_size, len(queue)))])
+                    chunk = _Chunk(
+                        [queue.popleft() for _ in range(min(self.batch_size, len(queue)))]
+                    )
                     c.round = max(c.round, max(r.round for r in chunk.requests))
                     inflight[translate_pool.submit(self._translate, chunk)] = ("translate", chunk)
                 if not inflight:
@@ -293,7 +295,9 @@ def choose_feedback(attempts: Sequence[Attempt]) -> Feedback:
         best = min(errors, key=lambda a: (len(a.check.errors()) if a.check else 0, a.sample))
         assert best.check is not None
         return Feedback(
-            FeedbackKind.LEAN, best.candidate.lean, lean_error_feedback(best.candidate.lean, best.check)
+            FeedbackKind.LEAN,
+            best.candidate.lean,
+            lean_error_feedback(best.candidate.lean, best.check),
         )
     for status, prefix in (
         (AttemptStatus.CHECK_FAILED, "Lean could not check the statement"),
@@ -326,8 +330,7 @@ def install_interrupt_handler(pipeline: Pipeline) -> Callable[[], None]:
         if presses["n"] == 1:
             pipeline.request_stop()
             print(
-                "\nstopping after the steps in flight (Ctrl-C again to abort now; "
-                "a rerun resumes)",
+                "\nstopping after the steps in flight (Ctrl-C again to abort now; a rerun resumes)",
                 file=sys.stderr,
             )
         else:

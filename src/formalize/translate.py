@@ -111,7 +111,11 @@ def extract_statement(raw: str) -> tuple[str, str] | None:
     # keep a doc comment directly above the declaration
     doc_start = _doc_comment_start(lines, start_line)
     imports = [ln.strip() for ln in lines[:doc_start] if ln.strip().startswith("import ")]
-    prelude = [ln for ln in lines[:doc_start] if _PRELUDE.match(ln) and not ln.strip().startswith("import ")]
+    prelude = [
+        ln
+        for ln in lines[:doc_start]
+        if _PRELUDE.match(ln) and not ln.strip().startswith("import ")
+    ]
     body_lines = lines[doc_start:]
     declaration = _first_declaration("\n".join(body_lines))
     header = "\n".join(dict.fromkeys(imports)) or DEFAULT_HEADER
@@ -150,7 +154,9 @@ def make_candidate(problem: Problem, raw: str, round_: int, sample: int) -> Cand
     """A ``Candidate`` from one completion: extracted, proof ``sorry``, renamed to the problem."""
     extracted = extract_statement(raw)
     if extracted is None:
-        return Candidate(problem.id, CandidateStatus.NO_CODE, "", raw, DEFAULT_HEADER, round_, sample)
+        return Candidate(
+            problem.id, CandidateStatus.NO_CODE, "", raw, DEFAULT_HEADER, round_, sample
+        )
     header, statement = extracted
     try:
         statement = replace_proof_with_sorry(statement)
@@ -210,7 +216,9 @@ class Translator:
         if feedback is None or request.round == 1:
             return self.templates["first"].messages(**values)
         key = "errors" if feedback.kind is FeedbackKind.LEAN else "objections"
-        values.update(previous=feedback.previous or "(no Lean code was found)", **{key: feedback.detail})
+        values.update(
+            previous=feedback.previous or "(no Lean code was found)", **{key: feedback.detail}
+        )
         return self.templates[feedback.kind.value].messages(**values)
 
     def translate(self, requests: Sequence[TranslationRequest]) -> list[list[Candidate]]:

@@ -30,11 +30,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "says how it ended), which is training and benchmark data for critics.",
     )
     add_db_option(export)
-    export.add_argument("--format", choices=("jsonl", "parquet"), default=None,
-                        help="output format (default: from the --output suffix, else jsonl)")
+    export.add_argument(
+        "--format",
+        choices=("jsonl", "parquet"),
+        default=None,
+        help="output format (default: from the --output suffix, else jsonl)",
+    )
     export.add_argument("--output", "-o", type=Path, required=True, metavar="PATH")
-    export.add_argument("--include-rejected", action="store_true",
-                        help="also export every attempt that was not accepted, with its reason")
+    export.add_argument(
+        "--include-rejected",
+        action="store_true",
+        help="also export every attempt that was not accepted, with its reason",
+    )
     export.set_defaults(func=cmd_export)
 
     path = group.add_parser("path", help="print the default corpus path (or --db's)")

@@ -47,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_db_option(p)
     p.add_argument("--samples", type=int, metavar="K", help="candidates per problem per round (4)")
     p.add_argument("--rounds", type=int, metavar="N", help="translate/refine rounds (3)")
-    p.add_argument("--critic-samples", type=int, metavar="M", help="critic samples per candidate (1)")
+    p.add_argument(
+        "--critic-samples", type=int, metavar="M", help="critic samples per candidate (1)"
+    )
     p.add_argument("--vote", metavar="RULE", help="majority | unanimous | min:0.6 (majority)")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N problems")
     p.add_argument("--id-field", metavar="NAME")
