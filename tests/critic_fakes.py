@@ -7,23 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-try:  # the real records, once the engines package provides them
-    from formalize.models import Completion, GenerationParams
-except ImportError:  # pragma: no cover - only while formalize.models is being written
-
-    @dataclass(frozen=True)
-    class Completion:  # type: ignore[no-redef]
-        text: str
-        finish_reason: str | None = "stop"
-
-    @dataclass(frozen=True)
-    class GenerationParams:  # type: ignore[no-redef]
-        n: int = 1
-        temperature: float = 0.0
-        top_p: float = 1.0
-        max_tokens: int = 512
-        stop: tuple[str, ...] = ()
-        seed: int | None = None
+from formalize.models import Completion, FinishReason, GenerationParams
 
 
 def json_answer(correct: bool, reasons: str = "checked") -> str:
@@ -55,7 +39,8 @@ class ScriptedEngine:
         return [
             [
                 Completion(
-                    text=self.answer(conv[-1]["content"], i), finish_reason=self.finish_reason
+                    text=self.answer(conv[-1]["content"], i),
+                    finish_reason=FinishReason(self.finish_reason),
                 )
                 for i in range(params.n)
             ]

@@ -126,7 +126,7 @@ def _format_share(share: float) -> str:
     return f"{share:g}"
 
 
-def critic_params(params: GenerationParams | None, samples: int) -> GenerationParams:
+def critic_params(samples: int = 1, params: GenerationParams | None = None) -> GenerationParams:
     """The generation parameters a critic uses: ``params`` with ``n = samples``.
 
     Without ``params``: greedy decoding for one sample; for several, sampling at temperature
@@ -183,7 +183,7 @@ class Critic:
         self.engine = engine
         self.samples = samples
         self.rule = VoteRule.parse(rule)
-        self.params = critic_params(params, samples)
+        self.params = critic_params(samples, params)
         self.template: Template = load_template(template)
         missing = {"problem", "lean"} - self.template.fields
         if missing:

@@ -1,0 +1,243 @@
+"""Benchmark outputs: ``results.json``, ``report.md``, the threshold plot, and run comparison."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from formalize.bench.metrics import metric_value
+from formalize.errors import InputError
+
+RESULTS = "results.json"
+REPORT = "report.md"
+PLOT = "threshold.png"
+
+_ROWS = (
+    ("acc", "ACC = (TPR + TNR) / 2 (the paper's)"),
+    ("tpr", "TPR: faithful pairs accepted"),
+    ("tnr", "TNR: unfaithful pairs rejected"),
+    ("accuracy", "plain accuracy (TP + TN) / N"),
+    ("precision", "precision: faithful among accepted"),
+    ("f1", "F1"),
+    ("unparsed_rate", "unparsed answers (counted as rejections)"),
+)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file + rename), so a kill never leaves half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def pct(value: float | None) -> str:
+    """A share as a percentage with one decimal, the paper's style; ``—`` when undefined."""
+    return "—" if value is None else f"{100 * value:.1f}"
+
+
+def _ci(entry: Any) -> str:
+    ci = entry.get("ci") if isinstance(entry, dict) else None
+    return f"[{pct(ci[0])}, {pct(ci[1])}]" if ci else ""
+
+
+def render_report(results: dict[str, Any], plot: str | None) -> str:
+    """The Markdown report of one run."""
+    suite, critic, counts = results["suite"], results["critic"], results["counts"]
+    metrics = results["metrics"]
+    lines = [
+        f"# Critic benchmark: {suite['name']} (version {suite['version']})",
+        "",
+        f"- critic: `{critic['spec']}`, {critic['samples']} sample(s) per pair, "
+        f"vote `{critic['rule']}`, prompt `{critic['prompt_version']}`",
+        f"- items: {counts['items']} ({counts['faithful']} faithful, "
+        f"{counts['unfaithful']} unfaithful)"
+        + (
+            f", a seeded sample (seed {results['seed']}) of the suite's {results['suite_items']}"
+            if results.get("suite_items", counts["items"]) != counts["items"]
+            else ""
+        ),
+        f"- code: {results['code_version']}; finished {results['finished_at']}",
+        "",
+        "## Metrics",
+        "",
+        "Percentages; positives are the faithful pairs. "
+        "95% intervals: stratified percentile bootstrap "
+        f"({results['bootstrap']['replicates']} replicates, seed {results['bootstrap']['seed']}).",
+        "",
+        "| metric | value | 95% CI |",
+        "| --- | ---: | --- |",
+    ]
+    for key, label in _ROWS:
+        entry = metrics.get(key)
+        value = pct(metric_value(entry))
+        if key == "unparsed_rate":
+            n = counts["unparsed"]
+            value += f" ({n} pair{'' if n == 1 else 's'})"
+        lines.append(f"| {label} | {value} | {_ci(entry)} |")
+    c = results["confusion"]
+    lines += [
+        "",
+        "## Confusion matrix",
+        "",
+        "| label \\ critic | accepted | rejected (incl. unparsed) |",
+        "| --- | ---: | ---: |",
+        f"| faithful | {c['tp']} (TP) | {c['fn']} (FN; {counts['unparsed_faithful']} unparsed) |",
+        f"| unfaithful | {c['fp']} (FP) | {c['tn']} (TN; {counts['unparsed_unfaithful']} "
+        "unparsed) |",
+    ]
+    if results["error_types"]:
+        lines += [
+            "",
+            "## Unfaithful pairs rejected, by error type",
+            "",
+            "| error type | pairs | rejected | detection rate |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for row in results["error_types"]:
+            lines.append(
+                f"| {row['error_type']} | {row['n']} | {row['rejected']} | "
+                f"{pct(row['detection_rate'])} |"
+            )
+    curve = results["threshold_curve"]
+    lines += ["", "## Vote threshold", ""]
+    if curve:
+        lines += [
+            f"A pair is accepted when at least k of its {critic['samples']} samples say "
+            "faithful. Pick the row with the TNR you need and run with its rule (`--vote`).",
+            "",
+            "| rule | share | TPR | TNR | ACC | accepted |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for p in curve:
+            lines.append(
+                f"| `{p['rule']}` | {p['threshold']:.2f} | {pct(p['tpr'])} | {pct(p['tnr'])} "
+                f"| {pct(p['acc'])} | {p['accepted']} |"
+            )
+        if plot:
+            lines += ["", f"![TPR and TNR over the vote threshold]({plot})"]
+    else:
+        lines.append("One sample per pair: no threshold curve (run with `--critic-samples M`).")
+    lines += [
+        "",
+        "## Conventions",
+        "",
+        "Unparsed answers count as rejections. A metric with an empty denominator "
+        "(no faithful or no unfaithful pairs, nothing accepted) is shown as —. "
+        "The CriticLean paper's table columns headed FPR and FNR hold 1 − TPR and 1 − TNR.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_plot(results: dict[str, Any], path: Path) -> bool:
+    """The threshold-curve PNG; False (nothing written) without a curve or without matplotlib."""
+    curve = results["threshold_curve"]
+    if not curve:
+        return False
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    xs = [p["threshold"] for p in curve]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, label in (("tpr", "TPR (faithful accepted)"), ("tnr", "TNR (unfaithful rejected)")):
+        ys = [p[key] for p in curve]
+        if all(y is not None for y in ys):
+            ax.plot(xs, ys, marker="o", label=label)
+    ax.set_xlabel("share of samples that must say faithful")
+    ax.set_ylabel("rate")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"{results['suite']['name']}: {results['critic']['spec']}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def write_outputs(results: dict[str, Any], output: Path) -> None:
+    """``results.json``, ``report.md`` and (with m > 1 samples) the threshold plot."""
+    plotted = write_plot(results, output / PLOT)
+    results["files"] = {
+        "predictions": "predictions.jsonl",
+        "report": REPORT,
+        "plot": PLOT if plotted else None,
+    }
+    write_json(output / RESULTS, results)
+    (output / REPORT).write_text(render_report(results, PLOT if plotted else None), "utf-8")
+
+
+def load_results(folder: str | Path) -> dict[str, Any]:
+    """The ``results.json`` of a finished run folder (or the file itself)."""
+    path = Path(folder)
+    if path.is_dir():
+        path = path / RESULTS
+    if not path.is_file():
+        raise InputError(f"{path} not found: is {folder} a finished `formalize bench critic` run?")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON ({exc})") from exc
+    if not isinstance(data, dict) or "metrics" not in data:
+        raise InputError(f"{path}: not a benchmark results file (no `metrics`)")
+    return data
+
+
+COMPARE_HEADERS = (
+    "run",
+    "suite",
+    "critic",
+    "m",
+    "vote",
+    "n",
+    "ACC",
+    "95% CI",
+    "TPR",
+    "TNR",
+    "accuracy",
+    "precision",
+    "F1",
+    "unparsed",
+)
+
+
+def compare_rows(runs: Sequence[tuple[str, dict[str, Any]]]) -> list[list[str]]:
+    """One table row per run (percentages), in the order given."""
+    rows = []
+    for name, r in runs:
+        m = r["metrics"]
+        suite = r.get("suite", {})
+        critic = r.get("critic", {})
+        rows.append(
+            [
+                name,
+                f"{suite.get('name', '?')}@{suite.get('version', '?')}",
+                str(critic.get("spec", "?")),
+                str(critic.get("samples", "?")),
+                str(critic.get("rule", "?")),
+                str(r.get("counts", {}).get("items", "?")),
+                pct(metric_value(m.get("acc"))),
+                _ci(m.get("acc")),
+                pct(metric_value(m.get("tpr"))),
+                pct(metric_value(m.get("tnr"))),
+                pct(metric_value(m.get("accuracy"))),
+                pct(metric_value(m.get("precision"))),
+                pct(metric_value(m.get("f1"))),
+                pct(metric_value(m.get("unparsed_rate"))),
+            ]
+        )
+    return rows
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table."""
+    out = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(out)
