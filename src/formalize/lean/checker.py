@@ -1,0 +1,251 @@
+"""``LeanChecker``: the compile-check stage. The safety gate first, then a Lean backend.
+
+    with LeanChecker(LeanConfig(workers=4)) as checker:
+        results = checker.check(statements, header="import Mathlib")
+
+Every statement passes the statement gate (``formalize.lean.statement.check_statement``);
+a refused one is ``rejected`` and never reaches Lean. A statement may carry its own ``import``
+lines; otherwise it is checked under ``header``. Identical (header, body) pairs are checked
+once per call, and with a cache, once ever per toolchain. Results come back in input order,
+with message positions relative to the statement the caller gave.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from formalize.cache import Cache, content_key
+from formalize.errors import SetupError
+from formalize.lean.config import LeanConfig
+from formalize.lean.headers import PreparedHeader, prepare_header
+from formalize.lean.pool import Job, ReplPool
+from formalize.lean.project import (
+    SETUP_HINT,
+    default_repl_command,
+    is_lake_project,
+    read_versions,
+)
+from formalize.lean.protocol import shift_messages
+from formalize.records import CheckResult, CheckStatus
+
+# Bump when the meaning of a cached result changes (the gate, the verdict rules, the wrapping).
+CHECK_VERSION = "1"
+
+
+class Backend(Protocol):
+    """What the checker needs from a way of running Lean."""
+
+    failed_headers: dict[str, CheckResult]
+
+    def run(self, jobs: Sequence[Job], progress: bool = False) -> list[CheckResult]:
+        """Check the jobs; body-relative results in input order."""
+        ...
+
+    def close(self) -> None:
+        """Release processes and connections."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    index: int
+    header: str
+    body: str
+    offset: int
+
+
+class LeanChecker:
+    """Checks Lean statements; build it from a ``LeanConfig``, close it when done."""
+
+    def __init__(self, config: LeanConfig | None = None, cache: Cache | None = None) -> None:
+        self.config = config or LeanConfig()
+        self.cache = cache
+        self._backend: Backend | None = None
+        self._headers: dict[str, PreparedHeader] = {}
+        self._toolchain: str | None = self.config.toolchain
+        self._toolchain_read = self.config.toolchain is not None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def toolchain(self) -> str | None:
+        """Provenance of results: toolchain and Mathlib version (None when unknown)."""
+        if not self._toolchain_read:
+            if self.config.backend == "kimina":
+                self._toolchain = f"kimina-lean-server at {self.config.kimina_url}"
+            else:
+                self._toolchain = read_versions(self.config.lean_project).stamp()
+            self._toolchain_read = True
+        return self._toolchain
+
+    def preflight(self) -> None:
+        """Fail fast (``SetupError``, saying what is missing) when the backend cannot run.
+
+        Checks what can be checked without starting Lean: the command exists, the project is
+        built, the server answers. Importing the header happens with the first check.
+        """
+        backend = self._get_backend()
+        check = getattr(backend, "preflight", None)
+        if check is not None:
+            check()
+
+    def check(
+        self, statements: Sequence[str], header: str | None = None, progress: bool = False
+    ) -> list[CheckResult]:
+        """Check each statement; one ``CheckResult`` per statement, in input order.
+
+        ``header`` (default: the config's) applies to statements without ``import`` lines.
+        A header that does not import makes its statements ``lean_error``, except the
+        configured one (``LeanConfig.header``): that is setup, and raises ``SetupError``, as
+        does a Lean that cannot run at all.
+        """
+        from formalize.lean.statement import body_line_offset, check_statement, split_header
+
+        default_text = self.config.header if header is None else header
+        default = self._prepare(default_text)
+        toolchain = self.toolchain
+        results: list[CheckResult | None] = [None] * len(statements)
+        plans: list[_Plan] = []
+        for i, text in enumerate(statements):
+            report = check_statement(text, **self._gate_kwargs())
+            if not report.ok:
+                reason = report.reason or "refused by the statement gate"
+                results[i] = CheckResult(CheckStatus.REJECTED, toolchain=toolchain, reason=reason)
+                continue
+            imports, body = split_header(text)
+            offset = body_line_offset(text)
+            prepared = self._prepare(imports) if imports.strip() else default
+            if prepared.rejection:
+                results[i] = CheckResult(
+                    CheckStatus.REJECTED, toolchain=toolchain, reason=prepared.rejection
+                )
+                continue
+            plans.append(_Plan(i, prepared.text, body, offset))
+
+        keyed = self._run(plans, toolchain, progress)
+        failed = self._backend.failed_headers if self._backend is not None else {}
+        configured = self._prepare(self.config.header).text
+        if configured in failed and any(p.header == configured for p in plans):
+            raise SetupError(
+                f"the configured header {configured!r} does not import in "
+                f"{self.config.lean_project}: {failed[configured].reason}. "
+                "Run `formalize lean doctor` to see what is missing."
+            )
+        for plan in plans:
+            result = keyed[(plan.header, plan.body)]
+            results[plan.index] = dataclasses.replace(
+                result, messages=shift_messages(result.messages, plan.offset), toolchain=toolchain
+            )
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        """Stop every Lean process."""
+        with self._lock:
+            backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+
+    def __enter__(self) -> LeanChecker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ internals
+
+    def _gate_kwargs(self) -> dict[str, Any]:
+        if self.config.allowed_options is None:
+            return {}
+        return {"allowed_options": self.config.allowed_options}
+
+    def _prepare(self, header: str) -> PreparedHeader:
+        with self._lock:
+            prepared = self._headers.get(header)
+        if prepared is None:
+            from formalize.lean.statement import check_statement
+
+            kwargs = self._gate_kwargs()
+            prepared = prepare_header(header, lambda text: check_statement(text, **kwargs))
+            with self._lock:
+                self._headers[header] = prepared
+        return prepared
+
+    def _run(
+        self, plans: list[_Plan], toolchain: str | None, progress: bool
+    ) -> dict[tuple[str, str], CheckResult]:
+        """Results for each distinct (header, body): from the cache or from the backend."""
+        keyed: dict[tuple[str, str], CheckResult] = {}
+        pending: dict[tuple[str, str], None] = {}  # insertion-ordered set
+        for plan in plans:
+            key = (plan.header, plan.body)
+            if key in keyed or key in pending:
+                continue
+            cached = self._cached(key, toolchain)
+            if cached is not None:
+                keyed[key] = cached
+            else:
+                pending[key] = None
+        if pending:
+            jobs = [Job(header, body) for header, body in pending]
+            out = self._get_backend().run(jobs, progress=progress)
+            for job, result in zip(jobs, out, strict=True):
+                keyed[(job.header, job.body)] = result
+                self._store((job.header, job.body), toolchain, result)
+        return keyed
+
+    def _cache_key(self, key: tuple[str, str], toolchain: str | None) -> str | None:
+        if self.cache is None or toolchain is None:
+            return None  # without a known toolchain a cached verdict could be another Lean's
+        return content_key("lean-check", CHECK_VERSION, toolchain, key[0], key[1])
+
+    def _cached(self, key: tuple[str, str], toolchain: str | None) -> CheckResult | None:
+        ckey = self._cache_key(key, toolchain)
+        if ckey is None or self.cache is None:
+            return None
+        text = self.cache.get(ckey)
+        if text is None:
+            return None
+        try:
+            return CheckResult.from_json(text)
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def _store(self, key: tuple[str, str], toolchain: str | None, result: CheckResult) -> None:
+        # Only Lean's verdicts are facts about the statement; infrastructure failures are not.
+        if result.status not in (CheckStatus.OK, CheckStatus.LEAN_ERROR):
+            return
+        ckey = self._cache_key(key, toolchain)
+        if ckey is not None and self.cache is not None:
+            self.cache.put(ckey, result.to_json())
+
+    def _get_backend(self) -> Backend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = self._make_backend()
+            return self._backend
+
+    def _make_backend(self) -> Backend:
+        c = self.config
+        if c.backend == "file":
+            from formalize.lean.filemode import FileBackend
+
+            return FileBackend(c, toolchain=self.toolchain)
+        if c.backend == "kimina":
+            from formalize.lean.kimina import KiminaBackend
+
+            return KiminaBackend(c, toolchain=self.toolchain)
+        if c.repl_cmd:
+            # Arguments naming files here stay valid when the command runs in the project.
+            command = [str(Path(a).resolve()) if Path(a).exists() else a for a in c.repl_cmd]
+            cwd = c.lean_project if is_lake_project(c.lean_project) else None
+            hint = f"Check --repl-cmd ({' '.join(command)})."
+        else:
+            command = default_repl_command(c.lean_project)
+            cwd = c.lean_project
+            hint = SETUP_HINT
+        return ReplPool(c, command, cwd=cwd, toolchain=self.toolchain, setup_hint=hint)

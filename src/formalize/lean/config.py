@@ -1,0 +1,128 @@
+"""Settings of the Lean checker: plain, validated data; building a checker from them is separate.
+
+``LeanConfig`` does no I/O: paths are not resolved, files are not read, nothing is started.
+``formalize.lean.checker.LeanChecker`` turns a config into running workers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+BACKENDS = ("repl", "file", "kimina")
+KIMINA_POSITIONS = ("auto", "body", "snippet")
+DEFAULT_HEADER = "import Mathlib"
+# Where the REPL binary lands when lean_project/ requires it as a Lake package named "REPL"
+# (``lake build repl``); relative to the Lake project.
+REPL_BINARY = Path(".lake") / "packages" / "REPL" / ".lake" / "build" / "bin" / "repl"
+
+
+def default_workers() -> int:
+    """One REPL per core, leaving one core for the rest of the pipeline; at least one."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+@dataclass(frozen=True)
+class LeanConfig:
+    """How Lean checks run.
+
+    - ``backend``: ``repl`` (pooled leanprover-community REPL processes, the default), ``file``
+      (one ``lake env lean --json`` run per chunk of statements) or ``kimina`` (a running
+      kimina-lean-server at ``kimina_url``).
+    - ``repl_cmd``: the command that starts a REPL, run in ``lean_project``. None means
+      ``lake env <lean_project>/.lake/packages/REPL/.lake/build/bin/repl``. Any executable that
+      speaks the REPL protocol can stand in (the tests use a fake one).
+    - ``header``: the header (imports, ``open``, allowed ``set_option`` lines) of statements
+      that carry no ``import`` lines of their own.
+    - ``timeout_s``: wall-clock limit of one check; ``import_timeout_s`` of one header import.
+    - ``memory_mb``: cap on the resident memory of one worker's process tree.
+    - ``recycle_after``: a REPL process is replaced after this many checks (the REPL never frees
+      environments, so memory only grows).
+    - ``queue_size``: bound of the job queue (0: four jobs per worker).
+    - ``probe``: ``"auto"`` verifies every imported header by asking Lean whether each imported
+      module is loaded; ``""`` turns that off; any other text is sent as the probe command and
+      must give no error.
+    - ``toolchain``: the provenance stamp of results (and part of cache keys); None reads it from
+      ``lean_project`` when the checker starts.
+    """
+
+    backend: str = "repl"
+    lean_project: Path = Path("lean_project")
+    repl_cmd: tuple[str, ...] | None = None
+    lean_cmd: tuple[str, ...] = ("lake", "env", "lean", "--json")
+    header: str = DEFAULT_HEADER
+    workers: int = field(default_factory=default_workers)
+    timeout_s: float = 60.0
+    import_timeout_s: float = 600.0
+    memory_mb: int = 8192
+    recycle_after: int = 200
+    queue_size: int = 0
+    probe: str = "auto"
+    allowed_options: frozenset[str] | None = None
+    backoff_s: float = 0.5
+    backoff_max_s: float = 30.0
+    max_start_failures: int = 3
+    memory_poll_s: float = 0.2
+    file_chunk: int = 64
+    kimina_url: str | None = None
+    kimina_batch: int = 8
+    kimina_positions: str = "auto"
+    progress_min: int = 16
+    toolchain: str | None = None
+
+    def __post_init__(self) -> None:
+        # Accept lists and strings where tuples/paths are stored, so callers can pass plain data.
+        if self.repl_cmd is not None and not isinstance(self.repl_cmd, tuple):
+            object.__setattr__(self, "repl_cmd", tuple(self.repl_cmd))
+        if not isinstance(self.lean_cmd, tuple):
+            object.__setattr__(self, "lean_cmd", tuple(self.lean_cmd))
+        if not isinstance(self.lean_project, Path):
+            object.__setattr__(self, "lean_project", Path(self.lean_project))
+        if self.allowed_options is not None and not isinstance(self.allowed_options, frozenset):
+            object.__setattr__(self, "allowed_options", frozenset(self.allowed_options))
+        problems = _problems(self)
+        if problems:
+            raise ValueError("invalid LeanConfig: " + "; ".join(problems))
+
+    @property
+    def job_queue_size(self) -> int:
+        """The effective bound of the job queue."""
+        return self.queue_size or 4 * self.workers
+
+    def with_overrides(self, **changes: Any) -> LeanConfig:
+        """A copy with the given fields changed; ``None`` values (flags not given) are ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _problems(c: LeanConfig) -> list[str]:
+    out: list[str] = []
+    if c.backend not in BACKENDS:
+        out.append(f"backend must be one of {', '.join(BACKENDS)}, not {c.backend!r}")
+    if c.repl_cmd is not None and not c.repl_cmd:
+        out.append("repl_cmd must not be empty (None selects the default)")
+    if not c.lean_cmd:
+        out.append("lean_cmd must not be empty")
+    positive: Sequence[tuple[str, float]] = (
+        ("workers", c.workers),
+        ("timeout_s", c.timeout_s),
+        ("import_timeout_s", c.import_timeout_s),
+        ("memory_mb", c.memory_mb),
+        ("recycle_after", c.recycle_after),
+        ("max_start_failures", c.max_start_failures),
+        ("memory_poll_s", c.memory_poll_s),
+        ("file_chunk", c.file_chunk),
+        ("kimina_batch", c.kimina_batch),
+    )
+    out.extend(f"{name} must be > 0 (got {value})" for name, value in positive if value <= 0)
+    if c.queue_size < 0:
+        out.append(f"queue_size must be >= 0 (got {c.queue_size})")
+    if c.backoff_s < 0 or c.backoff_max_s < c.backoff_s:
+        out.append("need 0 <= backoff_s <= backoff_max_s")
+    if c.kimina_positions not in KIMINA_POSITIONS:
+        out.append(f"kimina_positions must be one of {', '.join(KIMINA_POSITIONS)}")
+    if c.backend == "kimina" and not c.kimina_url:
+        out.append("the kimina backend needs kimina_url (e.g. http://localhost:12332)")
+    return out

@@ -1,0 +1,245 @@
+"""File mode: many statements in one generated ``.lean`` file, checked by ``lake env lean --json``.
+
+For users without the REPL built. Statements that share a header go into files of up to
+``file_chunk`` statements:
+
+    <header>
+    <probe>                       -- the header check of formalize.lean.headers.probe_command
+
+    namespace FormalizeCheck0     -- each statement in its own namespace: equal theorem names
+    <statement 0>                 -- do not clash, and its `open`/`variable` lines end with it
+    end FormalizeCheck0
+    ...
+
+``lean --json`` prints one JSON message per line; each is given to the statement whose line
+range holds it, with the line made relative to that statement. An error in the header's or
+the probe's lines fails the header. A file that times out, crashes or runs out of memory is
+split in two and each half rerun, down to the single statement that did it, which gets that
+status; a hang therefore costs more than in REPL mode. Namespaces or sections a statement
+opens and does not close are closed for it (found by a line scan, which a ``namespace`` line
+hidden inside a block comment could fool; the worst outcome is a spurious error for that
+statement).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from formalize.errors import SetupError
+from formalize.lean.config import LeanConfig
+from formalize.lean.headers import probe_command
+from formalize.lean.pool import Job
+from formalize.lean.project import is_lake_project
+from formalize.lean.protocol import ProtocolError, parse_message, verdict
+from formalize.lean.repl import ReplFailure, ReplNotStarted, run_capture
+from formalize.records import CheckResult, CheckStatus, Message, Severity
+
+_SCOPE_OPEN = re.compile(r"^\s*(?:noncomputable\s+)?(namespace|section)\b\s*([^\s-]*)")
+_SCOPE_END = re.compile(r"^\s*end\b")
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where one statement sits in the generated file (1-based, inclusive)."""
+
+    first: int  # the line the region (wrapper included) starts at
+    body: int  # the statement's first line
+    lines: int  # how many lines the statement has
+    last: int  # the region's last line
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """The text of a generated file and the line ranges of its parts."""
+
+    text: str
+    header_last: int  # last line of header + probe
+    spans: tuple[Span, ...]
+
+
+def open_scopes(body: str) -> list[str]:
+    """``end`` lines closing the namespaces/sections a statement leaves open, innermost first."""
+    stack: list[str] = []
+    for line in body.split("\n"):
+        m = _SCOPE_OPEN.match(line)
+        if m:
+            stack.append(m.group(2) if m.group(1) == "namespace" or m.group(2) else "")
+        elif _SCOPE_END.match(line) and stack:
+            stack.pop()
+    return [f"end {name}".rstrip() for name in reversed(stack)]
+
+
+def build_file(header: str, bodies: Sequence[str], probe: str | None) -> GeneratedFile:
+    """The file checking ``bodies`` under ``header``."""
+    lines = header.split("\n") if header else []
+    if probe:
+        lines += probe.split("\n")
+    header_last = len(lines)
+    spans = []
+    for k, body in enumerate(bodies):
+        first = len(lines) + 1
+        lines += ["", f"namespace FormalizeCheck{k}"]
+        body_lines = body.split("\n")
+        start = len(lines) + 1
+        lines += body_lines
+        lines += [*open_scopes(body), f"end FormalizeCheck{k}"]
+        spans.append(Span(first, start, len(body_lines), len(lines)))
+    return GeneratedFile("\n".join(lines) + "\n", header_last, tuple(spans))
+
+
+def parse_json_lines(stdout: str) -> list[Message]:
+    """The messages ``lean --json`` printed (other lines, e.g. from Lake, are skipped)."""
+    out = []
+    for line in stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict) and "severity" in obj:
+            try:
+                out.append(parse_message(obj))
+            except ProtocolError:
+                continue
+    return out
+
+
+def distribute(
+    messages: Sequence[Message], generated: GeneratedFile
+) -> tuple[list[Message], list[list[Message]]]:
+    """Split file messages into header messages and per-statement ones (statement lines)."""
+    header: list[Message] = []
+    per: list[list[Message]] = [[] for _ in generated.spans]
+    for m in messages:
+        if m.line == 0 or m.line <= generated.header_last:
+            header.append(m)
+            continue
+        k = next((i for i, s in enumerate(generated.spans) if m.line <= s.last), None)
+        if k is None:
+            k = len(generated.spans) - 1
+        span = generated.spans[k]
+        line = min(max(m.line - span.body + 1, 1), span.lines)
+        end = m.end_line
+        if end is not None:
+            end = min(max(end - span.body + 1, line), span.lines)
+        per[k].append(Message(m.severity, line, m.column, m.text, end, m.end_column))
+    return header, per
+
+
+class FileBackend:
+    """Checks jobs by running ``lean --json`` on generated files."""
+
+    def __init__(self, config: LeanConfig, *, toolchain: str | None = None) -> None:
+        self.config = config
+        self.toolchain = toolchain
+        self.failed_headers: dict[str, CheckResult] = {}
+        self.cwd = config.lean_project if is_lake_project(config.lean_project) else None
+        self.command = [str(Path(a).resolve()) if Path(a).exists() else a for a in config.lean_cmd]
+
+    def preflight(self) -> None:
+        """``SetupError`` when the ``lean`` command cannot be found."""
+        import shutil
+
+        exe = self.config.lean_cmd[0]
+        if shutil.which(exe) is None and not Path(exe).is_file():
+            raise SetupError(
+                f"file mode runs {' '.join(self.config.lean_cmd)!r}, but {exe!r} is not on PATH. "
+                "Install elan (https://github.com/leanprover/elan) and run `formalize lean setup`."
+            )
+
+    def run(self, jobs: Sequence[Job], progress: bool = False) -> list[CheckResult]:
+        """Check the jobs; body-relative results in input order."""
+        groups: dict[str, list[int]] = {}
+        for i, job in enumerate(jobs):
+            groups.setdefault(job.header, []).append(i)
+        chunks = []
+        size = self.config.file_chunk
+        for header, idx in groups.items():
+            chunks += [(header, idx[k : k + size]) for k in range(0, len(idx), size)]
+        results: list[CheckResult | None] = [None] * len(jobs)
+        bar = None
+        if progress and len(jobs) >= self.config.progress_min:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(jobs), desc="lean (file mode)", unit="check", leave=False)
+        try:
+            with ThreadPoolExecutor(self.config.workers, thread_name_prefix="lean-file") as ex:
+                futures = [
+                    ex.submit(self._check, header, [jobs[i].body for i in idx])
+                    for header, idx in chunks
+                ]
+                for (_, idx), future in zip(chunks, futures, strict=True):
+                    for i, result in zip(idx, future.result(), strict=True):
+                        results[i] = result
+                    if bar is not None:
+                        bar.update(len(idx))
+        finally:
+            if bar is not None:
+                bar.close()
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        """Nothing stays running between calls."""
+
+    def _check(self, header: str, bodies: list[str]) -> list[CheckResult]:
+        failed = self.failed_headers.get(header)
+        if failed is not None:
+            return [failed] * len(bodies)
+        c = self.config
+        probe = probe_command(header) if c.probe == "auto" else (c.probe or None)
+        generated = build_file(header, bodies, probe)
+        begin = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="formalize-check-") as tmp:
+            path = Path(tmp) / "Check.lean"
+            path.write_text(generated.text, encoding="utf-8")
+            try:
+                code, stdout, stderr = run_capture(
+                    [*self.command, str(path)],
+                    cwd=self.cwd,
+                    timeout_s=c.import_timeout_s + c.timeout_s * len(bodies),
+                    memory_mb=c.memory_mb,
+                    memory_poll_s=c.memory_poll_s,
+                )
+            except ReplNotStarted as exc:
+                raise SetupError(f"{exc.reason}. Run `formalize lean setup`.") from None
+            except ReplFailure as exc:
+                return self._split(header, bodies, exc, time.monotonic() - begin)
+        elapsed = (time.monotonic() - begin) / max(1, len(bodies))
+        messages = parse_json_lines(stdout.decode("utf-8", errors="replace"))
+        if code not in (0, 1) or (code == 1 and not any(_is_error(m) for m in messages)):
+            crash = ReplFailure(f"`lean` exited with code {code}; stderr: {stderr[-1000:]}")
+            return self._split(header, bodies, crash, time.monotonic() - begin)
+        header_msgs, per = distribute(messages, generated)
+        errors = [m for m in header_msgs if _is_error(m)]
+        if errors:
+            result = CheckResult(
+                CheckStatus.LEAN_ERROR,
+                tuple(Message(Severity.ERROR, 0, 0, f"header: {m.text}") for m in errors),
+                elapsed,
+                self.toolchain,
+                reason=f"the header does not import: {errors[0].text[:300]}",
+            )
+            self.failed_headers[header] = result
+            return [result] * len(bodies)
+        return [verdict(ms, elapsed_s=elapsed, toolchain=self.toolchain) for ms in per]
+
+    def _split(
+        self, header: str, bodies: list[str], exc: ReplFailure, elapsed: float
+    ) -> list[CheckResult]:
+        if len(bodies) == 1:
+            return [CheckResult(exc.status, (), elapsed, self.toolchain, reason=exc.reason)]
+        half = len(bodies) // 2
+        return self._check(header, bodies[:half]) + self._check(header, bodies[half:])
+
+
+def _is_error(m: Message) -> bool:
+    return m.severity is Severity.ERROR

@@ -1,0 +1,119 @@
+"""Headers: the ``import``/``open``/``set_option`` lines a statement is checked under.
+
+A REPL worker imports a header once and checks many bodies against the environment it got,
+so headers are normalised (equal headers share workers), checked like candidates (a header can
+come from model output too), and verified after import with a probe.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+_IMPORT = re.compile(r"^import\s+([A-Za-z_«][\w.«»'!?]*(?:\s+[A-Za-z_«][\w.«»'!?]*)*)\s*$")
+_MODULE = re.compile(r"^[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*$|^«[^»]+»(?:\.«[^»]+»)*$")
+# A declaration the gate accepts, appended to a header so the gate can judge the header's lines.
+GATE_PROBE_DECL = "theorem formalize_header_gate : True := by sorry"
+
+
+class GateAnswer(Protocol):
+    """What the statement gate said (the fields of ``statement.SafetyReport`` used here)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+
+Gate = Callable[[str], GateAnswer]
+
+
+@dataclass(frozen=True)
+class PreparedHeader:
+    """A header ready for a worker: normalised text, or why it cannot be used."""
+
+    text: str
+    dropped: tuple[str, ...] = ()
+    rejection: str | None = None
+
+
+def normalize_header(text: str) -> str:
+    """Equal headers compare equal: trailing spaces, blank lines and ``--`` lines removed."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return "\n".join(line for line in lines if line.strip() and not line.lstrip().startswith("--"))
+
+
+def header_modules(header: str) -> list[str]:
+    """The modules a header imports, in order."""
+    out: list[str] = []
+    for line in header.split("\n"):
+        m = _IMPORT.match(line.strip())
+        if m:
+            out.extend(m.group(1).split())
+    return out
+
+
+def probe_command(header: str) -> str | None:
+    """A command that errors unless every module the header imports was really loaded.
+
+    The REPL can answer a failed import with a bare ``{"env": N}`` (PROTOCOL.md section 6), so
+    a worker runs this against the new environment and treats any error as a failed import.
+    It asks Lean itself (``Environment.getModuleIdx?``, in core Lean since v4.0) whether each
+    module is in the environment's import table: unlike ``#check Nat`` it fails when
+    ``import Mathlib`` did not load Mathlib, and unlike a probe constant it works for any module.
+    After a failed import the environment is empty, and this command cannot even elaborate.
+    None when the header imports nothing (there is nothing to verify).
+    """
+    modules = header_modules(header)
+    if not modules:
+        return None
+    names = ", ".join(f"`{m}" for m in modules)
+    return (
+        "#eval show Lean.Elab.Command.CommandElabM Unit from do\n"
+        "  let env ← Lean.getEnv\n"
+        f"  for m in [{names}] do\n"
+        "    if (env.getModuleIdx? m).isNone then\n"
+        '      Lean.logError ("formalize probe: module " ++ toString m ++ " is not imported")'
+    )
+
+
+def prepare_header(text: str, gate: Gate) -> PreparedHeader:
+    """Normalise a header and check it.
+
+    ``import`` lines must name modules; every other line must pass the statement gate (in front
+    of a harmless declaration). ``set_option`` lines the gate refuses are dropped rather than
+    rejected, with a warning: dataset headers carry ``set_option maxHeartbeats 0`` (minif2f,
+    ProofNet, MOBench), which the checker never runs, and a statement does not need it (its
+    proof is ``sorry``; the wall-clock timeout bounds the check). Anything else the gate
+    refuses rejects the header, and with it every statement checked under it.
+    """
+    norm = normalize_header(text)
+    imports: list[str] = []
+    rest: list[str] = []
+    dropped: list[str] = []
+    for line in norm.split("\n") if norm else []:
+        stripped = line.strip()
+        if stripped.startswith("import ") or stripped == "import":
+            m = _IMPORT.match(stripped)
+            if not m or not all(_MODULE.match(mod) for mod in m.group(1).split()):
+                return PreparedHeader(norm, rejection=f"header: malformed import line {line!r}")
+            if rest:
+                return PreparedHeader(norm, rejection=f"header: {line!r} comes after other lines")
+            imports.append(stripped)
+        elif stripped.startswith("set_option ") and not gate(f"{line}\n{GATE_PROBE_DECL}").ok:
+            dropped.append(stripped)
+        else:
+            rest.append(line)
+    if rest:
+        answer = gate("\n".join(rest) + "\n" + GATE_PROBE_DECL)
+        if not answer.ok:
+            return PreparedHeader(norm, rejection=f"header: {answer.reason or 'refused'}")
+    if dropped:
+        log.warning("header: dropped %s (not allowed in checks)", "; ".join(dropped))
+    return PreparedHeader("\n".join(imports + rest), tuple(dropped))

@@ -1,0 +1,438 @@
+"""The REPL pool: worker threads, each driving one REPL process bound to one header.
+
+A worker imports its header once (``{"cmd": header}`` gives env N), verifies the import with a
+probe, then checks bodies as ``{"cmd": body, "env": N}``. Jobs wait on a bounded board, one
+queue per header; a worker takes jobs of its own header first and switches header (a new
+process, a new import) only when its header has nothing left and another header has more
+jobs than workers. Lean processes are cattle: a timeout, a crash, a memory spike or garbage on
+stdout kills the process, the check gets that status, and the next job starts a fresh one
+(after a back-off when the process crashed); after ``recycle_after`` checks a process is
+replaced anyway, since the REPL never frees an environment.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import shutil
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from formalize.errors import SetupError
+from formalize.lean.config import LeanConfig
+from formalize.lean.headers import probe_command
+from formalize.lean.protocol import error_object_result, verdict
+from formalize.lean.repl import ReplFailure, ReplNotStarted, ReplProcess, ReplTimeout
+from formalize.records import CheckResult, CheckStatus, Message, Severity
+
+
+@dataclass(frozen=True)
+class Job:
+    """One check: a body under a (normalised) header."""
+
+    header: str
+    body: str
+
+
+@dataclass
+class PoolStats:
+    """What the pool did since it was created."""
+
+    processes: int = 0
+    imports: int = 0
+    checks: int = 0
+    recycled: int = 0
+    header_switches: int = 0
+    failures: collections.Counter[str] = field(default_factory=collections.Counter)
+
+
+class HeaderRejected(Exception):
+    """Lean refused a header (import errors, or the probe found a module missing)."""
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+class _Batch:
+    """Results of one ``run`` call, filled in by workers in any order."""
+
+    def __init__(self, n: int, bar: Any) -> None:
+        self.results: list[CheckResult | None] = [None] * n
+        self.left = n
+        self.bar = bar
+        self.cond = threading.Condition()
+
+    def done(self, index: int, result: CheckResult) -> None:
+        with self.cond:
+            self.results[index] = result
+            self.left -= 1
+            if self.bar is not None:
+                self.bar.update(1)
+            if self.left == 0:
+                self.cond.notify_all()
+
+    def wait(self) -> list[CheckResult]:
+        with self.cond:
+            while self.left:
+                self.cond.wait()
+        return [r for r in self.results if r is not None]
+
+
+_Item = tuple[Job, _Batch, int]
+
+
+class _Board:
+    """The bounded job queue, one deque per header, with header-aware taking."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.cond = threading.Condition()
+        self.queues: dict[str, collections.deque[_Item]] = {}
+        self.size = 0
+        self.bound: collections.Counter[str] = collections.Counter()
+        self.closed = False
+
+    def put(self, item: _Item) -> None:
+        with self.cond:
+            while self.size >= self.capacity and not self.closed:
+                self.cond.wait()
+            if self.closed:
+                raise RuntimeError("the Lean pool is closed")
+            self.queues.setdefault(item[0].header, collections.deque()).append(item)
+            self.size += 1
+            self.cond.notify_all()
+
+    def take(self, worker: _Worker) -> _Item | None:
+        with self.cond:
+            while not self.closed:
+                header = self._choose(worker.bound)
+                if header is not None:
+                    queue = self.queues[header]
+                    item = queue.popleft()
+                    if not queue:
+                        del self.queues[header]
+                    self.size -= 1
+                    if header != worker.bound:
+                        if worker.bound is not None:
+                            self.bound[worker.bound] -= 1
+                        self.bound[header] += 1
+                        worker.bound = header
+                    self.cond.notify_all()
+                    return item
+                self.cond.wait()
+            return None
+
+    def _choose(self, current: str | None) -> str | None:
+        if current is not None and current in self.queues:
+            return current
+        best, best_score = None, -1.0
+        for header, queue in self.queues.items():
+            workers = self.bound[header]
+            if workers and len(queue) <= workers:
+                continue  # the workers already on it will get there first
+            score = len(queue) / (workers + 1)
+            if score > best_score:
+                best, best_score = header, score
+        return best
+
+    def discard(self, batch: _Batch) -> None:
+        with self.cond:
+            for header in list(self.queues):
+                kept = collections.deque(i for i in self.queues[header] if i[1] is not batch)
+                self.size -= len(self.queues[header]) - len(kept)
+                if kept:
+                    self.queues[header] = kept
+                else:
+                    del self.queues[header]
+            self.cond.notify_all()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+
+class _Worker(threading.Thread):
+    """One REPL slot: at most one process, bound to one header at a time."""
+
+    def __init__(self, pool: ReplPool, n: int) -> None:
+        super().__init__(name=f"lean-repl-{n}", daemon=True)
+        self.pool = pool
+        self.config = pool.config
+        self.bound: str | None = None  # the header the board routes to this worker
+        self.proc: ReplProcess | None = None
+        self.header: str | None = None
+        self.env = 0
+        self.checks = 0
+        self.crashes = 0  # consecutive crashes, for the back-off
+
+    def run(self) -> None:
+        while True:
+            item = self.pool.board.take(self)
+            if item is None:
+                break
+            job, batch, index = item
+            try:
+                result = self.check(job)
+            except Exception as exc:  # never lose a job, whatever happened
+                self.retire()
+                result = CheckResult(CheckStatus.CRASHED, reason=f"internal error: {exc!r}")
+            batch.done(index, result)
+        self.retire()
+
+    def check(self, job: Job) -> CheckResult:
+        pool, config = self.pool, self.config
+        start = time.monotonic()
+        if pool.fatal is not None:
+            return CheckResult(CheckStatus.CRASHED, reason=str(pool.fatal))
+        failed = pool.failed_headers.get(job.header)
+        if failed is not None:
+            return failed
+        try:
+            env = self.ensure(job.header)
+        except HeaderRejected as exc:
+            return exc.result
+        except ReplFailure as exc:
+            self.failed(exc)
+            return CheckResult(
+                exc.status,
+                elapsed_s=time.monotonic() - start,
+                toolchain=pool.toolchain,
+                reason=f"while importing the header: {exc.reason}",
+            )
+        assert self.proc is not None
+        begin = time.monotonic()
+        try:
+            reply = self.proc.request({"cmd": job.body, "env": env}, config.timeout_s)
+        except ReplFailure as exc:
+            self.failed(exc)
+            elapsed = time.monotonic() - begin
+            return CheckResult(
+                exc.status, elapsed_s=elapsed, toolchain=pool.toolchain, reason=exc.reason
+            )
+        elapsed = time.monotonic() - begin
+        self.crashes = 0
+        self.checks += 1
+        pool.count("checks")
+        if reply.error is not None:
+            if reply.error.startswith("Unknown environment"):
+                self.retire()  # our env id is gone: never trust this process again
+            return error_object_result(reply.error, elapsed_s=elapsed, toolchain=pool.toolchain)
+        if reply.env is None:
+            self.retire()
+            return CheckResult(
+                CheckStatus.PROTOCOL_ERROR,
+                elapsed_s=elapsed,
+                toolchain=pool.toolchain,
+                reason="the REPL answered a command with a tactic reply",
+            )
+        if self.checks >= config.recycle_after:
+            self.retire()
+            pool.count("recycled")
+        return verdict(reply.messages, elapsed_s=elapsed, toolchain=pool.toolchain)
+
+    def ensure(self, header: str) -> int:
+        """The env id of ``header`` in a live process, starting and importing one if needed."""
+        if self.proc is not None and self.proc.alive and self.header == header:
+            return self.env
+        if self.header is not None and self.header != header:
+            self.pool.count("header_switches")
+        self.retire()
+        if self.crashes:
+            delay = self.config.backoff_s * 2 ** (self.crashes - 1)
+            time.sleep(min(delay, self.config.backoff_max_s))
+        pool = self.pool
+        proc = ReplProcess(
+            pool.command,
+            cwd=pool.cwd,
+            memory_mb=self.config.memory_mb,
+            memory_poll_s=self.config.memory_poll_s,
+        )
+        try:
+            proc.start()
+        except ReplNotStarted as exc:
+            pool.set_fatal(SetupError(f"{exc.reason}. {pool.setup_hint}"))
+            raise
+        pool.count("processes")
+        try:
+            env = self._import(proc, header)
+        except (ReplFailure, HeaderRejected) as exc:
+            proc.close()
+            if isinstance(exc, ReplFailure):
+                pool.start_failed(exc)
+            raise
+        pool.start_succeeded()
+        self.proc, self.header, self.env, self.checks = proc, header, env, 0
+        return env
+
+    def _import(self, proc: ReplProcess, header: str) -> int:
+        pool, timeout = self.pool, self.config.import_timeout_s
+        begin = time.monotonic()
+        reply = proc.request({"cmd": header}, timeout)
+        pool.count("imports")
+        problems: list[str] = []
+        if reply.error is not None:
+            problems.append(reply.error)
+        problems += [m.text for m in reply.messages if m.severity is Severity.ERROR]
+        if not problems and reply.env is None:
+            problems.append("the REPL did not answer the import with an environment")
+        if not problems:
+            probe = probe_command(header) if self.config.probe == "auto" else self.config.probe
+            if probe:
+                check = proc.request({"cmd": probe, "env": reply.env}, timeout)
+                if check.error is not None:
+                    problems.append(check.error)
+                problems += [m.text for m in check.messages if m.severity is Severity.ERROR]
+        if problems:
+            messages = tuple(Message(Severity.ERROR, 0, 0, f"header: {p}") for p in problems)
+            result = CheckResult(
+                CheckStatus.LEAN_ERROR,
+                messages,
+                time.monotonic() - begin,
+                pool.toolchain,
+                reason=f"the header does not import: {problems[0][:300]}",
+            )
+            pool.failed_headers[header] = result
+            raise HeaderRejected(result)
+        assert reply.env is not None
+        return reply.env
+
+    def failed(self, exc: ReplFailure) -> None:
+        """Book-keeping after a failure (the process is already dead)."""
+        self.pool.count(exc.status.value)
+        if exc.status in (CheckStatus.CRASHED, CheckStatus.PROTOCOL_ERROR):
+            self.crashes += 1
+        self.retire()
+
+    def retire(self) -> None:
+        """Close the process, if any; the next job starts a new one."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            proc.close()
+
+    def kill(self) -> None:
+        """Kill the process from another thread (the worker sees EOF and cleans up)."""
+        proc = self.proc
+        if proc is not None:
+            proc.kill()
+
+
+class ReplPool:
+    """Pooled REPL workers; ``run`` checks jobs and returns body-relative results in order."""
+
+    def __init__(
+        self,
+        config: LeanConfig,
+        command: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        toolchain: str | None = None,
+        setup_hint: str = "Run `formalize lean setup`, or pass --repl-cmd.",
+    ) -> None:
+        self.config = config
+        self.command = list(command)
+        self.cwd = cwd
+        self.toolchain = toolchain
+        self.setup_hint = setup_hint
+        self.board = _Board(config.job_queue_size)
+        self.failed_headers: dict[str, CheckResult] = {}
+        self.fatal: SetupError | None = None
+        self.stats = PoolStats()
+        self._lock = threading.Lock()
+        self._workers: list[_Worker] = []
+        self._start_failures = 0
+        self._last_start_failure = ""
+
+    def preflight(self) -> None:
+        """``SetupError`` when the REPL command is not an executable we can find."""
+        exe = self.command[0]
+        if shutil.which(exe, path=None) is None and not (
+            os.sep in exe and os.access(self._resolve(exe), os.X_OK)
+        ):
+            raise SetupError(f"the REPL command {exe!r} was not found. {self.setup_hint}")
+
+    def _resolve(self, exe: str) -> str:
+        return exe if os.path.isabs(exe) or self.cwd is None else os.path.join(self.cwd, exe)
+
+    def run(self, jobs: Sequence[Job], progress: bool = False) -> list[CheckResult]:
+        """Check every job; results in input order. ``SetupError`` when the REPL cannot run."""
+        if self.fatal is not None:
+            raise self.fatal
+        if not jobs:
+            return []
+        self._start_workers()
+        bar = None
+        if progress and len(jobs) >= self.config.progress_min:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(jobs), desc="lean", unit="check", leave=False)
+        batch = _Batch(len(jobs), bar)
+        try:
+            for i, job in enumerate(jobs):
+                self.board.put((job, batch, i))
+            results = batch.wait()
+        except BaseException:
+            self.board.discard(batch)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        if self.fatal is not None:
+            raise self.fatal
+        return results
+
+    def close(self) -> None:
+        """Stop the workers and kill every process."""
+        self.board.close()
+        for worker in self._workers:
+            worker.kill()
+        for worker in self._workers:
+            worker.join(timeout=10)
+        self._workers = []
+
+    # -- shared book-keeping, called by workers
+
+    def count(self, what: str) -> None:
+        with self._lock:
+            if hasattr(self.stats, what) and what != "failures":
+                setattr(self.stats, what, getattr(self.stats, what) + 1)
+            else:
+                self.stats.failures[what] += 1
+
+    def set_fatal(self, error: SetupError) -> None:
+        with self._lock:
+            if self.fatal is None:
+                self.fatal = error
+
+    def start_failed(self, exc: ReplFailure) -> None:
+        with self._lock:
+            self._start_failures += 1
+            self._last_start_failure = exc.reason
+            n = self._start_failures
+        if n >= self.config.max_start_failures:
+            kind = "timed out" if isinstance(exc, ReplTimeout) else "failed"
+            self.set_fatal(
+                SetupError(
+                    f"starting a REPL and importing the header {kind} {n} times in a row "
+                    f"(command: {' '.join(self.command)}); last: {exc.reason}. {self.setup_hint} "
+                    "`formalize lean doctor` checks the setup."
+                )
+            )
+
+    def start_succeeded(self) -> None:
+        with self._lock:
+            self._start_failures = 0
+
+    def _start_workers(self) -> None:
+        with self._lock:
+            if self._workers:
+                return
+            for n in range(self.config.workers):
+                worker = _Worker(self, n)
+                worker.start()
+                self._workers.append(worker)

@@ -1,0 +1,558 @@
+#!/usr/bin/env python3
+"""A stand-in for the leanprover-community REPL that speaks its protocol but knows no Lean.
+
+Run as ``python tests/lean/fake_repl.py [flags]`` (e.g. via ``--repl-cmd``). It lets the real
+driver, pool and CLI run on machines without Lean. It is standalone (standard library only).
+
+Protocol, as the real REPL (``../shared/lean-repl/PROTOCOL.md``):
+- a request is the lines read up to a blank (or whitespace-only) line; at EOF the last pending
+  request is still answered; a request starting with ``#`` or ``--`` gets no reply;
+- a reply is pretty-printed JSON over several lines (keys in reverse-lexicographic order, as
+  Lean prints them), followed by exactly one blank line, flushed;
+- ``{"cmd": ...}`` without ``env`` starts a fresh environment and is the only place imports
+  are allowed; with ``env`` it builds on that environment; every answered command gets a new
+  env id, counting up from 0 per process, also when it has errors;
+- an unknown ``env`` gives ``{"message": "Unknown environment."}``, an unknown proof state
+  ``{"message": "Unknown proof state."}``;
+- a request that is not JSON (or fits no request shape) kills the process with
+  ``uncaught exception: {"message": "Could not parse JSON: ..."}`` on stderr, as the real REPL.
+
+What it "elaborates" (it cannot really; these rules are the whole of its Lean):
+- imports: modules under Init, Lean, Std, Lake, Mathlib, Aesop, Batteries, Qq, ProofWidgets,
+  Plausible, ImportGraph, LeanSearchClient load, unless a component of their name starts with
+  ``Nonexistent``; any other module (or every module with
+  ``--fail-import``) gives the bare ``{"env": N}`` that v4.15 gives for a failed import, and the
+  environment is then empty: every later command on it gets an error;
+- the header probe: a command containing ``getModuleIdx?`` and a list of quoted names
+  (`` [`Mathlib, `Aesop] ``) gets one error per name that its environment did not import;
+- ``#check X`` gets an info message ``X : <fake type>``; other ``#`` commands, nothing;
+- a declaration (``theorem``/``lemma``/``example``/``def``/``abbrev``/``instance``) whose text
+  contains the token ``sorry`` gets the "declaration uses sorry" warning at its name (at the
+  keyword for ``example``/``instance``) and one ``sorries`` entry per ``sorry``;
+- the token ``undefined_ident`` gets "unknown identifier" at its position;
+- the token ``fake_error`` gets an error at its position (line and column of the token);
+- text ending in ``by`` gets the unfinished-tactic-block errors (with ``endPos: null`` up to
+  v4.26, as recorded);
+- ``import`` after the start (or in a command with ``env``) is an error;
+- comments and string literals are ignored when looking for any of these tokens.
+
+Scripted misbehaviour, triggered by a token anywhere in a command:
+``fake_hang`` (never answers), ``fake_die`` (exits without a reply), ``fake_oom`` (allocates
+memory in 64 MB steps up to ``--oom-limit-mb``, then hangs), ``fake_garbage`` (a reply that is
+not JSON), ``fake_error_object`` (an error object), ``fake_lean_exception`` (an error object
+starting with ``Lean error:``), ``fake_flood`` (a 2 MB message), ``fake_stderr`` (1 MB on stderr
+before the reply), ``fake_sleep_<ms>`` (sleeps that long first).
+
+Wording depends on ``--lean-version``: ``declaration uses 'sorry'`` before v4.28 and
+``declaration uses `sorry``` from v4.28; ``unknown identifier 'x'`` before v4.22 and
+``Unknown identifier `x``` from v4.22 (the recordings show the change lies in (v4.15, v4.26]);
+``proofStatus`` in tactic replies from v4.19.
+
+With ``--lean-json FILE`` it plays ``lean --json FILE`` instead (for file mode): the whole file
+is one command (imports first), each message is printed as one line of JSON with the fields
+``lean --json`` uses (``severity`` ``information`` for infos), exit code 1 when any is an error.
+
+Flags: ``--lean-version vX.Y.Z`` (default v4.15.0), ``--latency-ms N`` (added to every command
+with ``env``), ``--import-ms N`` (added to every import), ``--fail-import``, ``--oom-limit-mb N``,
+``--no-flush`` (behave like REPL <= v4.9, which did not flush), ``--log FILE`` (append every
+request, with the process id, as a JSON line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+KNOWN_ROOTS = frozenset(
+    [
+        "Init",
+        "Lean",
+        "Std",
+        "Lake",
+        "Mathlib",
+        "Aesop",
+        "Batteries",
+        "Qq",
+        "ProofWidgets",
+        "Plausible",
+        "ImportGraph",
+        "LeanSearchClient",
+    ]
+)
+DECL_KEYWORDS = frozenset({"theorem", "lemma", "example", "def", "abbrev", "instance"})
+UNNAMED = frozenset({"example", "instance"})
+_TOKEN = re.compile(r"#?[A-Za-z_\u00c0-\uffff][A-Za-z0-9_'!?.\u00c0-\uffff]*|:=|[^\sA-Za-z_]")
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """``v4.15.0`` / ``v4.33.0-rc2`` -> (4, 15, 0)."""
+    m = re.match(r"v?(\d+)\.(\d+)\.(\d+)", text)
+    if not m:
+        raise SystemExit(f"fake_repl: bad --lean-version {text!r}")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+# --------------------------------------------------------------------------- tiny lexer
+
+
+def blank_comments_and_strings(text: str) -> str:
+    """Replace comments and string literals by spaces, keeping every line break and column."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("--", i):
+            while i < n and text[i] != "\n":
+                out[i] = " "
+                i += 1
+        elif text.startswith("/-", i):
+            depth = 0
+            while i < n:
+                if text.startswith("/-", i):
+                    depth += 1
+                    out[i] = out[i + 1] = " "
+                    i += 2
+                elif text.startswith("-/", i):
+                    depth -= 1
+                    out[i] = out[i + 1] = " "
+                    i += 2
+                    if depth == 0:
+                        break
+                else:
+                    if text[i] != "\n":
+                        out[i] = " "
+                    i += 1
+        elif c == '"':
+            out[i] = " "
+            i += 1
+            while i < n and text[i] != '"':
+                if text[i] == "\\" and i + 1 < n:
+                    out[i] = " "
+                    i += 1
+                if text[i] != "\n":
+                    out[i] = " "
+                i += 1
+            if i < n:
+                out[i] = " "
+                i += 1
+        else:
+            i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Tok:
+    text: str
+    start: int
+    end: int
+
+
+def tokens(text: str) -> list[Tok]:
+    return [Tok(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+class Positions:
+    """Offsets -> (1-based line, 0-based column in code points)."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    def __call__(self, offset: int) -> dict[str, int]:
+        lo, hi = 0, len(self.starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return {"line": lo + 1, "column": offset - self.starts[lo]}
+
+
+# --------------------------------------------------------------------------- the fake
+
+
+@dataclass
+class Options:
+    version: tuple[int, int, int] = (4, 15, 0)
+    latency_ms: float = 0.0
+    import_ms: float = 0.0
+    fail_import: bool = False
+    oom_limit_mb: int = 4096
+    flush: bool = True
+    log: str | None = None
+
+
+@dataclass
+class Env:
+    modules: frozenset[str] | None  # None: the import failed and the environment is empty
+
+
+@dataclass
+class FakeRepl:
+    """The state of one fake REPL process: environments and proof states."""
+
+    options: Options = field(default_factory=Options)
+    envs: dict[int, Env] = field(default_factory=dict)
+    proof_states: set[int] = field(default_factory=set)
+    next_env: int = 0
+    next_proof_state: int = 0
+    hoard: list[bytes] = field(default_factory=list)
+
+    # -- wording that changed between versions
+    def sorry_text(self) -> str:
+        q = "`" if self.options.version >= (4, 28, 0) else "'"
+        return f"declaration uses {q}sorry{q}"
+
+    def unknown_ident(self, name: str) -> str:
+        if self.options.version >= (4, 22, 0):
+            return f"Unknown identifier `{name}`"
+        return f"unknown identifier '{name}'"
+
+    # -- requests
+    def handle(self, req: Any) -> dict[str, Any] | None:
+        """The reply to one decoded request (None: no reply). May sleep, exit or hoard memory."""
+        if not isinstance(req, dict):
+            die_unparsable(json.dumps(req))
+        if "tactic" in req and "proofState" in req:
+            return self.tactic(req)
+        if any(k in req for k in ("pickleTo", "unpickleEnvFrom", "unpickleProofStateFrom")):
+            return {"message": "fake REPL: pickling is not supported"}
+        if "cmd" in req or "path" in req:
+            if "cmd" in req:
+                text = req["cmd"]
+            else:
+                try:
+                    with open(req["path"], encoding="utf-8") as fh:
+                        text = fh.read()
+                except OSError as exc:
+                    return {"message": str(exc)}
+            env = req.get("env")
+            if not isinstance(text, str) or (env is not None and not isinstance(env, int)):
+                die_unparsable(json.dumps(req))
+            if env is not None and env not in self.envs:
+                return {"message": "Unknown environment."}
+            return self.command(text, env)
+        die_unparsable(json.dumps(req))
+        return None
+
+    def tactic(self, req: dict[str, Any]) -> dict[str, Any]:
+        if req["proofState"] not in self.proof_states:
+            return {"message": "Unknown proof state."}
+        reply: dict[str, Any] = {"proofState": self.new_proof_state(), "goals": []}
+        if self.options.version >= (4, 19, 0):
+            reply["proofStatus"] = "Completed"
+        return reply
+
+    def new_proof_state(self) -> int:
+        ps = self.next_proof_state
+        self.next_proof_state += 1
+        self.proof_states.add(ps)
+        return ps
+
+    def command(self, text: str, env_id: int | None) -> dict[str, Any]:
+        clean = blank_comments_and_strings(text)
+        toks = tokens(clean)
+        words = {t.text for t in toks}
+        self.misbehave(words)
+        pos = Positions(text)
+        messages: list[dict[str, Any]] = []
+        sorries: list[dict[str, Any]] = []
+        if env_id is None:
+            modules, toks = self.imports(toks)
+            env = Env(modules)
+        else:
+            time.sleep(self.options.latency_ms / 1000)
+            env = self.envs[env_id]
+        if env.modules is None:
+            if toks:
+                messages.append(
+                    error(pos, toks[0], "fake REPL: unknown constant (the import failed)")
+                )
+        else:
+            messages += self.elaborate(text, clean, toks, pos, env, sorries)
+        if "fake_flood" in words:
+            data = "\n".join("x" * 99 for _ in range(20_000))
+            messages.append(msg("info", pos(0), pos(0), data))
+        reply: dict[str, Any] = {}
+        if sorries:
+            reply["sorries"] = sorries
+        if messages:
+            reply["messages"] = messages
+        reply["env"] = self.new_env(env)
+        return reply
+
+    def new_env(self, env: Env) -> int:
+        n = self.next_env
+        self.next_env += 1
+        self.envs[n] = env
+        return n
+
+    def imports(self, toks: list[Tok]) -> tuple[frozenset[str] | None, list[Tok]]:
+        """Read leading ``import M`` commands (one module each); the rest is the body."""
+        modules: list[str] = []
+        i = 0
+        while i + 1 < len(toks) and toks[i].text == "import" and _is_name(toks[i + 1].text):
+            modules.append(toks[i + 1].text)
+            i += 2
+        if modules:
+            time.sleep(self.options.import_ms / 1000)
+        known = all(
+            m.split(".")[0] in KNOWN_ROOTS
+            and not any(part.startswith("Nonexistent") for part in m.split("."))
+            for m in modules
+        )
+        if (self.options.fail_import and modules) or not known:
+            return None, toks[i:]
+        return frozenset(["Init", *modules]), toks[i:]
+
+    def elaborate(
+        self,
+        text: str,
+        clean: str,
+        toks: list[Tok],
+        pos: Positions,
+        env: Env,
+        sorries: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        assert env.modules is not None
+        if "getModuleIdx?" in clean or "getModuleIdx?" in text:
+            for name in re.findall(r"`([A-Za-z_][A-Za-z0-9_.]*)", text):
+                if name not in env.modules:
+                    out.append(error(pos, toks[0], f"fake REPL: module {name} is not imported"))
+        for i, t in enumerate(toks):
+            if t.text == "#check" and i + 1 < len(toks):
+                out.append(msg("info", pos(t.start), pos(t.end), f"{toks[i + 1].text} : FakeType"))
+            elif t.text == "import":
+                out.append(
+                    error(pos, t, "invalid 'import' command, it must be used in the beginning")
+                )
+            elif t.text == "undefined_ident":
+                out.append(error(pos, t, self.unknown_ident(t.text)))
+            elif t.text == "fake_error":
+                out.append(error(pos, t, "fake_error: an error the statement asked for"))
+        out += self.declarations(text, toks, pos, sorries)
+        if toks and toks[-1].text == "by":
+            by = toks[-1]
+            if self.options.version < (4, 27, 0):
+                end = pos(len(text.rstrip()))
+                out.insert(0, msg("error", end, None, "unexpected end of input; expected '{'"))
+            out.append(error(pos, by, "unsolved goals\n⊢ FakeGoal"))
+        return out
+
+    def declarations(
+        self, text: str, toks: list[Tok], pos: Positions, sorries: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        out = []
+        starts = [i for i, t in enumerate(toks) if t.text in DECL_KEYWORDS]
+        for n, i in enumerate(starts):
+            stop = starts[n + 1] if n + 1 < len(starts) else len(toks)
+            body = toks[i:stop]
+            uses = [t for t in body if t.text == "sorry"]
+            if not uses:
+                continue
+            keyword = toks[i]
+            name = keyword if keyword.text in UNNAMED or i + 1 >= stop else toks[i + 1]
+            assign = next((t for t in body if t.text == ":="), body[-1])
+            goal = " ".join(text[name.end : assign.start].split()) or "FakeGoal"
+            for s in uses:
+                sorries.append(
+                    {
+                        "proofState": self.new_proof_state(),
+                        "pos": pos(s.start),
+                        "goal": f"⊢ {goal}",
+                        "endPos": pos(s.end),
+                    }
+                )
+            out.append(msg("warning", pos(name.start), pos(name.end), self.sorry_text()))
+        return out
+
+    def misbehave(self, words: set[str]) -> None:
+        for w in words:
+            if w.startswith("fake_sleep_") and w[len("fake_sleep_") :].isdigit():
+                time.sleep(int(w[len("fake_sleep_") :]) / 1000)
+        if "fake_stderr" in words:
+            sys.stderr.write(("e" * 1023 + "\n") * 1024)
+            sys.stderr.flush()
+        if "fake_hang" in words:
+            while True:
+                time.sleep(3600)
+        if "fake_die" in words:
+            sys.stderr.write("INTERNAL PANIC: fake_die\n")
+            sys.stderr.flush()
+            os._exit(134)
+        if "fake_oom" in words:
+            step = 64 * 1024 * 1024
+            while len(self.hoard) * 64 < self.options.oom_limit_mb:
+                self.hoard.append(b"\x01" * step)
+                time.sleep(0.01)
+            while True:
+                time.sleep(3600)
+        if "fake_garbage" in words:
+            raise GarbageReply
+        if "fake_error_object" in words:
+            raise ErrorObject("fake REPL: uncaught exception while elaborating")
+        if "fake_lean_exception" in words:
+            raise ErrorObject("Lean error:\nfake_lean_exception: Lean threw")
+
+
+class GarbageReply(Exception):
+    pass
+
+
+class ErrorObject(Exception):
+    pass
+
+
+def _is_name(text: str) -> bool:
+    return bool(re.match(r"[A-Za-z_«\u00c0-\uffff]", text))
+
+
+def msg(
+    severity: str, start: dict[str, int], end: dict[str, int] | None, data: str
+) -> dict[str, Any]:
+    return {"severity": severity, "pos": start, "endPos": end, "data": data}
+
+
+def error(pos: Positions, tok: Tok, data: str) -> dict[str, Any]:
+    return msg("error", pos(tok.start), pos(tok.end), data)
+
+
+def die_unparsable(text: str) -> None:
+    sys.stderr.write(
+        'uncaught exception: {"message": "Could not parse JSON:\\n' + text[:200] + '"}\n'
+    )
+    sys.stderr.flush()
+    os._exit(1)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def render(value: Any, indent: int = 0, width: int = 80) -> str:
+    """Lean-like pretty printing: compact when it fits, else one key per line."""
+    if isinstance(value, dict):
+        value = dict(sorted(value.items(), reverse=True))
+    compact = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if not isinstance(value, (dict, list)) or not value or indent + len(compact) <= width:
+        return compact
+    pad = "\n" + " " * (indent + 1)
+    if isinstance(value, list):
+        return "[" + ("," + pad).join(render(v, indent + 1, width) for v in value) + "]"
+    parts = []
+    for key, item in value.items():
+        head = json.dumps(key, ensure_ascii=False) + ":"
+        inner = render(item, indent + 1 + len(head) + 1, width)
+        if "\n" not in inner and indent + 1 + len(head) + 1 + len(inner) <= width:
+            parts.append(f"{head} {inner}")
+        else:
+            parts.append(head + pad + render(item, indent + 1, width))
+    return "{" + ("," + pad).join(parts) + "}"
+
+
+def serve(options: Options) -> None:
+    repl = FakeRepl(options)
+    out = sys.stdout.buffer
+    pending: list[str] = []
+    stdin = sys.stdin.buffer
+    while True:
+        raw = stdin.readline()
+        eof = raw == b""
+        line = raw.decode("utf-8", errors="replace")
+        if not eof and line.strip():
+            pending.append(line)
+            continue
+        if pending:
+            text = "".join(pending)
+            pending = []
+            reply = answer(repl, text, options)
+            if reply is not None:
+                out.write(reply.encode("utf-8") + b"\n\n")
+                if options.flush:
+                    out.flush()
+        if eof:
+            out.flush()
+            return
+
+
+def answer(repl: FakeRepl, text: str, options: Options) -> str | None:
+    stripped = text.lstrip()
+    if stripped.startswith("#") or stripped.startswith("--"):
+        return None
+    if options.log:
+        with open(options.log, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"pid": os.getpid(), "request": text}, ensure_ascii=False) + "\n")
+    try:
+        req = json.loads(text)
+    except json.JSONDecodeError:
+        die_unparsable(text)
+    try:
+        reply = repl.handle(req)
+    except GarbageReply:
+        return "this is not JSON {{{ fake_garbage"
+    except ErrorObject as exc:
+        reply = {"message": str(exc)}
+    return None if reply is None else render(reply)
+
+
+def lean_json(path: str, options: Options) -> int:
+    """Play ``lean --json FILE``: messages as JSON lines, exit code 1 on errors."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    try:
+        reply = FakeRepl(options).command(text, None)
+    except (GarbageReply, ErrorObject):
+        print("fake lean: unexpected output", flush=True)
+        return 2
+    errors = False
+    for m in reply.get("messages", []):
+        severity = "information" if m["severity"] == "info" else m["severity"]
+        errors = errors or severity == "error"
+        line = {
+            "caption": "",
+            "data": m["data"],
+            "endPos": m["endPos"],
+            "fileName": path,
+            "isSilent": False,
+            "keepFullRange": False,
+            "kind": "[anonymous]",
+            "pos": m["pos"],
+            "severity": severity,
+        }
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    return 1 if errors else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="A fake Lean REPL for tests (no Lean inside).")
+    parser.add_argument("--lean-version", default="v4.15.0")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--import-ms", type=float, default=0.0)
+    parser.add_argument("--fail-import", action="store_true")
+    parser.add_argument("--oom-limit-mb", type=int, default=4096)
+    parser.add_argument("--no-flush", action="store_true")
+    parser.add_argument("--log")
+    parser.add_argument("--lean-json", metavar="FILE", help="play `lean --json FILE` instead")
+    args = parser.parse_args(argv)
+    options = Options(
+        version=parse_version(args.lean_version),
+        latency_ms=args.latency_ms,
+        import_ms=args.import_ms,
+        fail_import=args.fail_import,
+        oom_limit_mb=args.oom_limit_mb,
+        flush=not args.no_flush,
+        log=args.log,
+    )
+    if args.lean_json:
+        sys.exit(lean_json(args.lean_json, options))
+    serve(options)
+
+
+if __name__ == "__main__":
+    main()
