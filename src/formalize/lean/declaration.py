@@ -1,0 +1,297 @@
+"""The shape of one theorem/lemma/example: where its statement ends, and edits keyed on it.
+
+:func:`scan_signature` finds the top-level ``:=`` of a declaration, skipping the ones that
+belong to ``let``/``have`` in the type and to brackets (default arguments, structure
+instances), and spots equation-compiler forms. On it rest :func:`replace_proof_with_sorry`,
+:func:`rename_declaration` and :func:`normalize_statement` (a key on which alpha-equivalent
+restatements collide). Re-exported by :mod:`formalize.lean.statement`. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from formalize.lean.lexer import COMMENT_KINDS, IDENT, KEYWORD, SYMBOL, LexError, Token, tokenize
+
+DECL_KINDS = ("theorem", "lemma", "example")
+NAME_PLACEHOLDER = "_name"
+
+_OPEN = frozenset({"(", "[", "{", "⦃", "⟨", "⟪", "@[", "#["})
+_CLOSE = frozenset({")", "]", "}", "⦄", "⟩", "⟫"})
+_LET_WORDS = frozenset({"let", "have", "haveI", "letI"})
+_MATCH_WORDS = frozenset({"match", "fun", "λ", "nomatch", "nofun"})
+_STOP_WORDS = frozenset(
+    {*DECL_KINDS, "end", "namespace", "section", "import", "variable", "universe", "def"}
+    | {"abbrev", "instance", "structure", "inductive", "class", "axiom", "noncomputable", "@["}
+)
+_BINDER_INTROS = frozenset(
+    {"∀", "∃", "∃!", "Π", "Σ", "λ", "fun", "∑", "∏", "∑'", "∏'", "⋃", "⋂", "⨆", "⨅", "∫", "∮"}
+    | {"∀ᶠ", "∃ᶠ", "∐"}
+)
+_BINDER_ENDS = frozenset({",", "=>", "↦"})
+_BINDER_STOPS = frozenset({":", "∈", "∉", "<", "≤", ">", "≥", "≠", "⊆", "⊂", "⊇", "⊃", "in"})
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Where a declaration's statement ends: ``assign`` is the index of the top-level ``:=``
+    (None if absent), ``equation`` the ``where``/``|`` token of an equation-compiler form,
+    ``stop`` the index just past the statement's last token."""
+
+    assign: int | None
+    equation: Token | None
+    stop: int
+
+
+def decl_index(code: list[Token]) -> int | None:
+    """Index of the first theorem/lemma/example keyword in ``code``."""
+    for i, tok in enumerate(code):
+        if tok.kind == KEYWORD and tok.text in DECL_KINDS:
+            return i
+    return None
+
+
+def scan_signature(code: list[Token], start: int) -> Signature:
+    """Scan the binders and type that begin at ``code[start]`` (comments already removed)."""
+    depth, pending_lets, saw_match = 0, 0, False
+    for j in range(start, len(code)):
+        tok, text = code[j], code[j].text
+        if tok.kind == SYMBOL and text in _OPEN:
+            depth += 1
+        elif tok.kind == SYMBOL and text in _CLOSE:
+            depth = max(depth - 1, 0)
+        elif depth > 0:
+            continue
+        elif tok.kind == KEYWORD and (text in _STOP_WORDS or text.startswith("#")):
+            return Signature(None, None, j)
+        elif text == "where" and tok.kind == KEYWORD:
+            return Signature(None, tok, j)
+        elif text in _LET_WORDS:
+            pending_lets += 1
+        elif text in _MATCH_WORDS:
+            saw_match = True
+        elif text == ":=" and pending_lets:
+            pending_lets -= 1
+        elif text == ":=":
+            return Signature(j, None, j)
+        elif text == "|" and not saw_match and j > start and code[j - 1].line < tok.line:  # noqa: SIM102
+            if _arrow_follows(code, j + 1):
+                return Signature(None, tok, j)
+    return Signature(None, None, len(code))
+
+
+def _arrow_follows(code: list[Token], start: int) -> bool:
+    """Is there a depth-0 ``=>`` before the next depth-0 ``:=`` (a match alternative)?"""
+    depth = 0
+    for tok in code[start:]:
+        if tok.text in _OPEN:
+            depth += 1
+        elif tok.text in _CLOSE:
+            depth -= 1
+        elif depth == 0 and tok.text == ":=":
+            return False
+        elif depth == 0 and tok.text == "=>":
+            return True
+    return False
+
+
+class _Renamer:
+    """Renames bound variables canonically (``_v1``, ``_v2``, ...) in order of binding."""
+
+    def __init__(self, toks: list[Token]) -> None:
+        self.toks = toks
+        self.out = [t.text for t in toks]
+        self.scopes: list[tuple[int, str, str]] = []  # (level, name, canonical)
+        self.bound_at: dict[int, str] = {}
+        self.count = 0
+
+    def bind(self, index: int, level: int) -> None:
+        self.count += 1
+        canonical = f"_v{self.count}"
+        self.scopes.append((level, self.toks[index].text, canonical))
+        self.bound_at[index] = canonical
+
+    def group_end(self, i: int) -> int:
+        depth = 0
+        for j in range(i, len(self.toks)):
+            if self.toks[j].text in _OPEN:
+                depth += 1
+            elif self.toks[j].text in _CLOSE:
+                depth -= 1
+                if depth == 0:
+                    return j
+        return len(self.toks)
+
+    def bind_group(self, i: int, level: int) -> int:
+        """Bind the names of the bracket group at ``i``; return the index of its closer."""
+        end = self.group_end(i)
+        inner = range(i + 1, end)
+        colon = next((j for j in inner if self.toks[j].text == ":"), None)
+        if colon is None and self.toks[i].text == "[":
+            return end
+        for j in range(i + 1, colon if colon is not None else end):
+            if self.toks[j].kind == IDENT and "." not in self.toks[j].text:
+                self.bind(j, level)
+        return end
+
+    def bind_list(self, i: int, level: int) -> None:
+        """Binders after a quantifier/``fun`` at ``i - 1``, up to ``,``/``=>``/``↦``."""
+        stopped = False
+        while i < len(self.toks):
+            tok = self.toks[i]
+            if tok.text in _BINDER_ENDS or tok.text in _CLOSE or tok.text in ("|", ":="):
+                return
+            if tok.text in _OPEN:
+                i = self.bind_group(i, level) if not stopped else self.group_end(i)
+            elif tok.kind == IDENT and not stopped and "." not in tok.text:
+                self.bind(i, level)
+            elif tok.text in _BINDER_STOPS:
+                stopped = True
+            i += 1
+
+    def set_builder(self, i: int, depth: int) -> None:
+        """``{x | p}``, ``{x : T // p}``, ``{(a, b) | p}``: bind the names before the bar."""
+        end = self.group_end(i)
+        sep, d = None, 0
+        for j in range(i + 1, end):
+            tok = self.toks[j]
+            d += (tok.text in _OPEN) - (tok.text in _CLOSE)
+            if d == 0 and tok.text == ",":
+                return
+            nxt = self.toks[j + 1] if j + 1 < end else tok
+            slashes = tok.text == nxt.text == "/" and tok.end == nxt.offset
+            if d == 0 and (tok.text == "|" or slashes):
+                sep = j
+                break
+        first = self.toks[i + 1] if sep is not None and sep > i + 1 else None
+        if first is None or sep is None:
+            return
+        if first.kind == IDENT and "." not in first.text:
+            if i + 2 == sep or self.toks[i + 2].text in _BINDER_STOPS:
+                self.bind(i + 1, depth + 1)
+        elif first.text in ("(", "⟨"):
+            close = self.group_end(i + 1)
+            inner = self.toks[i + 2 : close]
+            plain = all((t.kind == IDENT and "." not in t.text) or t.text == "," for t in inner)
+            follows = close + 1 == sep or self.toks[close + 1].text in _BINDER_STOPS
+            if plain and close < sep and follows:
+                for j in range(i + 2, close):
+                    if self.toks[j].kind == IDENT:
+                        self.bind(j, depth + 1)
+
+    def run(self) -> list[str]:
+        depth, signature = 0, True
+        for i, tok in enumerate(self.toks):
+            text = tok.text
+            if i in self.bound_at:
+                self.out[i] = self.bound_at[i]
+            elif tok.kind == IDENT:
+                head, dot, rest = text.partition(".")
+                for _, name, canonical in reversed(self.scopes):
+                    if name == head:
+                        self.out[i] = canonical + dot + rest
+                        break
+            if tok.kind == SYMBOL and text in _OPEN:
+                if depth == 0 and signature and text != "⟨":
+                    self.bind_group(i, 0)
+                elif text == "{":
+                    self.set_builder(i, depth)
+                depth += 1
+            elif tok.kind == SYMBOL and text in _CLOSE:
+                depth = max(depth - 1, 0)
+                self.scopes = [s for s in self.scopes if s[0] <= depth]
+            elif depth == 0 and text == ":":
+                signature = False
+            elif text in _BINDER_INTROS:
+                self.bind_list(i + 1, depth)
+            elif (
+                text in _LET_WORDS
+                and i + 1 < len(self.toks)
+                and self.toks[i + 1].kind == IDENT
+                and i + 1 not in self.bound_at
+            ):
+                self.bind(i + 1, depth)
+        return self.out
+
+
+def _join(toks: list[Token], texts: list[str]) -> str:
+    """Tokens separated by one space, except where Lean cares that there was none."""
+    parts: list[str] = []
+    for k, (tok, text) in enumerate(zip(toks, texts, strict=True)):
+        prev = toks[k - 1] if k else None
+        glued = prev is not None and prev.end == tok.offset
+        sensitive = tok.text in ("[", ".") or (prev is not None and prev.text == ".")
+        if parts and not (glued and sensitive):
+            parts.append(" ")
+        parts.append(text)
+    return "".join(parts)
+
+
+def normalize_statement(text: str) -> str:
+    """Canonical form for dedup: comments dropped, whitespace collapsed, the declaration's kind
+    and name replaced by ``theorem _name``, attributes and the proof (from the top-level ``:=``)
+    dropped, bound variables renamed ``_v1, _v2, ...`` in order of binding. Never raises: text
+    that does not lex comes back with its whitespace collapsed."""
+    try:
+        tokens = tokenize(text)
+    except LexError:
+        return " ".join(text.split())
+    code = [t for t in tokens if t.kind not in COMMENT_KINDS]
+    k = decl_index(code)
+    if k is None:
+        return _join(code, _Renamer(code).run())
+    start = k + (1 if code[k].text == "example" else 2)
+    sig = scan_signature(code, start)
+    stop = sig.assign if sig.assign is not None else sig.stop
+    head = code[:k]
+    while head and head[-1].text in ("private", "protected"):
+        head.pop()
+    if head and head[-1].text == "]":
+        opener = max((j for j, t in enumerate(head) if t.text == "@["), default=None)
+        head = head[:opener] if opener is not None else head
+    prefix = _join(head, [t.text for t in head])
+    body = code[start:stop]
+    statement = _join(body, _Renamer(body).run())
+    return " ".join(p for p in (prefix, f"theorem {NAME_PLACEHOLDER}", statement) if p)
+
+
+def replace_proof_with_sorry(decl: str) -> str:
+    """``decl`` with everything after its top-level ``:=`` replaced by ``:= by sorry``.
+
+    Raises ValueError when there is no theorem/lemma/example, for equation-compiler forms
+    (``where``, ``| pat => ...``), and for text Lean cannot lex.
+    """
+    code = [t for t in tokenize(decl) if t.kind not in COMMENT_KINDS]
+    k = decl_index(code)
+    if k is None:
+        raise ValueError("no theorem, lemma or example declaration found")
+    start = k + (1 if code[k].text == "example" else 2)
+    sig = scan_signature(code, start)
+    if sig.equation is not None:
+        raise ValueError(
+            f"`{sig.equation.text}` at line {sig.equation.line}: equation-compiler declarations"
+            " are not statements"
+        )
+    last = code[(sig.assign if sig.assign is not None else sig.stop) - 1]
+    return decl[: last.end] + " := by sorry"
+
+
+def rename_declaration(decl: str, new_name: str) -> str:
+    """``decl`` with its theorem/lemma renamed to ``new_name`` (``example`` becomes a theorem)."""
+    try:
+        name_tokens = tokenize(new_name)
+    except LexError:
+        name_tokens = []
+    if len(name_tokens) != 1 or name_tokens[0].kind != IDENT or name_tokens[0].text != new_name:
+        raise ValueError(f"{new_name!r} is not a valid Lean identifier")
+    code = [t for t in tokenize(decl) if t.kind not in COMMENT_KINDS]
+    k = decl_index(code)
+    if k is None:
+        raise ValueError("no theorem, lemma or example declaration found")
+    kw = code[k]
+    if kw.text == "example":
+        return decl[: kw.offset] + "theorem " + new_name + decl[kw.end :]
+    if k + 1 >= len(code) or code[k + 1].kind != IDENT:
+        raise ValueError(f"`{kw.text}` at line {kw.line} has no name to rename")
+    name = code[k + 1]
+    return decl[: name.offset] + new_name + decl[name.end :]
