@@ -1,0 +1,330 @@
+"""``openai:MODEL@BASE_URL`` — any OpenAI-compatible server (vLLM, SGLang, a hosted API).
+
+Requests run on a bounded thread pool (``concurrency``), each with a timeout, retried with
+exponential back-off (honouring ``Retry-After``) on 408/409/429, 5xx, timeouts, dropped
+connections and unreadable bodies. ``n`` is sent to servers that honour it and emulated with
+one request per sample where they do not (``n=auto`` finds out on the first call). The API key
+comes from ``$FORMALIZE_OPENAI_API_KEY``, then ``$OPENAI_API_KEY``, else ``EMPTY`` (what local
+servers expect); ``api_key_env=NAME`` names another variable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar, TypeVar
+
+from formalize.cache import Cache
+from formalize.errors import SetupError
+from formalize.models.base import (
+    Engine,
+    EngineSpec,
+    Failure,
+    FinishReason,
+    GenerationParams,
+    Outcome,
+    RawCompletion,
+    sample_seed,
+)
+from formalize.models.profiles import Message, ModelProfile, render_plain
+from formalize.models.spec import choice, non_negative_int, parse_bool, positive_float, positive_int
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+KEY_VARIABLES = ("FORMALIZE_OPENAI_API_KEY", "OPENAI_API_KEY")
+RETRY_STATUS = (408, 409, 429)
+
+
+class _NotSupported(Exception):
+    """The server refused ``n`` > 1 with a 400."""
+
+
+class _GiveUp(Exception):
+    """A request failed for good (message for the user)."""
+
+
+class OpenAIEngine(Engine):
+    """Chat or text completions from an OpenAI-compatible server."""
+
+    name = "openai"
+    OPTIONS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
+        "api": (choice("chat", "completions"), "chat", "chat completions or plain completions"),
+        "n": (choice("auto", "native", "emulate"), "auto", "how to get n samples"),
+        "concurrency": (positive_int, 8, "requests in flight at once"),
+        "timeout": (positive_float, 600.0, "seconds to wait for one response"),
+        "retries": (non_negative_int, 5, "retries of a failed request"),
+        "backoff": (positive_float, 1.0, "first retry delay in seconds (doubles each time)"),
+        "max_backoff": (positive_float, 60.0, "longest retry delay in seconds"),
+        "api_key_env": (str, None, "environment variable holding the API key"),
+        "check": (parse_bool, True, "ask the server's /models at start-up"),
+    }
+    KEY_OPTIONS = ("api",)
+
+    def __init__(
+        self,
+        spec: EngineSpec,
+        options: Mapping[str, Any],
+        *,
+        profile: ModelProfile,
+        cache: Cache | None = None,
+    ) -> None:
+        super().__init__(spec, options, profile=profile, cache=cache)
+        try:
+            import openai
+        except ImportError as exc:
+            raise SetupError("the openai engine needs: pip install 'formalize[openai]'") from exc
+        self._openai = openai
+        self._client = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=self._api_key(),
+            timeout=self.options["timeout"],
+            max_retries=0,
+        )
+        self._n_native: bool | None = {"native": True, "emulate": False}.get(self.options["n"])
+        self._state = threading.Lock()
+        if self.options["check"]:
+            self._check_server()
+
+    def _api_key(self) -> str:
+        names = [self.options["api_key_env"]] if self.options["api_key_env"] else KEY_VARIABLES
+        for name in names:
+            if os.environ.get(name):
+                return os.environ[name]
+        if self.options["api_key_env"]:
+            raise SetupError(f"api_key_env={names[0]} but ${names[0]} is not set")
+        return "EMPTY"
+
+    def _check_server(self) -> None:
+        openai = self._openai
+        try:
+            served = [
+                m.id for m in self._client.models.list(timeout=min(10.0, self.options["timeout"]))
+            ]
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise SetupError(
+                f"the server at {self.base_url} refused the API key ({exc}); set "
+                f"{' or '.join(KEY_VARIABLES)} (or api_key_env=NAME)"
+            ) from None
+        except openai.APIConnectionError as exc:
+            raise SetupError(
+                f"no OpenAI-compatible server answers at {self.base_url} ({exc}); start one, e.g. "
+                "`python -m vllm.entrypoints.openai.api_server --model PATH --served-model-name "
+                f"{self.model} --port 8000`, or add ?check=false to skip this check"
+            ) from None
+        except openai.APIStatusError:
+            return  # no /models route: the first request will tell
+        if served and self.model not in served:
+            raise SetupError(
+                f"the server at {self.base_url} does not serve {self.model!r}; it serves: "
+                f"{', '.join(served)}"
+            )
+
+    def describe(self) -> dict[str, Any]:
+        """Engine, model, base URL, profile and options (never the API key)."""
+        info = super().describe()
+        info["base_url"] = self.base_url
+        info["n_native"] = self._n_native
+        return info
+
+    def cache_identity(self) -> dict[str, Any]:
+        """Served model name and base URL (two servers may serve different weights as one name)."""
+        return {**super().cache_identity(), "base_url": self.base_url}
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        if not self._closed:
+            self._client.close()
+        super().close()
+
+    # ------------------------------------------------------------------ generation
+
+    def _generate(
+        self, conversations: list[list[Message]], params: GenerationParams
+    ) -> list[Outcome]:
+        results: list[Outcome | None] = [None] * len(conversations)
+        keys = [self.conversation_key(c) for c in conversations]
+        start = 0
+        if params.n > 1 and self._n_native is None and conversations:
+            results[0] = self._probe(conversations[0], params, keys[0])
+            start = 1
+        # Units: (conversation, first sample, how many samples) — one per conversation when the
+        # server honours n, else one per sample.
+        units: list[tuple[int, int, int]] = []
+        for c in range(start, len(conversations)):
+            if params.n == 1 or self._n_native:
+                units.append((c, 0, params.n))
+            else:
+                units.extend((c, s, 1) for s in range(params.n))
+        parts: dict[int, list[RawCompletion]] = {}
+        failures: dict[int, str] = {}
+        workers = min(self.options["concurrency"], max(1, len(units)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="openai") as pool:
+            futures = [
+                (
+                    unit,
+                    pool.submit(
+                        self._request, conversations[unit[0]], params, *unit[1:], keys[unit[0]]
+                    ),
+                )
+                for unit in units
+            ]
+            try:
+                for (c, _, _), future in futures:
+                    try:
+                        parts.setdefault(c, []).extend(future.result())
+                    except _GiveUp as exc:
+                        failures.setdefault(c, str(exc))
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        for c in range(start, len(conversations)):
+            if c in failures:
+                results[c] = Failure(failures[c])
+            else:
+                results[c] = parts.get(c, [])
+        return [r if r is not None else Failure("not generated") for r in results]
+
+    def _probe(self, messages: list[Message], params: GenerationParams, key: str) -> Outcome:
+        """Ask for ``n`` samples at once and learn whether the server honours ``n``."""
+        try:
+            got = self._request(messages, params, 0, params.n, key, probing=True)
+        except _NotSupported:
+            got = []
+        except _GiveUp as exc:
+            return Failure(str(exc))
+        native = len(got) >= params.n
+        with self._state:
+            self._n_native = native
+        if not native:
+            log.info("%s ignores or refuses n=%d: emulating it", self.base_url, params.n)
+            try:
+                for s in range(len(got), params.n):
+                    got.extend(self._request(messages, params, s, 1, key))
+            except _GiveUp as exc:
+                return Failure(str(exc))
+        return got[: params.n]
+
+    def _request(
+        self,
+        messages: list[Message],
+        params: GenerationParams,
+        first: int,
+        count: int,
+        key: str,
+        *,
+        probing: bool = False,
+    ) -> list[RawCompletion]:
+        """``count`` samples (numbered from ``first``) for one conversation, with retries."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+        }
+        if count > 1:
+            body["n"] = count
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if params.seed is not None:
+            body["seed"] = sample_seed(params.seed, key, first)
+        if self.options["api"] == "chat":
+            if self.profile.template_kwargs:
+                body["extra_body"] = {"chat_template_kwargs": self.profile.template_kwargs}
+            chat: Any = self._client.chat.completions
+            response = self._call(
+                lambda: chat.create(messages=messages, **body), probing=probing and count > 1
+            )
+        else:
+            prompt = render_plain(messages)
+            response = self._call(
+                lambda: self._client.completions.create(prompt=prompt, **body),
+                probing=probing and count > 1,
+            )
+        return self._read(response)
+
+    def _read(self, response: Any) -> list[RawCompletion]:
+        choices = sorted(response.choices or [], key=lambda ch: ch.index or 0)
+        usage = getattr(response, "usage", None)
+        prompt_tokens = getattr(usage, "prompt_tokens", None)
+        total = getattr(usage, "completion_tokens", None)
+        out = []
+        for ch in choices:
+            message = getattr(ch, "message", None)
+            if message is not None:
+                text = message.content or ""
+                extra = getattr(message, "model_extra", None) or {}
+                reasoning = (
+                    getattr(message, "reasoning_content", None)
+                    or extra.get("reasoning_content")
+                    or extra.get("reasoning")
+                )
+            else:
+                text, reasoning = ch.text or "", None
+            out.append(
+                RawCompletion(
+                    text=text,
+                    finish_reason=FinishReason.parse(ch.finish_reason),
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=total if len(choices) == 1 else None,
+                    reasoning=reasoning or None,
+                )
+            )
+        return out
+
+    def _call(self, request: Callable[[], T], *, probing: bool = False) -> T:
+        """Run ``request`` with retries; raise ``_GiveUp``/``SetupError`` when it cannot work."""
+        openai = self._openai
+        retries = self.options["retries"]
+        for attempt in range(retries + 1):
+            retry_after: float | None = None
+            try:
+                return request()
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+                raise SetupError(
+                    f"{self.base_url} refused the API key: {exc}; set {KEY_VARIABLES[0]}"
+                ) from None
+            except openai.NotFoundError as exc:
+                raise SetupError(
+                    f"{self.base_url}: {exc} (is {self.model!r} served there?)"
+                ) from None
+            except openai.APIStatusError as exc:
+                if exc.status_code == 400 and probing:
+                    raise _NotSupported() from exc
+                if exc.status_code not in RETRY_STATUS and exc.status_code < 500:
+                    raise _GiveUp(f"the server rejected the request: {exc}") from None
+                reason = exc.message
+                retry_after = _retry_after(exc)
+            except openai.APITimeoutError:
+                reason = f"no response within {self.options['timeout']:g} s"
+            except openai.APIConnectionError as exc:
+                reason = f"connection failed ({exc.__cause__ or exc})"
+            except ValueError as exc:  # a body that is not valid JSON
+                reason = f"unreadable response ({exc})"
+            except openai.APIResponseValidationError as exc:
+                reason = f"unexpected response ({exc})"
+            if attempt == retries:
+                raise _GiveUp(f"{reason}; gave up after {retries + 1} attempts")
+            delay = min(self.options["max_backoff"], self.options["backoff"] * 2**attempt)
+            if retry_after is not None:
+                delay = min(self.options["max_backoff"], max(delay, retry_after))
+            delay *= 1 + 0.1 * random.random()
+            log.warning(
+                "%s: %s; retry %d/%d in %.2f s", self.base_url, reason, attempt + 1, retries, delay
+            )
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def _retry_after(exc: Any) -> float | None:
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    value = headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
