@@ -76,10 +76,17 @@ class LeanChecker:
     def toolchain(self) -> str | None:
         """Provenance of results: toolchain and Mathlib version (None when unknown)."""
         if not self._toolchain_read:
-            if self.config.backend == "kimina":
-                self._toolchain = f"kimina-lean-server at {self.config.kimina_url}"
+            c = self.config
+            project = (
+                read_versions(c.lean_project).stamp() if is_lake_project(c.lean_project) else None
+            )
+            if c.backend == "kimina":
+                self._toolchain = f"kimina-lean-server at {c.kimina_url}"
+            elif c.backend == "repl" and c.repl_cmd:
+                where = f" in {project}" if project else ""
+                self._toolchain = f"REPL `{' '.join(c.repl_cmd)}`{where}"
             else:
-                self._toolchain = read_versions(self.config.lean_project).stamp()
+                self._toolchain = project
             self._toolchain_read = True
         return self._toolchain
 

@@ -1,0 +1,214 @@
+"""``formalize check INPUT``: compile-check Lean statements, one JSONL result per input.
+
+Also home of the Lean options every command that checks statements shares
+(``add_lean_options`` / ``lean_overrides``, used by ``formalize run`` too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import shlex
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from formalize.errors import InputError
+
+STATEMENT_FIELDS = ("lean", "formal_statement", "lean4_code", "lean4_file")
+ID_FIELDS = ("id", "name", "problem_id", "custom_id")
+
+
+def add_lean_options(parser: argparse.ArgumentParser) -> None:
+    """The options that say how Lean runs (``formalize check``, ``formalize run``)."""
+    g = parser.add_argument_group("Lean")
+    g.add_argument("--backend", choices=("repl", "file", "kimina"), help="how to run Lean (repl)")
+    g.add_argument(
+        "--repl-cmd",
+        metavar="CMD",
+        help="command starting a REPL (default: `lake env` + the REPL built in --lean-project)",
+    )
+    g.add_argument("--lean-project", metavar="DIR", help="the Lake project (lean_project)")
+    g.add_argument("--workers", type=int, metavar="N", help="parallel Lean workers (cores - 1)")
+    g.add_argument("--timeout", type=float, metavar="S", help="seconds per check (60)")
+    g.add_argument("--import-timeout", type=float, metavar="S", help="seconds per import (600)")
+    g.add_argument("--memory-mb", type=int, metavar="N", help="memory cap per worker (8192)")
+    g.add_argument("--recycle-after", type=int, metavar="N", help="checks per REPL process (200)")
+    g.add_argument("--kimina-url", metavar="URL", help="kimina-lean-server for --backend kimina")
+
+
+def lean_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``LeanConfig`` fields set by the flags above (None where a flag was not given)."""
+    repl_cmd = getattr(args, "repl_cmd", None)
+    return {
+        "backend": getattr(args, "backend", None),
+        "repl_cmd": shlex.split(repl_cmd) if repl_cmd else None,
+        "lean_project": getattr(args, "lean_project", None),
+        "workers": getattr(args, "workers", None),
+        "timeout_s": getattr(args, "timeout", None),
+        "import_timeout_s": getattr(args, "import_timeout", None),
+        "memory_mb": getattr(args, "memory_mb", None),
+        "recycle_after": getattr(args, "recycle_after", None),
+        "kimina_url": getattr(args, "kimina_url", None),
+    }
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``check`` command."""
+    p = sub.add_parser(
+        "check",
+        help="compile-check Lean statements",
+        description="Check Lean statements: the safety gate, then Lean. INPUT is JSONL (`id` "
+        "and `lean`, or the `name`/`formal_statement`/`header` rows of a translation file; a "
+        "statement ending in `:=` or `:= by` gets ` sorry`), a .lean file (one statement), or "
+        "`-` for stdin. Writes one JSON line per input, in input order: id, status (ok, "
+        "lean_error, rejected, timeout, out_of_memory, crashed, protocol_error), messages "
+        "(positions relative to the statement given), elapsed_s. A summary goes to stderr.",
+    )
+    p.add_argument("input", metavar="INPUT", help="JSONL file, .lean file, or - for stdin")
+    p.add_argument(
+        "--header",
+        metavar="TEXT",
+        help="header for statements without their own imports or header field (import Mathlib)",
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="write results here (default: stdout)")
+    p.add_argument("--no-progress", dest="progress", action="store_false", default=True)
+    add_lean_options(p)
+    p.set_defaults(func=cmd_check)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One statement to check, with where it came from."""
+
+    id: str
+    lean: str
+    header: str | None = None
+
+
+def complete_statement(text: str) -> str:
+    """Append `` sorry`` to a statement that stops at ``:=`` or ``:= by`` (translation files)."""
+    stripped = text.rstrip()
+    if stripped.endswith(":= by") or stripped.endswith(":="):
+        return stripped + " sorry"
+    return text
+
+
+def read_items(path: str, stdin: TextIO | None = None) -> tuple[list[Item], list[str]]:
+    """Statements in ``path`` and the problems of the lines that could not be read."""
+    if path == "-":
+        text = (stdin or sys.stdin).read()
+        if text.lstrip().startswith("{"):
+            return _jsonl("<stdin>", text)
+        return ([Item("stdin", text)], []) if text.strip() else ([], ["<stdin>: empty input"])
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{path} does not exist (give a .jsonl or .lean file, or - for stdin)")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if file.suffix == ".lean":
+        return ([Item(file.stem, text)], []) if text.strip() else ([], [f"{path}: empty file"])
+    return _jsonl(path, text)
+
+
+def _jsonl(name: str, text: str) -> tuple[list[Item], list[str]]:
+    items: list[Item] = []
+    issues: list[str] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            issues.append(f"{name}:{n}: not JSON ({exc.msg})")
+            continue
+        if not isinstance(row, dict):
+            issues.append(f"{name}:{n}: expected a JSON object")
+            continue
+        field = next((f for f in STATEMENT_FIELDS if isinstance(row.get(f), str)), None)
+        if field is None or not row[field].strip():
+            issues.append(f"{name}:{n}: no statement (one of {', '.join(STATEMENT_FIELDS)})")
+            continue
+        rid = next((row[f] for f in ID_FIELDS if row.get(f) not in (None, "")), n)
+        header = row.get("header") if isinstance(row.get("header"), str) else None
+        items.append(Item(str(rid), complete_statement(row[field]), header))
+    return items, issues
+
+
+def result_line(item: Item, result: Any) -> str:
+    """The output JSON line of one result."""
+    row: dict[str, Any] = {
+        "id": item.id,
+        "status": result.status.value,
+        "messages": [
+            {
+                "severity": m.severity.value,
+                "line": m.line,
+                "column": m.column,
+                "end_line": m.end_line,
+                "end_column": m.end_column,
+                "text": m.text,
+            }
+            for m in result.messages
+        ],
+        "elapsed_s": round(result.elapsed_s, 4),
+    }
+    if result.reason:
+        row["reason"] = result.reason
+    if result.toolchain:
+        row["toolchain"] = result.toolchain
+    return json.dumps(row, ensure_ascii=False)
+
+
+def _groups(items: list[Item]) -> Iterator[tuple[str | None, list[int]]]:
+    groups: dict[str | None, list[int]] = collections.defaultdict(list)
+    for i, item in enumerate(items):
+        groups[item.header].append(i)
+    yield from groups.items()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run ``formalize check``."""
+    from formalize.cli.common import format_table
+    from formalize.lean import LeanChecker, LeanConfig
+
+    items, issues = read_items(args.input)
+    for issue in issues:
+        print(f"skipped: {issue}", file=sys.stderr)
+    overrides = lean_overrides(args)
+    overrides["header"] = args.header
+    try:
+        config = LeanConfig().with_overrides(**overrides)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    results: list[Any] = [None] * len(items)
+    begin = time.monotonic()
+    with LeanChecker(config) as checker:
+        if items:
+            checker.preflight()
+        for header, idx in _groups(items):
+            out = checker.check([items[i].lean for i in idx], header=header, progress=args.progress)
+            for i, result in zip(idx, out, strict=True):
+                results[i] = result
+    wall = time.monotonic() - begin
+    lines = [result_line(item, r) for item, r in zip(items, results, strict=True)]
+    if args.output:
+        Path(args.output).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    else:
+        for line in lines:
+            print(line)
+    counts = collections.Counter(r.status.value for r in results)
+    rows = [(status, n) for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    rows.append(("total", len(results)))
+    print(format_table(("status", "statements"), rows), file=sys.stderr)
+    print(
+        f"{len(results)} checked in {wall:.1f} s; {len(issues)} input lines skipped",
+        file=sys.stderr,
+    )
+    return 1 if issues else 0

@@ -1,0 +1,71 @@
+"""``formalize lean setup|doctor``: build the Lean project, and check that Lean checks work."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from formalize.cli.check import add_lean_options, lean_overrides
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``lean`` command group."""
+    from formalize.lean.setup import DEFAULT_VERSION, PINS
+
+    parser = sub.add_parser(
+        "lean",
+        help="set up or diagnose the Lean project checks run in",
+        description="Set up lean_project/ (pinned Lean, Mathlib, the REPL) or diagnose it.",
+    )
+    group = parser.add_subparsers(dest="lean_command", metavar="ACTION", required=True)
+    choices = ", ".join(f"{v} ({p.why})" for v, p in PINS.items())
+    setup = group.add_parser(
+        "setup",
+        help="write and build lean_project/ (needs elan and network)",
+        description="Write lean-toolchain and lakefile.toml (Mathlib and the REPL pinned to the "
+        "Lean version), fetch Mathlib's build cache and build the REPL. Stops at once, saying "
+        f"what is missing, without elan/lake, git or network. Versions: {choices}.",
+    )
+    setup.add_argument(
+        "--lean-version",
+        default=DEFAULT_VERSION,
+        metavar="VERSION",
+        help=f"Lean version to pin ({', '.join(PINS)}; default {DEFAULT_VERSION})",
+    )
+    setup.add_argument("--lean-project", default="lean_project", metavar="DIR")
+    setup.set_defaults(func=cmd_setup)
+
+    doctor = group.add_parser(
+        "doctor",
+        help="report toolchain, Mathlib and REPL versions and run a test check",
+        description="Report what is installed and built, then check a true and a wrong "
+        "statement with the chosen backend. Exit code 0 when both come out as expected.",
+    )
+    add_lean_options(doctor)
+    doctor.add_argument("--header", metavar="TEXT", help="header to import (import Mathlib)")
+    doctor.set_defaults(func=cmd_doctor)
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Run ``formalize lean setup``."""
+    from formalize.lean.setup import setup_project
+
+    setup_project(Path(args.lean_project), args.lean_version)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Run ``formalize lean doctor``."""
+    from formalize.errors import InputError
+    from formalize.lean.config import LeanConfig
+    from formalize.lean.setup import doctor
+
+    overrides = lean_overrides(args)
+    overrides["header"] = args.header
+    try:
+        config = LeanConfig().with_overrides(**overrides)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    report = doctor(config)
+    print(report.render())
+    return 0 if report.ok else 1
