@@ -28,6 +28,8 @@ _BINDER_INTROS = frozenset(
     {"∀", "∃", "∃!", "Π", "Σ", "λ", "fun", "∑", "∏", "∑'", "∏'", "⋃", "⋂", "⨆", "⨅", "∫", "∮"}
     | {"∀ᶠ", "∃ᶠ", "∐"}
 )
+# ASCII and Unicode spellings of the same token
+_SYNONYMS = {"λ": "fun", "↦": "=>", "->": "→", "<->": "↔", "<-": "←", "<=": "≤", ">=": "≥"}
 _BINDER_ENDS = frozenset({",", "=>", "↦"})
 _BINDER_STOPS = frozenset({":", "∈", "∉", "<", "≤", ">", "≥", "≠", "⊆", "⊂", "⊇", "⊃", "in"})
 
@@ -223,15 +225,16 @@ def _join(toks: list[Token], texts: list[str]) -> str:
         sensitive = tok.text in ("[", ".") or (prev is not None and prev.text == ".")
         if parts and not (glued and sensitive):
             parts.append(" ")
-        parts.append(text)
+        parts.append(_SYNONYMS.get(text, text) if tok.kind == SYMBOL else text)
     return "".join(parts)
 
 
 def normalize_statement(text: str) -> str:
     """Canonical form for dedup: comments dropped, whitespace collapsed, the declaration's kind
     and name replaced by ``theorem _name``, attributes and the proof (from the top-level ``:=``)
-    dropped, bound variables renamed ``_v1, _v2, ...`` in order of binding. Never raises: text
-    that does not lex comes back with its whitespace collapsed."""
+    dropped, bound variables renamed ``_v1, _v2, ...`` in order of binding, ASCII spellings of
+    symbols (``->``, ``λ``, ``<=``) unified. Never raises: text that does not lex comes back
+    with its whitespace collapsed."""
     try:
         tokens = tokenize(text)
     except LexError:
