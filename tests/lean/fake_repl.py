@@ -458,7 +458,9 @@ def render(value: Any, indent: int = 0, width: int = 80) -> str:
 
 def serve(options: Options) -> None:
     repl = FakeRepl(options)
-    out = sys.stdout.buffer
+    # Our own block-buffered writer, so that --no-flush holds replies back even when
+    # PYTHONUNBUFFERED is set (like a REPL <= v4.9 writing to a pipe).
+    out = open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False)  # noqa: SIM115
     pending: list[str] = []
     stdin = sys.stdin.buffer
     while True:

@@ -273,7 +273,8 @@ class ReplProcess:
 
     def stderr_tail(self) -> str:
         """The last few KB the process wrote to stderr."""
-        return b"".join(self._stderr).decode("utf-8", errors="replace").strip()
+        tail = b"".join(self._stderr)[-_STDERR_TAIL:]
+        return tail.decode("utf-8", errors="replace").strip()
 
     def rss_mb(self) -> float:
         """Current resident memory of the process tree."""

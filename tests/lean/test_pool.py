@@ -1,0 +1,181 @@
+"""The REPL pool against the fake REPL: order, header routing, limits, recovery, recycling."""
+
+from __future__ import annotations
+
+import collections
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from lean_fakes import fake_cmd, fake_config, read_log, requests
+
+from formalize.errors import SetupError
+from formalize.lean.pool import Job, ReplPool
+from formalize.records import CheckStatus
+
+OK = "theorem t{} : {} = {} := by sorry"
+
+
+def ok_job(i: int, header: str = "import Mathlib") -> Job:
+    return Job(header, OK.format(i, i, i))
+
+
+def pool_for(tmp_path: Path, *flags: str, **overrides: object) -> tuple[ReplPool, Path]:
+    log = tmp_path / "requests.jsonl"
+    config = fake_config(tmp_path, "--log", str(log), *flags, **overrides)  # type: ignore[arg-type]
+    assert config.repl_cmd is not None
+    return ReplPool(config, config.repl_cmd, toolchain="fake-lean"), log
+
+
+def test_results_come_back_in_input_order_from_parallel_workers(tmp_path: Path) -> None:
+    pool, _ = pool_for(tmp_path, workers=2)
+    jobs = [
+        Job("import Mathlib", f"theorem t{i} : fake_sleep_{300 - 100 * i} = 1 := sorry")
+        for i in range(3)
+    ]
+    jobs.append(Job("import Mathlib", "theorem u : undefined_ident = 1 := sorry"))
+    try:
+        begin = time.monotonic()
+        results = pool.run(jobs)
+        wall = time.monotonic() - begin
+    finally:
+        pool.close()
+    assert [r.status for r in results] == [CheckStatus.OK] * 3 + [CheckStatus.LEAN_ERROR]
+    assert "undefined_ident" in results[3].errors()[0].text
+    assert wall < 0.6 + 1.0  # 0.6 s of sleeps serially; two workers overlap them
+    assert all(r.toolchain == "fake-lean" for r in results)
+
+
+def test_each_process_imports_one_header_once_and_jobs_follow_headers(tmp_path: Path) -> None:
+    pool, log = pool_for(tmp_path, workers=2)
+    headers = ["import Mathlib", "import Mathlib\nopen Real", "import Aesop"]
+    jobs = [ok_job(i, headers[i % 3]) for i in range(30)]
+    try:
+        results = pool.run(jobs)
+    finally:
+        pool.close()
+    assert all(r.ok for r in results)
+    by_pid: dict[int, list[dict[str, object]]] = collections.defaultdict(list)
+    for entry in read_log(log):
+        by_pid[entry["pid"]].append(__import__("json").loads(entry["request"]))
+    for reqs in by_pid.values():
+        imports = [r for r in reqs if "env" not in r]
+        assert len(imports) == 1  # one header per process, imported once
+        probes = [r for r in reqs if "getModuleIdx?" in str(r["cmd"])]
+        assert len(probes) == 1 and probes[0]["env"] == 0  # the import is verified
+        header = imports[0]["cmd"]
+        bodies = [r for r in reqs if "env" in r and r not in probes]
+        assert all(jobs[int(str(b["cmd"]).split()[1][1:])].header == header for b in bodies)
+    assert pool.stats.imports == len(by_pid) <= 2 + pool.stats.header_switches
+    assert pool.stats.checks == 30
+
+
+def test_every_failure_gets_its_status_and_the_pool_recovers(tmp_path: Path) -> None:
+    pool, _ = pool_for(tmp_path, workers=2, timeout_s=1.0, memory_mb=250)
+    bodies = [
+        "theorem a : fake_hang = 1 := sorry",
+        "theorem b : fake_die = 1 := sorry",
+        "theorem c : fake_oom = 1 := sorry",
+        "theorem d : fake_garbage = 1 := sorry",
+        "theorem e : fake_error_object = 1 := sorry",
+        "theorem f : fake_lean_exception = 1 := sorry",
+    ]
+    jobs: list[Job] = []
+    for i, body in enumerate(bodies):
+        jobs += [Job("import Mathlib", body), ok_job(i)]
+    try:
+        results = pool.run(jobs)
+        again = pool.run([ok_job(99)])
+    finally:
+        pool.close()
+    statuses = [r.status for r in results[0::2]]
+    assert statuses == [
+        CheckStatus.TIMEOUT,
+        CheckStatus.CRASHED,
+        CheckStatus.OUT_OF_MEMORY,
+        CheckStatus.PROTOCOL_ERROR,
+        CheckStatus.PROTOCOL_ERROR,
+        CheckStatus.LEAN_ERROR,  # "Lean error: ..." is Lean's own complaint
+    ]
+    assert all(r.reason for r in results[0:8:2])
+    assert "INTERNAL PANIC" in str(results[2].reason)
+    assert all(r.ok for r in results[1::2]) and again[0].ok
+    assert pool.stats.failures["timeout"] == 1 and pool.stats.failures["crashed"] == 1
+
+
+def test_recycling_replaces_processes(tmp_path: Path) -> None:
+    pool, log = pool_for(tmp_path, workers=1, recycle_after=3)
+    try:
+        assert all(r.ok for r in pool.run([ok_job(i) for i in range(7)]))
+    finally:
+        pool.close()
+    assert len({e["pid"] for e in read_log(log)}) == 3
+    assert pool.stats.recycled == 2
+
+
+def test_crashes_back_off(tmp_path: Path) -> None:
+    pool, _ = pool_for(tmp_path, workers=1, backoff_s=0.2, backoff_max_s=1.0)
+    jobs = [Job("import Mathlib", "theorem d : fake_die := sorry")] * 2 + [ok_job(1)]
+    begin = time.monotonic()
+    try:
+        results = pool.run(jobs)
+    finally:
+        pool.close()
+    assert [r.status for r in results] == [CheckStatus.CRASHED] * 2 + [CheckStatus.OK]
+    assert (
+        time.monotonic() - begin >= 0.2 + 0.4
+    )  # 0.2 s after the first crash, 0.4 s after the second
+
+
+def test_a_failed_import_is_not_taken_for_success(tmp_path: Path) -> None:
+    pool, log = pool_for(tmp_path, "--fail-import", workers=1)
+    try:
+        results = pool.run([ok_job(i) for i in range(3)])
+    finally:
+        pool.close()
+    assert all(r.status is CheckStatus.LEAN_ERROR for r in results)
+    assert results[0].messages[0].text.startswith("header: ")
+    assert "does not import" in str(results[0].reason)
+    assert "import Mathlib" in pool.failed_headers
+    reqs = requests(log)
+    assert reqs[0] == {"cmd": "import Mathlib"} and len(reqs) == 2  # import + probe, once
+
+
+def test_small_queue_bound(tmp_path: Path) -> None:
+    pool, _ = pool_for(tmp_path, workers=2, queue_size=1)
+    try:
+        assert all(r.ok for r in pool.run([ok_job(i) for i in range(12)]))
+    finally:
+        pool.close()
+
+
+def test_close_kills_the_processes(tmp_path: Path) -> None:
+    pool, log = pool_for(tmp_path, workers=2)
+    pool.run([ok_job(i) for i in range(4)])
+    pids = {e["pid"] for e in read_log(log)}
+    assert pids and all(psutil.pid_exists(p) for p in pids)
+    pool.close()
+    assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie" for p in pids)
+
+
+def test_a_repl_that_cannot_start_is_a_setup_error(tmp_path: Path) -> None:
+    config = fake_config(tmp_path, repl_cmd=["/nonexistent/repl"])
+    pool = ReplPool(config, ["/nonexistent/repl"], setup_hint="Run setup.")
+    with pytest.raises(SetupError, match=r"'/nonexistent/repl' was not found\. Run setup"):
+        pool.preflight()
+    with pytest.raises(SetupError, match="cannot run"):
+        pool.run([ok_job(1)])
+    pool.close()
+    dying = [sys.executable, "-c", "import sys; sys.stderr.write('no Mathlib here'); sys.exit(3)"]
+    pool = ReplPool(fake_config(tmp_path, max_start_failures=2), dying)
+    begin = time.monotonic()
+    with pytest.raises(SetupError, match=r"2 times in a row.*exit code 3.*no Mathlib here"):
+        pool.run([ok_job(i) for i in range(20)])
+    assert time.monotonic() - begin < 10
+    pool.close()
+
+
+def test_fake_cmd_is_importable() -> None:
+    assert fake_cmd()[0] == sys.executable
