@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from formalize.lean.statement import (
     SafetyReport,
     body_line_offset,
     check_statement,
+    normalize_statement,
     split_header,
 )
 
@@ -223,3 +225,17 @@ def test_split_header_positions_map_back() -> None:
 def test_split_header_raises_on_text_lean_cannot_lex() -> None:
     with pytest.raises(LexError):
         split_header("import Mathlib\n/- unterminated")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["|\n" * 9000, "∀ " * 9000, "∀ x : " * 3000, "{" * 5000 + "}" * 5000, "{x | " * 3000],
+    ids=["bars", "foralls", "typed-foralls", "braces", "set-builders"],
+)
+def test_pathological_inputs_stay_fast(body: str) -> None:
+    """The gate and the normal form stay (near) linear on adversarial text of the maximum size."""
+    text = ("theorem t : " + body)[: DEFAULT_MAX_LENGTH - 20] + " := by sorry"
+    start = time.perf_counter()
+    check_statement(text)
+    normalize_statement(text)
+    assert time.perf_counter() - start < 5.0

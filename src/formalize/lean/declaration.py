@@ -29,6 +29,8 @@ _BINDER_INTROS = frozenset(
     | {"∀ᶠ", "∃ᶠ", "∐"}
 )
 # ASCII and Unicode spellings of the same token
+#: Binder lists and set-builder heads longer than this many tokens are left as they are.
+_LOOKAHEAD = 256
 _SYNONYMS = {"λ": "fun", "↦": "=>", "->": "→", "<->": "↔", "<-": "←", "<=": "≤", ">=": "≥"}
 _BINDER_ENDS = frozenset({",", "=>", "↦"})
 _BINDER_STOPS = frozenset({":", "∈", "∉", "<", "≤", ">", "≥", "≠", "⊆", "⊂", "⊇", "⊃", "in"})
@@ -56,6 +58,7 @@ def decl_index(code: list[Token]) -> int | None:
 def scan_signature(code: list[Token], start: int) -> Signature:
     """Scan the binders and type that begin at ``code[start]`` (comments already removed)."""
     depth, pending_lets, saw_match = 0, 0, False
+    marker = (-1, False)
     for j in range(start, len(code)):
         tok, text = code[j], code[j].text
         if tok.kind == SYMBOL and text in _OPEN:
@@ -76,25 +79,27 @@ def scan_signature(code: list[Token], start: int) -> Signature:
             pending_lets -= 1
         elif text == ":=":
             return Signature(j, None, j)
-        elif text == "|" and not saw_match and j > start and code[j - 1].line < tok.line:  # noqa: SIM102
-            if _arrow_follows(code, j + 1):
+        elif text == "|" and not saw_match and j > start and code[j - 1].line < tok.line:
+            if marker[0] <= j:  # bars up to the same marker share its answer: stays linear
+                marker = _next_marker(code, j + 1)
+            if marker[1]:
                 return Signature(None, tok, j)
     return Signature(None, None, len(code))
 
 
-def _arrow_follows(code: list[Token], start: int) -> bool:
-    """Is there a depth-0 ``=>`` before the next depth-0 ``:=`` (a match alternative)?"""
+def _next_marker(code: list[Token], start: int) -> tuple[int, bool]:
+    """The next depth-0 ``:=`` or ``=>`` from ``start``, and whether it is ``=>`` (which makes
+    a line-leading ``|`` an equation-compiler alternative rather than an absolute value)."""
     depth = 0
-    for tok in code[start:]:
-        if tok.text in _OPEN:
+    for j in range(start, len(code)):
+        text = code[j].text
+        if text in _OPEN:
             depth += 1
-        elif tok.text in _CLOSE:
+        elif text in _CLOSE:
             depth -= 1
-        elif depth == 0 and tok.text == ":=":
-            return False
-        elif depth == 0 and tok.text == "=>":
-            return True
-    return False
+        elif depth == 0 and text in (":=", "=>"):
+            return j, text == "=>"
+    return len(code), False
 
 
 class _Renamer:
@@ -103,32 +108,41 @@ class _Renamer:
     def __init__(self, toks: list[Token]) -> None:
         self.toks = toks
         self.out = [t.text for t in toks]
-        self.scopes: list[tuple[int, str, str]] = []  # (level, name, canonical)
+        self.stack: list[tuple[int, str]] = []  # (level, name): popped when depth < level
+        self.visible: dict[str, list[str]] = {}  # name -> canonical names, innermost last
         self.bound_at: dict[int, str] = {}
         self.count = 0
 
     def bind(self, index: int, level: int) -> None:
         self.count += 1
-        canonical = f"_v{self.count}"
-        self.scopes.append((level, self.toks[index].text, canonical))
+        canonical, name = f"_v{self.count}", self.toks[index].text
+        self.stack.append((level, name))
+        self.visible.setdefault(name, []).append(canonical)
         self.bound_at[index] = canonical
 
-    def group_end(self, i: int) -> int:
+    def leave(self, depth: int) -> None:
+        """Forget the bindings whose scope ended when the depth dropped to ``depth``."""
+        while self.stack and self.stack[-1][0] > depth:
+            self.visible[self.stack.pop()[1]].pop()
+
+    def group_end(self, i: int, limit: int) -> int | None:
+        """Index of the closer of the group opening at ``i``, if within ``limit`` tokens."""
         depth = 0
-        for j in range(i, len(self.toks)):
+        for j in range(i, min(len(self.toks), i + limit)):
             if self.toks[j].text in _OPEN:
                 depth += 1
             elif self.toks[j].text in _CLOSE:
                 depth -= 1
                 if depth == 0:
                     return j
-        return len(self.toks)
+        return None
 
-    def bind_group(self, i: int, level: int) -> int:
+    def bind_group(self, i: int, level: int, limit: int) -> int | None:
         """Bind the names of the bracket group at ``i``; return the index of its closer."""
-        end = self.group_end(i)
-        inner = range(i + 1, end)
-        colon = next((j for j in inner if self.toks[j].text == ":"), None)
+        end = self.group_end(i, limit)
+        if end is None:
+            return None
+        colon = next((j for j in range(i + 1, end) if self.toks[j].text == ":"), None)
         if colon is None and self.toks[i].text == "[":
             return end
         for j in range(i + 1, colon if colon is not None else end):
@@ -138,13 +152,17 @@ class _Renamer:
 
     def bind_list(self, i: int, level: int) -> None:
         """Binders after a quantifier/``fun`` at ``i - 1``, up to ``,``/``=>``/``↦``."""
-        stopped = False
-        while i < len(self.toks):
+        stopped, stop = False, min(len(self.toks), i + _LOOKAHEAD)
+        while i < stop:
             tok = self.toks[i]
             if tok.text in _BINDER_ENDS or tok.text in _CLOSE or tok.text in ("|", ":="):
                 return
             if tok.text in _OPEN:
-                i = self.bind_group(i, level) if not stopped else self.group_end(i)
+                limit = stop - i
+                end = self.group_end(i, limit) if stopped else self.bind_group(i, level, limit)
+                if end is None:
+                    return
+                i = end
             elif tok.kind == IDENT and not stopped and "." not in tok.text:
                 self.bind(i, level)
             elif tok.text in _BINDER_STOPS:
@@ -153,30 +171,30 @@ class _Renamer:
 
     def set_builder(self, i: int, depth: int) -> None:
         """``{x | p}``, ``{x : T // p}``, ``{(a, b) | p}``: bind the names before the bar."""
-        end = self.group_end(i)
         sep, d = None, 0
-        for j in range(i + 1, end):
-            tok = self.toks[j]
+        for j in range(i + 1, min(len(self.toks) - 1, i + _LOOKAHEAD)):
+            tok, nxt = self.toks[j], self.toks[j + 1]
             d += (tok.text in _OPEN) - (tok.text in _CLOSE)
-            if d == 0 and tok.text == ",":
+            if d < 0 or (d == 0 and tok.text == ","):
                 return
-            nxt = self.toks[j + 1] if j + 1 < end else tok
             slashes = tok.text == nxt.text == "/" and tok.end == nxt.offset
             if d == 0 and (tok.text == "|" or slashes):
                 sep = j
                 break
-        first = self.toks[i + 1] if sep is not None and sep > i + 1 else None
-        if first is None or sep is None:
+        if sep is None or sep == i + 1:
             return
+        first = self.toks[i + 1]
         if first.kind == IDENT and "." not in first.text:
             if i + 2 == sep or self.toks[i + 2].text in _BINDER_STOPS:
                 self.bind(i + 1, depth + 1)
         elif first.text in ("(", "⟨"):
-            close = self.group_end(i + 1)
+            close = self.group_end(i + 1, sep - i)
+            if close is None:
+                return
             inner = self.toks[i + 2 : close]
             plain = all((t.kind == IDENT and "." not in t.text) or t.text == "," for t in inner)
             follows = close + 1 == sep or self.toks[close + 1].text in _BINDER_STOPS
-            if plain and close < sep and follows:
+            if plain and follows:
                 for j in range(i + 2, close):
                     if self.toks[j].kind == IDENT:
                         self.bind(j, depth + 1)
@@ -189,19 +207,17 @@ class _Renamer:
                 self.out[i] = self.bound_at[i]
             elif tok.kind == IDENT:
                 head, dot, rest = text.partition(".")
-                for _, name, canonical in reversed(self.scopes):
-                    if name == head:
-                        self.out[i] = canonical + dot + rest
-                        break
+                if self.visible.get(head):
+                    self.out[i] = self.visible[head][-1] + dot + rest
             if tok.kind == SYMBOL and text in _OPEN:
                 if depth == 0 and signature and text != "⟨":
-                    self.bind_group(i, 0)
+                    self.bind_group(i, 0, len(self.toks))
                 elif text == "{":
                     self.set_builder(i, depth)
                 depth += 1
             elif tok.kind == SYMBOL and text in _CLOSE:
                 depth = max(depth - 1, 0)
-                self.scopes = [s for s in self.scopes if s[0] <= depth]
+                self.leave(depth)
             elif depth == 0 and text == ":":
                 signature = False
             elif text in _BINDER_INTROS:
