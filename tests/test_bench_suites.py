@@ -133,7 +133,7 @@ def test_missing_criticleanbench_says_how_to_get_it(tmp_path: Path) -> None:
     suite = load_suite("criticleanbench").with_data(tmp_path / "absent.parquet")
     with pytest.raises(InputError, match=r"absent\.parquet not found") as info:
         suite.load()
-    assert "huggingface-cli download m-a-p/CriticLeanBench" in str(info.value)
+    assert "hf download m-a-p/CriticLeanBench" in str(info.value)
     assert "--data PATH" in str(info.value)
 
 

@@ -405,7 +405,7 @@ def _json_verdict(obj: dict[str, Any]) -> tuple[Judgement, str] | None:
         if key in keys:
             verdict = _judgement_of(obj[keys[key]])
             if verdict is not None:
-                reasons = obj.get(keys.get("reasons", ""), "") if "reasons" in keys else ""
+                reasons = obj[keys["reasons"]] if "reasons" in keys else ""
                 if not isinstance(reasons, str):
                     reasons = json.dumps(reasons, ensure_ascii=False)
                 return verdict, reasons.strip()

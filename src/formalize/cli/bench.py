@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import re
 import sys
 from pathlib import Path
@@ -216,7 +217,11 @@ def default_output(suite: str, spec: str, samples: int, rule: Any) -> Path:
     """``<data home>/bench/<suite>/<critic>-m<M>[-<rule>]``: the same command, the same folder."""
     from formalize.corpus import data_home
 
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", spec).strip("_")[:80] or "critic"
+    base, _, query = spec.partition("?")
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("_.") or "critic"
+    if query or len(slug) > 60:  # spec options and long paths: a readable end plus a hash
+        digest = hashlib.sha256(spec.encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[-60:].lstrip('_.')}-{digest}"
     rule_slug = re.sub(r"[^A-Za-z0-9._-]+", "_", str(rule))
     suffix = f"-m{samples}" + ("" if str(rule) == "majority" else f"-{rule_slug}")
     return data_home() / "bench" / suite / f"{slug}{suffix}"
