@@ -29,7 +29,12 @@ Decisions worth knowing:
   (Mathlib, Aesop, Batteries, Std), whose code-running commands the deny-list covers.
 * Invisible characters (bidi controls, zero-width spaces), control characters, tabs and
   carriage returns outside literals, and letters Lean cannot lex (``е`` Cyrillic) are rejected.
-* ``set_option`` is checked wherever it occurs (term-level ``set_option ... in`` too).
+* ``set_option`` is checked wherever it occurs (term-level ``set_option ... in`` too), and
+  ``maxHeartbeats``/``maxRecDepth`` stay within bounds whatever the allow-list says. Kernel
+  bypasses are names (``Lean.ofReduceBool``, ``native_decide``, ``implemented_by``, ``extern``)
+  or options (``debug.skipKernelTC``, not allow-listed).
+* Strings and ``«names»`` are opaque only while Lean agrees: ``"run_cmd"`` is fine, but a name
+  part such as ``«IO»`` or ``«#eval»`` counts like the bare word.
 
 Pure functions, no I/O.
 """
@@ -156,6 +161,12 @@ def _where(tok: Token) -> str:
     return f"at line {tok.line}"
 
 
+def _show(tok: Token) -> str:
+    """The token as quoted in a reason (long comments cut short)."""
+    text = tok.text if len(tok.text) <= 40 else tok.text[:37] + "..."
+    return f"`{text}` {_where(tok)}"
+
+
 def _parts(tok: Token) -> tuple[list[str], bool]:
     """Name components of an identifier-like token, unescaped, and whether any was escaped."""
     text = tok.text[1:] if tok.kind == NAME else tok.text
@@ -251,10 +262,13 @@ def _option_allowed(name: str, allowed: frozenset[str]) -> bool:
 
 
 def _nat_value(tok: Token) -> int | None:
-    if tok.kind != NUMBER or "." in tok.text or "e" in tok.text.lower().lstrip("0x"):
+    """The value of a natural-number literal (decimal, 0x/0b/0o, ``_`` separators), else None."""
+    text = tok.text.replace("_", "").lower()
+    if tok.kind != NUMBER:
         return None
-    text = tok.text.replace("_", "")
-    return int(text, 0) if text[:2].lower() in ("0x", "0b", "0o") else int(text, 10)
+    if text[:2] in ("0x", "0b", "0o"):
+        return int(text, 0)
+    return int(text, 10) if text.isdigit() else None
 
 
 def _check_set_option(code: list[Token], i: int, allowed: frozenset[str]) -> None:
@@ -357,15 +371,12 @@ class _Gate:
             if declared and not self.is_(i, "end", KEYWORD):
                 if tok.text in DECL_KINDS:
                     raise _Reject(f"several declarations: another `{tok.text}` {_where(tok)}")
-                raise _Reject(f"unexpected `{tok.text}` {_where(tok)} after the declaration")
+                raise _Reject(f"unexpected {_show(tok)} after the declaration")
             if tok.kind == DOC_COMMENT or tok.text in ("@[", "private", "protected", *DECL_KINDS):
                 i, declared, after_in = self.parse_declaration(i), True, False
                 continue
             if after_in and tok.text not in ("open", "set_option", "variable"):
-                raise _Reject(
-                    f"`... in` must be followed by the declaration; found `{tok.text}`"
-                    f" {_where(tok)}"
-                )
+                raise _Reject(f"`... in` must be followed by the declaration; found {_show(tok)}")
             i = self.parse_command(i)
             after_in = self.is_(i, "in", KEYWORD)
             i += after_in
@@ -430,7 +441,7 @@ class _Gate:
         if word is not None and word not in _ALLOWED_COMMANDS:
             raise _Reject(f"forbidden command `{word}` {_where(tok)}")
         raise _Reject(
-            f"unexpected `{tok.text}` {_where(tok)}: only imports, open/namespace/section/end/"
+            f"unexpected {_show(tok)}: only imports, open/namespace/section/end/"
             "variable/universe/set_option commands and one theorem, lemma or example are allowed"
         )
 
@@ -442,10 +453,10 @@ class _Gate:
         i += self.is_(i, "private", KEYWORD) or self.is_(i, "protected", KEYWORD)
         kw = self.tok(i)
         if kw is None or kw.kind != KEYWORD or kw.text not in DECL_KINDS:
-            found = "the end" if kw is None else f"`{kw.text}` {_where(kw)}"
+            found = "the end" if kw is None else _show(kw)
+            what = {DOC_COMMENT: "doc comment"}.get(start.kind, f"`{start.text}`")
             raise _Reject(
-                f"`{start.text[:3]}` {_where(start)} must introduce a theorem, lemma or example;"
-                f" found {found}"
+                f"{what} {_where(start)} must introduce a theorem, lemma or example; found {found}"
             )
         self.kind = kw.text
         i += 1
@@ -468,7 +479,7 @@ class _Gate:
         j += self.is_(j, "by", KEYWORD)
         if not self.is_(j, "sorry", KEYWORD):
             got = self.tok(j)
-            what = "nothing" if got is None else f"`{got.text}` {_where(got)}"
+            what = "nothing" if got is None else _show(got)
             raise _Reject(f"the proof must be `sorry` or `by sorry`; found {what}")
         return j + 1
 
