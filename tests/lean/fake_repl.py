@@ -29,7 +29,8 @@ What it "elaborates" (it cannot really; these rules are the whole of its Lean):
 - a declaration (``theorem``/``lemma``/``example``/``def``/``abbrev``/``instance``) whose text
   contains the token ``sorry`` gets the "declaration uses sorry" warning at its name (at the
   keyword for ``example``/``instance``) and one ``sorries`` entry per ``sorry``;
-- the token ``undefined_ident`` gets "unknown identifier" at its position;
+- the token ``undefined_ident`` (or ``X.undefined_ident``) gets "unknown identifier" at its
+  position;
 - the token ``fake_error`` gets an error at its position (line and column of the token);
 - text ending in ``by`` gets the unfinished-tactic-block errors (with ``endPos: null`` up to
   v4.26, as recorded);
@@ -333,7 +334,7 @@ class FakeRepl:
                 out.append(
                     error(pos, t, "invalid 'import' command, it must be used in the beginning")
                 )
-            elif t.text == "undefined_ident":
+            elif t.text.split(".")[-1] == "undefined_ident":
                 out.append(error(pos, t, self.unknown_ident(t.text)))
             elif t.text == "fake_error":
                 out.append(error(pos, t, "fake_error: an error the statement asked for"))

@@ -199,7 +199,8 @@ def setup_project(
 # --------------------------------------------------------------------------- doctor
 
 DOCTOR_TRUE = "theorem formalize_doctor_true : (2 : Nat) + 2 = 4 := by sorry"
-DOCTOR_WRONG = "theorem formalize_doctor_wrong : (2 : Nat) + 2 = undefined_ident := by sorry"
+# A dotted name: an unknown atomic name in a signature would become an auto-bound implicit.
+DOCTOR_WRONG = "theorem formalize_doctor_wrong : (2 : Nat) + 2 = Nat.undefined_ident := by sorry"
 
 
 @dataclass

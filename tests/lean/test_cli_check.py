@@ -1,0 +1,102 @@
+"""``formalize check``: input formats, bad lines, JSONL output in order, the stderr summary."""
+
+from __future__ import annotations
+
+import io
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+from lean_fakes import SHARED_REPL, fake_cmd
+
+from formalize.cli.check import complete_statement, read_items
+from formalize.cli.main import main
+
+
+def test_translation_rows_get_their_sorry() -> None:
+    assert complete_statement("theorem t : x = 26 := by\n") == "theorem t : x = 26 := by sorry"
+    assert complete_statement("theorem t :\n  f a = f b :=") == "theorem t :\n  f a = f b := sorry"
+    assert complete_statement("theorem t : P := by sorry") == "theorem t : P := by sorry"
+
+
+def test_read_items_reports_bad_lines_and_reads_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    rows = [
+        json.dumps({"id": "a", "lean": "theorem a : True := by sorry"}),
+        "{not json",
+        json.dumps(
+            {"name": "b", "formal_statement": "theorem b : True := by", "header": "import X"}
+        ),
+        json.dumps(["a", "list"]),
+        json.dumps({"id": "c"}),
+        "",
+        json.dumps({"lean": "theorem d : True := sorry"}),
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    items, issues = read_items(str(path))
+    assert [(i.id, i.header) for i in items] == [("a", None), ("b", "import X"), ("7", None)]
+    assert items[1].lean == "theorem b : True := by sorry"
+    assert issues == [
+        f"{path}:2: not JSON (Expecting property name enclosed in double quotes)",
+        f"{path}:4: expected a JSON object",
+        f"{path}:5: no statement (one of lean, formal_statement, lean4_code, lean4_file)",
+    ]
+    lean = tmp_path / "One.lean"
+    lean.write_text("import Mathlib\ntheorem one : True := by sorry\n")
+    assert [(i.id, i.lean) for i in read_items(str(lean))[0]] == [("One", lean.read_text())]
+    stdin = io.StringIO("theorem s : True := by sorry")
+    assert read_items("-", stdin)[0][0].lean == "theorem s : True := by sorry"
+
+
+def run_check(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict], str]:  # type: ignore[type-arg]
+    code = main(["check", *args, "--repl-cmd", shlex.join(fake_cmd()), "--workers", "2"])
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines()], err
+
+
+def test_check_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "ok", "lean": "theorem a : 1 = 1 := by sorry"},
+        {"id": "bad", "lean": "theorem b :\n  undefined_ident = 1 := by sorry"},
+        {"id": "evil", "lean": '#eval IO.Process.run {cmd := "rm"}'},
+        {
+            "id": "hdr",
+            "formal_statement": "theorem c : 2 = 2 := by",
+            "header": "import Aesop",
+        },
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{oops\n")
+    code, out, err = run_check([str(path), "--no-progress"], capsys)
+    assert code == 1  # one input line was skipped
+    assert [r["id"] for r in out] == ["ok", "bad", "evil", "hdr"]
+    assert [r["status"] for r in out] == ["ok", "lean_error", "rejected", "ok"]
+    assert out[1]["messages"][0]["line"] == 2 and out[1]["messages"][0]["column"] == 2
+    assert set(out[0]) >= {"id", "status", "messages", "elapsed_s"}
+    assert f"{path}:5: not JSON" in err
+    assert "status" in err and "total" in err and "rejected" in err
+    results = tmp_path / "out.jsonl"
+    code, out, _ = run_check([str(path), "--output", str(results)], capsys)
+    assert out == [] and len(results.read_text().splitlines()) == 4
+
+
+def test_check_translation_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    source = SHARED_REPL.parent / "data" / "translation" / "minif2f.jsonl"
+    if not source.exists():
+        pytest.skip(f"{source} is absent (../shared/ sits beside the repo on project machines)")
+    path = tmp_path / "minif2f.jsonl"
+    path.write_text("".join(source.read_text(encoding="utf-8").splitlines(True)[:12]))
+    code, out, err = run_check([str(path), "--no-progress"], capsys)
+    assert code == 0 and len(out) == 12
+    # every row is accepted by the gate and checked (the fake REPL knows no Lean: all ok)
+    assert {r["status"] for r in out} == {"ok"}
+    assert "12 checked" in err
+    assert "dropped set_option maxHeartbeats 0" in caplog.text
+
+
+def test_missing_input_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "/nonexistent.jsonl"]) == 2
+    assert "does not exist" in capsys.readouterr().err
