@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     marker = pytest.mark.skip(reason=reason)
     for item in items:
-        if "lean" in item.keywords:
+        if item.get_closest_marker("lean") is not None:
             item.add_marker(marker)
 
 
