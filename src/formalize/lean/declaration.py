@@ -28,9 +28,9 @@ _BINDER_INTROS = frozenset(
     {"∀", "∃", "∃!", "Π", "Σ", "λ", "fun", "∑", "∏", "∑'", "∏'", "⋃", "⋂", "⨆", "⨅", "∫", "∮"}
     | {"∀ᶠ", "∃ᶠ", "∐"}
 )
-# ASCII and Unicode spellings of the same token
 #: Binder lists and set-builder heads longer than this many tokens are left as they are.
 _LOOKAHEAD = 256
+# ASCII and Unicode spellings of the same token
 _SYNONYMS = {"λ": "fun", "↦": "=>", "->": "→", "<->": "↔", "<-": "←", "<=": "≤", ">=": "≥"}
 _BINDER_ENDS = frozenset({",", "=>", "↦"})
 _BINDER_STOPS = frozenset({":", "∈", "∉", "<", "≤", ">", "≥", "≠", "⊆", "⊂", "⊇", "⊃", "in"})
