@@ -45,7 +45,9 @@ def attempts_for(k: int, round_: int) -> list[Attempt]:
     lean = statement(k - 4, "y") if k % 10 == 7 else statement(k)
     out = []
     for sample in range(2):
-        cand = Candidate(pid, CandidateStatus.EXTRACTED, lean + " " * sample, "raw", 2, sample)
+        cand = Candidate(
+            pid, CandidateStatus.EXTRACTED, lean + " " * sample, "raw", round=2, sample=sample
+        )
         check = CheckResult(CheckStatus.OK, (), 0.1, "v4.15.0")
         s = CriticSample(Judgement.FAITHFUL, '{"is_assistant_correct": "Correct"}')
         v = Verdict(Judgement.FAITHFUL, 1.0, (s,))
