@@ -75,6 +75,7 @@ class LoggedRequest:
     method: str
     path: str
     body: dict[str, Any] | None
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     fault: str | None = None
     status: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -254,7 +255,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         state = self.server_state
-        entry = LoggedRequest("GET", self.path, None)
+        entry = LoggedRequest(
+            "GET", self.path, None, {k.lower(): v for k, v in self.headers.items()}
+        )
         with state._lock:
             state.requests.append(entry)
         if self.path.rstrip("/").endswith("/models"):
@@ -271,7 +274,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except ValueError:
             body = None
-        entry = LoggedRequest("POST", self.path, body)
+        entry = LoggedRequest(
+            "POST", self.path, body, {k.lower(): v for k, v in self.headers.items()}
+        )
         with state._lock:
             state.requests.append(entry)
             state._in_flight += 1

@@ -86,6 +86,7 @@ def _build_once(name: str, build: Callable[[Path], None]) -> Path:
         scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache_dir()))
         try:
             build(scratch)
+            scratch.chmod(0o755)  # mkdtemp makes it private
             scratch.rename(target)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

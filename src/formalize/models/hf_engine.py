@@ -212,30 +212,43 @@ class _RowSampler:
     step of ``generate`` takes it; rows never share random state.
     """
 
-    def __init__(self, seeds: list[int], temperature: float, top_p: float) -> None:
-        import torch
+    TOP_K_FAST = 256  # nucleus searched among the k likeliest tokens first (full sort if wider)
 
-        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
+    def __init__(self, seeds: list[int], temperature: float, top_p: float) -> None:
+        self.seeds = seeds
+        self.generators: list[torch.Generator] = []
         self.temperature = temperature
         self.top_p = top_p
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         import torch
 
-        logits = scores.float().cpu() / self.temperature
-        probs = torch.softmax(logits, dim=-1)
+        if not self.generators:
+            self.generators = [
+                torch.Generator(device=scores.device).manual_seed(s) for s in self.seeds
+            ]
+        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
         if self.top_p < 1.0:
-            sorted_probs, order = probs.sort(dim=-1, descending=True)
-            before = sorted_probs.cumsum(dim=-1) - sorted_probs
-            sorted_probs[before >= self.top_p] = 0.0
-            probs = torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
-        chosen = [
-            int(torch.multinomial(probs[i], 1, generator=g).item())
-            for i, g in enumerate(self.generators)
-        ]
+            probs = self._nucleus(probs)
+        chosen = torch.cat(
+            [torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(self.generators)]
+        )
         forced = torch.full_like(scores, float("-inf"))
-        forced[torch.arange(len(chosen)), torch.tensor(chosen)] = 0.0
+        forced[torch.arange(len(chosen), device=scores.device), chosen] = 0.0
         return forced
+
+    def _nucleus(self, probs: torch.Tensor) -> torch.Tensor:
+        """``probs`` with everything outside each row's top-p nucleus zeroed."""
+        import torch
+
+        k = min(self.TOP_K_FAST, probs.shape[-1])
+        top, order = probs.topk(k, dim=-1)
+        wide = top.sum(dim=-1) < self.top_p
+        if bool(wide.any()):
+            top, order = probs.sort(dim=-1, descending=True)
+        before = top.cumsum(dim=-1) - top
+        top = top.masked_fill(before >= self.top_p, 0.0)
+        return torch.zeros_like(probs).scatter_(-1, order, top)
 
 
 class _StopStrings:
