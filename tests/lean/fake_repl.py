@@ -53,10 +53,11 @@ With ``--lean-json FILE`` it plays ``lean --json FILE`` instead (for file mode):
 is one command (imports first), each message is printed as one line of JSON with the fields
 ``lean --json`` uses (``severity`` ``information`` for infos), exit code 1 when any is an error.
 
-Flags: ``--lean-version vX.Y.Z`` (default v4.15.0), ``--latency-ms N`` (added to every command
-with ``env``), ``--import-ms N`` (added to every import), ``--fail-import``, ``--oom-limit-mb N``,
-``--no-flush`` (behave like REPL <= v4.9, which did not flush), ``--log FILE`` (append every
-request, with the process id, as a JSON line).
+Flags: ``--lean-version vX.Y.Z`` (default v4.15.0), ``--latency-ms N`` (every command with
+``env`` is answered N ms after its request was read, the fake's own work included, so that the
+latency is the same for every check), ``--import-ms N`` (added to every import),
+``--fail-import``, ``--oom-limit-mb N``, ``--no-flush`` (behave like REPL <= v4.9, which did
+not flush), ``--log FILE`` (append every request, with the process id, as a JSON line).
 """
 
 from __future__ import annotations
@@ -204,6 +205,7 @@ class FakeRepl:
     next_env: int = 0
     next_proof_state: int = 0
     hoard: list[bytes] = field(default_factory=list)
+    checking: bool = False  # the last request was a command with env (``--latency-ms``)
 
     # -- wording that changed between versions
     def sorry_text(self) -> str:
@@ -268,7 +270,7 @@ class FakeRepl:
             modules, toks = self.imports(toks)
             env = Env(modules)
         else:
-            time.sleep(self.options.latency_ms / 1000)
+            self.checking = True
             env = self.envs[env_id]
         if env.modules is None:
             if toks:
@@ -474,7 +476,11 @@ def serve(options: Options) -> None:
         if pending:
             text = "".join(pending)
             pending = []
+            read_at = time.perf_counter()
+            repl.checking = False
             reply = answer(repl, text, options)
+            if repl.checking:
+                wait_until(read_at + options.latency_ms / 1000)
             if reply is not None:
                 out.write(reply.encode("utf-8") + b"\n\n")
                 if options.flush:
@@ -482,6 +488,15 @@ def serve(options: Options) -> None:
         if eof:
             out.flush()
             return
+
+
+def wait_until(moment: float) -> None:
+    """Sleep until ``moment`` (perf_counter), spinning for the last millisecond to be exact."""
+    remaining = moment - time.perf_counter()
+    if remaining > 0.002:
+        time.sleep(remaining - 0.0015)
+    while time.perf_counter() < moment:
+        pass
 
 
 def answer(repl: FakeRepl, text: str, options: Options) -> str | None:

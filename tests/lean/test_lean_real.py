@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 from lean_fakes import REPO
@@ -78,6 +77,3 @@ def test_real_header_that_does_not_import(backend: str) -> None:
         )
     assert result.status is CheckStatus.LEAN_ERROR and "does not import" in str(result.reason)
 
-
-def test_project_path_is_the_repo_one() -> None:
-    assert Path(PROJECT).name == "lean_project"

@@ -13,8 +13,9 @@ with message positions relative to the statement the caller gave.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,8 +42,10 @@ class Backend(Protocol):
 
     failed_headers: dict[str, CheckResult]
 
-    def run(self, jobs: Sequence[Job], progress: bool = False) -> list[CheckResult]:
-        """Check the jobs; body-relative results in input order."""
+    def run(
+        self, jobs: Iterable[Job], progress: bool = False, total: int | None = None
+    ) -> list[CheckResult]:
+        """Check the jobs; body-relative results in job order."""
         ...
 
     def close(self) -> None:
@@ -111,30 +114,37 @@ class LeanChecker:
         configured one (``LeanConfig.header``): that is setup, and raises ``SetupError``, as
         does a Lean that cannot run at all.
         """
-        from formalize.lean.statement import body_line_offset, check_statement, split_header
-
         default_text = self.config.header if header is None else header
         default = self._prepare(default_text)
         toolchain = self.toolchain
         results: list[CheckResult | None] = [None] * len(statements)
         plans: list[_Plan] = []
-        for i, text in enumerate(statements):
-            report = check_statement(text, **self._gate_kwargs())
-            if not report.ok:
-                reason = report.reason or "refused by the statement gate"
-                results[i] = CheckResult(CheckStatus.REJECTED, toolchain=toolchain, reason=reason)
-                continue
-            imports, body = split_header(text)
-            offset = body_line_offset(text)
-            prepared = self._prepare(imports) if imports.strip() else default
-            if prepared.rejection:
-                results[i] = CheckResult(
-                    CheckStatus.REJECTED, toolchain=toolchain, reason=prepared.rejection
-                )
-                continue
-            plans.append(_Plan(i, prepared.text, body, offset))
 
-        keyed = self._run(plans, toolchain, progress)
+        def planned() -> Iterator[_Plan]:
+            # A generator, so that the gate runs while the first jobs are already checking.
+            from formalize.lean.statement import body_line_offset, check_statement, split_header
+
+            kwargs = self._gate_kwargs()
+            for i, text in enumerate(statements):
+                report = check_statement(text, **kwargs)
+                if not report.ok:
+                    reason = report.reason or "refused by the statement gate"
+                    results[i] = CheckResult(
+                        CheckStatus.REJECTED, toolchain=toolchain, reason=reason
+                    )
+                    continue
+                imports, body = split_header(text)
+                prepared = self._prepare(imports) if imports.strip() else default
+                if prepared.rejection:
+                    results[i] = CheckResult(
+                        CheckStatus.REJECTED, toolchain=toolchain, reason=prepared.rejection
+                    )
+                    continue
+                plan = _Plan(i, prepared.text, body, body_line_offset(text))
+                plans.append(plan)
+                yield plan
+
+        keyed = self._run(planned(), toolchain, progress, len(statements))
         failed = self._backend.failed_headers if self._backend is not None else {}
         configured = self._prepare(self.config.header).text
         if configured in failed and any(p.header == configured for p in plans):
@@ -183,26 +193,32 @@ class LeanChecker:
         return prepared
 
     def _run(
-        self, plans: list[_Plan], toolchain: str | None, progress: bool
+        self, plans: Iterator[_Plan], toolchain: str | None, progress: bool, total: int
     ) -> dict[tuple[str, str], CheckResult]:
         """Results for each distinct (header, body): from the cache or from the backend."""
         keyed: dict[tuple[str, str], CheckResult] = {}
         pending: dict[tuple[str, str], None] = {}  # insertion-ordered set
-        for plan in plans:
-            key = (plan.header, plan.body)
-            if key in keyed or key in pending:
-                continue
-            cached = self._cached(key, toolchain)
-            if cached is not None:
-                keyed[key] = cached
-            else:
-                pending[key] = None
-        if pending:
-            jobs = [Job(header, body) for header, body in pending]
-            out = self._get_backend().run(jobs, progress=progress)
-            for job, result in zip(jobs, out, strict=True):
-                keyed[(job.header, job.body)] = result
-                self._store((job.header, job.body), toolchain, result)
+
+        def jobs() -> Iterator[Job]:
+            for plan in plans:
+                key = (plan.header, plan.body)
+                if key in keyed or key in pending:
+                    continue
+                cached = self._cached(key, toolchain)
+                if cached is not None:
+                    keyed[key] = cached
+                else:
+                    pending[key] = None
+                    yield Job(*key)
+
+        queue = jobs()
+        first = next(queue, None)
+        if first is not None:
+            stream = itertools.chain([first], queue)
+            out = self._get_backend().run(stream, progress=progress, total=total)
+            for (header, body), result in zip(pending, out, strict=True):
+                keyed[(header, body)] = result
+                self._store((header, body), toolchain, result)
         return keyed
 
     def _cache_key(self, key: tuple[str, str], toolchain: str | None) -> str | None:

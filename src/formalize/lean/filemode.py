@@ -27,7 +27,7 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,8 +156,11 @@ class FileBackend:
                 "Install elan (https://github.com/leanprover/elan) and run `formalize lean setup`."
             )
 
-    def run(self, jobs: Sequence[Job], progress: bool = False) -> list[CheckResult]:
-        """Check the jobs; body-relative results in input order."""
+    def run(
+        self, jobs: Iterable[Job], progress: bool = False, total: int | None = None
+    ) -> list[CheckResult]:
+        """Check the jobs; body-relative results in job order."""
+        jobs = list(jobs)
         groups: dict[str, list[int]] = {}
         for i, job in enumerate(jobs):
             groups.setdefault(job.header, []).append(i)

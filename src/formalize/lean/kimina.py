@@ -30,7 +30,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -150,8 +150,11 @@ class KiminaBackend:
         except (urllib.error.URLError, OSError) as exc:
             raise self._unreachable(exc) from None
 
-    def run(self, jobs: Sequence[Job], progress: bool = False) -> list[CheckResult]:
-        """Check the jobs; body-relative results in input order."""
+    def run(
+        self, jobs: Iterable[Job], progress: bool = False, total: int | None = None
+    ) -> list[CheckResult]:
+        """Check the jobs; body-relative results in job order."""
+        jobs = list(jobs)
         for header in dict.fromkeys(job.header for job in jobs):
             self._calibrate(header)
         todo = [i for i, job in enumerate(jobs) if job.header not in self.failed_headers]

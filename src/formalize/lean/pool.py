@@ -13,11 +13,12 @@ replaced anyway, since the REPL never frees an environment.
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,21 @@ class HeaderRejected(Exception):
 
 
 class _Batch:
-    """Results of one ``run`` call, filled in by workers in any order."""
+    """Results of one ``run`` call, filled in by workers in any order as jobs arrive."""
 
-    def __init__(self, n: int, bar: Any) -> None:
-        self.results: list[CheckResult | None] = [None] * n
-        self.left = n
+    def __init__(self, bar: Any) -> None:
+        self.results: list[CheckResult | None] = []
+        self.left = 0
+        self.closed = False
         self.bar = bar
         self.cond = threading.Condition()
+
+    def expect(self) -> int:
+        """Reserve the slot of the next job; its index."""
+        with self.cond:
+            self.results.append(None)
+            self.left += 1
+            return len(self.results) - 1
 
     def done(self, index: int, result: CheckResult) -> None:
         with self.cond:
@@ -77,7 +86,9 @@ class _Batch:
                 self.cond.notify_all()
 
     def wait(self) -> list[CheckResult]:
+        """Block until every expected job is done; the results in job order."""
         with self.cond:
+            self.closed = True
             while self.left:
                 self.cond.wait()
         return [r for r in self.results if r is not None]
@@ -359,22 +370,32 @@ class ReplPool:
     def _resolve(self, exe: str) -> str:
         return exe if os.path.isabs(exe) or self.cwd is None else os.path.join(self.cwd, exe)
 
-    def run(self, jobs: Sequence[Job], progress: bool = False) -> list[CheckResult]:
-        """Check every job; results in input order. ``SetupError`` when the REPL cannot run."""
+    def run(
+        self, jobs: Iterable[Job], progress: bool = False, total: int | None = None
+    ) -> list[CheckResult]:
+        """Check every job; results in job order. ``SetupError`` when the REPL cannot run.
+
+        ``jobs`` may be a generator: jobs are queued as it yields them, so whatever produces
+        them (the checker's gate) overlaps with the checking. ``total`` sizes the progress bar.
+        """
         if self.fatal is not None:
             raise self.fatal
-        if not jobs:
+        it = iter(jobs)
+        first = next(it, None)
+        if first is None:
             return []
         self._start_workers()
         bar = None
-        if progress and len(jobs) >= self.config.progress_min:
+        if progress and (total or 0) >= self.config.progress_min:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(jobs), desc="lean", unit="check", leave=False)
-        batch = _Batch(len(jobs), bar)
+            bar = tqdm(total=total, desc="lean", unit="check", leave=False)
+        batch = _Batch(bar)
         try:
-            for i, job in enumerate(jobs):
-                self.board.put((job, batch, i))
+            for job in itertools.chain([first], it):
+                self.board.put((job, batch, batch.expect()))
+            if bar is not None:
+                bar.total = len(batch.results)
             results = batch.wait()
         except BaseException:
             self.board.discard(batch)

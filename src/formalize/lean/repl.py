@@ -76,23 +76,33 @@ class ReplNotStarted(ReplFailure):
 
 
 class TreeMemory:
-    """Resident memory of a process and all its descendants, in MB."""
+    """Resident memory of a process and all its descendants, in MB.
 
-    def __init__(self, pid: int) -> None:
+    Finding descendants scans every process on the machine (milliseconds), so the list is
+    refreshed every ``refresh_s`` only; reading the RSS of known processes is cheap.
+    """
+
+    def __init__(self, pid: int, refresh_s: float = 2.0) -> None:
         self._root = psutil.Process(pid)
+        self._refresh_s = refresh_s
+        self._procs: list[psutil.Process] = []
+        self._next_refresh = 0.0
 
     def rss_mb(self) -> float:
         """Current total RSS (0 once the process is gone)."""
-        try:
-            procs = [self._root, *self._root.children(recursive=True)]
-        except psutil.Error:
-            return 0.0
+        now = time.monotonic()
+        if now >= self._next_refresh:
+            try:
+                self._procs = [self._root, *self._root.children(recursive=True)]
+            except psutil.Error:
+                return 0.0
+            self._next_refresh = now + self._refresh_s
         total = 0
-        for p in procs:
+        for p in self._procs:
             try:
                 total += p.memory_info().rss
             except psutil.Error:
-                continue
+                self._next_refresh = 0.0  # the tree changed: look again next time
         return total / (1024 * 1024)
 
 
