@@ -75,11 +75,21 @@ def test_no_code(raw: str) -> None:
     assert (cand.status, cand.lean, cand.round, cand.sample) == (CandidateStatus.NO_CODE, "", 2, 3)
 
 
-def test_hostile_output_is_extracted_as_is_for_the_gate() -> None:
-    raw = '```lean\n#eval IO.println "hi"\ntheorem t : True := by sorry\n```'
+@pytest.mark.parametrize(
+    ("raw", "found"),
+    [
+        ('```lean\n#eval IO.println "hi"\ntheorem t : True := by sorry\n```', "#eval"),
+        ("Sure!\nrun_cmd Lean.logInfo 1\ntheorem t : True := by sorry", "run_cmd"),
+        ('```lean\nimport Mathlib\nmacro "x" : term => `(1)\ntheorem t : True := by\n```', "macro"),
+    ],
+)
+def test_hostile_lines_stay_with_the_candidate_so_the_gate_sees_them(raw: str, found: str) -> None:
+    from formalize.lean.statement import check_statement
+
     cand = make_candidate(PROBLEM, raw, 1, 0)
-    # the `#eval` line is not part of the extracted declaration, and nothing is executed here
-    assert "#eval" not in cand.lean
+    assert found in cand.lean
+    report = check_statement(cand.lean)
+    assert not report.ok and report.reason
 
 
 def test_theorem_name_is_a_lean_identifier() -> None:

@@ -337,4 +337,8 @@ def install_interrupt_handler(pipeline: Pipeline) -> Callable[[], None]:
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, handler)
-    return lambda: signal.signal(signal.SIGINT, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore

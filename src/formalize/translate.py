@@ -31,7 +31,9 @@ _DECL = re.compile(
     r"(theorem|lemma|example)\b",
     re.MULTILINE,
 )
-_PRELUDE = re.compile(r"^[ \t]*(import|open|set_option|namespace|section|variable|universe)\b")
+_PRELUDE = re.compile(
+    r"^[ \t]*(import|open|set_option|namespace|section|variable|universe|run_cmd|macro|syntax)\b"
+)
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 MAX_ERRORS_IN_FEEDBACK = 5
 
@@ -94,12 +96,15 @@ def extract_statement(raw: str) -> tuple[str, str] | None:
     """``(header, declaration)`` from a model's output, proof replaced by ``sorry``; None if absent.
 
     Prefers the last fenced block that holds a declaration (models often show a draft first),
-    else the bare text. ``import`` lines go to the header; ``open``/``set_option``/... lines stay
-    in front of the declaration. Only the first declaration of the block is kept.
+    else the bare text. ``import`` lines go to the header. In a code block every other line in
+    front of the declaration stays with it, so the safety gate judges all the model put there
+    (a ``#eval`` line rejects the candidate rather than vanishing); in bare text only lines that
+    look like Lean commands do, prose does not. Only the first declaration is kept.
     """
     text = _THINK.sub("", raw)
     blocks = [m.group(2) for m in _FENCE.finditer(text)]
     chosen = next((b for b in reversed(blocks) if _DECL.search(b)), None)
+    fenced = chosen is not None
     if chosen is None:
         if not _DECL.search(text):
             return None
@@ -114,7 +119,9 @@ def extract_statement(raw: str) -> tuple[str, str] | None:
     prelude = [
         ln
         for ln in lines[:doc_start]
-        if _PRELUDE.match(ln) and not ln.strip().startswith("import ")
+        if ln.strip()
+        and not ln.strip().startswith("import ")
+        and (fenced or _PRELUDE.match(ln) or ln.lstrip().startswith("#"))
     ]
     body_lines = lines[doc_start:]
     declaration = _first_declaration("\n".join(body_lines))

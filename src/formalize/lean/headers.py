@@ -86,7 +86,8 @@ def probe_command(header: str) -> str | None:
 def prepare_header(text: str, gate: Gate) -> PreparedHeader:
     """Normalise a header and check it.
 
-    ``import`` lines must name modules; every other line must pass the statement gate (in front
+    ``import`` lines must name modules under the gate's allowed roots (an imported module's
+    ``initialize`` code runs on import); every other line must pass the statement gate (in front
     of a harmless declaration). ``set_option`` lines the gate refuses are dropped rather than
     rejected, with a warning: dataset headers carry ``set_option maxHeartbeats 0`` (minif2f,
     ProofNet, MOBench), which the checker never runs, and a statement does not need it (its
@@ -105,6 +106,9 @@ def prepare_header(text: str, gate: Gate) -> PreparedHeader:
                 return PreparedHeader(norm, rejection=f"header: malformed import line {line!r}")
             if rest:
                 return PreparedHeader(norm, rejection=f"header: {line!r} comes after other lines")
+            answer = gate(f"{stripped}\n{GATE_PROBE_DECL}")  # importing a module runs its code
+            if not answer.ok:
+                return PreparedHeader(norm, rejection=f"header: {answer.reason or 'refused'}")
             imports.append(stripped)
         elif stripped.startswith("set_option ") and not gate(f"{line}\n{GATE_PROBE_DECL}").ok:
             dropped.append(stripped)

@@ -1,0 +1,349 @@
+"""The whole loop end to end: real engines (a scripted OpenAI-compatible server playing
+translator and critic; the tiny packaged model through hf), the fake REPL through the real
+driver and pool, and the SQLite store. Also: kill mid-run and resume; hostile model output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.openai_server import ScriptedOpenAIServer
+
+from formalize.config import RunConfig
+from formalize.corpus import ProblemState, Store
+from formalize.records import AttemptStatus
+from formalize.runner import run_job
+
+REPO = Path(__file__).resolve().parents[1]
+FAKE_REPL = REPO / "tests" / "lean" / "fake_repl.py"
+
+PROBLEMS = [
+    {"id": "alpha", "problem": "ALPHA: for every positive natural n, n = n."},
+    {"id": "beta", "problem": "BETA: for every positive natural n, n + 0 = n."},
+    {"id": "gamma", "problem": "GAMMA: an impossible problem."},
+    {"id": "delta", "problem": "DELTA: the translator misbehaves here."},
+]
+HOSTILE = [
+    '```lean4\nimport Mathlib\n#eval IO.println "pwned"\ntheorem t : True := by sorry\n```',
+    "```lean4\nimport Mathlib\nrun_cmd Lean.logInfo 1\ntheorem t : True := by sorry\n```",
+    "```lean4\nimport Mathlib\nimport Evil.Module\ntheorem t : True := by sorry\n```",
+    "```lean4\ntheorem t (h : " + "∧".join(["True"] * 6000) + ") : True := by sorry\n```",
+]
+
+
+def lean_block(body: str) -> str:
+    return f"Here it is.\n```lean4\nimport Mathlib\n\n{body}\n```\nDone."
+
+
+def translator(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    """Plays the translator: round by round, by problem and by the repair prompt it got."""
+    prompt = messages[-1]["content"]
+    repair_lean = "did not compile" in prompt
+    repair_critic = "does not state the problem faithfully" in prompt
+    if "ALPHA" in prompt:  # a compile error fixed in round 2
+        if repair_lean:
+            return lean_block("theorem a (n : ℕ) (h : 0 < n) : n = n := by\n  rfl")
+        return lean_block("theorem a (n : ℕ) (h : undefined_ident n) : n = n := by\n  rfl")
+    if "BETA" in prompt:  # a critic objection fixed in round 3
+        if repair_critic and "(h : 1 < n)" in prompt:
+            return lean_block("theorem b (n : ℕ) (h : 0 < n) : n + 0 = n := by simp")
+        if repair_critic:
+            return lean_block("theorem b (n : ℕ) (h : 1 < n) : n + 0 = n := by simp")
+        return lean_block("theorem b (n : ℕ) : n + 0 = n := by simp")
+    if "GAMMA" in prompt:  # never compiles
+        return lean_block("theorem g : undefined_ident := by sorry")
+    if "DELTA" in prompt:
+        return HOSTILE[params["index"] % len(HOSTILE)]
+    return "I don't know."
+
+
+def critic(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    """Plays a CriticLean critic: JSON verdicts, after a thinking section."""
+    prompt = messages[-1]["content"]
+    if "formalize_beta" in prompt and "(h : 0 < n)" not in prompt:
+        bound = "1 < n" if "(h : 1 < n)" in prompt else "none"
+        reasons = f"The hypothesis that n is positive is wrong (got: {bound}); it needs 0 < n."
+        verdict = "Incorrect"
+    else:
+        reasons, verdict = "Types, hypotheses and conclusion match.", "Correct"
+    body = json.dumps({"reasons": reasons, "is_assistant_correct": verdict})
+    return f"<think>Let me compare each hypothesis.</think>\n```json\n{body}\n```"
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[ScriptedOpenAIServer, ScriptedOpenAIServer]]:
+    with (
+        ScriptedOpenAIServer(translator, model="kimina") as t,
+        ScriptedOpenAIServer(critic, model="criticlean") as c,
+    ):
+        yield t, c
+
+
+def write_problems(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def config_for(
+    tmp_path: Path, servers: tuple[ScriptedOpenAIServer, ScriptedOpenAIServer], **kw: Any
+) -> RunConfig:
+    t, c = servers
+    log = tmp_path / "repl.log"
+    values: dict[str, Any] = {
+        "input": str(write_problems(tmp_path / "problems.jsonl", PROBLEMS)),
+        "translator": f"openai:kimina@{t.base_url}",
+        "critic": f"openai:criticlean@{c.base_url}",
+        "db": str(tmp_path / "corpus.db"),
+        "samples": 4,
+        "rounds": 3,
+        "batch_size": 2,
+        "progress": False,
+        "lean": {
+            "repl_cmd": [sys.executable, str(FAKE_REPL), "--log", str(log)],
+            "workers": 1,
+            "timeout_s": 30.0,
+            "toolchain": "fake-repl v4.15.0",
+        },
+    }
+    values.update(kw)
+    return RunConfig(**values)
+
+
+def repl_requests(tmp_path: Path) -> list[str]:
+    log = tmp_path / "repl.log"
+    return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
+def test_feedback_paths_end_to_end(tmp_path: Path, servers: Any) -> None:
+    outcome = run_job(config_for(tmp_path, servers))
+    assert not outcome.stopped
+    with Store(outcome.db) as store:
+        entries = {e.problem_id: e for e in store.entries()}
+        progress = store.progress()
+        attempts = {pid: store.attempts(pid) for pid in ("alpha", "beta", "gamma", "delta")}
+
+    # alpha: compile error in round 1, fixed in round 2 with Lean's error in the prompt
+    assert entries["alpha"].round == 2
+    assert {a.status for a in attempts["alpha"] if a.round == 1} == {AttemptStatus.LEAN_ERROR}
+    alpha2 = [a for a in attempts["alpha"] if a.round == 2]
+    assert "nknown identifier" in (alpha2[0].feedback or "")
+    assert "(h : 0 < n)" in entries["alpha"].lean
+
+    # beta: compiled but judged unfaithful twice; the objection fixed it in round 3
+    assert entries["beta"].round == 3
+    by_round = {r: {a.status for a in attempts["beta"] if a.round == r} for r in (1, 2, 3)}
+    assert by_round[1] == by_round[2] == {AttemptStatus.UNFAITHFUL}
+    assert AttemptStatus.ACCEPTED in by_round[3]
+    beta3 = next(a for a in attempts["beta"] if a.round == 3)
+    assert "got: 1 < n" in (beta3.feedback or "")  # round 2's objection came back
+    accepted = next(a for a in attempts["beta"] if a.status is AttemptStatus.ACCEPTED)
+    assert accepted.verdict is not None and "match" in accepted.verdict.samples[0].reasons
+    assert entries["beta"].provenance["translate_prompt"].startswith("translate_v1@")
+
+    # gamma: never compiles, exhausted after 3 rounds of 4 samples
+    assert progress["gamma"].state is ProblemState.EXHAUSTED and "gamma" not in entries
+    assert len(attempts["gamma"]) == 12
+
+    # delta: every hostile candidate rejected, none reached the REPL
+    assert progress["delta"].state is ProblemState.EXHAUSTED
+    assert {a.status for a in attempts["delta"]} == {AttemptStatus.REJECTED}
+    reasons = " | ".join(a.check.reason or "" for a in attempts["delta"] if a.check)
+    for word in ("#eval", "run_cmd", "Evil"):
+        assert word in reasons
+    sent = "\n".join(repl_requests(tmp_path))
+    assert sent, "the fake REPL logged nothing: the test would prove nothing"
+    for word in ("pwned", "run_cmd", "Evil", "True∧True∧True"):
+        assert word not in sent
+
+    assert outcome.counters.accepted == 2
+    assert outcome.counters.done == 2 and outcome.counters.exhausted == 2
+
+
+def test_rerun_resumes_with_no_model_call_and_no_lean_check(tmp_path: Path, servers: Any) -> None:
+    t, c = servers
+    config = config_for(tmp_path, servers)
+    run_job(config)
+    calls = (len(t.completion_requests), len(c.completion_requests))
+    checks = len(repl_requests(tmp_path))
+    with Store(config.db or "") as store:
+        before = [(e.problem_id, e.lean) for e in store.entries()]
+    again = run_job(config)
+    assert (len(t.completion_requests), len(c.completion_requests)) == calls
+    assert len(repl_requests(tmp_path)) == checks
+    assert again.counters.skipped == 4 and again.counters.accepted == 0
+    with Store(config.db or "") as store:
+        assert [(e.problem_id, e.lean) for e in store.entries()] == before
+        assert len(store.runs()) == 2
+
+
+def test_tiny_packaged_model_through_hf(tmp_path: Path, servers: Any) -> None:
+    """Real generation end to end: gibberish from a 1M-parameter model is stored as no_code."""
+    from support.tiny_models import ModelUnavailable, tinycoder_spec
+
+    try:
+        spec = tinycoder_spec()
+    except ModelUnavailable as exc:
+        pytest.skip(str(exc))
+    config = config_for(
+        tmp_path,
+        servers,
+        translator=spec,
+        critic=spec,
+        samples=2,
+        rounds=2,
+        translator_max_tokens=24,
+        limit=2,
+    )
+    outcome = run_job(config)
+    with Store(outcome.db) as store:
+        attempts = store.attempts()
+        assert len(attempts) == 2 * 2 * 2  # problems x rounds x samples
+        assert all(a.candidate.raw_output for a in attempts)
+        assert all(a.provenance["translator"] == spec for a in attempts)
+        assert {p.state for p in store.progress().values()} == {ProblemState.EXHAUSTED}
+
+
+def test_bad_input_lines_are_reported_and_the_rest_runs(
+    tmp_path: Path, servers: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from formalize.cli.main import main
+
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(
+        (json.dumps(PROBLEMS[0]) + "\n{broken\n" + json.dumps({"id": "x"}) + "\n").encode()
+    )
+    t, c = servers
+    argv = [
+        "run",
+        str(path),
+        "--translator",
+        f"openai:kimina@{t.base_url}",
+        "--critic",
+        f"openai:criticlean@{c.base_url}",
+        "--db",
+        str(tmp_path / "c.db"),
+        "--repl-cmd",
+        f"{sys.executable} {FAKE_REPL}",
+        "--workers",
+        "1",
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert f"{path}:2: malformed JSON" in err
+    assert f"{path}:3: missing the problem statement field" in err
+    assert "accepted this run" in err
+    with Store(tmp_path / "c.db") as store:
+        assert [e.problem_id for e in store.entries()] == ["alpha"]
+
+
+# ---------------------------------------------------------------- kill and resume
+
+
+def many_problems(n: int) -> list[dict[str, Any]]:
+    rows = []
+    for k in range(n):
+        kind = ("ALPHA", "BETA", "GAMMA")[k % 3]
+        rows.append({"id": f"{kind.lower()}-{k}", "problem": f"{kind}: case {k} of {n}."})
+    return rows
+
+
+def slow_translator(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    time.sleep(0.01)
+    answer = translator(messages, params)
+    # make each problem's statements distinct (the corpus deduplicates equal statements)
+    case = re.search(r"case (\d+) of", messages[-1]["content"])
+    if case is None:
+        return answer
+    k = case.group(1)
+    return answer.replace("(n : ℕ)", f"(n : ℕ) (hc : n + {k} = {k} + n)")
+
+
+def run_cli(tmp_path: Path, db: Path, t: str, c: str) -> subprocess.Popen[bytes]:
+    argv = [
+        sys.executable,
+        "-m",
+        "formalize.cli.main",
+        "run",
+        str(tmp_path / "many.jsonl"),
+        "--translator",
+        t,
+        "--critic",
+        c,
+        "--db",
+        str(db),
+        "--repl-cmd",
+        f"{sys.executable} {FAKE_REPL}",
+        "--workers",
+        "1",
+        "--batch-size",
+        "3",
+        "--samples",
+        "2",
+        "--no-progress",
+    ]
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def corpus_of(db: Path) -> tuple[list[tuple[str, str, int]], list[tuple[str, int, int, str]]]:
+    with Store(db) as store:
+        entries = sorted((e.problem_id, e.lean, e.round) for e in store.entries())
+        attempts = sorted(
+            (a.problem_id, a.round, a.sample, a.status.value) for a in store.attempts()
+        )
+    return entries, attempts
+
+
+def entry_count(db: Path) -> int:
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(con.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_corpus(tmp_path: Path) -> None:
+    n = 24
+    write_problems(tmp_path / "many.jsonl", many_problems(n))
+    with (
+        ScriptedOpenAIServer(slow_translator, model="kimina") as t,
+        ScriptedOpenAIServer(critic, model="criticlean") as c,
+    ):
+        tspec, cspec = f"openai:kimina@{t.base_url}", f"openai:criticlean@{c.base_url}"
+        reference = tmp_path / "reference.db"
+        proc = run_cli(tmp_path, reference, tspec, cspec)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
+        expected = corpus_of(reference)
+        assert len(expected[0]) == 2 * n // 3  # alpha and beta cases are accepted
+
+        db = tmp_path / "killed.db"
+        proc = run_cli(tmp_path, db, tspec, cspec)
+        deadline = time.monotonic() + 120
+        while entry_count(db) < 4 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        partial = corpus_of(db)
+        assert 4 <= len(partial[0]) < len(expected[0])
+
+        proc = run_cli(tmp_path, db, tspec, cspec)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
+    assert corpus_of(db) == expected
