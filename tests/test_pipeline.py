@@ -347,3 +347,34 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_corpus(tmp_path: Pat
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()
     assert corpus_of(db) == expected
+
+
+def test_ctrl_c_stops_after_the_current_step_and_a_rerun_finishes(tmp_path: Path) -> None:
+    n = 24
+    write_problems(tmp_path / "many.jsonl", many_problems(n))
+    with (
+        ScriptedOpenAIServer(slow_translator, model="kimina") as t,
+        ScriptedOpenAIServer(critic, model="criticlean") as c,
+    ):
+        tspec, cspec = f"openai:kimina@{t.base_url}", f"openai:criticlean@{c.base_url}"
+        db = tmp_path / "interrupted.db"
+        proc = run_cli(tmp_path, db, tspec, cspec)
+        deadline = time.monotonic() + 120
+        while entry_count(db) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err.decode()
+        assert "stopping after the steps in flight" in err.decode()
+        assert "rerun the same command to resume" in err.decode()
+        with Store(db) as store:
+            (run,) = store.runs()
+            assert run["status"] == "interrupted"
+            stopped_at = len(store.entries())
+        assert stopped_at < 2 * n // 3
+        proc = run_cli(tmp_path, db, tspec, cspec)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
+    entries, _ = corpus_of(db)
+    assert len(entries) == 2 * n // 3

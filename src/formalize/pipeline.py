@@ -187,9 +187,14 @@ class Pipeline:
 
     def _judge(self, chunk: _Chunk) -> None:
         keys = sorted(k for k, r in chunk.checks.items() if r.ok)
-        pairs = [(chunk.requests[i].problem, chunk.candidates[i][j].lean) for i, j in keys]
+        # identical statements for one problem (common with k samples) are judged once
+        unique: dict[tuple[int, str], int] = {}
+        for i, j in keys:
+            unique.setdefault((i, chunk.candidates[i][j].lean), len(unique))
+        pairs = [(chunk.requests[i].problem, lean) for i, lean in unique]
         verdicts = self.critic.judge(pairs) if pairs else []
-        chunk.verdicts.update(zip(keys, verdicts, strict=True))
+        for i, j in keys:
+            chunk.verdicts[(i, j)] = verdicts[unique[(i, chunk.candidates[i][j].lean)]]
 
     # ------------------------------------------------------------------ bookkeeping
 

@@ -73,6 +73,8 @@ def run_job(
             "run_id": run_id,
             "translator": config.translator,
             "critic": config.critic,
+            "translator_engine": translator_engine.describe(),
+            "critic_engine": critic_engine.describe(),
             "translator_params": dataclasses.asdict(translator.params),
             "critic_samples": config.critic_samples,
             "vote": config.vote,
