@@ -67,33 +67,37 @@ def test_parse_json_lines_skips_lake_noise() -> None:
 
 
 def test_backend_statuses_positions_and_bisection(tmp_path: Path) -> None:
-    config = fake_config(
-        tmp_path, backend="file", file_chunk=4, timeout_s=0.3, import_timeout_s=0.5
-    )
+    config = fake_config(tmp_path, backend="file", file_chunk=4)
     backend = FileBackend(config, toolchain="fake-lean")
     bodies = [
         "theorem a : 1 = 1 := by sorry",
         "theorem b :\n  undefined_ident = 1 := by sorry",
-        "theorem c : fake_hang = 1 := sorry",
+        "theorem c : fake_die = 1 := sorry",
         "namespace Foo\ntheorem d : True := sorry",
         "theorem e : fake_error = 1 := sorry",
     ]
-    jobs = [Job("import Mathlib", b) for b in bodies] + [
-        Job("import Aesop.NonexistentX", bodies[0])
-    ]
+    jobs = [Job("import Mathlib", b) for b in bodies]
+    jobs.append(Job("import Aesop.NonexistentX", bodies[0]))
     results = backend.run(jobs)
     assert [r.status for r in results] == [
         CheckStatus.OK,
         CheckStatus.LEAN_ERROR,
-        CheckStatus.TIMEOUT,  # found by splitting the timed-out file down to one statement
+        CheckStatus.CRASHED,  # found by splitting the crashed file down to one statement
         CheckStatus.OK,
         CheckStatus.LEAN_ERROR,
         CheckStatus.LEAN_ERROR,  # its header does not import
     ]
+    assert "exited with code 134" in str(results[2].reason)
     assert [(m.line, m.column) for m in results[1].errors()] == [(2, 2)]
     assert [(m.line, m.column) for m in results[4].errors()] == [(1, 12)]
     assert results[5].messages[0].text.startswith("header: ")
     assert all(r.toolchain == "fake-lean" for r in results)
+
+
+def test_a_hanging_file_times_out(tmp_path: Path) -> None:
+    config = fake_config(tmp_path, backend="file", timeout_s=0.5, import_timeout_s=1.0)
+    (result,) = FileBackend(config).run([Job("import Mathlib", "theorem h : fake_hang := sorry")])
+    assert result.status is CheckStatus.TIMEOUT and "1.5 s" in str(result.reason)
 
 
 def test_checker_with_file_backend(tmp_path: Path) -> None:

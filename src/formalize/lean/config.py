@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +76,14 @@ class LeanConfig:
     toolchain: str | None = None
 
     def __post_init__(self) -> None:
-        # Accept lists and strings where tuples/paths are stored, so callers can pass plain data.
-        if self.repl_cmd is not None and not isinstance(self.repl_cmd, tuple):
+        # Accept plain data (lists, command strings, path strings), as a TOML file gives it.
+        if isinstance(self.repl_cmd, str):
+            object.__setattr__(self, "repl_cmd", tuple(shlex.split(self.repl_cmd)))
+        elif self.repl_cmd is not None and not isinstance(self.repl_cmd, tuple):
             object.__setattr__(self, "repl_cmd", tuple(self.repl_cmd))
-        if not isinstance(self.lean_cmd, tuple):
+        if isinstance(self.lean_cmd, str):
+            object.__setattr__(self, "lean_cmd", tuple(shlex.split(self.lean_cmd)))
+        elif not isinstance(self.lean_cmd, tuple):
             object.__setattr__(self, "lean_cmd", tuple(self.lean_cmd))
         if not isinstance(self.lean_project, Path):
             object.__setattr__(self, "lean_project", Path(self.lean_project))
@@ -91,6 +97,20 @@ class LeanConfig:
     def job_queue_size(self) -> int:
         """The effective bound of the job queue."""
         return self.queue_size or 4 * self.workers
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> LeanConfig:
+        """Build from plain data (a ``[lean]`` TOML table); unknown keys get a "did you mean".
+
+        Raises ``ValueError`` with every problem named.
+        """
+        known = {f.name for f in fields(cls)}
+        for key in values:
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"unknown Lean setting {key!r}{hint}")
+        return cls(**{k: v for k, v in values.items() if v is not None})
 
     def with_overrides(self, **changes: Any) -> LeanConfig:
         """A copy with the given fields changed; ``None`` values (flags not given) are ignored."""

@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 
 _IMPORT = re.compile(r"^import\s+([A-Za-z_«][\w.«»'!?]*(?:\s+[A-Za-z_«][\w.«»'!?]*)*)\s*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*$|^«[^»]+»(?:\.«[^»]+»)*$")
+# Packages whose modules import Lean itself (the elaborator the module probe runs in).
+LEAN_ROOTS = frozenset(
+    {"Lean", "Mathlib", "Aesop", "Batteries", "Qq", "ProofWidgets", "Plausible", "ImportGraph"}
+    | {"LeanSearchClient", "Lake", "REPL"}
+)
 # A declaration the gate accepts, appended to a header so the gate can judge the header's lines.
 GATE_PROBE_DECL = "theorem formalize_header_gate : True := by sorry"
 
@@ -67,12 +72,16 @@ def probe_command(header: str) -> str | None:
     It asks Lean itself (``Environment.getModuleIdx?``, in core Lean since v4.0) whether each
     module is in the environment's import table: unlike ``#check Nat`` it fails when
     ``import Mathlib`` did not load Mathlib, and unlike a probe constant it works for any module.
-    After a failed import the environment is empty, and this command cannot even elaborate.
-    None when the header imports nothing (there is nothing to verify).
+    That needs Lean's elaborator in the environment, which Mathlib, Aesop, Batteries and the
+    other packages in ``LEAN_ROOTS`` bring; a header importing only core modules (``Init``,
+    ``Std``) gets ``#check Nat`` instead, which still fails in the empty environment a failed
+    import leaves behind. None when the header imports nothing.
     """
     modules = header_modules(header)
     if not modules:
         return None
+    if not any(m.split(".")[0] in LEAN_ROOTS for m in modules):
+        return "#check Nat"
     names = ", ".join(f"`{m}" for m in modules)
     return (
         "#eval show Lean.Elab.Command.CommandElabM Unit from do\n"

@@ -15,13 +15,16 @@ together.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import os
 import selectors
 import signal
 import subprocess
+import threading
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,6 +36,25 @@ from formalize.records import CheckStatus
 
 _READ = 1 << 16
 _STDERR_TAIL = 8192
+# Live processes, killed at interpreter exit: they run in their own sessions and would
+# otherwise outlive a program that forgot to close its checker.
+_LIVE: weakref.WeakSet[ReplProcess] = weakref.WeakSet()
+_ATEXIT = threading.Lock()
+_atexit_registered = False
+
+
+def _kill_live() -> None:
+    for proc in list(_LIVE):
+        proc.kill()
+
+
+def _track(proc: ReplProcess) -> None:
+    global _atexit_registered
+    with _ATEXIT:
+        if not _atexit_registered:
+            atexit.register(_kill_live)
+            _atexit_registered = True
+        _LIVE.add(proc)
 
 
 class ReplFailure(Exception):
@@ -254,6 +276,7 @@ class ReplProcess:
         except psutil.Error:
             self._memory = None
         self._next_poll = time.monotonic() + self.memory_poll_s
+        _track(self)
 
     def close(self) -> None:
         """Kill the process tree (the REPL keeps nothing worth a graceful exit)."""
