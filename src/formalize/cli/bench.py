@@ -40,10 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     critic = group.add_parser(
         "critic",
         help="run a critic over a suite and write results.json, report.md and predictions",
-        description="Judge every pair of a suite with the same Critic the pipeline uses "
-        "(prompt, parsing, voting) and report TPR, TNR, the paper's ACC = (TPR + TNR) / 2, "
-        "plain accuracy, precision, F1, unparsed answers, per-error-type detection and, with "
-        "several samples, the vote-threshold curve.",
+        description="Judge every pair of a suite with the same Critic the pipeline uses\n"
+        "(prompt, parsing, voting) and report TPR, TNR, the paper's ACC = (TPR + TNR) / 2,\n"
+        "plain accuracy, precision, F1, unparsed answers, per-error-type detection and, with\n"
+        "several samples, the vote-threshold curve. See docs/bench.md.",
         epilog=CRITIC_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -105,7 +105,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="T",
         help="sampling temperature (default: 0 for one sample, 0.6 for several)",
     )
-    critic.add_argument("--top-p", type=float, metavar="P")
+    critic.add_argument(
+        "--top-p", type=float, metavar="P", help="nucleus sampling (default: 1, 0.95 for several)"
+    )
     critic.add_argument(
         "--max-tokens",
         type=int,
@@ -130,7 +132,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     critic.add_argument(
         "--no-cache", action="store_true", help="do not read or write the model-call cache"
     )
-    critic.add_argument("--no-progress", dest="progress", action="store_false")
+    critic.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar"
+    )
     critic.set_defaults(func=cmd_critic)
 
     compare = group.add_parser(
