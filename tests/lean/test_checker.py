@@ -10,7 +10,7 @@ import pytest
 from lean_fakes import fake_config, requests
 
 from formalize.cache import MemoryCache
-from formalize.errors import SetupError
+from formalize.errors import InputError, SetupError
 from formalize.lean import LeanChecker, LeanConfig
 from formalize.records import CheckStatus
 
@@ -96,6 +96,9 @@ def test_a_bad_header_is_rejected_before_lean(tmp_path: Path) -> None:
         (result,) = checker.check(["theorem a : True := by sorry"], header="import Mathlib\n#exit")
     assert result.status is CheckStatus.REJECTED and str(result.reason).startswith("header:")
     assert requests(log) == []
+    configured, _ = checker_for(tmp_path / "c", header="import Mathlib\ndef x := 1")
+    with configured, pytest.raises(InputError, match="configured Lean header is not allowed"):
+        configured.check(["theorem a : True := by sorry"])
 
 
 def test_header_that_does_not_import(tmp_path: Path) -> None:

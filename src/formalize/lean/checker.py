@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from formalize.cache import Cache, content_key
-from formalize.errors import SetupError
+from formalize.errors import InputError, SetupError
 from formalize.lean.config import LeanConfig
 from formalize.lean.headers import PreparedHeader, prepare_header
 from formalize.lean.pool import Job, ReplPool
@@ -112,10 +112,12 @@ class LeanChecker:
         ``header`` (default: the config's) applies to statements without ``import`` lines.
         A header that does not import makes its statements ``lean_error``, except the
         configured one (``LeanConfig.header``): that is setup, and raises ``SetupError``, as
-        does a Lean that cannot run at all.
+        does a Lean that cannot run at all (``InputError`` when the gate refuses it).
         """
-        default_text = self.config.header if header is None else header
-        default = self._prepare(default_text)
+        configured = self._prepare(self.config.header)
+        if configured.rejection:
+            raise InputError(f"the configured Lean header is not allowed: {configured.rejection}")
+        default = configured if header is None else self._prepare(header)
         toolchain = self.toolchain
         results: list[CheckResult | None] = [None] * len(statements)
         plans: list[_Plan] = []
@@ -146,11 +148,10 @@ class LeanChecker:
 
         keyed = self._run(planned(), toolchain, progress, len(statements))
         failed = self._backend.failed_headers if self._backend is not None else {}
-        configured = self._prepare(self.config.header).text
-        if configured in failed and any(p.header == configured for p in plans):
+        if configured.text in failed and any(p.header == configured.text for p in plans):
             raise SetupError(
-                f"the configured header {configured!r} does not import in "
-                f"{self.config.lean_project}: {failed[configured].reason}. "
+                f"the configured header {configured.text!r} does not import in "
+                f"{self.config.lean_project}: {failed[configured.text].reason}. "
                 "Run `formalize lean doctor` to see what is missing."
             )
         for plan in plans:
