@@ -11,7 +11,7 @@ import pytest
 from support.tiny_models import ModelUnavailable, tiny_qwen_folder, tinycoder_spec
 
 from formalize.cache import MemoryCache
-from formalize.models import Engine, FinishReason, GenerationParams, load_engine
+from formalize.models import Engine, FinishReason, GenerationError, GenerationParams, load_engine
 
 PROMPTS = [
     "def fibonacci(n):",
@@ -209,3 +209,15 @@ def test_a_profiles_system_prompt_reaches_the_model(qwen: Engine) -> None:
     extra = with_system.prompt_tokens - plain.prompt_tokens
     assert extra >= len(tokenizer(system, add_special_tokens=False)["input_ids"])
     kimina.close()
+
+
+def test_a_prompt_longer_than_the_model_takes_fails_alone(qwen: Engine) -> None:
+    too_long = user("lemma " * 1100)  # the tiny Qwen takes 1024 positions
+    with pytest.raises(GenerationError, match="the model takes 1024") as info:
+        qwen.generate([CHATS[0], too_long], GenerationParams(max_tokens=3))
+    assert "1 of 2 conversations failed" in str(info.value)
+    near = user("lemma " * 1010)  # fits, with room for fewer new tokens than asked
+    out = qwen.generate([near], GenerationParams(max_tokens=50))
+    completion = out[0][0]
+    assert completion.prompt_tokens is not None and completion.completion_tokens is not None
+    assert completion.prompt_tokens + completion.completion_tokens <= 1024

@@ -10,6 +10,7 @@ samples whatever else is in the batch, as with vLLM's per-request seeds.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,6 +19,7 @@ from formalize.errors import SetupError
 from formalize.models.base import (
     Engine,
     EngineSpec,
+    Failure,
     FinishReason,
     GenerationParams,
     Outcome,
@@ -89,6 +91,9 @@ class HFEngine(Engine):
         except (OSError, ValueError, ImportError) as exc:
             raise SetupError(f"cannot load {spec.model!r} with transformers: {exc}") from exc
         self.device = device
+        self._busy = threading.Lock()  # one generate() at a time on this model
+        limit = getattr(self._model.config, "max_position_embeddings", None)
+        self.max_length: int | None = int(limit) if isinstance(limit, int) else None
         self.tokenizer.padding_side = "left"
         self._eos_ids = _eos_ids(self.tokenizer, self._model)
         pad = self.tokenizer.pad_token_id
@@ -125,19 +130,25 @@ class HFEngine(Engine):
         import torch
 
         prompts: list[list[int]] = []
-        for messages in conversations:
+        results: list[Outcome | None] = [None] * len(conversations)
+        for i, messages in enumerate(conversations):
             text, special = self.profile.render(messages, self.tokenizer)
             prompts.append(list(self.tokenizer(text, add_special_tokens=special)["input_ids"]))
+            if self.max_length is not None and len(prompts[i]) >= self.max_length:
+                results[i] = Failure(
+                    f"the prompt has {len(prompts[i])} tokens; the model takes {self.max_length}"
+                )
         # One row per (conversation, sample); rows carry their own sampling seed.
         rows = [
             (c, s, sample_seed(params.seed, self.conversation_key(conversations[c]), s))
             for c in range(len(conversations))
+            if results[c] is None
             for s in range(params.n)
         ]
         rows.sort(key=lambda r: -len(prompts[r[0]]))
         outputs: list[list[RawCompletion | None]] = [[None] * params.n for _ in conversations]
         size = self.options["batch_size"]
-        with torch.inference_mode():
+        with self._busy, torch.inference_mode():
             for start in range(0, len(rows), size):
                 batch = rows[start : start + size]
                 done = self._run_batch(
@@ -145,7 +156,10 @@ class HFEngine(Engine):
                 )
                 for (c, s, _), raw in zip(batch, done, strict=True):
                     outputs[c][s] = raw
-        return [[r for r in row if r is not None] for row in outputs]
+        for c, row in enumerate(outputs):
+            if results[c] is None:
+                results[c] = [r for r in row if r is not None]
+        return [r if r is not None else Failure("not generated") for r in results]
 
     def _run_batch(
         self, prompts: list[list[int]], seeds: list[int], params: GenerationParams
@@ -160,8 +174,9 @@ class HFEngine(Engine):
             if p:
                 ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
                 mask[i, width - len(p) :] = 1
+        room = params.max_tokens if self.max_length is None else self.max_length - width
         config = GenerationConfig(
-            max_new_tokens=params.max_tokens,
+            max_new_tokens=max(1, min(params.max_tokens, room)),
             do_sample=False,
             num_beams=1,
             pad_token_id=self._pad_id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -110,6 +111,7 @@ class VLLMEngine(Engine):
         except Exception as exc:  # start-up failures: no memory, unsupported model, bad config
             raise SetupError(f"vLLM could not start {spec.model!r}: {exc}") from exc
         self._tokenizer = self._llm.get_tokenizer()
+        self._busy = threading.Lock()  # vllm.LLM is not thread-safe
         self.max_model_len = int(self._llm.llm_engine.model_config.max_model_len)
 
     def describe(self) -> dict[str, Any]:
@@ -169,7 +171,8 @@ class VLLMEngine(Engine):
             )
             index.append(i)
         if prompts:
-            outputs = self._llm.generate(prompts, sampling, use_tqdm=False)
+            with self._busy:
+                outputs = self._llm.generate(prompts, sampling, use_tqdm=False)
             for i, request in zip(index, outputs, strict=True):
                 prompt_tokens = len(request.prompt_token_ids or [])
                 results[i] = [
