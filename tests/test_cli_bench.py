@@ -230,10 +230,3 @@ def test_whole_run_with_a_tiny_packaged_model_through_hf(
     assert (out / "report.md").read_text("utf-8").startswith("# Critic benchmark: proofnet-dev")
     assert (out / "threshold.png").stat().st_size > 0
     assert cache_rows(db) > 0  # model calls were cached in the corpus file
-
-    # A second run into another folder replays every model call from the cache.
-    rows = cache_rows(db)
-    again = tmp_path / "again"
-    assert main([*argv, "--output", str(again)]) == 0
-    assert cache_rows(db) == rows
-    assert load_results(again)["confusion"] == results["confusion"]
