@@ -13,6 +13,7 @@ from formalize.critic import (
     problem_text,
     summarize_objections,
 )
+from formalize.errors import InputError
 from formalize.records import CriticSample, Judgement, Problem, Verdict
 
 F, U, X = Judgement.FAITHFUL, Judgement.UNFAITHFUL, Judgement.UNPARSED
@@ -304,7 +305,7 @@ def test_custom_template_must_use_problem_and_lean(tmp_path: object) -> None:
 
     path = Path(str(tmp_path)) / "t.txt"
     path.write_text("version: 1\n---\nOnly ${problem}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="lean"):
+    with pytest.raises(InputError, match="lean"):
         Critic(ScriptedEngine(lambda p, i: ""), template=str(path), params=greedy())
 
 

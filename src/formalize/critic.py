@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from formalize.errors import InputError
 from formalize.prompts import Template, load_template
 from formalize.records import CriticSample, Judgement, Problem, Verdict
 
@@ -187,7 +188,7 @@ class Critic:
         self.template: Template = load_template(template)
         missing = {"problem", "lean"} - self.template.fields
         if missing:
-            raise ValueError(
+            raise InputError(
                 f"critic template {self.template.id} must use ${{problem}} and ${{lean}} "
                 f"(missing: {', '.join(sorted(missing))})"
             )
