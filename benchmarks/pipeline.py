@@ -173,9 +173,10 @@ def main() -> int:
     )
 
     # 2. utilisation with a real engine and the real Lean pool
+    from support.tiny_models import tinycoder_spec
+
     from formalize.lean import LeanChecker, LeanConfig
     from formalize.models import load_engine
-    from support.tiny_models import tinycoder_spec
 
     engine = Timed(load_engine(tinycoder_spec()))
     raw_engine_time(engine, probs[: args.batch], args.samples, args.batch)  # warm-up
