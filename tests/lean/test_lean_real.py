@@ -76,4 +76,3 @@ def test_real_header_that_does_not_import(backend: str) -> None:
             ["theorem t : True := by sorry"], header="import Mathlib.NonexistentModuleXyz"
         )
     assert result.status is CheckStatus.LEAN_ERROR and "does not import" in str(result.reason)
-
