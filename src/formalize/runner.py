@@ -52,7 +52,10 @@ def run_job(
 
     db = Path(config.db).expanduser() if config.db else default_db_path()
     with Store(db) as store, contextlib.ExitStack() as stack:
-        lean_config = LeanConfig(**config.lean)
+        try:
+            lean_config = LeanConfig.from_mapping(config.lean)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"Lean settings: {exc}") from exc
         checker = LeanChecker(lean_config, cache=store.cache)
         stack.callback(checker.close)
         checker.preflight()  # fails fast, saying what is missing, before any model loads

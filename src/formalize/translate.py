@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from formalize.models import Engine, GenerationParams
 
 DEFAULT_HEADER = "import Mathlib"
+# Added to every candidate's header: with Lean's default autoImplicit, an unknown plain name in
+# a statement (``(x : Nat.primes)`` misspelt, ``sqrtt x``) silently becomes a variable and the
+# statement compiles; the corpus wants such statements to fail.
+HEADER_OPTIONS = "set_option autoImplicit false"
 # The theorem name the translator is asked for; candidates are renamed to a per-problem name.
 PROMPT_THEOREM_NAME = "my_favorite_theorem"
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -125,7 +129,7 @@ def extract_statement(raw: str) -> tuple[str, str] | None:
     ]
     body_lines = lines[doc_start:]
     declaration = _first_declaration("\n".join(body_lines))
-    header = "\n".join(dict.fromkeys(imports)) or DEFAULT_HEADER
+    header = "\n".join([*(dict.fromkeys(imports) or [DEFAULT_HEADER]), HEADER_OPTIONS])
     statement = "\n".join([*prelude, declaration]).strip()
     return header, statement
 
@@ -162,7 +166,13 @@ def make_candidate(problem: Problem, raw: str, round_: int, sample: int) -> Cand
     extracted = extract_statement(raw)
     if extracted is None:
         return Candidate(
-            problem.id, CandidateStatus.NO_CODE, "", raw, DEFAULT_HEADER, round_, sample
+            problem.id,
+            CandidateStatus.NO_CODE,
+            "",
+            raw,
+            f"{DEFAULT_HEADER}\n{HEADER_OPTIONS}",
+            round_,
+            sample,
         )
     header, statement = extracted
     try:
