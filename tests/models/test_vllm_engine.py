@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from support.tiny_models import ModelUnavailable, smollm2_folder
 
 from formalize.errors import InputError, SetupError
 from formalize.models import FinishReason, GenerationParams, load_engine
+from formalize.models.vllm_replicas import device_groups
 
 HERE = Path(__file__).resolve().parent
 
@@ -50,9 +52,30 @@ def test_missing_vllm_is_a_setup_error_saying_how_to_install(
     assert "formalize[vllm]" in str(info.value)
 
 
-def test_offline_data_parallel_points_to_the_server(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="--data-parallel-size"):
-        load_engine(f"vllm:{tmp_path}?dp=2")
+def _fake_platform(monkeypatch: pytest.MonkeyPatch, *, cpu: bool, count: int) -> None:
+    platform = types.SimpleNamespace(
+        is_cpu=lambda: cpu,
+        device_control_env_var="CUDA_VISIBLE_DEVICES",
+        device_count=lambda: count,
+    )
+    module = types.ModuleType("vllm.platforms")
+    module.current_platform = platform  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "vllm.platforms", module)
+
+
+def test_data_parallel_replicas_get_their_own_devices(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_platform(monkeypatch, cpu=False, count=4)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert device_groups(2, 2) == [
+        {"CUDA_VISIBLE_DEVICES": "0,1"},
+        {"CUDA_VISIBLE_DEVICES": "2,3"},
+    ]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6")
+    assert device_groups(3, 1) == [{"CUDA_VISIBLE_DEVICES": d} for d in ("4", "5", "6")]
+    with pytest.raises(SetupError, match="needs 4 devices; 3 are visible"):
+        device_groups(2, 2)
+    _fake_platform(monkeypatch, cpu=True, count=0)
+    assert device_groups(2, 1) == [{}, {}]
 
 
 def test_tensor_parallel_option_is_checked(tmp_path: Path) -> None:
@@ -97,6 +120,26 @@ def test_offline_vllm_generates_in_order_with_seeds_stops_and_cache() -> None:
     )
     assert "max_model_len is 1024" in result["long_error"]
     assert result["describe"]["vllm_version"]
+
+
+@pytest.mark.slow
+def test_offline_vllm_with_two_replica_processes() -> None:
+    folder = _smollm2()
+    done = subprocess.run(
+        [sys.executable, str(HERE / "vllm_offline_run.py"), str(folder), "dp2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    texts = result["texts"]
+    assert [len(row) for row in texts] == [1, 1, 1, 1]
+    assert "4" in texts[0][0] and "4" in texts[3][0]  # answered by replica 0 and replica 1
+    pids = result["replica_pids"]
+    assert len(set(pids)) == 2 and result["pid"] not in pids
 
 
 def _free_port() -> int:

@@ -2,7 +2,7 @@
 
 vLLM spawns worker processes, so this runs as its own script with a ``__main__`` guard; the slow
 test in ``test_vllm_engine.py`` starts it and checks the JSON.
-Usage: python vllm_offline_run.py MODEL_FOLDER
+Usage: python vllm_offline_run.py MODEL_FOLDER [dp2]  (dp2: two replica processes)
 """
 
 from __future__ import annotations
@@ -61,5 +61,30 @@ def main(folder: str) -> dict[str, object]:
     }
 
 
+def data_parallel(folder: str) -> dict[str, object]:
+    """Two replicas: the same question at positions 0 and 3 lands on both of them."""
+    import os
+
+    from formalize.models import GenerationParams, load_engine
+
+    spec = f"vllm:{folder}?dtype=bfloat16&max_model_len=1024&enforce_eager=true&kv_cache_gb=1&dp=2"
+    engine = load_engine(spec)
+    question = [{"role": "user", "content": "What is 2 + 2?"}]
+    chats = [
+        question,
+        *([{"role": "user", "content": f"Say the word {w}."}] for w in "ab"),
+        question,
+    ]
+    outputs = engine.generate(chats, GenerationParams(max_tokens=16))
+    info = engine.describe()
+    engine.close()
+    return {
+        "texts": [[c.text for c in row] for row in outputs],
+        "replica_pids": info["replica_pids"],
+        "pid": os.getpid(),
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1]), default=str))
+    run = data_parallel if sys.argv[2:] == ["dp2"] else main
+    print(json.dumps(run(sys.argv[1]), default=str))

@@ -5,9 +5,8 @@ a script that builds this engine must guard its entry point with
 ``if __name__ == "__main__":``. Prompts are rendered with the model's chat template through the
 profile and sent as token ids; each conversation gets its own ``SamplingParams`` seed derived
 from ``GenerationParams.seed``, so seeded samples do not depend on the rest of the batch.
-Data parallelism across processes is not something one offline ``LLM`` can do (vLLM refuses
-``data_parallel_size > 1`` in a single process): serve with ``--data-parallel-size`` and use the
-``openai:`` engine instead.
+``dp`` > 1 runs that many replica processes (``formalize.models.vllm_replicas``), since one
+offline ``LLM`` refuses ``data_parallel_size > 1``.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from formalize.cache import Cache
-from formalize.errors import InputError, SetupError
+from formalize.errors import SetupError
 from formalize.models.base import (
     Engine,
     EngineSpec,
@@ -33,6 +32,7 @@ from formalize.models.base import (
 from formalize.models.hub import resolve_model
 from formalize.models.profiles import Message, ModelProfile
 from formalize.models.spec import choice, fraction, parse_bool, positive_float, positive_int
+from formalize.models.vllm_replicas import Replicas, device_groups
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class VLLMEngine(Engine):
     name = "vllm"
     OPTIONS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "tp": (positive_int, 1, "tensor parallel size (GPUs per model)"),
-        "dp": (positive_int, 1, "data parallel size (only 1 offline; see the module doc)"),
+        "dp": (positive_int, 1, "data parallel size: replica processes, tp devices each"),
         "max_model_len": (positive_int, None, "longest prompt + completion in tokens"),
         "gpu_memory_utilization": (fraction, None, "share of GPU memory vLLM may take"),
         "dtype": (choice("auto", "float16", "bfloat16", "float32"), "auto", "weights dtype"),
@@ -71,12 +71,6 @@ class VLLMEngine(Engine):
         cache: Cache | None = None,
     ) -> None:
         super().__init__(spec, options, profile=profile, cache=cache)
-        if self.options["dp"] > 1:
-            raise InputError(
-                f"{spec.text!r}: dp={self.options['dp']} needs one vLLM process per replica; "
-                "start `python -m vllm.entrypoints.openai.api_server --model ... "
-                "--data-parallel-size N` and use openai:NAME@http://HOST:PORT/v1 instead"
-            )
         try:
             import vllm
         except ImportError as exc:
@@ -86,6 +80,13 @@ class VLLMEngine(Engine):
             spec.model, gguf_file=self.options["gguf_file"], revision=self.options["revision"]
         )
         self.revision = local.revision
+        self._llm: Any = None
+        self._replicas: Replicas | None = None
+        if self.options["dp"] > 1:
+            envs = device_groups(self.options["dp"], self.options["tp"])
+            self._replicas = Replicas(spec, dict(self.options), profile, envs)
+            self.max_model_len = self._replicas.max_model_len
+            return
         kwargs: dict[str, Any] = {
             "model": str(local.weights),
             "tensor_parallel_size": self.options["tp"],
@@ -107,7 +108,7 @@ class VLLMEngine(Engine):
         if self.options["kv_cache_gb"] is not None:
             kwargs["kv_cache_memory_bytes"] = int(self.options["kv_cache_gb"] * 2**30)
         try:
-            self._llm: Any = vllm.LLM(**kwargs)
+            self._llm = vllm.LLM(**kwargs)
         except Exception as exc:  # start-up failures: no memory, unsupported model, bad config
             raise SetupError(f"vLLM could not start {spec.model!r}: {exc}") from exc
         self._tokenizer = self._llm.get_tokenizer()
@@ -121,10 +122,16 @@ class VLLMEngine(Engine):
         info = super().describe()
         info["vllm_version"] = getattr(vllm, "__version__", None)
         info["max_model_len"] = getattr(self, "max_model_len", None)
+        replicas = getattr(self, "_replicas", None)
+        info["replica_pids"] = replicas.pids if replicas is not None else None
         return info
 
     def close(self) -> None:
-        """Shut vLLM's engine core and workers down."""
+        """Shut vLLM's engine core and workers (or the replica processes) down."""
+        replicas = getattr(self, "_replicas", None)
+        if replicas is not None:
+            replicas.close()
+            self._replicas = None
         llm = getattr(self, "_llm", None)
         if llm is not None:
             core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
@@ -142,6 +149,8 @@ class VLLMEngine(Engine):
     ) -> list[Outcome]:
         from vllm import SamplingParams
 
+        if self._replicas is not None:
+            return self._replicas.generate(conversations, params)
         results: list[Outcome | None] = [None] * len(conversations)
         prompts, sampling, index = [], [], []
         for i, messages in enumerate(conversations):
