@@ -339,7 +339,7 @@ class Engine(abc.ABC):
             prompt_tokens=raw.prompt_tokens,
             completion_tokens=raw.completion_tokens,
             reasoning=reasoning,
-            provenance=provenance,
+            provenance=dict(provenance),
         )
 
     def _provenance(self) -> dict[str, Any]:

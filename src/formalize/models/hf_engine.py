@@ -91,6 +91,7 @@ class HFEngine(Engine):
         except (OSError, ValueError, ImportError) as exc:
             raise SetupError(f"cannot load {spec.model!r} with transformers: {exc}") from exc
         self.device = device
+        self.architecture = type(self._model).__name__
         self._busy = threading.Lock()  # one generate() at a time on this model
         limit = getattr(self._model.config, "max_position_embeddings", None)
         self.max_length: int | None = int(limit) if isinstance(limit, int) else None
@@ -107,9 +108,9 @@ class HFEngine(Engine):
         )
 
     def describe(self) -> dict[str, Any]:
-        """Engine, model, revision, profile, device, dtype, GGUF file and batch size."""
+        """Engine, model, revision, profile, options (device, dtype, ...) and architecture."""
         info = super().describe()
-        info["architecture"] = type(self._model).__name__ if hasattr(self, "_model") else None
+        info["architecture"] = self.architecture
         return info
 
     def close(self) -> None:

@@ -246,7 +246,10 @@ class OpenAIEngine(Engine):
                 lambda: self._client.completions.create(prompt=prompt, **body),
                 probing=probing and count > 1,
             )
-        return self._read(response)
+        got = self._read(response)
+        if len(got) < count and not probing:
+            raise _GiveUp(f"the server returned {len(got)} choice(s) where {count} were asked")
+        return got
 
     def _read(self, response: Any) -> list[RawCompletion]:
         choices = sorted(response.choices or [], key=lambda ch: ch.index or 0)
