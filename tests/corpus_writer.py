@@ -10,8 +10,10 @@ store says, like `formalize run` does.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import time
+from pathlib import Path
 
 from formalize.corpus import ProblemState, Store
 from formalize.records import (
@@ -53,6 +55,28 @@ def attempts_for(k: int, round_: int) -> list[Attempt]:
         v = Verdict(Judgement.FAITHFUL, 1.0, (s,))
         out.append(Attempt(pid, 2, sample, AttemptStatus.FAITHFUL, cand, check, v, "fix it"))
     return out
+
+
+def snapshot(db: str | Path) -> tuple[list[tuple[str, str, int]], list[tuple[str, int, int, str]]]:
+    """What a corpus holds, order-free: entries, and every attempt's outcome."""
+    with Store(db) as store:
+        entries = sorted((e.problem_id, e.lean, e.round) for e in store.entries())
+        attempts = sorted(
+            (a.problem_id, a.round, a.sample, a.status.value) for a in store.attempts()
+        )
+    return entries, attempts
+
+
+def count_entries(db: str | Path) -> int:
+    """Accepted entries so far, read without taking any lock (0 if not readable yet)."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(con.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
 
 
 def main() -> int:

@@ -160,24 +160,8 @@ def run_writer(db: Path, n: int, sleep: float = 0.0) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def snapshot(db: Path) -> tuple[list[tuple[str, str]], list[tuple[str, int, int, str]]]:
-    with Store(db) as store:
-        entries = sorted((e.problem_id, e.lean) for e in store.entries())
-        attempts = sorted(
-            (a.problem_id, a.round, a.sample, a.status.value) for a in store.attempts()
-        )
-    return entries, attempts
-
-
-def count_entries(db: Path) -> int:
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return int(con.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
+snapshot = corpus_writer.snapshot
+count_entries = corpus_writer.count_entries
 
 
 def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path: Path) -> None:

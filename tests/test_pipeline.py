@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus_writer import count_entries as entry_count
+from corpus_writer import snapshot as corpus_of
 from support.openai_server import ScriptedOpenAIServer
 
 from formalize.config import RunConfig
@@ -295,26 +296,6 @@ def run_cli(tmp_path: Path, db: Path, t: str, c: str) -> subprocess.Popen[bytes]
     ]
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-
-
-def corpus_of(db: Path) -> tuple[list[tuple[str, str, int]], list[tuple[str, int, int, str]]]:
-    with Store(db) as store:
-        entries = sorted((e.problem_id, e.lean, e.round) for e in store.entries())
-        attempts = sorted(
-            (a.problem_id, a.round, a.sample, a.status.value) for a in store.attempts()
-        )
-    return entries, attempts
-
-
-def entry_count(db: Path) -> int:
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return int(con.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
 
 
 def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_corpus(tmp_path: Path) -> None:
