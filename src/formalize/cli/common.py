@@ -45,8 +45,9 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join([line(list(headers)), rule, *(line(r) for r in body)])
 
 
-def report_issues(issues: Sequence[Any], stream: TextIO = sys.stderr, limit: int = 20) -> None:
-    """Print skipped input rows (file:line: why), at most ``limit`` of them."""
+def report_issues(issues: Sequence[Any], stream: TextIO | None = None, limit: int = 20) -> None:
+    """Print skipped input rows (file:line: why), at most ``limit`` of them (to stderr)."""
+    stream = stream or sys.stderr  # looked up per call: tests and tools swap sys.stderr
     for issue in issues[:limit]:
         print(f"{'skipped' if issue.skipped else 'note'}: {issue}", file=stream)
     if len(issues) > limit:
