@@ -359,3 +359,55 @@ def test_ctrl_c_stops_after_the_current_step_and_a_rerun_finishes(tmp_path: Path
         assert proc.returncode == 0, err.decode()
     entries, _ = corpus_of(db)
     assert len(entries) == 2 * n // 3
+
+
+def test_a_prompt_the_engine_keeps_failing_does_not_stop_the_run(tmp_path: Path) -> None:
+    def flaky(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+        if "EPSILON" in messages[-1]["content"]:
+            raise RuntimeError("prompt too long for this model")  # the server answers 500
+        return translator(messages, params)
+
+    rows = [PROBLEMS[0], {"id": "epsilon", "problem": "EPSILON: too long."}, PROBLEMS[2]]
+    with (
+        ScriptedOpenAIServer(flaky, model="kimina") as t,
+        ScriptedOpenAIServer(critic, model="criticlean") as c,
+    ):
+        config = config_for(
+            tmp_path,
+            (t, c),
+            input=str(write_problems(tmp_path / "p.jsonl", rows)),
+            translator=f"openai:kimina@{t.base_url}?retries=1&backoff=0.01",
+        )
+        outcome = run_job(config)
+    with Store(outcome.db) as store:
+        eps = store.attempts("epsilon")
+        assert [a.status for a in eps] == [AttemptStatus.GENERATION_FAILED] * 3
+        assert "prompt too long" in eps[0].candidate.raw_output
+        assert store.progress()["epsilon"].state is ProblemState.EXHAUSTED
+        assert [e.problem_id for e in store.entries()] == ["alpha"]
+
+
+def test_an_engine_that_is_down_stops_the_run_and_a_rerun_resumes(tmp_path: Path) -> None:
+    from formalize.models import GenerationError
+
+    def down(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+        raise RuntimeError("upstream unavailable")
+
+    with (
+        ScriptedOpenAIServer(down, model="kimina") as t,
+        ScriptedOpenAIServer(critic, model="criticlean") as c,
+    ):
+        config = config_for(
+            tmp_path, (t, c), translator=f"openai:kimina@{t.base_url}?retries=1&backoff=0.01"
+        )
+        with pytest.raises(GenerationError, match="upstream unavailable"):
+            run_job(config)
+    with Store(config.db or "") as store:
+        assert store.attempts() == []  # nothing half-recorded
+        assert store.runs()[0]["status"] == "failed"
+    with (
+        ScriptedOpenAIServer(translator, model="kimina") as t,
+        ScriptedOpenAIServer(critic, model="criticlean") as c,
+    ):
+        outcome = run_job(config_for(tmp_path, (t, c)))
+    assert outcome.counters.accepted == 2

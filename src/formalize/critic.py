@@ -207,14 +207,20 @@ class Critic:
         """One ``Verdict`` per (problem, Lean statement) pair, in input order."""
         if not pairs:
             return []
+        from formalize.models import generate_tolerantly
+
         conversations = [self.conversation(problem, lean) for problem, lean in pairs]
-        outputs = self.engine.generate(conversations, self.params)
+        outputs = generate_tolerantly(self.engine, conversations, self.params)
         if len(outputs) != len(pairs):
             raise RuntimeError(
                 f"critic engine returned {len(outputs)} results for {len(pairs)} prompts"
             )
         verdicts = []
         for completions in outputs:
+            if isinstance(completions, str):  # this pair's generation failed: no answer
+                failed = CriticSample(Judgement.UNPARSED, "", completions)
+                verdicts.append(self.verdict([failed]))
+                continue
             samples = [_sample(c.text, c.finish_reason) for c in completions[: self.samples]]
             if not samples:
                 samples = [CriticSample(Judgement.UNPARSED, "", "the engine returned no answer")]

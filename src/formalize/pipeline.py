@@ -264,6 +264,8 @@ def attempt_status(
     cand: Candidate, check: CheckResult | None, verdict: Verdict | None
 ) -> AttemptStatus:
     """How a candidate ended, before the store picks the accepted one among the faithful."""
+    if cand.status is CandidateStatus.GENERATION_FAILED:
+        return AttemptStatus.GENERATION_FAILED
     if cand.status is CandidateStatus.NO_CODE or check is None:
         return AttemptStatus.NO_CODE
     if check.status is CheckStatus.REJECTED:

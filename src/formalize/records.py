@@ -112,6 +112,7 @@ class CandidateStatus(str, enum.Enum):
 
     EXTRACTED = "extracted"
     NO_CODE = "no_code"
+    GENERATION_FAILED = "generation_failed"  # the engine gave no output for this prompt
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class Candidate(Record):
         if self.status is CandidateStatus.EXTRACTED:
             _require(bool(self.lean.strip()), "an extracted Candidate needs Lean text")
         else:
-            _require(not self.lean.strip(), "a no_code Candidate carries no Lean text")
+            _require(not self.lean.strip(), f"a {self.status.value} Candidate carries no Lean")
 
 
 # --------------------------------------------------------------------------- Lean checks
@@ -290,6 +291,7 @@ class AttemptStatus(str, enum.Enum):
     ACCEPTED = "accepted"  # compiled, judged faithful, and chosen for the corpus
     FAITHFUL = "faithful"  # compiled and judged faithful, but another candidate was chosen
     NO_CODE = "no_code"  # nothing extractable in the model's output
+    GENERATION_FAILED = "generation_failed"  # the translator engine failed on this prompt
     REJECTED = "rejected"  # failed the statement safety checks; never reached Lean
     LEAN_ERROR = "lean_error"  # Lean reported errors
     CHECK_FAILED = "check_failed"  # the checker failed (timeout, crash, out of memory, protocol)
@@ -318,7 +320,7 @@ class Attempt(Record):
             (self.round, self.sample) == (self.candidate.round, self.candidate.sample),
             "Attempt round/sample must match its candidate",
         )
-        needs_check = self.status not in (AttemptStatus.NO_CODE,)
+        needs_check = self.status not in (AttemptStatus.NO_CODE, AttemptStatus.GENERATION_FAILED)
         if needs_check:
             _require(self.check is not None, f"a {self.status.value} Attempt needs a check")
         needs_verdict = self.status in (

@@ -243,11 +243,24 @@ class Translator:
         if not requests:
             return []
         conversations = [self.conversation(r) for r in requests]
-        outputs = self.engine.generate(conversations, self.params)
-        return [
-            [make_candidate(r.problem, c.text, r.round, i) for i, c in enumerate(completions)]
-            for r, completions in zip(requests, outputs, strict=True)
-        ]
+        from formalize.models import generate_tolerantly
+
+        outputs = generate_tolerantly(self.engine, conversations, self.params)
+        candidates = []
+        for r, completions in zip(requests, outputs, strict=True):
+            if isinstance(completions, str):  # this prompt failed; the others went through
+                header = f"{DEFAULT_HEADER}\n{HEADER_OPTIONS}"
+                failed = CandidateStatus.GENERATION_FAILED
+                cand = Candidate(r.problem.id, failed, "", completions, header, r.round, 0)
+                candidates.append([cand])
+            else:
+                candidates.append(
+                    [
+                        make_candidate(r.problem, c.text, r.round, i)
+                        for i, c in enumerate(completions)
+                    ]
+                )
+        return candidates
 
 
 def _with_n(params: GenerationParams, n: int) -> GenerationParams:

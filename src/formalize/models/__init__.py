@@ -21,6 +21,7 @@ from formalize.models.base import (
     FinishReason,
     GenerationError,
     GenerationParams,
+    generate_tolerantly,
 )
 from formalize.models.profiles import ModelProfile, get_profile, profile_for, register_profile
 from formalize.models.spec import engine_names, load_engine, parse_spec, register_engine
@@ -35,6 +36,7 @@ __all__ = [
     "GenerationParams",
     "ModelProfile",
     "engine_names",
+    "generate_tolerantly",
     "get_profile",
     "load_engine",
     "parse_spec",

@@ -35,7 +35,21 @@ ROLES = ("system", "user", "assistant", "tool")
 
 
 class GenerationError(FormalizeError):
-    """Generation failed for some conversations (server down, retries exhausted, ...)."""
+    """Generation failed for some conversations (server down, retries exhausted, ...).
+
+    ``failed`` maps the index of each failed conversation to its error; ``partial`` holds the
+    completions of the others (None at failed indices), so a caller can keep what succeeded.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        failed: dict[int, str] | None = None,
+        partial: list[list[Completion] | None] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.failed = dict(failed or {})
+        self.partial = list(partial or [])
 
 
 class FinishReason(str, enum.Enum):
@@ -319,7 +333,9 @@ class Engine(abc.ABC):
                 kept = " (the others are cached: a rerun only retries these)"
             raise GenerationError(
                 f"{self.name} engine {self.spec!r}: {len(failures)} of {len(missing)} "
-                f"conversations failed{kept}. {first}"
+                f"conversations failed{kept}. {first}",
+                failed=dict(failures),
+                partial=results,
             )
         return [r or [] for r in results]
 
@@ -388,3 +404,26 @@ class Engine(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.spec!r}>"
+
+
+def generate_tolerantly(
+    engine: Engine, conversations: Sequence[Sequence[Mapping[str, Any]]], params: GenerationParams
+) -> list[list[Completion] | str]:
+    """The engine's completions per conversation, or the error text where only some failed.
+
+    When every conversation of a batch of several fails, the engine itself is down (server
+    unreachable, out of memory): that is raised, and a rerun resumes. When only some fail (a
+    prompt too long for the model, a request the server refuses), or the only one does, those
+    come back as their error text, so that one bad problem cannot stop a run of thousands.
+    """
+    try:
+        return list(engine.generate(conversations, params))
+    except GenerationError as exc:
+        everything = len(exc.failed) >= len(conversations) > 1
+        if not exc.failed or everything:
+            raise
+        out: list[list[Completion] | str] = []
+        for i in range(len(conversations)):
+            done = exc.partial[i] if i < len(exc.partial) else None
+            out.append(f"generation failed: {exc.failed.get(i)}" if done is None else done)
+        return out
