@@ -161,8 +161,8 @@ class Pipeline:
                         inflight[critic_pool.submit(self._judge, chunk)] = ("judge", chunk)
                     else:
                         c.faithful += sum(v.faithful for v in chunk.verdicts.values())
-                        for request in self._record(chunk, run_id):
-                            queue.appendleft(request)
+                        # next rounds go first, so problems in flight finish before new ones start
+                        queue.extendleft(reversed(self._record(chunk, run_id)))
                         self._notify()
         finally:
             for pool in (*pools.values(), lean_pool):
