@@ -318,3 +318,22 @@ def test_problem_text_and_header_helpers() -> None:
     assert lean_with_header("theorem t : π > 3 := sorry", "import Mathlib\nopen Real") == (
         "import Mathlib\nopen Real\n\ntheorem t : π > 3 := sorry"
     )
+
+
+def test_the_thinking_an_engine_split_off_is_kept_in_the_raw_output() -> None:
+    from formalize.critic import Critic
+    from formalize.models import Completion, FinishReason
+    from formalize.records import Judgement, Problem
+
+    class Thinking:
+        spec = "thinking"
+
+        def generate(self, conversations: list, params: object) -> list:
+            answer = '{"reasons": "ok", "is_assistant_correct": "Correct"}'
+            done = Completion(answer, FinishReason.STOP, reasoning="Compare the hypotheses.")
+            return [[done] for _ in conversations]
+
+    (verdict,) = Critic(Thinking()).judge([(Problem("p", "Show 1 = 1."), "theorem t : 1 = 1")])  # type: ignore[arg-type]
+    assert verdict.judgement is Judgement.FAITHFUL
+    assert verdict.samples[0].raw.startswith("<think>\nCompare the hypotheses.\n</think>")
+    assert verdict.samples[0].raw.endswith('"Correct"}')

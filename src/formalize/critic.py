@@ -221,7 +221,9 @@ class Critic:
                 failed = CriticSample(Judgement.UNPARSED, "", completions)
                 verdicts.append(self.verdict([failed]))
                 continue
-            samples = [_sample(c.text, c.finish_reason) for c in completions[: self.samples]]
+            samples = [
+                _sample(c.text, c.finish_reason, c.reasoning) for c in completions[: self.samples]
+            ]
             if not samples:
                 samples = [CriticSample(Judgement.UNPARSED, "", "the engine returned no answer")]
             verdicts.append(self.verdict(samples))
@@ -266,12 +268,15 @@ def problem_text(problem: Problem) -> str:
     return text
 
 
-def _sample(text: str, finish_reason: str | None) -> CriticSample:
+def _sample(text: str, finish_reason: str | None, reasoning: str | None = None) -> CriticSample:
+    """Parse one answer; the raw output kept is the whole of it, thinking included."""
     sample = parse_verdict(text)
     if sample.judgement is Judgement.UNPARSED and finish_reason == "length":
-        return dataclasses.replace(
+        sample = dataclasses.replace(
             sample, reasons="the answer was cut off at max_tokens before a verdict"
         )
+    if reasoning:
+        sample = dataclasses.replace(sample, raw=f"<think>\n{reasoning}\n</think>\n{sample.raw}")
     return sample
 
 
