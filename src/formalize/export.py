@@ -89,15 +89,20 @@ def _write_jsonl(rows: Iterator[dict[str, Any]], path: Path) -> int:
     return count
 
 
-def _write_parquet(rows: Iterator[dict[str, Any]], path: Path) -> int:
+def _write_parquet(rows: Iterator[dict[str, Any]], path: Path, batch_rows: int = 10_000) -> int:
+    """Write in row groups of ``batch_rows``, so a large corpus never sits in memory whole."""
+    import itertools
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in COLUMNS.items()])
-    batch = list(rows)
-    table = pa.Table.from_pylist(batch, schema=schema)
-    pq.write_table(table, str(path))
-    return len(batch)
+    count = 0
+    with pq.ParquetWriter(str(path), schema) as writer:
+        while batch := list(itertools.islice(rows, batch_rows)):
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count
 
 
 def _base_row(provenance: dict[str, Any]) -> dict[str, Any]:
