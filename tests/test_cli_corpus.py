@@ -91,3 +91,15 @@ def test_parquet_is_written_in_row_groups(store_path: Path, tmp_path: Path) -> N
     with Store(tmp_path / "empty.db") as empty:
         assert _write_parquet(iter_rows(empty), tmp_path / "e.parquet") == 0
     assert pq.read_table(tmp_path / "e.parquet").num_rows == 0
+
+
+def test_paged_reads_cover_every_row_once(store_path: Path) -> None:
+    from formalize.corpus import Store
+
+    with Store(store_path) as store:
+        paged = [a.to_json() for a in store.iter_attempts(page=7)]
+        assert len(paged) == len(set(paged)) == 60
+        assert sorted(paged) == sorted(a.to_json() for a in store.attempts())
+        assert [e.problem_id for e in store.iter_entries(page=5)] == [
+            e.problem_id for e in store.entries()
+        ]

@@ -382,9 +382,30 @@ class Store:
 
     def entries(self) -> list[Entry]:
         """Accepted entries, in acceptance order."""
-        return [
-            Entry.from_json(r[0]) for r in self._query("SELECT record FROM entries ORDER BY id")
-        ]
+        return list(self.iter_entries())
+
+    def iter_entries(self, page: int = 1000) -> Iterator[Entry]:
+        """Accepted entries in acceptance order, read a page at a time (for large exports)."""
+        for record in self._pages("entries", page):
+            yield Entry.from_json(record)
+
+    def iter_attempts(self, page: int = 1000) -> Iterator[Attempt]:
+        """Every attempt in the order written, read a page at a time (for large exports)."""
+        for record in self._pages("attempts", page):
+            yield Attempt.from_json(record)
+
+    def _pages(self, table: str, page: int) -> Iterator[str]:
+        # keyset pagination: no cursor stays open between pages, so writers are never blocked
+        last = 0
+        while True:
+            rows = self._query(
+                f"SELECT id, record FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (last, page)
+            )
+            if not rows:
+                return
+            for row_id, record in rows:
+                last = row_id
+                yield record
 
     def funnel(self) -> Funnel:
         """The counts behind ``formalize corpus stats``."""

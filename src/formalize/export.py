@@ -49,11 +49,11 @@ COLUMNS: dict[str, str] = {
 
 def iter_rows(store: Store, include_rejected: bool = False) -> Iterator[dict[str, Any]]:
     """Export rows: one per accepted entry, then (optionally) one per non-accepted attempt."""
-    for entry in store.entries():
+    for entry in store.iter_entries():
         yield _entry_row(entry)
     if include_rejected:
         problems: dict[str, Any] = {}
-        for attempt in store.attempts():
+        for attempt in store.iter_attempts():
             if attempt.status is AttemptStatus.ACCEPTED:
                 continue
             if attempt.problem_id not in problems:
