@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -153,7 +154,8 @@ def write_plot(results: dict[str, Any], path: Path) -> bool:
     ax.set_xlabel("share of samples that must say faithful")
     ax.set_ylabel("rate")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"{results['suite']['name']}: {results['critic']['spec']}", fontsize=9)
+    title = f"{results['suite']['name']}: {results['critic']['spec']}"
+    ax.set_title(textwrap.fill(title, 80), fontsize=9)  # long specs (local paths) wrap
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
