@@ -79,6 +79,7 @@ def run_job(
             "translator_engine": translator_engine.describe(),
             "critic_engine": critic_engine.describe(),
             "translator_params": dataclasses.asdict(translator.params),
+            "critic_params": critic.provenance()["params"],
             "critic_samples": config.critic_samples,
             "vote": config.vote,
             "code_version": code_version(),
