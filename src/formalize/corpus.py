@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 import json
 import os
 import sqlite3
@@ -414,14 +415,13 @@ class Store:
             row = self._query_one(sql)
             return int(row[0]) if row else 0
 
-        compiled = "('ok')"
         return Funnel(
             problems=count("SELECT COUNT(*) FROM problems"),
             problems_done=count("SELECT COUNT(*) FROM problems WHERE state = 'done'"),
             problems_exhausted=count("SELECT COUNT(*) FROM problems WHERE state = 'exhausted'"),
             candidates=count("SELECT COUNT(*) FROM attempts"),
             rejected=count("SELECT COUNT(*) FROM attempts WHERE status = 'rejected'"),
-            compiled=count(f"SELECT COUNT(*) FROM attempts WHERE check_status IN {compiled}"),
+            compiled=count("SELECT COUNT(*) FROM attempts WHERE check_status = 'ok'"),
             judged_faithful=count("SELECT COUNT(*) FROM attempts WHERE judgement = 'faithful'"),
             accepted=count("SELECT COUNT(*) FROM entries"),
             duplicates=count("SELECT COUNT(*) FROM attempts WHERE status = 'duplicate'"),
@@ -430,8 +430,6 @@ class Store:
 
 
 def _hash(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -9,6 +9,7 @@ and whose name is the problem's; whether that declaration is safe is the Lean ga
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ DEFAULT_HEADER = "import Mathlib"
 # a statement (``(x : Nat.primes)`` misspelt, ``sqrtt x``) silently becomes a variable and the
 # statement compiles; the corpus wants such statements to fail.
 HEADER_OPTIONS = "set_option autoImplicit false"
+FALLBACK_HEADER = f"{DEFAULT_HEADER}\n{HEADER_OPTIONS}"  # for candidates with no code
 # The theorem name the translator is asked for; candidates are renamed to a per-problem name.
 PROMPT_THEOREM_NAME = "my_favorite_theorem"
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -170,7 +172,7 @@ def make_candidate(problem: Problem, raw: str, round_: int, sample: int) -> Cand
             CandidateStatus.NO_CODE,
             "",
             raw,
-            f"{DEFAULT_HEADER}\n{HEADER_OPTIONS}",
+            FALLBACK_HEADER,
             round_,
             sample,
         )
@@ -203,7 +205,7 @@ class Translator:
         self.engine = engine
         self.samples = samples
         base = params or GenerationParams(temperature=0.7 if samples > 1 else 0.0, max_tokens=1024)
-        self.params = base if base.n == samples else _with_n(base, samples)
+        self.params = dataclasses.replace(base, n=samples)
         self.templates: dict[str, Template] = {
             "first": load_template(template),
             FeedbackKind.LEAN.value: load_template(repair_lean_template),
@@ -249,9 +251,8 @@ class Translator:
         candidates = []
         for r, completions in zip(requests, outputs, strict=True):
             if isinstance(completions, str):  # this prompt failed; the others went through
-                header = f"{DEFAULT_HEADER}\n{HEADER_OPTIONS}"
                 failed = CandidateStatus.GENERATION_FAILED
-                cand = Candidate(r.problem.id, failed, "", completions, header, r.round, 0)
+                cand = Candidate(r.problem.id, failed, "", completions, FALLBACK_HEADER, r.round, 0)
                 candidates.append([cand])
             else:
                 candidates.append(
@@ -261,9 +262,3 @@ class Translator:
                     ]
                 )
         return candidates
-
-
-def _with_n(params: GenerationParams, n: int) -> GenerationParams:
-    import dataclasses
-
-    return dataclasses.replace(params, n=n)

@@ -67,28 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def resolve_config(args: argparse.Namespace) -> Any:
     """The run's ``RunConfig`` from defaults, ``--config`` and flags."""
     from formalize.cli.check import lean_overrides
-    from formalize.config import load_toml, resolve
+    from formalize.config import config_keys, load_toml, resolve
 
     file_values = load_toml(args.config) if args.config else {}
-    cli = {
-        key: getattr(args, key, None)
-        for key in (
-            "input",
-            "translator",
-            "critic",
-            "samples",
-            "rounds",
-            "critic_samples",
-            "vote",
-            "limit",
-            "id_field",
-            "text_field",
-            "answer_field",
-            "batch_size",
-            "seed",
-            "progress",
-        )
-    }
+    # each flag's dest is the config field it sets; fields without a flag come out None
+    cli = {key: getattr(args, key, None) for key in config_keys()}
     cli["db"] = str(args.db) if args.db else None
     cli["lean"] = lean_overrides(args)
     return resolve(file_values, cli)
