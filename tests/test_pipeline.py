@@ -298,67 +298,75 @@ def run_cli(tmp_path: Path, db: Path, t: str, c: str) -> subprocess.Popen[bytes]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
-def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_corpus(tmp_path: Path) -> None:
-    n = 24
-    write_problems(tmp_path / "many.jsonl", many_problems(n))
+MANY = 24
+
+
+@pytest.fixture
+def slow_specs(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Translator and critic specs for subprocess runs over MANY problems."""
+    write_problems(tmp_path / "many.jsonl", many_problems(MANY))
     with (
         ScriptedOpenAIServer(slow_translator, model="kimina") as t,
         ScriptedOpenAIServer(critic, model="criticlean") as c,
     ):
-        tspec, cspec = f"openai:kimina@{t.base_url}", f"openai:criticlean@{c.base_url}"
-        reference = tmp_path / "reference.db"
-        proc = run_cli(tmp_path, reference, tspec, cspec)
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err.decode()
-        expected = corpus_of(reference)
-        assert len(expected[0]) == 2 * n // 3  # alpha and beta cases are accepted
+        yield f"openai:kimina@{t.base_url}", f"openai:criticlean@{c.base_url}"
 
-        db = tmp_path / "killed.db"
-        proc = run_cli(tmp_path, db, tspec, cspec)
-        deadline = time.monotonic() + 120
-        while entry_count(db) < 4 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert proc.poll() is None, "the run ended before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        partial = corpus_of(db)
-        assert 4 <= len(partial[0]) < len(expected[0])
 
-        proc = run_cli(tmp_path, db, tspec, cspec)
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err.decode()
+def run_to_end(tmp_path: Path, db: Path, specs: tuple[str, str]) -> None:
+    proc = run_cli(tmp_path, db, *specs)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
+
+
+def start_until_entries(
+    tmp_path: Path, db: Path, specs: tuple[str, str], entries: int
+) -> subprocess.Popen[bytes]:
+    """A run in a subprocess, returned once it has accepted ``entries`` pairs (still running)."""
+    proc = run_cli(tmp_path, db, *specs)
+    deadline = time.monotonic() + 120
+    while entry_count(db) < entries and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it could be stopped"
+    return proc
+
+
+def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_corpus(
+    tmp_path: Path, slow_specs: tuple[str, str]
+) -> None:
+    reference = tmp_path / "reference.db"
+    run_to_end(tmp_path, reference, slow_specs)
+    expected = corpus_of(reference)
+    assert len(expected[0]) == 2 * MANY // 3  # alpha and beta cases are accepted
+
+    db = tmp_path / "killed.db"
+    proc = start_until_entries(tmp_path, db, slow_specs, 4)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    partial = corpus_of(db)
+    assert 4 <= len(partial[0]) < len(expected[0])
+
+    run_to_end(tmp_path, db, slow_specs)
     assert corpus_of(db) == expected
 
 
-def test_ctrl_c_stops_after_the_current_step_and_a_rerun_finishes(tmp_path: Path) -> None:
-    n = 24
-    write_problems(tmp_path / "many.jsonl", many_problems(n))
-    with (
-        ScriptedOpenAIServer(slow_translator, model="kimina") as t,
-        ScriptedOpenAIServer(critic, model="criticlean") as c,
-    ):
-        tspec, cspec = f"openai:kimina@{t.base_url}", f"openai:criticlean@{c.base_url}"
-        db = tmp_path / "interrupted.db"
-        proc = run_cli(tmp_path, db, tspec, cspec)
-        deadline = time.monotonic() + 120
-        while entry_count(db) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert proc.poll() is None, "the run ended before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 130, err.decode()
-        assert "stopping after the steps in flight" in err.decode()
-        assert "rerun the same command to resume" in err.decode()
-        with Store(db) as store:
-            (run,) = store.runs()
-            assert run["status"] == "interrupted"
-            stopped_at = len(store.entries())
-        assert stopped_at < 2 * n // 3
-        proc = run_cli(tmp_path, db, tspec, cspec)
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err.decode()
+def test_ctrl_c_stops_after_the_current_step_and_a_rerun_finishes(
+    tmp_path: Path, slow_specs: tuple[str, str]
+) -> None:
+    db = tmp_path / "interrupted.db"
+    proc = start_until_entries(tmp_path, db, slow_specs, 2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert "stopping after the steps in flight" in err.decode()
+    assert "rerun the same command to resume" in err.decode()
+    with Store(db) as store:
+        (run,) = store.runs()
+        assert run["status"] == "interrupted"
+        stopped_at = len(store.entries())
+    assert stopped_at < 2 * MANY // 3
+    run_to_end(tmp_path, db, slow_specs)
     entries, _ = corpus_of(db)
-    assert len(entries) == 2 * n // 3
+    assert len(entries) == 2 * MANY // 3
 
 
 def test_a_prompt_the_engine_keeps_failing_does_not_stop_the_run(tmp_path: Path) -> None:
