@@ -149,6 +149,7 @@ def run_capture(
     cmd: Sequence[str],
     *,
     cwd: Path | None,
+    env: Mapping[str, str] | None = None,
     timeout_s: float,
     memory_mb: float | None,
     memory_poll_s: float = 0.2,
@@ -156,7 +157,7 @@ def run_capture(
     """Run a command to completion under a deadline and a memory cap (used by file mode).
 
     Returns (exit code, stdout, stderr tail). Raises ``ReplTimeout`` / ``ReplOutOfMemory``
-    (after killing the tree) or ``ReplNotStarted``.
+    (after killing the tree) or ``ReplNotStarted``. ``env`` None: this process's environment.
     """
     try:
         proc = subprocess.Popen(
@@ -165,6 +166,7 @@ def run_capture(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
+            env=None if env is None else dict(env),
             start_new_session=True,
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
