@@ -18,8 +18,9 @@ What the command then has:
   the files its arguments name, and ``sandbox_paths``. Writable: a private ``/tmp`` of
   ``sandbox_tmp_mb`` and ``sandbox_writable``. ``/``, ``/dev`` are read-only; ``/proc`` is the
   sandbox's own. The home directory, ``/root``, ``~/.ssh``, ``~/.aws``, other projects: absent.
-- New namespaces: network (a loopback that is down: nothing to connect to), PID (it sees and
-  signals only its own processes), IPC, UTS, and a user namespace.
+- New namespaces: network (only a loopback of its own: the host's 127.0.0.1 and every other
+  address are out of reach), PID (it sees and signals only its own processes), IPC, UTS, and
+  a user namespace.
 - An environment from an allow-list: ``PATH``, ``HOME=/tmp``, locale, Lean's search paths.
   bwrap itself is started with exactly that environment and passes it on: its init process
   is visible inside, so ``/proc/1/environ`` shows whatever bwrap was given (``--clearenv``
