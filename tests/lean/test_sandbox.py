@@ -255,9 +255,9 @@ def test_mounts_never_show_the_home_directory(tmp_path: Path) -> None:
     if sandbox_mode() == "off":
         pytest.skip(f"the sandbox cannot run here: {support().problem}")
     home = Path.home()
-    for shown in {home, home.parent} - {Path("/")}:  # "/" is refused by LeanConfig already
+    for shown in {home, home.parent, Path("/home")} - {Path("/")}:  # LeanConfig refuses "/"
         config = LeanConfig(sandbox="on", sandbox_paths=(shown,))
-        with pytest.raises(SetupError, match="holds your home directory"):
+        with pytest.raises(SetupError, match="is or holds a home directory"):
             plan_command(config, [PYTHON, "-V"], cwd=None)
     plan = plan_command(fake_config(tmp_path), [PYTHON, str(FAKE_REPL)], cwd=None)
     shown_paths = {m.dest for m in plan.mounts}

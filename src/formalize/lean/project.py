@@ -115,10 +115,11 @@ def lake_environment(lake: str, project: Path, timeout_s: float = 600.0) -> dict
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SetupError(f"cannot run `{lake} env` in {project}: {exc}") from None
-    for line in reversed(done.stdout.splitlines()):
-        if done.returncode == 0 and line.startswith(_ENV_MARK):
-            env = json.loads(line[len(_ENV_MARK) :])
-            return {str(k): str(v) for k, v in env.items()}
+    for line in reversed(done.stdout.splitlines() if done.returncode == 0 else []):
+        if line.startswith(_ENV_MARK):
+            with contextlib.suppress(ValueError, AttributeError):
+                env = json.loads(line[len(_ENV_MARK) :])
+                return {str(k): str(v) for k, v in env.items()}
     tail = (done.stderr or done.stdout).strip()[-1000:]
     raise SetupError(
         f"`{lake} env` failed in {project} (exit code {done.returncode}): {tail}. {SETUP_HINT}"

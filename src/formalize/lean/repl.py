@@ -6,11 +6,13 @@ undone, whose line discipline limits the length of an input line (long statement
 merges stderr into stdout. With pipes, one non-blocking ``select`` loop per request reads
 stdout and stderr as they come (a chatty stderr can never fill its pipe and stall the REPL),
 enforces a wall-clock deadline, and samples the resident memory of the whole process tree
-(``lake env`` starts the REPL as its child) every ``memory_poll_s``. Each pool worker is one
+(bwrap starts the REPL in its sandbox as a grandchild, ``lake env`` as its child) every
+``memory_poll_s``. Each pool worker is one
 thread driving one ``ReplProcess``; the loop costs nothing while it waits.
 
 POSIX only: the process gets its own session so that a kill takes ``lake`` and the REPL down
-together.
+together; a kill also takes every descendant by process id (a sandboxed REPL has a session of
+its own), and bwrap's ``--die-with-parent`` ends what is left.
 """
 
 from __future__ import annotations

@@ -163,14 +163,18 @@ class SandboxPlan:
         ro = [m.dest for m in self.mounts if m.kind == "ro"]
         rw = [m.dest for m in self.mounts if m.kind == "rw"]
         lim = self.limits
+
+        def shown(value: int, unit: str) -> str:
+            return f"{value}{unit}" if value else "unlimited"
+
+        limits = (
+            f"address space {shown(lim.address_space_mb, ' MB')}, CPU {shown(lim.cpu_s, ' s')}, "
+            f"file size {shown(lim.file_mb, ' MB')}, processes {shown(lim.nproc, '')}"
+        )
         return [
             ("sandbox read-only", ", ".join(ro) or "-"),
             ("sandbox writable", ", ".join(["/tmp (private)", *rw])),
-            (
-                "sandbox limits",
-                f"address space {lim.address_space_mb or 'unlimited'} MB, CPU {lim.cpu_s or '-'}"
-                f" s, files {lim.file_mb or '-'} MB, {lim.nproc or 'unlimited'} processes",
-            ),
+            ("sandbox limits", limits),
         ]
 
 
@@ -257,8 +261,10 @@ def sandbox_environment(
 # --------------------------------------------------------------------------- this machine
 
 
-def system_mounts() -> list[Mount]:
-    """``/usr`` and friends as this machine has them (``/lib`` is often a symlink to usr/lib)."""
+def base_mounts(tools: Tools) -> list[Mount]:
+    """What every sandbox shows: ``/usr`` and friends as this machine has them (``/lib`` is
+    often a symlink to usr/lib), the dynamic linker's files, the helpers if they are elsewhere.
+    """
     out = []
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
@@ -266,6 +272,8 @@ def system_mounts() -> list[Mount]:
         elif os.path.isdir(path):
             out.append(Mount("ro", path, path))
     out += [Mount("ro", path, path) for path in SYSTEM_FILES if os.path.exists(path)]
+    helpers = (tools.prlimit, tools.setpriv, tools.unshare)
+    out += [Mount("ro", p, p) for p in helpers if p and not _in_system(p)]
     return out
 
 
@@ -302,14 +310,18 @@ def parse_version(text: str) -> tuple[int, ...]:
 
 @functools.cache
 def support() -> Support:
-    """Whether the sandbox works here: found the tools and ran ``true`` in one. Once per process."""
+    """Whether the sandbox works here: the tools found, a program run in one. Once per process."""
     tools = find_tools()
     if isinstance(tools, str):
         return Support(None, problem=tools)
     version = "bubblewrap " + ".".join(map(str, tools.version)) if tools.version else None
-    true = shutil.which("true") or "/bin/true"
     probe = build_argv(
-        tools, [true], mounts=system_mounts(), limits=Limits(1024, 10, 1, 64), chdir="/", tmp_mb=1
+        tools,
+        [tools.prlimit, "--version"],
+        mounts=base_mounts(tools),
+        limits=Limits(1024, 10, 1, 64),
+        chdir="/",
+        tmp_mb=1,
     )
     try:
         ran = subprocess.run(probe, capture_output=True, text=True, timeout=30, env={})
@@ -401,7 +413,9 @@ def plan_command(
         lake = lake_environment(command[0], (cwd or config.lean_project).resolve())
         command = command[2:]
     env = sandbox_environment(os.environ, lake)
-    program = _find_program(command[0], env["PATH"], cwd)
+    # found where this side would find it (Lake's PATH for `lake env`), then shown inside
+    search = (lake or os.environ).get("PATH", "")
+    program = _find_program(command[0], search, cwd)
     if program is not None:
         command[0] = program
     ro = [str(config.lean_project), *map(str, config.sandbox_paths), *map(str, read_only)]
@@ -414,7 +428,7 @@ def plan_command(
     argv = build_argv(
         found.tools,
         command,
-        mounts=[*system_mounts(), *mounts],
+        mounts=[*base_mounts(found.tools), *mounts],
         limits=limits,
         chdir=chdir,
         tmp_mb=config.sandbox_tmp_mb,
@@ -439,8 +453,12 @@ def _search_paths(env: Mapping[str, str]) -> list[str]:
 
 
 def _mounts(read_only: Sequence[str], writable: Sequence[str]) -> list[Mount]:
-    """Binds for the paths that exist, minus read-only ones already inside another."""
-    home = os.path.realpath(os.path.expanduser("~"))
+    """Binds for the paths that exist, minus read-only ones already inside another.
+
+    ``SetupError`` for a path that is ``/``, a home directory or ``/home``, or holds one: a
+    setting that would undo the sandbox (paths inside them are fine: a toolchain in ``~/.elan``).
+    """
+    homes = {os.path.realpath(os.path.expanduser("~")), "/home", "/root"}
     kinds = [("ro", p) for p in read_only] + [("rw", p) for p in writable]
     seen: dict[str, str] = {}
     for kind, path in kinds:
@@ -448,12 +466,12 @@ def _mounts(read_only: Sequence[str], writable: Sequence[str]) -> list[Mount]:
         if not os.path.exists(full):
             continue
         real = os.path.realpath(full)
-        if real == "/" or home == real or home.startswith(real.rstrip("/") + "/"):
+        if real == "/" or any(h == real or _under(h, real) for h in homes):
             raise SetupError(
-                f"the Lean sandbox would show {full} (it holds your home directory, or is /): "
+                f"the Lean sandbox would show {full} (it is or holds a home directory, or is /): "
                 "name the directories Lean needs instead (sandbox_paths, --sandbox-path)"
             )
-        if kind == "ro" and any(full == d or _under(full, d) for d in SYSTEM_DIRS):
+        if kind == "ro" and _in_system(full):
             continue  # shown already
         if seen.get(full) != "rw":
             seen[full] = kind
@@ -468,6 +486,10 @@ def _mounts(read_only: Sequence[str], writable: Sequence[str]) -> list[Mount]:
 
 def _under(path: str, root: str) -> bool:
     return path.startswith(root.rstrip("/") + "/")
+
+
+def _in_system(path: str) -> bool:
+    return any(path == d or _under(path, d) for d in SYSTEM_DIRS)
 
 
 def _inside(path: str, mounts: Sequence[Mount]) -> bool:
