@@ -217,7 +217,10 @@ def test_without_the_sandbox_the_same_attempts_succeed(
     tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project, plan, command = hostile_setup(tmp_path, listener, monkeypatch, fork=False)
-    got = reports(hostile_config(project, command, "repl", "off"))
+    try:
+        got = reports(hostile_config(project, command, "repl", "off"))
+    finally:
+        Path(plan["write"][2]).unlink(missing_ok=True)  # unconfined, it did write to /tmp
     assert got[("secret", "FORMALIZE_TEST_SECRET")]["ok"]
     assert got[("environ", "OPENAI_API_KEY")]["ok"]
     assert got[("read", plan["read"][0])]["ok"]
