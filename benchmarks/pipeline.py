@@ -37,6 +37,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 FAKE = REPO / "tests" / "lean" / "fake_repl.py"
+# The fake REPL runs in the Lean sandbox where bwrap works: the interpreter itself (a venv's
+# `python` is a symlink into a venv the sandbox does not show) and its installation, read-only.
+PYTHON = os.path.realpath(sys.executable)
 
 MAX_TOKENS = 96  # set from --max-tokens
 VERDICT = '{"reasons": "All parts match.", "is_assistant_correct": "Correct"}'
@@ -209,10 +212,11 @@ def main() -> int:
     walls: dict[int, list[tuple[float, float]]] = {1: [], 3: []}
     with tempfile.TemporaryDirectory() as tmp:
         config = LeanConfig(
-            repl_cmd=(sys.executable, str(FAKE), "--latency-ms", str(args.lean_ms)),
+            repl_cmd=(PYTHON, str(FAKE), "--latency-ms", str(args.lean_ms)),
             lean_project=Path(tmp),
             workers=1,
             toolchain="fake",
+            sandbox_paths=(sys.base_prefix,),
         )
         with LeanChecker(config) as checker:
             checker.check(["theorem warm : True := by sorry"])  # start and import once

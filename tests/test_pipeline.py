@@ -28,6 +28,19 @@ from formalize.runner import run_job
 
 REPO = Path(__file__).resolve().parents[1]
 FAKE_REPL = REPO / "tests" / "lean" / "fake_repl.py"
+# The fake REPL runs in the Lean sandbox (where bwrap works): the interpreter itself, not a
+# venv's symlink, and the installation it needs shown read-only.
+PYTHON = os.path.realpath(sys.executable)
+FAKE_CLI = ["--repl-cmd", f"{PYTHON} {FAKE_REPL}", "--sandbox-path", sys.base_prefix]
+
+
+def repl_log(tmp_path: Path) -> Path:
+    """The fake REPL's request log, in a directory the sandbox lets it write (also as nobody)."""
+    shared = tmp_path / "shared"
+    shared.mkdir(exist_ok=True)
+    shared.chmod(0o777)
+    return shared / "repl.log"
+
 
 PROBLEMS = [
     {"id": "alpha", "problem": "ALPHA: for every positive natural n, n = n."},
@@ -100,7 +113,7 @@ def config_for(
     tmp_path: Path, servers: tuple[ScriptedOpenAIServer, ScriptedOpenAIServer], **kw: Any
 ) -> RunConfig:
     t, c = servers
-    log = tmp_path / "repl.log"
+    log = repl_log(tmp_path)
     values: dict[str, Any] = {
         "input": str(write_problems(tmp_path / "problems.jsonl", PROBLEMS)),
         "translator": f"openai:kimina@{t.base_url}",
@@ -111,7 +124,9 @@ def config_for(
         "batch_size": 2,
         "progress": False,
         "lean": {
-            "repl_cmd": [sys.executable, str(FAKE_REPL), "--log", str(log)],
+            "repl_cmd": [PYTHON, str(FAKE_REPL), "--log", str(log)],
+            "sandbox_paths": [sys.base_prefix],
+            "sandbox_writable": [str(log.parent)],
             "workers": 1,
             "timeout_s": 30.0,
             "toolchain": "fake-repl v4.15.0",
@@ -122,7 +137,7 @@ def config_for(
 
 
 def repl_requests(tmp_path: Path) -> list[str]:
-    log = tmp_path / "repl.log"
+    log = repl_log(tmp_path)
     return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
 
 
@@ -234,8 +249,7 @@ def test_bad_input_lines_are_reported_and_the_rest_runs(
         f"openai:criticlean@{c.base_url}",
         "--db",
         str(tmp_path / "c.db"),
-        "--repl-cmd",
-        f"{sys.executable} {FAKE_REPL}",
+        *FAKE_CLI,
         "--workers",
         "1",
         "--no-progress",
@@ -284,8 +298,7 @@ def run_cli(tmp_path: Path, db: Path, t: str, c: str) -> subprocess.Popen[bytes]
         c,
         "--db",
         str(db),
-        "--repl-cmd",
-        f"{sys.executable} {FAKE_REPL}",
+        *FAKE_CLI,
         "--workers",
         "1",
         "--batch-size",

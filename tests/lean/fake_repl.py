@@ -57,7 +57,8 @@ Flags: ``--lean-version vX.Y.Z`` (default v4.15.0), ``--latency-ms N`` (every co
 ``env`` is answered N ms after its request was read, the fake's own work included, so that the
 latency is the same for every check), ``--import-ms N`` (added to every import),
 ``--fail-import``, ``--oom-limit-mb N``, ``--no-flush`` (behave like REPL <= v4.9, which did
-not flush), ``--log FILE`` (append every request, with the process id, as a JSON line).
+not flush), ``--log FILE`` (append every request as a JSON line, with the process id and
+``proc``, an id unique to the process: inside the sandbox's PID namespace process ids repeat).
 """
 
 from __future__ import annotations
@@ -499,13 +500,17 @@ def wait_until(moment: float) -> None:
         pass
 
 
+PROC = f"{os.getpid()}-{os.urandom(6).hex()}"
+
+
 def answer(repl: FakeRepl, text: str, options: Options) -> str | None:
     stripped = text.lstrip()
     if stripped.startswith("#") or stripped.startswith("--"):
         return None
     if options.log:
         with open(options.log, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"pid": os.getpid(), "request": text}, ensure_ascii=False) + "\n")
+            entry = {"pid": os.getpid(), "proc": PROC, "request": text}
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
     try:
         req = json.loads(text)
     except json.JSONDecodeError:

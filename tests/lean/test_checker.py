@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from lean_fakes import fake_config, requests
+from lean_fakes import fake_config, log_path, requests
 
 from formalize.cache import MemoryCache
 from formalize.errors import InputError, SetupError
@@ -22,7 +22,7 @@ MINIF2F_HEADER = (
 
 def checker_for(tmp_path: Path, *flags: str, cache: MemoryCache | None = None, **kw: object):  # type: ignore[no-untyped-def]
     tmp_path.mkdir(parents=True, exist_ok=True)
-    log = tmp_path / "requests.jsonl"
+    log = log_path(tmp_path)
     config = fake_config(tmp_path, "--log", str(log), *flags, **kw)  # type: ignore[arg-type]
     return LeanChecker(config, cache=cache), log
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import shlex
 from pathlib import Path
 
 import pytest
-from lean_fakes import SHARED_REPL, fake_cmd
+from lean_fakes import SHARED_REPL, fake_cli_args
 
 from formalize.cli.check import complete_statement, read_items
 from formalize.cli.main import main
@@ -50,7 +49,7 @@ def test_read_items_reports_bad_lines_and_reads_the_rest(tmp_path: Path) -> None
 
 
 def run_check(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict], str]:  # type: ignore[type-arg]
-    code = main(["check", *args, "--repl-cmd", shlex.join(fake_cmd()), "--workers", "2"])
+    code = main(["check", *args, *fake_cli_args(), "--workers", "2"])
     out, err = capsys.readouterr()
     return code, [json.loads(line) for line in out.splitlines()], err
 

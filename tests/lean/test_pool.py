@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import collections
-import sys
 import time
 from pathlib import Path
 
 import psutil
 import pytest
-from lean_fakes import fake_cmd, fake_config, read_log, requests
+from lean_fakes import PYTHON, fake_cmd, fake_config, log_path, read_log, requests
 
 from formalize.errors import SetupError
 from formalize.lean.pool import Job, ReplPool
@@ -23,7 +22,7 @@ def ok_job(i: int, header: str = "import Mathlib") -> Job:
 
 
 def pool_for(tmp_path: Path, *flags: str, **overrides: object) -> tuple[ReplPool, Path]:
-    log = tmp_path / "requests.jsonl"
+    log = log_path(tmp_path)
     config = fake_config(tmp_path, "--log", str(log), *flags, **overrides)  # type: ignore[arg-type]
     assert config.repl_cmd is not None
     return ReplPool(config, config.repl_cmd, toolchain="fake-lean"), log
@@ -45,7 +44,7 @@ def test_results_come_back_in_input_order_from_parallel_workers(tmp_path: Path) 
     assert [r.status for r in results] == [CheckStatus.OK] * 3 + [CheckStatus.LEAN_ERROR]
     assert "undefined_ident" in results[3].errors()[0].text
     assert wall < 10  # sanity only: timing on a loaded 2-core machine proves nothing
-    sleepers = {e["pid"] for e in read_log(log) if "fake_sleep" in e["request"]}
+    sleepers = {e["proc"] for e in read_log(log) if "fake_sleep" in e["request"]}
     assert len(sleepers) == 2  # both workers took jobs
     assert all(r.toolchain == "fake-lean" for r in results)
 
@@ -59,9 +58,9 @@ def test_each_process_imports_one_header_once_and_jobs_follow_headers(tmp_path: 
     finally:
         pool.close()
     assert all(r.ok for r in results)
-    by_pid: dict[int, list[dict[str, object]]] = collections.defaultdict(list)
+    by_pid: dict[str, list[dict[str, object]]] = collections.defaultdict(list)
     for entry in read_log(log):
-        by_pid[entry["pid"]].append(__import__("json").loads(entry["request"]))
+        by_pid[entry["proc"]].append(__import__("json").loads(entry["request"]))
     for reqs in by_pid.values():
         imports = [r for r in reqs if "env" not in r]
         assert len(imports) == 1  # one header per process, imported once
@@ -113,7 +112,7 @@ def test_recycling_replaces_processes(tmp_path: Path) -> None:
         assert all(r.ok for r in pool.run([ok_job(i) for i in range(7)]))
     finally:
         pool.close()
-    assert len({e["pid"] for e in read_log(log)}) == 3
+    assert len({e["proc"] for e in read_log(log)}) == 3
     assert pool.stats.recycled == 2
 
 
@@ -156,10 +155,14 @@ def test_small_queue_bound(tmp_path: Path) -> None:
 def test_close_kills_the_processes(tmp_path: Path) -> None:
     pool, log = pool_for(tmp_path, workers=2)
     pool.run([ok_job(i) for i in range(4)])
-    pids = {e["pid"] for e in read_log(log)}
-    assert pids and all(psutil.pid_exists(p) for p in pids)
+    # the processes this side sees: each worker's child (bwrap, in the sandbox) and its tree
+    started = [w.proc.pid for w in pool._workers if w.proc is not None and w.proc.pid]
+    tree = [psutil.Process(pid) for pid in started]
+    tree += [child for p in list(tree) for child in p.children(recursive=True)]
+    assert started and len({e["proc"] for e in read_log(log)}) == len(started)
     pool.close()
-    assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie" for p in pids)
+    _, alive = psutil.wait_procs(tree, timeout=10)  # SIGKILLed: gone once the kernel is done
+    assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
 
 
 def test_a_repl_that_cannot_start_is_a_setup_error(tmp_path: Path) -> None:
@@ -170,7 +173,7 @@ def test_a_repl_that_cannot_start_is_a_setup_error(tmp_path: Path) -> None:
     with pytest.raises(SetupError, match="cannot run"):
         pool.run([ok_job(1)])
     pool.close()
-    dying = [sys.executable, "-c", "import sys; sys.stderr.write('no Mathlib here'); sys.exit(3)"]
+    dying = [PYTHON, "-c", "import sys; sys.stderr.write('no Mathlib here'); sys.exit(3)"]
     pool = ReplPool(fake_config(tmp_path, max_start_failures=2), dying)
     begin = time.monotonic()
     with pytest.raises(SetupError, match=r"2 times in a row.*exit code 3.*no Mathlib here"):
@@ -180,4 +183,4 @@ def test_a_repl_that_cannot_start_is_a_setup_error(tmp_path: Path) -> None:
 
 
 def test_fake_cmd_is_importable() -> None:
-    assert fake_cmd()[0] == sys.executable
+    assert fake_cmd()[0] == PYTHON

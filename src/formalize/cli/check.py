@@ -24,7 +24,7 @@ ID_FIELDS = ("id", "name", "problem_id", "custom_id")
 
 
 def add_lean_options(parser: argparse.ArgumentParser) -> None:
-    """The options that say how Lean runs (``formalize check``, ``formalize run``)."""
+    """The options that say how Lean runs (``formalize check``, ``run``, ``lean doctor``)."""
     g = parser.add_argument_group("Lean")
     g.add_argument("--backend", choices=("repl", "file", "kimina"), help="how to run Lean (repl)")
     g.add_argument(
@@ -39,6 +39,18 @@ def add_lean_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--memory-mb", type=int, metavar="N", help="memory cap per worker (8192)")
     g.add_argument("--recycle-after", type=int, metavar="N", help="checks per REPL process (200)")
     g.add_argument("--kimina-url", metavar="URL", help="kimina-lean-server for --backend kimina")
+    g.add_argument(
+        "--sandbox",
+        choices=("auto", "on", "off"),
+        help="run Lean under bubblewrap: auto (where bwrap works, the default), on (required), "
+        "off (unconfined; warns)",
+    )
+    g.add_argument(
+        "--sandbox-path",
+        action="append",
+        metavar="PATH",
+        help="another path the sandbox shows read-only (what a custom --repl-cmd needs); repeat",
+    )
 
 
 def lean_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -54,6 +66,8 @@ def lean_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "memory_mb": getattr(args, "memory_mb", None),
         "recycle_after": getattr(args, "recycle_after", None),
         "kimina_url": getattr(args, "kimina_url", None),
+        "sandbox": getattr(args, "sandbox", None),
+        "sandbox_paths": getattr(args, "sandbox_path", None),
     }
 
 

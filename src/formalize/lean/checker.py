@@ -17,7 +17,7 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from formalize.cache import Cache, content_key
 from formalize.errors import InputError, SetupError
@@ -32,6 +32,9 @@ from formalize.lean.project import (
 )
 from formalize.lean.protocol import shift_messages
 from formalize.records import CheckResult, CheckStatus
+
+if TYPE_CHECKING:
+    from formalize.lean.sandbox import SandboxPlan
 
 # Bump when the meaning of a cached result changes (the gate, the verdict rules, the wrapping).
 CHECK_VERSION = "1"
@@ -92,6 +95,11 @@ class LeanChecker:
                 self._toolchain = project
             self._toolchain_read = True
         return self._toolchain
+
+    @property
+    def launch(self) -> SandboxPlan | None:
+        """How the backend starts Lean, sandbox included (None before the first check, kimina)."""
+        return getattr(self._backend, "launch", None)
 
     def preflight(self) -> None:
         """Fail fast (``SetupError``, saying what is missing) when the backend cannot run.

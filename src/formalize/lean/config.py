@@ -16,6 +16,7 @@ from typing import Any
 
 BACKENDS = ("repl", "file", "kimina")
 KIMINA_POSITIONS = ("auto", "body", "snippet")
+SANDBOX_MODES = ("auto", "on", "off")
 DEFAULT_HEADER = "import Mathlib"
 # Where the REPL binary lands when lean_project/ requires it as a Lake package named "REPL"
 # (``lake build repl``); relative to the Lake project.
@@ -49,6 +50,15 @@ class LeanConfig:
       must give no error.
     - ``toolchain``: the provenance stamp of results (and part of cache keys); None reads it from
       ``lean_project`` when the checker starts.
+    - ``sandbox``: run every Lean process under bubblewrap (``formalize.lean.sandbox``):
+      ``auto`` where ``bwrap`` works (else a warning, once, and no sandbox), ``on`` (required:
+      a ``SetupError`` where it cannot run), ``off`` (a warning, once).
+    - ``sandbox_paths`` / ``sandbox_writable``: more paths the sandbox shows, read-only / writable
+      (what a custom ``repl_cmd`` needs beyond its own file: an interpreter, a data directory).
+    - ``sandbox_address_space_mb``, ``sandbox_cpu_s``, ``sandbox_nproc``: rlimits inside the
+      sandbox (address space, CPU seconds per process, processes and threads per sandbox);
+      None derives them from the settings above, 0 sets none. ``sandbox_file_mb``: the largest
+      file Lean may write; ``sandbox_tmp_mb``: the size of its private ``/tmp``.
     """
 
     backend: str = "repl"
@@ -74,6 +84,14 @@ class LeanConfig:
     kimina_positions: str = "auto"
     progress_min: int = 16
     toolchain: str | None = None
+    sandbox: str = "auto"
+    sandbox_paths: tuple[Path, ...] = ()
+    sandbox_writable: tuple[Path, ...] = ()
+    sandbox_address_space_mb: int | None = None
+    sandbox_cpu_s: int | None = None
+    sandbox_nproc: int | None = None
+    sandbox_file_mb: int = 64
+    sandbox_tmp_mb: int = 256
 
     def __post_init__(self) -> None:
         # Accept plain data (lists, command strings, path strings), as a TOML file gives it.
@@ -87,6 +105,10 @@ class LeanConfig:
             object.__setattr__(self, "lean_cmd", tuple(self.lean_cmd))
         if not isinstance(self.lean_project, Path):
             object.__setattr__(self, "lean_project", Path(self.lean_project))
+        for name in ("sandbox_paths", "sandbox_writable"):
+            value = getattr(self, name)
+            paths = (value,) if isinstance(value, str | Path) else value
+            object.__setattr__(self, name, tuple(Path(p) for p in paths))
         if self.allowed_options is not None and not isinstance(self.allowed_options, frozenset):
             object.__setattr__(self, "allowed_options", frozenset(self.allowed_options))
         problems = _problems(self)
@@ -145,4 +167,30 @@ def _problems(c: LeanConfig) -> list[str]:
         out.append(f"kimina_positions must be one of {', '.join(KIMINA_POSITIONS)}")
     if c.backend == "kimina" and not c.kimina_url:
         out.append("the kimina backend needs kimina_url (e.g. http://localhost:12332)")
+    out.extend(_sandbox_problems(c))
+    return out
+
+
+def _sandbox_problems(c: LeanConfig) -> list[str]:
+    out: list[str] = []
+    if c.sandbox not in SANDBOX_MODES:
+        out.append(f"sandbox must be one of {', '.join(SANDBOX_MODES)}, not {c.sandbox!r}")
+    limits = (
+        ("sandbox_address_space_mb", c.sandbox_address_space_mb),
+        ("sandbox_cpu_s", c.sandbox_cpu_s),
+        ("sandbox_nproc", c.sandbox_nproc),
+        ("sandbox_file_mb", c.sandbox_file_mb),
+    )
+    out.extend(f"{name} must be >= 0 (got {v})" for name, v in limits if v is not None and v < 0)
+    if c.sandbox_tmp_mb <= 0:
+        out.append(f"sandbox_tmp_mb must be > 0 (got {c.sandbox_tmp_mb})")
+    space = c.sandbox_address_space_mb
+    if space and space < c.memory_mb:
+        out.append(
+            f"sandbox_address_space_mb ({space}) is below memory_mb ({c.memory_mb}): Lean maps "
+            "its .olean files into its address space, so that limit would kill it first"
+        )
+    for path in (*c.sandbox_paths, *c.sandbox_writable):
+        if path == Path("/"):
+            out.append("the sandbox cannot show / itself: name the directories Lean needs")
     return out

@@ -19,6 +19,9 @@ status; a hang therefore costs more than in REPL mode. Namespaces or sections a 
 opens and does not close are closed for it (found by a line scan, which a ``namespace`` line
 hidden inside a block comment could fool; the worst outcome is a spurious error for that
 statement).
+
+Each ``lean`` run starts inside the sandbox (``formalize.lean.sandbox``), which shows it the
+generated file read-only and nothing else of its temporary directory.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from formalize.lean.pool import Job
 from formalize.lean.project import is_lake_project
 from formalize.lean.protocol import ProtocolError, parse_message, verdict
 from formalize.lean.repl import ReplFailure, ReplNotStarted, run_capture
+from formalize.lean.sandbox import plan_command
 from formalize.records import CheckResult, CheckStatus, Message, Severity
 
 _SCOPE_OPEN = re.compile(r"^\s*(?:noncomputable\s+)?(namespace|section)\b\s*([^\s-]*)")
@@ -144,6 +148,9 @@ class FileBackend:
         self.failed_headers: dict[str, CheckResult] = {}
         self.cwd = config.lean_project if is_lake_project(config.lean_project) else None
         self.command = [str(Path(a).resolve()) if Path(a).exists() else a for a in config.lean_cmd]
+        # How a run without its file argument starts (what the doctor shows); SetupError now
+        # rather than at the first check when the sandbox is required and cannot run.
+        self.launch = plan_command(config, self.command, cwd=self.cwd)
 
     def preflight(self) -> None:
         """``SetupError`` when the ``lean`` command cannot be found."""
@@ -204,10 +211,17 @@ class FileBackend:
         with tempfile.TemporaryDirectory(prefix="formalize-check-") as tmp:
             path = Path(tmp) / "Check.lean"
             path.write_text(generated.text, encoding="utf-8")
+            # As root the sandboxed `lean` runs as nobody: it must be able to read the file.
+            Path(tmp).chmod(0o755)
+            path.chmod(0o644)
+            launch = plan_command(c, [*self.command, str(path)], cwd=self.cwd, read_only=[path])
             try:
+                if launch.program is None:
+                    raise ReplNotStarted(f"cannot run {' '.join(self.command)!r}: no such program")
                 code, stdout, stderr = run_capture(
-                    [*self.command, str(path)],
-                    cwd=self.cwd,
+                    launch.argv,
+                    cwd=launch.cwd,
+                    env=launch.env,
                     timeout_s=c.import_timeout_s + c.timeout_s * len(bodies),
                     memory_mb=c.memory_mb,
                     memory_poll_s=c.memory_poll_s,

@@ -1,6 +1,8 @@
 """kimina-lean-server backend: statements go to a running server's ``POST /verify`` API.
 
-For users who already run a kimina-lean-server (it pools REPLs by header itself). Request:
+For users who already run a kimina-lean-server (it pools REPLs by header itself). Lean runs
+on the server, so formalize's sandbox does not apply: the isolation is the server's
+(``docs/security.md``). Request:
 ``{"codes": [{"custom_id", "proof"}], "timeout", "disable_cache"}``; reply:
 ``{"results": [{"custom_id", "error", "response"}]}`` where ``response`` is the REPL's command
 reply plus ``time`` (``../shared/lean-repl/kimina-lean-server/match/output``).

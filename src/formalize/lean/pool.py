@@ -28,6 +28,7 @@ from formalize.lean.config import LeanConfig
 from formalize.lean.headers import probe_command
 from formalize.lean.protocol import error_object_result, verdict
 from formalize.lean.repl import ReplFailure, ReplNotStarted, ReplProcess, ReplTimeout
+from formalize.lean.sandbox import plan_command
 from formalize.records import CheckResult, CheckStatus, Message, Severity
 
 
@@ -258,13 +259,17 @@ class _Worker(threading.Thread):
             delay = self.config.backoff_s * 2 ** (self.crashes - 1)
             time.sleep(min(delay, self.config.backoff_max_s))
         pool = self.pool
+        launch = pool.launch
         proc = ReplProcess(
-            pool.command,
-            cwd=pool.cwd,
+            launch.argv,
+            cwd=launch.cwd,
+            env=launch.env,
             memory_mb=self.config.memory_mb,
             memory_poll_s=self.config.memory_poll_s,
         )
         try:
+            if launch.program is None:
+                raise ReplNotStarted(f"cannot run {' '.join(pool.command)!r}: no such program")
             proc.start()
         except ReplNotStarted as exc:
             pool.set_fatal(SetupError(f"{exc.reason}. {pool.setup_hint}"))
@@ -334,7 +339,12 @@ class _Worker(threading.Thread):
 
 
 class ReplPool:
-    """Pooled REPL workers; ``run`` checks jobs and returns body-relative results in order."""
+    """Pooled REPL workers; ``run`` checks jobs and returns body-relative results in order.
+
+    Every REPL starts as ``launch`` says: inside the sandbox of ``formalize.lean.sandbox``
+    unless ``config.sandbox`` turns it off (``SetupError`` here when it is required and
+    cannot run).
+    """
 
     def __init__(
         self,
@@ -348,6 +358,7 @@ class ReplPool:
         self.config = config
         self.command = list(command)
         self.cwd = cwd
+        self.launch = plan_command(config, self.command, cwd=cwd)
         self.toolchain = toolchain
         self.setup_hint = setup_hint
         self.board = _Board(config.job_queue_size)

@@ -7,8 +7,11 @@ Read-only inspection of ``lean_project/`` (or any Lake project given by ``--lean
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +19,9 @@ from formalize.errors import SetupError
 from formalize.lean.config import REPL_BINARY
 
 SETUP_HINT = "Run `formalize lean setup` (it says what is missing), or pass --repl-cmd."
+_ENV_MARK = "formalize-lake-env:"
+# Prints the environment `lake env` runs its command with, on one marked line.
+_DUMP_ENV = f"import json, os; print({_ENV_MARK!r} + json.dumps(dict(os.environ)))"
 
 
 @dataclass(frozen=True)
@@ -90,3 +96,31 @@ def read_versions(project: Path) -> ProjectVersions:
     except (OSError, ValueError, AttributeError):
         pass
     return ProjectVersions(toolchain, mathlib, repl)
+
+
+@functools.cache
+def lake_environment(lake: str, project: Path, timeout_s: float = 600.0) -> dict[str, str]:
+    """The environment ``lake env`` gives commands in ``project`` (``LEAN_PATH``, sysroot, ...).
+
+    For the sandbox (``formalize.lean.sandbox``): Lake runs here once per process, outside any
+    sandbox and on trusted input only (the project's own configuration, no statement), so that
+    the REPL or ``lean`` can then run inside with this environment and without Lake, which
+    would want to read its configuration and write to ``.lake/``. ``SetupError`` when Lake
+    fails.
+    """
+    argv = [lake, "env", sys.executable, "-c", _DUMP_ENV]
+    try:
+        done = subprocess.run(
+            argv, cwd=project, capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SetupError(f"cannot run `{lake} env` in {project}: {exc}") from None
+    for line in reversed(done.stdout.splitlines() if done.returncode == 0 else []):
+        if line.startswith(_ENV_MARK):
+            with contextlib.suppress(ValueError, AttributeError):
+                env = json.loads(line[len(_ENV_MARK) :])
+                return {str(k): str(v) for k, v in env.items()}
+    tail = (done.stderr or done.stdout).strip()[-1000:]
+    raise SetupError(
+        f"`{lake} env` failed in {project} (exit code {done.returncode}): {tail}. {SETUP_HINT}"
+    )

@@ -6,11 +6,13 @@ undone, whose line discipline limits the length of an input line (long statement
 merges stderr into stdout. With pipes, one non-blocking ``select`` loop per request reads
 stdout and stderr as they come (a chatty stderr can never fill its pipe and stall the REPL),
 enforces a wall-clock deadline, and samples the resident memory of the whole process tree
-(``lake env`` starts the REPL as its child) every ``memory_poll_s``. Each pool worker is one
+(bwrap starts the REPL in its sandbox as a grandchild, ``lake env`` as its child) every
+``memory_poll_s``. Each pool worker is one
 thread driving one ``ReplProcess``; the loop costs nothing while it waits.
 
 POSIX only: the process gets its own session so that a kill takes ``lake`` and the REPL down
-together.
+together; a kill also takes every descendant by process id (a sandboxed REPL has a session of
+its own), and bwrap's ``--die-with-parent`` ends what is left.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ def run_capture(
     cmd: Sequence[str],
     *,
     cwd: Path | None,
+    env: Mapping[str, str] | None = None,
     timeout_s: float,
     memory_mb: float | None,
     memory_poll_s: float = 0.2,
@@ -156,7 +159,7 @@ def run_capture(
     """Run a command to completion under a deadline and a memory cap (used by file mode).
 
     Returns (exit code, stdout, stderr tail). Raises ``ReplTimeout`` / ``ReplOutOfMemory``
-    (after killing the tree) or ``ReplNotStarted``.
+    (after killing the tree) or ``ReplNotStarted``. ``env`` None: this process's environment.
     """
     try:
         proc = subprocess.Popen(
@@ -165,6 +168,7 @@ def run_capture(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
+            env=None if env is None else dict(env),
             start_new_session=True,
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:

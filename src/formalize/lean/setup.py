@@ -4,7 +4,8 @@ Setup writes a pinned ``lean-toolchain`` and a ``lakefile.toml`` requiring Mathl
 leanprover-community REPL at tags that match that Lean, then runs ``lake update`` (clone),
 ``lake exe cache get`` (Mathlib's prebuilt ``.olean`` files) and ``lake build repl``. When
 ``lake`` or git is missing, or GitHub cannot be reached, it stops at once and says what is
-missing and how to get it. Doctor reports the versions it finds and runs a two-statement check.
+missing and how to get it. Doctor reports the versions it finds and whether Lean runs in the
+sandbox (and what the sandbox shows it), and runs a two-statement check.
 """
 
 from __future__ import annotations
@@ -236,7 +237,8 @@ def _version_of(argv: Sequence[str]) -> str:
 def doctor(
     config: LeanConfig, *, which: Callable[[str], str | None] = shutil.which
 ) -> DoctorReport:
-    """Report toolchain, Mathlib and REPL versions, and run a test check with ``config``."""
+    """Report toolchain, Mathlib and REPL versions, the sandbox, and run a test check."""
+    from formalize.lean import sandbox
     from formalize.lean.checker import LeanChecker
 
     report = DoctorReport()
@@ -258,15 +260,18 @@ def doctor(
     if config.backend == "kimina":
         row(("kimina url", str(config.kimina_url)))
     row(("header", config.header.replace("\n", "; ")))
+    row(("sandbox", sandbox.status(config)))
     try:
         with LeanChecker(config) as checker:
             checker.preflight()
             report.results = checker.check([DOCTOR_TRUE, DOCTOR_WRONG])
+            launch = checker.launch
     except SetupError as exc:
         report.problems.append(str(exc))
         return report
     true, wrong = report.results
     row(("test check", f"true statement: {true.status.value}; wrong one: {wrong.status.value}"))
+    report.rows += launch.describe() if launch is not None else []
     if true.status is not CheckStatus.OK:
         detail = true.reason or "; ".join(m.text for m in true.errors())
         report.problems.append(f"a true statement did not check: {true.status.value} ({detail})")
