@@ -45,8 +45,8 @@ $(STAMP): | $(VENV)/bin/python
 install-test: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy src/
 
 # Default + slow tiers; `lean` tests skip with a reason where no Lean toolchain is found.

@@ -1,0 +1,56 @@
+"""Lean's character classes (``Lean.isIdFirst`` and friends), as predicates and as regex classes.
+
+Lean's ``isAlpha`` and ``isAlphanum`` are ASCII-only; the rest of its identifier letters come
+from ``isLetterLike`` (most Greek, Coptic, Greek Extended, the letter-like block, the
+mathematical alphanumerics) and ``isSubScriptAlnum``. Pure data and functions.
+"""
+
+from __future__ import annotations
+
+# (low, high) code point ranges, inclusive, with the holes Lean makes (λ, Π, Σ).
+LETTER_LIKE = (
+    (0x3B1, 0x3BA),
+    (0x3BC, 0x3C9),  # lower Greek without λ (U+03BB)
+    (0x391, 0x39F),
+    (0x3A1, 0x3A2),
+    (0x3A4, 0x3A9),  # upper Greek without Π (U+03A0) and Σ (U+03A3)
+    (0x3CA, 0x3FB),  # Coptic
+    (0x1F00, 0x1FFE),  # Greek Extended
+    (0x2100, 0x214F),  # letter-like symbols
+    (0x1D49C, 0x1D59F),  # script, double-struck, fraktur letters
+)
+SUBSCRIPT_ALNUM = ((0x2080, 0x2089), (0x2090, 0x209C), (0x1D62, 0x1D6A))
+
+
+def _in(v: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(lo <= v <= hi for lo, hi in ranges)
+
+
+def is_letter_like(c: str) -> bool:
+    """Lean's ``isLetterLike``."""
+    return _in(ord(c), LETTER_LIKE)
+
+
+def is_subscript_alnum(c: str) -> bool:
+    """Lean's ``isSubScriptAlnum``: subscript digits and letters."""
+    return _in(ord(c), SUBSCRIPT_ALNUM)
+
+
+def is_id_first(c: str) -> bool:
+    """Can ``c`` start a Lean identifier?"""
+    return ("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_" or is_letter_like(c)
+
+
+def is_id_rest(c: str) -> bool:
+    """Can ``c`` continue a Lean identifier?"""
+    return is_id_first(c) or ("0" <= c <= "9") or c in "'!?" or is_subscript_alnum(c)
+
+
+def _class(ranges: tuple[tuple[int, int], ...], extra: str) -> str:
+    parts = [extra] + [f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges]
+    return "[" + "".join(parts) + "]"
+
+
+#: Regex character classes (for ``re``), equal to the predicates above.
+ID_FIRST = _class(LETTER_LIKE, "a-zA-Z_")
+ID_REST = _class(LETTER_LIKE + SUBSCRIPT_ALNUM, "a-zA-Z_0-9'!?")

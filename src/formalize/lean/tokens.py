@@ -1,0 +1,116 @@
+"""Lean's token table, as far as the statement gate needs it.
+
+Lean's lexer matches the longest prefix of the input against one global token table, which
+holds every atom of every syntax declaration that is imported (whatever its category), plus
+the scoped ones of the namespaces that are open. ``tokens.json`` (package data) lists the
+atoms declared by Lean core and by every module ``import Mathlib`` can reach (Mathlib,
+Batteries, Aesop, Qq, ProofWidgets, Plausible, LeanSearchClient, ImportGraph), at each Lean
+version the project supports, with how each is declared (``notation:term``, ``syntax:tactic``,
+``elab:command^`` where ``^`` marks the atom that leads its declaration). It is built by
+``scripts/lean_tokens.py`` from those sources; ``sources`` in the file names them.
+
+The table over-approximates: a token the checked text's imports never bring is still in it.
+The gate relies on that direction only (see :mod:`formalize.lean.exposure`). Pure data plus
+lookups; the file is read once, on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+from formalize.lean.chars import is_id_first, is_id_rest
+
+
+@dataclass(frozen=True)
+class TokenTable:
+    """Every known token, with how it is declared.
+
+    ``tags`` maps a token to its declarations (``kind:category`` strings, ``core`` for Lean
+    core); ``scoped`` holds the tokens declared only with ``scoped`` (active where their
+    namespace is open). ``lexing`` are the tokens the gate's lexer matches: all of them,
+    except scoped ones that begin like an identifier (``μ``, ``E[``), which Lean reads as
+    identifiers unless their namespace is open and which the lexer reads as identifiers too.
+    """
+
+    tags: Mapping[str, frozenset[str]]
+    scoped: frozenset[str]
+    sources: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        lexing = [t for t in self.tags if not (t in self.scoped and is_id_first(t[0]))]
+        by_first: dict[str, list[str]] = {}
+        for token in lexing:
+            by_first.setdefault(token[0], []).append(token)
+        frozen = {c: tuple(sorted(ts, key=len, reverse=True)) for c, ts in by_first.items()}
+        object.__setattr__(self, "_by_first", frozen)
+        everything: dict[str, list[str]] = {}
+        for token in self.tags:
+            everything.setdefault(token[0], []).append(token)
+        object.__setattr__(
+            self,
+            "_all_by_first",
+            {c: tuple(sorted(ts, key=len, reverse=True)) for c, ts in everything.items()},
+        )
+        words = frozenset(t for t in lexing if all(is_id_rest(c) for c in t) and is_id_first(t[0]))
+        object.__setattr__(self, "keywords", words)
+
+    keywords: frozenset[str] = frozenset()  # identifier-shaped tokens the lexer reads as keywords
+
+    def longest(self, text: str, i: int) -> str | None:
+        """The longest lexing token that ``text`` has at ``i`` (Lean's ``matchPrefix``)."""
+        for token in self._by_first.get(text[i], ()):  # type: ignore[attr-defined]
+            if text.startswith(token, i):
+                return str(token)
+        return None
+
+    def all_at(self, text: str, i: int) -> tuple[str, ...]:
+        """Every token of the table (scoped ones included) that is a prefix of ``text`` at ``i``:
+        what Lean might read there under some set of imports and open namespaces."""
+        cands = self._all_by_first.get(text[i], ())  # type: ignore[attr-defined]
+        return tuple(t for t in cands if text.startswith(t, i))
+
+    def declared_as(self, token: str) -> frozenset[str]:
+        """How ``token`` is declared (empty when it is not a token)."""
+        return self.tags.get(token, frozenset())
+
+    def is_token(self, text: str) -> bool:
+        """True when ``text`` is in the table."""
+        return text in self.tags
+
+    def with_tokens(self, extra: Iterable[str]) -> TokenTable:
+        """This table plus ``extra`` tokens (a candidate's own notation atoms)."""
+        tags = dict(self.tags)
+        for token in extra:
+            tags[token] = tags.get(token, frozenset()) | {"notation:term"}
+        return TokenTable(tags, self.scoped, self.sources)
+
+
+@functools.lru_cache(maxsize=1)
+def token_table() -> TokenTable:
+    """The packaged token table (read once)."""
+    data = json.loads(
+        resources.files("formalize.lean").joinpath("tokens.json").read_text(encoding="utf-8")
+    )
+    return table_from_data(data)
+
+
+def table_from_data(data: Mapping[str, object]) -> TokenTable:
+    """A table from the JSON document's shape: ``global``/``scoped`` maps of token -> tags."""
+    tags: dict[str, set[str]] = {}
+    global_tokens = data.get("global", {})
+    scoped_tokens = data.get("scoped", {})
+    assert isinstance(global_tokens, dict) and isinstance(scoped_tokens, dict)
+    for token, how in global_tokens.items():
+        tags.setdefault(token, set()).update(how)
+    for token, how in scoped_tokens.items():
+        tags.setdefault(token, set()).update(how)
+    scoped = frozenset(t for t in scoped_tokens if t not in global_tokens)
+    sources = data.get("sources", [])
+    assert isinstance(sources, list)
+    return TokenTable(
+        {t: frozenset(v) for t, v in tags.items()}, scoped, tuple(str(s) for s in sources)
+    )
