@@ -63,7 +63,7 @@ PROBLEM = Problem("mathd-1", "Find x such that 3x + 7 = 22.", answer="5")
 def test_extraction_shapes(raw: str, header: str, statement: str) -> None:
     cand = make_candidate(PROBLEM, raw, 1, 0)
     assert cand.status is CandidateStatus.EXTRACTED
-    assert cand.header == header + "\nset_option autoImplicit false"
+    assert cand.header == header
     assert " ".join(cand.lean.split()) == " ".join(statement.split())
     assert cand.raw_output == raw
 

@@ -16,7 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from formalize.lean.statement import rename_declaration, replace_proof_with_sorry
+from formalize.lean.statement import (
+    rename_auxiliaries,
+    rename_declaration,
+    replace_proof_with_sorry,
+)
 from formalize.prompts import Template, load_template
 from formalize.records import Candidate, CandidateStatus, CheckResult, Problem, Record
 
@@ -24,11 +28,9 @@ if TYPE_CHECKING:
     from formalize.models import Engine, GenerationParams
 
 DEFAULT_HEADER = "import Mathlib"
-# Added to every candidate's header: with Lean's default autoImplicit, an unknown plain name in
-# a statement (``(x : Nat.primes)`` misspelt, ``sqrtt x``) silently becomes a variable and the
-# statement compiles; the corpus wants such statements to fail.
-HEADER_OPTIONS = "set_option autoImplicit false"
-FALLBACK_HEADER = f"{DEFAULT_HEADER}\n{HEADER_OPTIONS}"  # for candidates with no code
+# The header of candidates with no code. (The Lean checker itself turns auto-bound implicits
+# off in every header: see ``LeanConfig.auto_implicit``.)
+FALLBACK_HEADER = DEFAULT_HEADER
 # The theorem name the translator is asked for; candidates are renamed to a per-problem name.
 PROMPT_THEOREM_NAME = "my_favorite_theorem"
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -83,7 +85,7 @@ def lean_error_feedback(statement: str, check: CheckResult) -> str:
     """Lean's errors with the offending line of the statement under each, for the repair prompt."""
     if check.reason and not check.errors():
         return check.reason
-    lines = statement.splitlines()
+    lines = statement.split("\n")
     parts = []
     for message in check.errors()[:MAX_ERRORS_IN_FEEDBACK]:
         where = f"line {message.line}, column {message.column}" if message.line else "in a tactic"
@@ -115,7 +117,7 @@ def extract_statement(raw: str) -> tuple[str, str] | None:
         if not _DECL.search(text):
             return None
         chosen = text
-    lines = chosen.splitlines()
+    lines = chosen.split("\n")
     decl_match = _DECL.search(chosen)
     assert decl_match is not None
     start_line = chosen[: decl_match.start()].count("\n")
@@ -131,7 +133,7 @@ def extract_statement(raw: str) -> tuple[str, str] | None:
     ]
     body_lines = lines[doc_start:]
     declaration = _first_declaration("\n".join(body_lines))
-    header = "\n".join([*(dict.fromkeys(imports) or [DEFAULT_HEADER]), HEADER_OPTIONS])
+    header = "\n".join(dict.fromkeys(imports) or [DEFAULT_HEADER])
     statement = "\n".join([*prelude, declaration]).strip()
     return header, statement
 
@@ -179,7 +181,8 @@ def make_candidate(problem: Problem, raw: str, round_: int, sample: int) -> Cand
     header, statement = extracted
     try:
         statement = replace_proof_with_sorry(statement)
-        statement = rename_declaration(statement, theorem_name(problem.id))
+        name = theorem_name(problem.id)
+        statement = rename_declaration(rename_auxiliaries(statement, name), name)
     except ValueError:
         pass  # left as written: the safety gate rejects it, with its reason
     return Candidate(problem.id, CandidateStatus.EXTRACTED, statement, raw, header, round_, sample)

@@ -85,9 +85,10 @@ def test_headers_dropped_lines_and_routing(tmp_path: Path) -> None:
         )
     assert plain[0].ok and all(r.ok for r in mixed)
     imports = [r["cmd"] for r in requests(log) if "env" not in r]
-    assert "import Mathlib\nimport Aesop\nopen BigOperators Real Nat Topology Rat" in imports
+    off = "\nset_option autoImplicit false\nset_option relaxedAutoImplicit false"
+    assert "import Mathlib\nimport Aesop\nopen BigOperators Real Nat Topology Rat" + off in imports
     assert not any("maxHeartbeats" in i for i in imports)  # dropped, with a warning
-    assert "import Aesop" in imports and "import Mathlib" in imports
+    assert "import Aesop" + off in imports and "import Mathlib" + off in imports
 
 
 def test_a_bad_header_is_rejected_before_lean(tmp_path: Path) -> None:
@@ -96,7 +97,7 @@ def test_a_bad_header_is_rejected_before_lean(tmp_path: Path) -> None:
         (result,) = checker.check(["theorem a : True := by sorry"], header="import Mathlib\n#exit")
     assert result.status is CheckStatus.REJECTED and str(result.reason).startswith("header:")
     assert requests(log) == []
-    configured, _ = checker_for(tmp_path / "c", header="import Mathlib\ndef x := 1")
+    configured, _ = checker_for(tmp_path / "c", header="import Mathlib\ndef x := by exact 1")
     with configured, pytest.raises(InputError, match="configured Lean header is not allowed"):
         configured.check(["theorem a : True := by sorry"])
 

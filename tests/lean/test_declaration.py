@@ -96,6 +96,12 @@ def test_replace_proof_with_sorry(given: str, expected: str) -> None:
 def test_replaced_statements_pass_the_gate() -> None:
     for given, _ in REPLACE_CASES:
         out = replace_proof_with_sorry(given)
+        if ":= rfl)" in out:  # a binder default value: replaced fine, refused by the gate
+            assert "binder default value" in (check_statement(out).reason or "")
+            continue
+        if '"' in out:  # a string: replaced fine, refused by the gate
+            assert "string literal" in (check_statement(out).reason or "")
+            continue
         assert check_statement(out).ok, (out, check_statement(out).reason)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from hostile_candidates import BENIGN, HOSTILE
 
+from formalize.cli.check import complete_statement
+from formalize.lean.headers import prepare_header
 from formalize.lean.statement import (
     DEFAULT_MAX_LENGTH,
     LexError,
@@ -28,12 +30,6 @@ def shared_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (../shared/ is only beside the repo on project machines)")
     return path
-
-
-def with_sorry(formal_statement: str) -> str:
-    """A dataset's ``formal_statement`` (ending in ``:= by`` or ``:=``) with a sorry proof."""
-    text = formal_statement.rstrip()
-    return text + (" sorry" if text.endswith("by") else " by sorry")
 
 
 def test_corpus_sizes() -> None:
@@ -56,14 +52,69 @@ def test_benign_candidates_pass(what: str, candidate: str) -> None:
     assert report.reason is None
 
 
-def test_report_names_the_declaration() -> None:
-    assert check_statement(T) == SafetyReport(True, None, "t", "theorem")
+def test_report_names_the_declaration_and_gives_the_text_to_send() -> None:
+    report = check_statement(T)
+    assert report == SafetyReport(True, None, "t", "theorem")
+    assert report.text == T
     assert check_statement("lemma foo.bar : True := sorry").name == "foo.bar"
     example = check_statement("example : True := by sorry")
     assert (example.ok, example.name, example.kind) == (True, None, "example")
     # known even when the candidate is refused
     refused = check_statement("#eval 1\ntheorem t : True := by sorry")
     assert (refused.ok, refused.name, refused.kind) == (False, "t", "theorem")
+
+
+def test_lean_receives_the_text_the_gate_judged() -> None:
+    """Comments (doc comments too) are blanked to spaces, lines and columns kept; CRLF is LF;
+    the dropped `@[ext]` of a structure is gone; nothing else changes."""
+    text = "/-- doc -/\r\ntheorem t -- note #eval\r\n  : True := /- x -/ sorry"
+    report = check_statement(text)
+    assert report.ok and report.text is not None
+    blank = " " * len("-- note #eval")
+    assert report.text == f"{' ' * 10}\ntheorem t {blank}\n  : True := {' ' * 7} sorry"
+    assert len(report.text.split("\n")) == 3
+    ext = check_statement("@[ext] structure S where\n  a : ℕ\n" + T)
+    assert ext.text is not None and ext.text.startswith("       structure S")
+
+
+def test_report_lists_declarations_scopes_signature_and_global_effects() -> None:
+    text = (
+        "namespace P\nabbrev ans : ℕ := 3\ninstance : Inhabited (Fin 2) := ⟨0⟩\n"
+        "theorem p (x : ℕ) {y : ℕ} [h : Fact (x = y)] (hx : x = ans) : x + y = 6 := sorry"
+    )
+    report = check_statement(text)
+    assert report.ok, report.reason
+    assert [(d.kind, d.name, d.main) for d in report.declarations] == [
+        ("abbrev", "ans", False),
+        ("instance", None, False),
+        ("theorem", "p", True),
+    ]
+    assert report.open_scopes == ("end P",)
+    assert report.signature is not None
+    assert report.signature.binders == (
+        "(x : ℕ)",
+        "{y : ℕ}",
+        "[h : Fact (x = y)]",
+        "(hx : x = ans)",
+    )
+    assert report.signature.conclusion == "x + y = 6"
+    assert report.global_effects == ("instance at line 3",)
+    assert check_statement(T).global_effects == ()
+
+
+def test_command_words_inside_identifiers() -> None:
+    """Read from inside an identifier after a parse error, a declaration keyword is harmless
+    (`hdef`), so is `open` (`IsClopen`); scope and global commands make the candidate one to
+    check alone (`append` holds `end`); code-running ones are refused (`xset_option`)."""
+    ok = "theorem t (hdef : True) (X : Set ℝ) (h : IsClopen X) : True := sorry"
+    assert check_statement(ok).ok
+    report = check_statement("theorem t (l : List ℕ) : l.append [] = l := sorry")
+    assert report.ok and report.global_effects == ("`end` inside an identifier at line 1",)
+    for bad in ["(xset_option : ℕ) : True", "(h : True) : hmacro"]:
+        reason = check_statement(f"theorem t {bad} := sorry").reason
+        assert "inside an identifier" in (reason or ""), bad
+    # a single dot makes Lean read a raw identifier: `x.end` is no keyword there
+    assert check_statement("theorem t (x : ℕ × ℕ) : x.fst.succ = x.1.succ := sorry").ok
 
 
 def test_report_invariant() -> None:
@@ -80,29 +131,23 @@ def test_proof_forms() -> None:
         assert not check_statement(f"theorem t : True := {proof}").ok, proof
 
 
-def test_allowed_options_can_be_widened_but_bounds_stay() -> None:
-    extra = frozenset({"synthInstance.maxHeartbeats", "maxHeartbeats"})
-    assert check_statement(
-        f"set_option synthInstance.maxHeartbeats 20000 in\n{T}", allowed_options=extra
-    ).ok
-    zero = check_statement(
-        f"set_option synthInstance.maxHeartbeats 0 in\n{T}", allowed_options=extra
-    )
+def test_options_are_allow_listed_and_bounded() -> None:
+    assert check_statement(f"set_option synthInstance.maxHeartbeats 20000 in\n{T}").ok
+    zero = check_statement(f"set_option synthInstance.maxHeartbeats 0 in\n{T}")
     assert not zero.ok and "from 1 to 400000" in (zero.reason or "")
-    assert not check_statement(f"set_option pp.all true in\n{T}", allowed_options=extra).ok
     assert check_statement(f"set_option maxHeartbeats 400000 in\n{T}").ok
     assert check_statement(f"set_option maxHeartbeats 400_000 in\n{T}").ok
     assert not check_statement(f"set_option maxHeartbeats 400001 in\n{T}").ok
-    assert check_statement(f"set_option autoImplicit false\n{T}").ok
+    narrow = check_statement(f"set_option maxRecDepth 10 in\n{T}", allowed_options=frozenset())
+    assert not narrow.ok and "maxRecDepth" in (narrow.reason or "")
+    widened = frozenset({"pp.all", "autoImplicit"})
+    assert check_statement(f"set_option pp.all true in\n{T}", allowed_options=widened).ok
+    # whatever the allow-list says, a statement cannot turn auto-bound implicits on
+    auto = check_statement(f"set_option autoImplicit true in\n{T}", allowed_options=widened)
+    assert not auto.ok and "the checker sets it" in (auto.reason or "")
 
 
-def test_allowed_attributes_and_imports_and_length_are_configurable() -> None:
-    simp = "@[simp] theorem t (n : ℕ) : n + 0 = n := by sorry"
-    assert check_statement(simp).ok
-    refused = check_statement(simp, allowed_attributes=frozenset())
-    assert not refused.ok and "attribute `simp` at line 1" in (refused.reason or "")
-    assert not check_statement("@[simp, norm_cast] " + T).ok
-    assert not check_statement("@[simp high] " + T).ok
+def test_imports_and_length_are_configurable() -> None:
     assert check_statement("import Foo.Bar\n" + T, allowed_import_roots=frozenset({"Foo"})).ok
     long = T + " -- " + "x" * DEFAULT_MAX_LENGTH
     assert not check_statement(long).ok
@@ -110,8 +155,8 @@ def test_allowed_attributes_and_imports_and_length_are_configurable() -> None:
 
 
 def test_deny_list_matches_tokens_not_text() -> None:
-    # the same words inside comments, strings and longer identifiers are harmless
-    assert check_statement('theorem t (h_def : "def") (cmd_run : ℕ) : True := by sorry').ok
+    # the same words inside comments and longer identifiers are harmless
+    assert check_statement("theorem t (h_def : True) (cmd_run : ℕ) : True := by sorry").ok
     assert check_statement("theorem t : True := by sorry -- #eval run_cmd IO").ok
     assert check_statement("theorem t (IOx : ℕ) (hIO : IOx = 1) : True := by sorry").ok
     # ...and nothing hides behind escaping or dotting
@@ -119,54 +164,57 @@ def test_deny_list_matches_tokens_not_text() -> None:
     assert not check_statement("theorem t : Foo.unsafeIO = 1 := by sorry").ok
 
 
-def test_header_lines_of_real_datasets() -> None:
-    rows = [json.loads(line) for line in shared_file("data", "translation", "minif2f.jsonl").open()]
-    header = rows[0]["header"]
-    # the dataset header turns the heartbeat limit off: the gate refuses it, with the reason
-    report = check_statement(header + with_sorry(rows[0]["formal_statement"]))
-    assert not report.ok and "maxHeartbeats 0 at line 4" in (report.reason or "")
-    bounded = header.replace("maxHeartbeats 0", "maxHeartbeats 400000")
-    failures = [
-        (
-            r["name"],
-            check_statement(bounded + r["informal_prefix"] + with_sorry(r["formal_statement"])),
-        )
-        for r in rows
-    ]
-    assert [(n, r.reason) for n, r in failures if not r.ok] == []
+# --------------------------------------------------------------------------- benchmark files
+
+#: Every reference statement the gate refuses in the four shared translation files, with why
+#: (listed in docs/security.md).
+REMAINING = {
+    "Imo1994P5": "axioms are not allowed",
+    "Usa2023P4": "the proof must be `sorry` or `by sorry`",
+    "Usa2023P5": "the proof must be `sorry` or `by sorry`",
+    "Russia1998P42": "redefines an existing Lean token",
+    "imo_sl_2022_A6": "tactic block (`by`) in the `instance`",
+}
 
 
-def test_minif2f_statements_pass() -> None:
-    path = shared_file("data", "translation", "minif2f.jsonl")
-    rows = [json.loads(line) for line in path.open()]
-    failures = []
-    for row in rows:
-        report = check_statement(with_sorry(row["formal_statement"]))
-        if not report.ok:
-            failures.append((row["name"], report.reason))
+def reference_rows(name: str) -> list[tuple[str, str, str | None]]:
+    """(name, statement, header) of a shared translation file, the statement with a sorry
+    proof where the file stops at `:= by` (what `formalize check` does with such rows)."""
+    rows = []
+    for line in shared_file("data", "translation", f"{name}.jsonl").open(encoding="utf-8"):
+        row = json.loads(line)
+        if "lean4_file" in row:
+            rows.append((row["name"], row["lean4_file"], None))
         else:
-            assert report.name == row["name"]
-    print(f"minif2f: {len(rows) - len(failures)}/{len(rows)} pass; failures: {failures}")
-    assert len(failures) <= 0.02 * len(rows), failures
+            rows.append((row["name"], complete_statement(row["formal_statement"]), row["header"]))
+    return rows
 
 
-def test_proofnet_and_putnambench_fail_only_for_known_reasons() -> None:
-    """Refusals there are extra declarations (``def``/``abbrev`` beside the theorem) or, once
-    each in PutnamBench, a tactic inside a binder and an option outside the allow-list."""
-    expected = ("forbidden command `def`", "forbidden command `abbrev`", "tactic block (`by`)")
-    expected += ("set_option `synthInstance.maxSize`",)
-    rows = [
-        (r["name"], with_sorry(r["formal_statement"]))
-        for r in map(json.loads, shared_file("data", "translation", "proofnet.jsonl").open())
-    ]
-    putnam = shared_file("data", "translation", "putnambench.jsonl")
-    rows += [(r["name"], r["lean4_file"]) for r in map(json.loads, putnam.open())]
-    failures = [(name, check_statement(text).reason) for name, text in rows]
-    failures = [(name, reason) for name, reason in failures if reason is not None]
-    print(f"proofnet+putnambench: {len(rows) - len(failures)}/{len(rows)} pass")
-    unexpected = [(n, r) for n, r in failures if not (r or "").startswith(expected)]
-    assert unexpected == []
-    assert len(failures) < 0.4 * len(rows)
+@pytest.mark.parametrize("name", ["minif2f", "proofnet", "putnambench", "mobench"])
+def test_reference_statements_refused_at_most_two_percent(name: str) -> None:
+    rows = reference_rows(name)
+    refused = []
+    for row_name, statement, header in rows:
+        report = check_statement(statement)
+        reason = report.reason
+        if report.ok and header:
+            reason = prepare_header(header, check_statement).rejection
+        if reason is not None:
+            refused.append((row_name, reason))
+    print(f"{name}: {len(refused)}/{len(rows)} refused")
+    assert len(refused) <= 0.02 * len(rows), refused
+    for row_name, reason in refused:
+        assert row_name in REMAINING and REMAINING[row_name] in reason, (row_name, reason)
+
+
+def test_minif2f_names_and_headers() -> None:
+    for row_name, statement, header in reference_rows("minif2f"):
+        report = check_statement(statement)
+        assert report.ok and report.name == row_name
+        assert header is not None
+        prepared = prepare_header(header, check_statement)
+        assert prepared.rejection is None
+        assert prepared.dropped in ((), ("set_option maxHeartbeats 0",))
 
 
 # --------------------------------------------------------------------------- split_header

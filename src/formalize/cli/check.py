@@ -114,16 +114,28 @@ def complete_statement(text: str) -> str:
 
 def read_items(path: str, stdin: TextIO | None = None) -> tuple[list[Item], list[str]]:
     """Statements in ``path`` and the problems of the lines that could not be read."""
+    # Bytes, decoded without newline translation: a JSON line ends at "\n" only, so a row
+    # holding a lone CR or U+2028 stays one row.
     if path == "-":
-        text = (stdin or sys.stdin).read()
+        stream = stdin if stdin is not None else sys.stdin
+        buffer = getattr(stream, "buffer", None)
+        raw = buffer.read() if buffer is not None else stream.read().encode("utf-8")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"<stdin>: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
         if text.lstrip().startswith("{"):
             return _jsonl("<stdin>", text)
         return ([Item("stdin", text)], []) if text.strip() else ([], ["<stdin>: empty input"])
     file = Path(path)
+    if file.is_dir():
+        raise InputError(f"{path} is a directory; give a .jsonl or .lean file, or - for stdin")
     if not file.is_file():
         raise InputError(f"{path} does not exist (give a .jsonl or .lean file, or - for stdin)")
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if file.suffix == ".lean":
@@ -134,7 +146,7 @@ def read_items(path: str, stdin: TextIO | None = None) -> tuple[list[Item], list
 def _jsonl(name: str, text: str) -> tuple[list[Item], list[str]]:
     items: list[Item] = []
     issues: list[str] = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from formalize.cache import Cache, content_key
 from formalize.errors import InputError, SetupError
 from formalize.lean.config import LeanConfig
-from formalize.lean.headers import PreparedHeader, prepare_header
+from formalize.lean.headers import PreparedHeader, normalize_header, prepare_header
 from formalize.lean.pool import Job, ReplPool
 from formalize.lean.project import (
     SETUP_HINT,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from formalize.lean.sandbox import SandboxPlan
 
 # Bump when the meaning of a cached result changes (the gate, the verdict rules, the wrapping).
-CHECK_VERSION = "1"
+CHECK_VERSION = "2"  # 2: the gate's text (comments blanked), checker-set options
 
 
 class Backend(Protocol):
@@ -62,6 +62,8 @@ class _Plan:
     header: str
     body: str
     offset: int
+    closing: tuple[str, ...] = ()
+    alone: bool = False
 
 
 class LeanChecker:
@@ -143,22 +145,32 @@ class LeanChecker:
                         CheckStatus.REJECTED, toolchain=toolchain, reason=reason
                     )
                     continue
-                imports, body = split_header(text)
+                # Lean gets the text the gate judged: newlines normalised, comments blanked
+                assert report.text is not None
+                imports, body = split_header(report.text)
                 prepared = self._prepare(imports) if imports.strip() else default
                 if prepared.rejection:
                     results[i] = CheckResult(
                         CheckStatus.REJECTED, toolchain=toolchain, reason=prepared.rejection
                     )
                     continue
-                plan = _Plan(i, prepared.text, body, body_line_offset(text))
+                plan = _Plan(
+                    i,
+                    prepared.text,
+                    body,
+                    body_line_offset(report.text),
+                    report.open_scopes,
+                    bool(report.global_effects),
+                )
                 plans.append(plan)
                 yield plan
 
         keyed = self._run(planned(), toolchain, progress, len(statements))
         failed = self._backend.failed_headers if self._backend is not None else {}
         if configured.text in failed and any(p.header == configured.text for p in plans):
+            given = normalize_header(self.config.header)
             raise SetupError(
-                f"the configured header {configured.text!r} does not import in "
+                f"the configured header {given!r} does not import in "
                 f"{self.config.lean_project}: {failed[configured.text].reason}. "
                 "Run `formalize lean doctor` to see what is missing."
             )
@@ -197,6 +209,10 @@ class LeanChecker:
 
             kwargs = self._gate_kwargs()
             prepared = prepare_header(header, lambda text: check_statement(text, **kwargs))
+            if not prepared.rejection and not self.config.auto_implicit:
+                options = "set_option autoImplicit false\nset_option relaxedAutoImplicit false"
+                text = f"{prepared.text}\n{options}" if prepared.text else options
+                prepared = dataclasses.replace(prepared, text=text)
             with self._lock:
                 self._headers[header] = prepared
         return prepared
@@ -218,7 +234,7 @@ class LeanChecker:
                     keyed[key] = cached
                 else:
                     pending[key] = None
-                    yield Job(*key)
+                    yield Job(*key, closing=plan.closing, alone=plan.alone)
 
         queue = jobs()
         first = next(queue, None)

@@ -50,6 +50,10 @@ class LeanConfig:
       must give no error.
     - ``toolchain``: the provenance stamp of results (and part of cache keys); None reads it from
       ``lean_project`` when the checker starts.
+    - ``auto_implicit``: Lean's auto-bound implicits. Off by default: the checker adds
+      ``set_option autoImplicit false`` (and ``relaxedAutoImplicit``) to every header, since
+      with Lean's default a misspelt name in a statement (``sqrtt x``) silently becomes a
+      variable and the statement compiles; statements may not set these options themselves.
     - ``sandbox``: run every Lean process under bubblewrap (``formalize.lean.sandbox``):
       ``auto`` where ``bwrap`` works (else a warning, once, and no sandbox), ``on`` (required:
       a ``SetupError`` where it cannot run), ``off`` (a warning, once).
@@ -84,6 +88,7 @@ class LeanConfig:
     kimina_positions: str = "auto"
     progress_min: int = 16
     toolchain: str | None = None
+    auto_implicit: bool = False
     sandbox: str = "auto"
     sandbox_paths: tuple[Path, ...] = ()
     sandbox_writable: tuple[Path, ...] = ()

@@ -11,13 +11,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from formalize.lean.lexer import COMMENT_KINDS, IDENT, KEYWORD, SYMBOL, LexError, Token, tokenize
+from formalize.lean.lexer import (
+    COMMENT_KINDS,
+    IDENT,
+    KEYWORD,
+    SYMBOL,
+    LexError,
+    Token,
+    brackets,
+    tokenize,
+)
 
 DECL_KINDS = ("theorem", "lemma", "example")
 NAME_PLACEHOLDER = "_name"
 
-_OPEN = frozenset({"(", "[", "{", "⦃", "⟨", "⟪", "@[", "#["})
-_CLOSE = frozenset({")", "]", "}", "⦄", "⟩", "⟫"})
+
+def _opens(tok: Token) -> int:
+    return brackets(tok)[1]
+
+
+def _closes(tok: Token) -> int:
+    return brackets(tok)[0]
+
+
 _LET_WORDS = frozenset({"let", "have", "haveI", "letI"})
 _MATCH_WORDS = frozenset({"match", "fun", "λ", "nomatch", "nofun"})
 _STOP_WORDS = frozenset(
@@ -61,10 +77,9 @@ def scan_signature(code: list[Token], start: int) -> Signature:
     marker = (-1, False)
     for j in range(start, len(code)):
         tok, text = code[j], code[j].text
-        if tok.kind == SYMBOL and text in _OPEN:
-            depth += 1
-        elif tok.kind == SYMBOL and text in _CLOSE:
-            depth = max(depth - 1, 0)
+        closes, opens = brackets(tok)
+        if closes or opens:
+            depth = max(depth - closes, 0) + opens
         elif depth > 0:
             continue
         elif tok.kind == KEYWORD and (text in _STOP_WORDS or text.startswith("#")):
@@ -93,10 +108,9 @@ def _next_marker(code: list[Token], start: int) -> tuple[int, bool]:
     depth = 0
     for j in range(start, len(code)):
         text = code[j].text
-        if text in _OPEN:
-            depth += 1
-        elif text in _CLOSE:
-            depth -= 1
+        closes, opens = brackets(code[j])
+        if closes or opens:
+            depth += opens - closes
         elif depth == 0 and text in (":=", "=>"):
             return j, text == "=>"
     return len(code), False
@@ -129,12 +143,11 @@ class _Renamer:
         """Index of the closer of the group opening at ``i``, if within ``limit`` tokens."""
         depth = 0
         for j in range(i, min(len(self.toks), i + limit)):
-            if self.toks[j].text in _OPEN:
-                depth += 1
-            elif self.toks[j].text in _CLOSE:
-                depth -= 1
-                if depth == 0:
-                    return j
+            closes, opens = brackets(self.toks[j])
+            depth -= closes
+            if closes and depth <= 0:
+                return j
+            depth += opens
         return None
 
     def bind_group(self, i: int, level: int, limit: int) -> int | None:
@@ -155,9 +168,9 @@ class _Renamer:
         stopped, stop = False, min(len(self.toks), i + _LOOKAHEAD)
         while i < stop:
             tok = self.toks[i]
-            if tok.text in _BINDER_ENDS or tok.text in _CLOSE or tok.text in ("|", ":="):
+            if tok.text in _BINDER_ENDS or _closes(tok) or tok.text in ("|", ":="):
                 return
-            if tok.text in _OPEN:
+            if _opens(tok):
                 limit = stop - i
                 end = self.group_end(i, limit) if stopped else self.bind_group(i, level, limit)
                 if end is None:
@@ -174,10 +187,10 @@ class _Renamer:
         sep, d = None, 0
         for j in range(i + 1, min(len(self.toks) - 1, i + _LOOKAHEAD)):
             tok, nxt = self.toks[j], self.toks[j + 1]
-            d += (tok.text in _OPEN) - (tok.text in _CLOSE)
+            d += _opens(tok) - _closes(tok)
             if d < 0 or (d == 0 and tok.text == ","):
                 return
-            slashes = tok.text == nxt.text == "/" and tok.end == nxt.offset
+            slashes = tok.text == "//" or (tok.text == nxt.text == "/" and tok.end == nxt.offset)
             if d == 0 and (tok.text == "|" or slashes):
                 sep = j
                 break
@@ -209,15 +222,16 @@ class _Renamer:
                 head, dot, rest = text.partition(".")
                 if self.visible.get(head):
                     self.out[i] = self.visible[head][-1] + dot + rest
-            if tok.kind == SYMBOL and text in _OPEN:
+            if _opens(tok) and not _closes(tok):
                 if depth == 0 and signature and text != "⟨":
                     self.bind_group(i, 0, len(self.toks))
                 elif text == "{":
                     self.set_builder(i, depth)
-                depth += 1
-            elif tok.kind == SYMBOL and text in _CLOSE:
-                depth = max(depth - 1, 0)
+                depth += _opens(tok)
+            elif _closes(tok):
+                depth = max(depth - _closes(tok), 0)
                 self.leave(depth)
+                depth += _opens(tok)
             elif depth == 0 and text == ":":
                 signature = False
             elif text in _BINDER_INTROS:
@@ -247,10 +261,13 @@ def _join(toks: list[Token], texts: list[str]) -> str:
 
 def normalize_statement(text: str) -> str:
     """Canonical form for dedup: comments dropped, whitespace collapsed, the declaration's kind
-    and name replaced by ``theorem _name``, attributes and the proof (from the top-level ``:=``)
-    dropped, bound variables renamed ``_v1, _v2, ...`` in order of binding, ASCII spellings of
-    symbols (``->``, ``λ``, ``<=``) unified. Never raises: text that does not lex comes back
-    with its whitespace collapsed."""
+    and name replaced by ``theorem _name``, auxiliary declarations (what comes before it) kept
+    with their names made ``_d1, _d2, ...`` in order, attributes and the proof (from the
+    top-level ``:=``) dropped, bound variables renamed ``_v1, _v2, ...`` in order of binding,
+    ASCII spellings of symbols (``->``, ``λ``, ``<=``) unified. Never raises: text that does not
+    lex comes back with its whitespace collapsed."""
+    aux = auxiliary_names(text)
+    text = rename_identifiers(text, {name: f"_d{k}" for k, name in enumerate(aux, 1)})
     try:
         tokens = tokenize(text)
     except LexError:
@@ -314,3 +331,60 @@ def rename_declaration(decl: str, new_name: str) -> str:
         raise ValueError(f"`{kw.text}` at line {kw.line} has no name to rename")
     name = code[k + 1]
     return decl[: name.offset] + new_name + decl[name.end :]
+
+
+AUX_KEYWORDS = frozenset({"def", "abbrev", "structure", "class", "inductive", "instance"})
+
+
+def auxiliary_names(text: str) -> list[str]:
+    """The undotted names of the auxiliary declarations (``def``, ``abbrev``, ``structure``,
+    ``class``, ``inductive``, named ``instance``) of a statement, in order; [] when it does
+    not lex."""
+    try:
+        code = [t for t in tokenize(text) if t.kind not in COMMENT_KINDS]
+    except LexError:
+        return []
+    names: list[str] = []
+    depth = 0
+    for i, tok in enumerate(code):
+        closes, opens = brackets(tok)
+        depth = max(0, depth - closes) + opens
+        if depth or tok.kind != KEYWORD or tok.text not in AUX_KEYWORDS or i + 1 >= len(code):
+            continue
+        name = code[i + 1]
+        plain = name.kind == IDENT and "." not in name.text and "«" not in name.text
+        if plain and name.text not in names:
+            names.append(name.text)
+    return names
+
+
+def rename_identifiers(text: str, renames: dict[str, str]) -> str:
+    """``text`` with every identifier that is a key of ``renames``, or starts with one and a
+    dot (``Foo.mk`` for a structure ``Foo``), renamed; comments and everything else as they
+    are. Text that does not lex comes back unchanged."""
+    if not renames:
+        return text
+    try:
+        tokens = tokenize(text)
+    except LexError:
+        return text
+    out: list[str] = []
+    last = 0
+    for tok in tokens:
+        if tok.kind != IDENT:
+            continue
+        head, dot, rest = tok.text.partition(".")
+        new = renames.get(head)
+        if new is None:
+            continue
+        out += [text[last : tok.offset], new + dot + rest]
+        last = tok.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def rename_auxiliaries(text: str, prefix: str) -> str:
+    """Each auxiliary declaration ``X`` of a statement renamed ``{prefix}_X``, with every use,
+    so that the declarations of different candidates never collide (in one file, or in an
+    exported corpus) and none can shadow a library name."""
+    return rename_identifiers(text, {name: f"{prefix}_{name}" for name in auxiliary_names(text)})

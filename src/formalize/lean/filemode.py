@@ -1,4 +1,4 @@
-"""File mode: many statements in one generated ``.lean`` file, checked by ``lake env lean --json``.
+r"""File mode: many statements in one generated ``.lean`` file, checked by ``lake env lean --json``.
 
 For users without the REPL built. Statements that share a header go into files of up to
 ``file_chunk`` statements:
@@ -15,10 +15,15 @@ For users without the REPL built. Statements that share a header go into files o
 range holds it, with the line made relative to that statement. An error in the header's or
 the probe's lines fails the header. A file that times out, crashes or runs out of memory is
 split in two and each half rerun, down to the single statement that did it, which gets that
-status; a hang therefore costs more than in REPL mode. Namespaces or sections a statement
-opens and does not close are closed for it (found by a line scan, which a ``namespace`` line
-hidden inside a block comment could fool; the worst outcome is a spurious error for that
-statement).
+status; a hang therefore costs more than in REPL mode.
+
+No statement can change another's result. The statement gate (``formalize.lean.statement``)
+lets a statement's commands act only inside its own scopes: every ``end`` must close a scope
+the statement opened (an ``end`` Lean might read anywhere else, even inside an identifier,
+is refused), options, ``open``\ s and ``variable``\ s are scoped, attributes are refused, and
+the namespaces or sections it leaves open are closed for it (``Job.closing``, from the gate's
+parse). What outlives a scope (an ``instance``, a ``notation``, ``deriving``; ``Job.alone``)
+is checked in a file of its own.
 
 Each ``lean`` run starts inside the sandbox (``formalize.lean.sandbox``), which shows it the
 generated file read-only and nothing else of its temporary directory.
@@ -68,7 +73,7 @@ class GeneratedFile:
     spans: tuple[Span, ...]
 
 
-def open_scopes(body: str) -> list[str]:
+def open_scopes(body: str) -> list[str]:  # kept for callers without the gate's answer
     """``end`` lines closing the namespaces/sections a statement leaves open, innermost first."""
     stack: list[str] = []
     for line in body.split("\n"):
@@ -80,8 +85,14 @@ def open_scopes(body: str) -> list[str]:
     return [f"end {name}".rstrip() for name in reversed(stack)]
 
 
-def build_file(header: str, bodies: Sequence[str], probe: str | None) -> GeneratedFile:
-    """The file checking ``bodies`` under ``header``."""
+def build_file(
+    header: str,
+    bodies: Sequence[str],
+    probe: str | None,
+    closing: Sequence[Sequence[str]] | None = None,
+) -> GeneratedFile:
+    """The file checking ``bodies`` under ``header``; ``closing[k]`` are the ``end`` lines body
+    ``k`` needs (default: found by a line scan)."""
     lines = header.split("\n") if header else []
     if probe:
         lines += probe.split("\n")
@@ -93,7 +104,8 @@ def build_file(header: str, bodies: Sequence[str], probe: str | None) -> Generat
         body_lines = body.split("\n")
         start = len(lines) + 1
         lines += body_lines
-        lines += [*open_scopes(body), f"end FormalizeCheck{k}"]
+        ends = list(closing[k]) if closing is not None else open_scopes(body)
+        lines += [*ends, f"end FormalizeCheck{k}"]
         spans.append(Span(first, start, len(body_lines), len(lines)))
     return GeneratedFile("\n".join(lines) + "\n", header_last, tuple(spans))
 
@@ -101,7 +113,7 @@ def build_file(header: str, bodies: Sequence[str], probe: str | None) -> Generat
 def parse_json_lines(stdout: str) -> list[Message]:
     """The messages ``lean --json`` printed (other lines, e.g. from Lake, are skipped)."""
     out = []
-    for line in stdout.splitlines():
+    for line in stdout.split("\n"):
         line = line.strip()
         if not line.startswith("{"):
             continue
@@ -169,9 +181,12 @@ class FileBackend:
         """Check the jobs; body-relative results in job order."""
         jobs = list(jobs)
         groups: dict[str, list[int]] = {}
+        chunks: list[tuple[str, list[int]]] = []
         for i, job in enumerate(jobs):
-            groups.setdefault(job.header, []).append(i)
-        chunks = []
+            if job.alone:  # effects beyond its own scopes: a file of its own
+                chunks.append((job.header, [i]))
+            else:
+                groups.setdefault(job.header, []).append(i)
         size = self.config.file_chunk
         for header, idx in groups.items():
             chunks += [(header, idx[k : k + size]) for k in range(0, len(idx), size)]
@@ -184,8 +199,7 @@ class FileBackend:
         try:
             with ThreadPoolExecutor(self.config.workers, thread_name_prefix="lean-file") as ex:
                 futures = [
-                    ex.submit(self._check, header, [jobs[i].body for i in idx])
-                    for header, idx in chunks
+                    ex.submit(self._check, header, [jobs[i] for i in idx]) for header, idx in chunks
                 ]
                 for (_, idx), future in zip(chunks, futures, strict=True):
                     for i, result in zip(idx, future.result(), strict=True):
@@ -200,13 +214,14 @@ class FileBackend:
     def close(self) -> None:
         """Nothing stays running between calls."""
 
-    def _check(self, header: str, bodies: list[str]) -> list[CheckResult]:
+    def _check(self, header: str, jobs: list[Job]) -> list[CheckResult]:
         failed = self.failed_headers.get(header)
         if failed is not None:
-            return [failed] * len(bodies)
+            return [failed] * len(jobs)
         c = self.config
         probe = probe_command(header) if c.probe == "auto" else (c.probe or None)
-        generated = build_file(header, bodies, probe)
+        bodies = [job.body for job in jobs]
+        generated = build_file(header, bodies, probe, [job.closing for job in jobs])
         begin = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="formalize-check-") as tmp:
             path = Path(tmp) / "Check.lean"
@@ -229,12 +244,12 @@ class FileBackend:
             except ReplNotStarted as exc:
                 raise SetupError(f"{exc.reason}. Run `formalize lean setup`.") from None
             except ReplFailure as exc:
-                return self._split(header, bodies, exc, time.monotonic() - begin)
+                return self._split(header, jobs, exc, time.monotonic() - begin)
         elapsed = (time.monotonic() - begin) / max(1, len(bodies))
         messages = parse_json_lines(stdout.decode("utf-8", errors="replace"))
         if code not in (0, 1) or (code == 1 and not any(_is_error(m) for m in messages)):
             crash = ReplFailure(f"`lean` exited with code {code}; stderr: {stderr[-1000:]}")
-            return self._split(header, bodies, crash, time.monotonic() - begin)
+            return self._split(header, jobs, crash, time.monotonic() - begin)
         header_msgs, per = distribute(messages, generated)
         errors = [m for m in header_msgs if _is_error(m)]
         if errors:
@@ -250,12 +265,12 @@ class FileBackend:
         return [verdict(ms, elapsed_s=elapsed, toolchain=self.toolchain) for ms in per]
 
     def _split(
-        self, header: str, bodies: list[str], exc: ReplFailure, elapsed: float
+        self, header: str, jobs: list[Job], exc: ReplFailure, elapsed: float
     ) -> list[CheckResult]:
-        if len(bodies) == 1:
+        if len(jobs) == 1:
             return [CheckResult(exc.status, (), elapsed, self.toolchain, reason=exc.reason)]
-        half = len(bodies) // 2
-        return self._check(header, bodies[:half]) + self._check(header, bodies[half:])
+        half = len(jobs) // 2
+        return self._check(header, jobs[:half]) + self._check(header, jobs[half:])
 
 
 def _is_error(m: Message) -> bool:

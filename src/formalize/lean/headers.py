@@ -97,11 +97,14 @@ def prepare_header(text: str, gate: Gate) -> PreparedHeader:
 
     ``import`` lines must name modules under the gate's allowed roots (an imported module's
     ``initialize`` code runs on import); every other line must pass the statement gate (in front
-    of a harmless declaration). ``set_option`` lines the gate refuses are dropped rather than
-    rejected, with a warning: dataset headers carry ``set_option maxHeartbeats 0`` (minif2f,
-    ProofNet, MOBench), which the checker never runs, and a statement does not need it (its
-    proof is ``sorry``; the wall-clock timeout bounds the check). Anything else the gate
-    refuses rejects the header, and with it every statement checked under it.
+    of a harmless declaration), like the auxiliary definitions and the ``noncomputable section``
+    ProofNet puts in its headers.
+    ``set_option`` lines the gate refuses are dropped rather than rejected, with a warning:
+    dataset headers carry ``set_option maxHeartbeats 0`` (minif2f, ProofNet, MOBench), which
+    the checker never runs, and a statement does not need it (its proof is ``sorry``; the
+    wall-clock timeout bounds the check). Lines setting the options the checker sets itself
+    (``autoImplicit``) are dropped without a word. Anything else the gate refuses rejects the
+    header, and with it every statement checked under it.
     """
     norm = normalize_header(text)
     imports: list[str] = []
@@ -119,6 +122,8 @@ def prepare_header(text: str, gate: Gate) -> PreparedHeader:
             if not answer.ok:
                 return PreparedHeader(norm, rejection=f"header: {answer.reason or 'refused'}")
             imports.append(stripped)
+        elif _CHECKER_OPTION.match(stripped):
+            continue
         elif stripped.startswith("set_option ") and not gate(f"{line}\n{GATE_PROBE_DECL}").ok:
             dropped.append(stripped)
         else:
@@ -130,3 +135,6 @@ def prepare_header(text: str, gate: Gate) -> PreparedHeader:
     if dropped:
         log.warning("header: dropped %s (not allowed in checks)", "; ".join(dropped))
     return PreparedHeader("\n".join(imports + rest), tuple(dropped))
+
+
+_CHECKER_OPTION = re.compile(r"^set_option\s+(autoImplicit|relaxedAutoImplicit)\s+\w+\s*$")

@@ -1,35 +1,71 @@
 """A Lean 4 lexer for gating untrusted source text.
 
 It follows the lexical rules of Lean's own parser (``Lean.Parser.Basic``): what ``whitespace``
-treats as a comment (``--`` to the end of the line, nested ``/- -/``), the doc-comment tokens
-``/--`` and ``/-!``, string literals with Lean's escapes and string gaps, character literals
-(``'a'`` versus the prime in ``x'``), ``«guillemet»`` identifier parts, dotted identifiers with
-Lean's notion of letters (ASCII letters, most Greek, the letter-like block, mathematical
-alphanumerics; subscripts after the first character), raw strings ``r#"..."#``, number literals
-(``0x``/``0b``/``0o``, ``_`` separators, scientific), name literals (`` `foo ``), field indices
-(``h.1``) and interpolated strings (``s!"..{x}.."``, whose ``{}`` holds code that is lexed too).
+treats as a comment (``--`` to the end of the line, nested ``/- -/``, whose third character
+is skipped unread), the doc-comment tokens ``/--`` and ``/-!``, and, in ``tokenFn``'s order,
+string literals (with Lean's escapes and string gaps), raw strings ``r#"..."#``, number
+literals (``0x``/``0b``/``0o``, ``_`` separators, scientific), name literals (`` `foo ``),
+character literals (``'a'``, but not the prime in ``x'`` nor ``''``), and otherwise the
+longest token of Lean's token table (:mod:`formalize.lean.tokens`) competing with an
+identifier: a token wins when it is at least as long as the identifier (``fun``, ``ℝ≥0``),
+as in Lean's ``mkIdResult``. Identifiers are dotted, with ``«guillemet»`` parts and Lean's
+notion of letters (:mod:`formalize.lean.chars`); field indices (``h.1``) are digits only.
 
-Where Lean reports a lexical error this lexer raises :class:`LexError`: anything it accepts is
-cut into the same literals, comments and identifiers that Lean sees, which is what lets
-:mod:`formalize.lean.statement` match deny-lists on tokens. Symbols are split finer than Lean's
-token table (which grows with every ``notation``) except for a few known multi-character tokens;
-that only matters next to comment markers, which the gate checks separately.
+A string after ``s!``/``m!``/``f!`` is interpolated in Lean (its ``{}`` holds code); here it
+is one ``string`` token like any other, which the gate refuses: statements need no strings.
+Where Lean reports a lexical error this lexer raises :class:`LexError`. Every scanner is a
+loop (no recursion on nesting) over compiled regular expressions, linear in the input.
 
-Pure functions, no I/O.
+Pure functions, no I/O (the token table is package data, read once).
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
+from formalize.lean.chars import (
+    ID_FIRST,
+    ID_REST,
+    is_id_first,
+    is_id_rest,
+    is_letter_like,
+    is_subscript_alnum,
+)
+from formalize.lean.tokens import TokenTable, token_table
+
+__all__ = [
+    "BLOCK_COMMENT",
+    "CHAR",
+    "COMMENT_KINDS",
+    "DOC_COMMENT",
+    "IDENT",
+    "KEYWORD",
+    "LINE_COMMENT",
+    "MODULE_DOC",
+    "NAME",
+    "NUMBER",
+    "STRING",
+    "SYMBOL",
+    "TRIVIA_KINDS",
+    "LexError",
+    "Token",
+    "brackets",
+    "code_tokens",
+    "is_id_first",
+    "is_id_rest",
+    "is_letter_like",
+    "is_subscript_alnum",
+    "tokenize",
+]
+
 IDENT = "ident"
-KEYWORD = "keyword"
+KEYWORD = "keyword"  # a token of the table that starts like an identifier (or ``#`` + letter)
 NUMBER = "number"
 STRING = "string"
 CHAR = "char"
 NAME = "name"
-INTERP = "interp"
 SYMBOL = "symbol"
 LINE_COMMENT = "line_comment"
 BLOCK_COMMENT = "block_comment"
@@ -41,62 +77,12 @@ TRIVIA_KINDS = frozenset({LINE_COMMENT, BLOCK_COMMENT, MODULE_DOC})
 #: Comment-like kinds (trivia plus the doc comment that attaches to a declaration).
 COMMENT_KINDS = TRIVIA_KINDS | {DOC_COMMENT}
 
-#: Identifier-shaped words that Lean (core or Mathlib) reserves as keywords. Anything written
-#: with ``«»`` is an identifier, never a keyword.
-KEYWORDS = frozenset(
-    """
-    theorem lemma example def abbrev instance structure class inductive coinductive axiom opaque
-    constant namespace section end open variable universe import prelude set_option in at by fun
-    let have show from suffices calc do then else if match with where deriving mutual private
-    protected noncomputable partial unsafe nonrec macro macro_rules syntax elab elab_rules notation
-    notation3 infix infixl infixr prefix postfix initialize builtin_initialize attribute run_cmd
-    run_elab run_meta run_tac by_elab native_decide sorry admit Type Sort Prop nomatch nofun
-    termination_by decreasing_by export omit include scoped local hiding renaming extends
-    declare_syntax_cat test_extern register_simp_attr simproc dsimproc alias irreducible_def
-    s! m! f!
-    """.split()  # noqa: SIM905
-)
-
-#: Multi-character symbols Lean has as single tokens, longest first. Those containing ``'``
-#: matter: without them ``f ⁻¹' s`` would start a character literal.
-MULTI_SYMBOLS = (
-    "<;>",
-    "<->",
-    "...",
-    "|>.",
-    "⁻¹'",
-    ":=",
-    "::",
-    "=>",
-    "->",
-    "<-",
-    "..",
-    "@[",
-    "#[",
-    "''",
-    "∑'",
-    "∏'",
-    "∃!",
-    "∀ᶠ",
-    "∃ᶠ",
-    "⁻¹",
-    "|>",
-    "<|",
-    "<=",
-    ">=",
-    "!=",
-    "==",
-    "&&",
-    "||",
-    "++",
-)
-
-#: Keywords after which a string literal is an interpolated string (code inside ``{}``).
-INTERPOLATION_INTRODUCERS = frozenset({"s!", "m!", "f!", "throwError", "dbg_trace"})
-
-_WHITESPACE = " \t\r\n"
-_DEFAULT_ESCAPES = "\\\"'rnt"
+_WHITESPACE = re.compile(r"[ \t\r\n]+")
+_COMMENT_MARK = re.compile(r"/-|-/")
+_ATOM = re.compile(ID_FIRST + ID_REST + "*")
+_DIGITS = re.compile(r"[0-9]+")
 _HEX = "0123456789abcdefABCDEF"
+_SIMPLE_ESCAPES = "\\\"'rnt"
 
 
 @dataclass(frozen=True)
@@ -131,42 +117,9 @@ class LexError(ValueError):
         self.column = column
 
 
-def is_letter_like(c: str) -> bool:
-    """Lean's ``isLetterLike``: Greek but λ Π Σ, Coptic, letter-like symbols, math letters."""
-    v = ord(c)
-    return (
-        (0x3B1 <= v <= 0x3C9 and v != 0x3BB)
-        or (0x391 <= v <= 0x3A9 and v not in (0x3A0, 0x3A3))
-        or 0x3CA <= v <= 0x3FB
-        or 0x1F00 <= v <= 0x1FFE
-        or 0x2100 <= v <= 0x214F
-        or 0x1D49C <= v <= 0x1D59F
-    )
-
-
-def is_subscript_alnum(c: str) -> bool:
-    """Lean's ``isSubScriptAlnum``: subscript digits and letters."""
-    v = ord(c)
-    return 0x2080 <= v <= 0x2089 or 0x2090 <= v <= 0x209C or 0x1D62 <= v <= 0x1D6A
-
-
-def is_id_first(c: str) -> bool:
-    """Can ``c`` start a Lean identifier? (Lean's ``isAlpha`` is ASCII-only.)"""
-    return ("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_" or is_letter_like(c)
-
-
-def is_id_rest(c: str) -> bool:
-    """Can ``c`` continue a Lean identifier?"""
-    return is_id_first(c) or ("0" <= c <= "9") or c in "'!?" or is_subscript_alnum(c)
-
-
-def _is_digit(c: str) -> bool:
-    return "0" <= c <= "9"
-
-
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, table: TokenTable | None = None) -> list[Token]:
     """All tokens of ``text`` in order, comments included; raises :class:`LexError`."""
-    return _Lexer(text).run()
+    return _Lexer(text, table or token_table()).run()
 
 
 def code_tokens(tokens: list[Token]) -> list[Token]:
@@ -174,11 +127,31 @@ def code_tokens(tokens: list[Token]) -> list[Token]:
     return [t for t in tokens if t.is_code]
 
 
+def brackets(tok: Token) -> tuple[int, int]:
+    """(closes, opens): how many brackets a token closes and then opens. A token opens as many
+    as the opening brackets it ends with (``(``, ``![``, ``C(``, ``[MOD``) and closes as many as
+    the closing ones it starts with (``)``, ``]]``, ``⟫_ℝ``); ``]→L[`` does both."""
+    if tok.kind not in (SYMBOL, KEYWORD):
+        return 0, 0
+    text = tok.text
+    closes = len(text) - len(text.lstrip(")]}⟩⦄⟫⟧"))
+    opens = len(text) - len(text.rstrip("([{⟨⦃⟪⟦")) if closes < len(text) else 0
+    return closes, opens
+
+
+def token_kind(token: str) -> str:
+    """``keyword`` for a table token that starts like an identifier (or ``#`` + letter)."""
+    if is_id_first(token[0]) or (token[0] == "#" and len(token) > 1 and is_id_first(token[1])):
+        return KEYWORD
+    return SYMBOL
+
+
 class _Lexer:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, table: TokenTable) -> None:
         self.text = text
         self.n = len(text)
-        self.line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        self.table = table
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.tokens: list[Token] = []
 
     # -- positions and errors ------------------------------------------------------------
@@ -190,122 +163,80 @@ class _Lexer:
         line, column = self.position(offset)
         return LexError(message, line, column)
 
-    def emit(self, kind: str, start: int, end: int) -> None:
+    def emit(self, kind: str, start: int, end: int) -> int:
         line, column = self.position(start)
         self.tokens.append(Token(kind, self.text[start:end], line, column, start))
+        return end
 
     def at(self, i: int) -> str:
         return self.text[i] if i < self.n else ""
 
     # -- driver --------------------------------------------------------------------------
     def run(self) -> list[Token]:
-        end = self.lex_until(0, inside_braces=False)
-        assert end == self.n
-        return self.tokens
-
-    def lex_until(self, i: int, *, inside_braces: bool) -> int:
-        """Lex from ``i``; inside an interpolation stop at the ``}`` that closes it."""
-        depth = 0
+        i, text = 0, self.text
         while i < self.n:
-            c = self.text[i]
-            if c in _WHITESPACE:
-                i += 1
+            ws = _WHITESPACE.match(text, i)
+            if ws is not None:
+                i = ws.end()
                 continue
-            if inside_braces and c == "}" and depth == 0:
-                return i
             start = i
             i = self.lex_one(i)
-            last = self.tokens[-1]
-            if last.kind == SYMBOL and last.text == "{":
-                depth += 1
-            elif last.kind == SYMBOL and last.text == "}":
-                depth -= 1
-            if last.kind in (KEYWORD, IDENT) and last.text in INTERPOLATION_INTRODUCERS:
-                j = i
-                while j < self.n and self.text[j] in _WHITESPACE:
-                    j += 1
-                if self.at(j) == '"':
-                    i = self.lex_interpolated(j)
             assert i > start
-        if inside_braces:
-            raise self.error("unterminated interpolated string", i)
-        return i
+        return self.tokens
 
     def lex_one(self, i: int) -> int:
         text, c, nxt = self.text, self.text[i], self.at(i + 1)
         if c == "-" and nxt == "-":
             end = text.find("\n", i)
-            end = self.n if end < 0 else end
-            self.emit(LINE_COMMENT, i, end)
-            return end
+            return self.emit(LINE_COMMENT, i, self.n if end < 0 else end)
         if c == "/" and nxt == "-":
-            third = self.at(i + 2)
-            kind = {"-": DOC_COMMENT, "!": MODULE_DOC}.get(third, BLOCK_COMMENT)
+            kind = {"-": DOC_COMMENT, "!": MODULE_DOC}.get(self.at(i + 2), BLOCK_COMMENT)
             # Lean's `whitespace` starts a plain comment's body after the third character
             # without looking at it, so `/-/-` opens only one level
-            end = self.comment_end(i, i + 3)
-            self.emit(kind, i, end)
-            return end
+            return self.emit(kind, i, self.comment_end(i, i + 3))
         if c == '"':
-            end = self.string_end(i, i + 1, interpolated=False)
-            self.emit(STRING, i, end)
-            return end
-        if c == "'" and nxt != "'":
-            end = self.char_end(i)
-            self.emit(CHAR, i, end)
-            return end
-        if _is_digit(c):
+            return self.emit(STRING, i, self.string_end(i))
+        if c == "r" and self.raw_string_start(i + 1):
+            return self.emit(STRING, i, self.raw_string_end(i))
+        if "0" <= c <= "9":
             return self.lex_number(i)
         if c == "`" and (is_id_first(nxt) or nxt == "«"):
-            end = self.ident_end(i + 1)
-            self.emit(NAME, i, end)
-            return end
-        if c == "r" and self.raw_string_start(i + 1):
-            end = self.raw_string_end(i)
-            self.emit(STRING, i, end)
-            return end
+            return self.emit(NAME, i, self.ident_end(i + 1))
+        if c == "'" and nxt != "'":
+            return self.emit(CHAR, i, self.char_end(i))
+        token = self.table.longest(text, i)
         if is_id_first(c) or c == "«":
             end = self.ident_end(i)
-            word = text[i:end]
-            self.emit(KEYWORD if word in KEYWORDS else IDENT, i, end)
-            return end
-        if c == "#" and (is_id_first(nxt)):
-            end = i + 1
-            while end < self.n and (is_id_rest(text[end])):
-                end += 1
-            self.emit(KEYWORD, i, end)
-            return end
-        for sym in MULTI_SYMBOLS:
-            if text.startswith(sym, i):
-                self.emit(SYMBOL, i, i + len(sym))
-                return i + len(sym)
-        self.emit(SYMBOL, i, i + 1)
-        return i + 1
+            if token is not None and len(token) >= end - i and c != "«":
+                return self.emit(token_kind(token), i, i + len(token))
+            return self.emit(IDENT, i, end)
+        if token is not None:
+            return self.emit(token_kind(token), i, i + len(token))
+        return self.emit(SYMBOL, i, i + 1)
 
     # -- comments ------------------------------------------------------------------------
     def comment_end(self, start: int, i: int) -> int:
         """End of a block comment whose body starts at ``i`` (Lean's ``finishCommentBlock``)."""
-        text, depth = self.text, 1
-        while i < self.n:
-            if text.startswith("-/", i):
+        depth = 1
+        for mark in _COMMENT_MARK.finditer(self.text, min(i, self.n)):
+            if mark.start() < i:
+                continue
+            if mark.group() == "-/":
                 depth -= 1
-                i += 2
                 if depth == 0:
-                    return i
-            elif text.startswith("/-", i):
-                depth += 1
-                i += 2
+                    return mark.end()
             else:
-                i += 1
+                depth += 1
+            i = mark.end()  # marks do not overlap: `/-/` is an opener, then `/`
         raise self.error("unterminated comment (opened here)", start)
 
     # -- literals ------------------------------------------------------------------------
-    def escape_end(self, start: int, i: int, *, in_string: bool, interpolated: bool) -> int:
+    def escape_end(self, start: int, i: int, *, in_string: bool) -> int:
         """End of the escape whose backslash precedes ``i`` (Lean's ``quotedCharCoreFn``)."""
         c = self.at(i)
         if c == "":
             raise self.error("unterminated literal (opened here)", start)
-        if c in _DEFAULT_ESCAPES or (interpolated and c == "{"):
+        if c in _SIMPLE_ESCAPES:
             return i + 1
         if c in "xu":
             count = 2 if c == "x" else 4
@@ -319,7 +250,7 @@ class _Lexer:
 
     def string_gap_end(self, i: int) -> int:
         seen_newline = False
-        while i < self.n and self.text[i] in _WHITESPACE:
+        while i < self.n and self.text[i] in " \t\r\n":
             if self.text[i] == "\n":
                 if seen_newline:
                     raise self.error("more than one newline in a string gap", i)
@@ -327,38 +258,25 @@ class _Lexer:
             i += 1
         return i
 
-    def string_end(self, start: int, i: int, *, interpolated: bool) -> int:
-        """End of a string literal; for interpolated strings stop after ``{`` (returns there)."""
+    def string_end(self, start: int) -> int:
+        """End of the string literal opened at ``start``."""
+        i = start + 1
         while i < self.n:
-            c = self.text[i]
-            if c == '"':
-                return i + 1
-            if c == "\\":
-                i = self.escape_end(start, i + 1, in_string=True, interpolated=interpolated)
-            elif c == "{" and interpolated:
-                return i + 1
-            else:
-                i += 1
+            quote = self.text.find('"', i)
+            slash = self.text.find("\\", i)
+            if quote < 0:
+                break
+            if slash < 0 or quote < slash:
+                return quote + 1
+            i = self.escape_end(start, slash + 1, in_string=True)
         raise self.error("unterminated string literal (opened here)", start)
-
-    def lex_interpolated(self, i: int) -> int:
-        """Interpolated string at ``i`` (a ``"``): literal pieces plus the code between braces."""
-        piece_start = i
-        while True:
-            end = self.string_end(piece_start, i + 1, interpolated=True)
-            self.emit(INTERP, piece_start, end)
-            if self.text[end - 1] == '"':
-                return end
-            # ``{``: lex the code up to the matching ``}``, which opens the next piece
-            close = self.lex_until(end, inside_braces=True)
-            piece_start, i = close, close
 
     def char_end(self, start: int) -> int:
         i = start + 1
         if i >= self.n:
             raise self.error("unterminated character literal", start)
         if self.text[i] == "\\":
-            i = self.escape_end(start, i + 1, in_string=False, interpolated=False)
+            i = self.escape_end(start, i + 1, in_string=False)
         else:
             i += 1
         if self.at(i) != "'":
@@ -393,9 +311,10 @@ class _Lexer:
                     raise self.error("unterminated identifier escape `«`", i)
                 i = close + 1
             else:
-                i += 1
-                while i < self.n and is_id_rest(text[i]):
-                    i += 1
+                atom = _ATOM.match(text, i)
+                if atom is None:  # only reached after a dot, which was checked
+                    return i
+                i = atom.end()
             nxt = self.at(i + 1)
             if self.at(i) == "." and nxt and (is_id_first(nxt) or nxt == "«"):
                 i += 1
@@ -408,7 +327,7 @@ class _Lexer:
             c = self.at(i)
             if c == "_":
                 need_digit = True
-            elif c and (_is_digit(c) if ok is None else c in ok):
+            elif c and (("0" <= c <= "9") if ok is None else c in ok):
                 need_digit = False
             else:
                 if need_digit:
@@ -427,27 +346,22 @@ class _Lexer:
             and self.tokens[-2].end == prev.offset
         ):
             # a field index (`h.1`, `x.2.1`): Lean reads digits only here
-            i = start
-            while _is_digit(self.at(i)):
-                i += 1
-            self.emit(NUMBER, start, i)
-            return i
+            digits = _DIGITS.match(self.text, start)
+            assert digits is not None
+            return self.emit(NUMBER, start, digits.end())
         base = {"b": "01", "o": "01234567", "x": _HEX}.get(self.at(start + 1).lower())
         if self.text[start] == "0" and base is not None:
-            end = self.take_digits(start + 2, base, need_digit=True)
-            self.emit(NUMBER, start, end)
-            return end
+            return self.emit(NUMBER, start, self.take_digits(start + 2, base, need_digit=True))
         i = self.take_digits(start, None, need_digit=False)
         if self.at(i) == ".":
             i += 1
-            if _is_digit(self.at(i)):
+            if "0" <= self.at(i) <= "9":
                 i = self.take_digits(i, None, need_digit=False)
         if self.at(i) in ("e", "E"):
             i += 1
             if self.at(i) in ("+", "-"):
                 i += 1
-            if not _is_digit(self.at(i)):
+            if not "0" <= self.at(i) <= "9":
                 raise self.error("missing exponent digits in scientific literal", i)
             i = self.take_digits(i, None, need_digit=False)
-        self.emit(NUMBER, start, i)
-        return i
+        return self.emit(NUMBER, start, i)

@@ -34,10 +34,18 @@ from formalize.records import CheckResult, CheckStatus, Message, Severity
 
 @dataclass(frozen=True)
 class Job:
-    """One check: a body under a (normalised) header."""
+    """One check: a body under a (normalised) header.
+
+    ``closing`` are the ``end`` lines that close what the body leaves open and ``alone`` says
+    that the body has effects beyond its own scopes (an instance, a notation): a backend
+    that checks several bodies in one file needs both; the REPL checks each body in a fresh
+    copy of the header's environment and needs neither. Neither is part of equality: they
+    follow from the body."""
 
     header: str
     body: str
+    closing: tuple[str, ...] = field(default=(), compare=False)
+    alone: bool = field(default=False, compare=False)
 
 
 @dataclass

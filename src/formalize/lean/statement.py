@@ -1,552 +1,380 @@
-"""The safety gate for model-written Lean statements, and the statement utilities around it.
+"""The safety gate for model-written Lean statements.
 
-Elaborating Lean can run arbitrary programs (``#eval``, ``run_cmd``, user ``elab``\\ s, tactics),
-so a candidate reaches Lean only if :func:`check_statement` accepts it. Everything here works on
-the tokens of :mod:`formalize.lean.lexer`, never on raw text: ``-- #eval`` in a comment is fine,
-and nothing hides from the deny-lists inside a comment, string or ``«name»``.
+Elaborating Lean can run programs (``#eval``, ``run_cmd``, user ``elab``\\ s, tactics) and read
+files (``include_str``), so a candidate reaches Lean only if :func:`check_statement` accepts
+it, and then Lean receives :attr:`SafetyReport.text`, the text the gate judged: newlines
+normalised and every comment blanked out (replaced by spaces, lines kept), so no comment can
+mean one thing to the gate and another to Lean.
 
-The accepted shape: ``import`` lines (top only, plain module names under an allowed root), then
-``open ...`` / ``namespace X`` / ``section`` / ``end`` / ``noncomputable section`` / ``universe``
-/ ``variable (binders)`` / allowed ``set_option`` commands (the three that take ``... in``
-directly before the declaration), then exactly one ``theorem``/``lemma``/``example`` with an
-optional doc comment, allow-listed attributes (default ``@[simp]``: it only affects later
-commands, and there are none) and ``private``/``protected``, whose proof after the top-level
-``:=`` is exactly ``sorry`` or ``by sorry``; then only ``end`` commands.
+Two walls, both allow-lists:
 
-Decisions worth knowing:
+1. **The command grammar** (this module), parsed on the tokens of :mod:`formalize.lean.lexer`:
+   ``import`` lines at the top (modules under an allowed root); ``open`` (with ``scoped``,
+   ``hiding``, ``renaming``, ``… in``), ``namespace``/``section``/``noncomputable section``
+   and ``end`` matching them, ``universe``, ``variable`` binders, and ``set_option`` for a few
+   bounded numeric options; auxiliary ``def``/``abbrev`` (optionally ``noncomputable``,
+   ``private``/``protected``) with term bodies (``:= sorry`` included: PutnamBench's answer
+   convention), problem-local ``structure``/``class``/``inductive`` declarations; then exactly
+   one ``theorem``/``lemma``/``example`` whose proof is ``sorry`` or ``by sorry``, followed
+   only by ``end`` lines. No attributes, no instances, no ``deriving``, no binder default
+   values ``(h : P := …)``, no strings, characters, quotations or ``«»`` escapes, no
+   ``_root_`` names. Every refusal names what was found and where.
+2. **Every offset** (:mod:`formalize.lean.exposure`): whatever Lean could read at any
+   character of the text must be an allowed keyword or notation, or the very command the
+   grammar accepted there; so a parse error that makes Lean re-read the text from inside an
+   identifier, or a token table that differs from the gate's, exposes nothing.
 
-* ``by`` anywhere in the statement (binders, type, ``variable``, default arguments) is rejected.
-  A tactic block runs tactics at elaboration time, tactic syntax is open-ended (Mathlib adds
-  hundreds of tactics, some evaluate code), and no reference statement needs one.
-* Lean recovers from a parse error by skipping tokens to the next command, so the gate must
-  see the same tokens Lean does. The lexer therefore rejects what Lean rejects lexically, and
-  the gate also rejects what could make Lean's view differ from ours: interpolated strings
-  (``{..}`` is code), string literals containing ``{`` (any syntax taking ``interpolatedStr``
-  would read them as code), raw strings, quotations, and a comment marker glued to a symbol
-  (``<--`` may lex as ``<-`` ``-`` in Lean's token table).
-* Command keywords are a deny-list plus an allow-listed command grammar: a keyword unknown to
-  both can still end a term early and start a command. Imports are limited to known roots
-  (Mathlib, Aesop, Batteries, Std), whose code-running commands the deny-list covers.
-* Invisible characters (bidi controls, zero-width spaces), control characters, tabs and
-  carriage returns outside literals, and letters Lean cannot lex (``е`` Cyrillic) are rejected.
-* ``set_option`` is checked wherever it occurs (term-level ``set_option ... in`` too), and
-  ``maxHeartbeats``/``maxRecDepth`` stay within bounds whatever the allow-list says. Kernel
-  bypasses are names (``Lean.ofReduceBool``, ``native_decide``, ``implemented_by``, ``extern``)
-  or options (``debug.skipKernelTC``, not allow-listed).
-* Strings and ``«names»`` are opaque only while Lean agrees: ``"run_cmd"`` is fine, but a name
-  part such as ``«IO»`` or ``«#eval»`` counts like the bare word.
-
-Pure functions, no I/O.
+Also refused: invisible and control characters, tabs and lone carriage returns, letters Lean
+cannot lex (Cyrillic lookalikes), names reaching the meta API or IO (``Lean.Elab``, ``IO``,
+``System``), kernel bypasses (``Lean.ofReduceBool``, ``implemented_by``), and text longer
+than ``max_length``. The gate never raises and never recurses on nesting: anything it cannot
+decide is refused with a reason. Pure functions, no I/O.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from formalize.lean.declaration import (
-    DECL_KINDS,
-    decl_index,
+    auxiliary_names,
     normalize_statement,
+    rename_auxiliaries,
     rename_declaration,
     replace_proof_with_sorry,
-    scan_signature,
 )
+from formalize.lean.exposure import Exposure, Finding
+from formalize.lean.grammar import MAIN_KINDS, CommandGrammar, Decl, Refusal, show
 from formalize.lean.lexer import (
+    CHAR,
     COMMENT_KINDS,
-    DOC_COMMENT,
     IDENT,
-    INTERP,
     KEYWORD,
     NAME,
-    NUMBER,
     STRING,
     SYMBOL,
-    TRIVIA_KINDS,
     LexError,
     Token,
+    brackets,
     tokenize,
 )
+from formalize.lean.policy import OPTION_BOUNDS
+from formalize.lean.tokens import TokenTable, token_table
 
 __all__ = [
-    "DEFAULT_ALLOWED_ATTRIBUTES",
     "DEFAULT_ALLOWED_IMPORT_ROOTS",
     "DEFAULT_ALLOWED_OPTIONS",
     "DEFAULT_MAX_LENGTH",
+    "Decl",
     "LexError",
     "SafetyReport",
+    "Signature",
     "Token",
+    "auxiliary_names",
+    "blank_comments",
     "body_line_offset",
     "check_statement",
+    "normalize_newlines",
     "normalize_statement",
+    "rename_auxiliaries",
     "rename_declaration",
     "replace_proof_with_sorry",
     "split_header",
     "tokenize",
 ]
 
-DEFAULT_ALLOWED_OPTIONS = frozenset(
-    {"maxHeartbeats", "maxRecDepth", "pp.*", "autoImplicit", "relaxedAutoImplicit"}
-)
-DEFAULT_ALLOWED_ATTRIBUTES = frozenset({"simp"})
+DEFAULT_ALLOWED_OPTIONS = frozenset(OPTION_BOUNDS)
 DEFAULT_ALLOWED_IMPORT_ROOTS = frozenset({"Mathlib", "Aesop", "Batteries", "Std"})
 DEFAULT_MAX_LENGTH = 20_000
-#: Upper bounds that hold whatever the allow-list says (``maxHeartbeats 0`` means no limit).
-MAX_HEARTBEATS = 400_000
-MAX_REC_DEPTH = 10_000
 
-# Commands (and command-like keywords) that may run code or add declarations.
-_FORBIDDEN_COMMANDS = frozenset(
-    """
-    run_cmd run_elab run_meta test_extern count_heartbeats whatsnew macro macro_rules syntax elab
-    elab_rules declare_syntax_cat notation notation3 infix infixl infixr prefix postfix initialize
-    builtin_initialize def instance structure inductive coinductive class abbrev axiom opaque
-    constant attribute deriving mutual export omit include alias irreducible_def proof_wanted
-    recall unif_hint simproc dsimproc add_decl_doc seal unseal suppress_compilation
-    unsuppress_compilation compile_inductive initialize_simps_projections mk_iff_of_inductive_prop
-    assert_not_exists library_note local prelude nonrec partial unsafe grind_pattern
-    """.split()  # noqa: SIM905
-)
-_FORBIDDEN_PREFIXES = (
-    "#",
-    "run_",
-    "register_",
-    "declare_",
-    "builtin_",
-    "initialize",
-    "elab",
-    "macro",
-    "simproc",
-    "dsimproc",
-    "compile_",
-    "assert_not_",
-)
-_FORBIDDEN_TACTICS = frozenset({"native_decide", "run_tac", "by_elab", "eval_expr"})
+_BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
+_LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
 # Name components that reach the metaprogramming API, IO, or kernel bypasses.
 _FORBIDDEN_NAME_PARTS = frozenset(
     """
     Lean Elab Meta IO EIO BaseIO unsafeIO unsafeBaseIO unsafeEIO unsafeCast FilePath System Process
     ofReduceBool ofReduceNat reduceBool reduceNat trustCompiler implemented_by extern sorryAx
-    native_decide run_cmd run_tac run_elab run_meta by_elab test_extern
+    _root_ native_decide run_cmd run_tac run_elab run_meta by_elab test_extern
     """.split()  # noqa: SIM905
 )
-_ALLOWED_COMMANDS = frozenset(
-    {"import", "open", "namespace", "section", "end", "noncomputable", "universe", "variable"}
-    | {"set_option", "theorem", "lemma", "example", "private", "protected"}
-)
-_OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")", "→", "->"})
-_OPENERS = {"(": ")", "[": "]", "{": "}", "⦃": "⦄", "⟨": "⟩"}
-_BAD_CATEGORIES = {"Lu", "Ll", "Lt", "Lo", "Zs", "Zl", "Zp"}
+_NOTATION_WORDS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
+_BAD_CATEGORIES = {"Lu", "Ll", "Lt", "Lo", "Zs", "Zl", "Zp", "Lm", "Mn", "Mc", "Me"}
+_SUSPECT = re.compile(r"[^\n\x20-\x7e]")
+# Mathlib's `subscript`/`superscript` parsers read these characters themselves (`!₂[x, y]`).
+_SCRIPT_CHARS = frozenset("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ₐₑₒₓₔₕₖₗₘₙₚₛₜᵢᵣᵤᵥⁱⁿ")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The main theorem's statement as the gate parsed it, cut from :attr:`SafetyReport.text`:
+    its binder groups in order (``(x : ℕ)``, ``{α : Type}``, ``[Group G]``, bare names) and the
+    conclusion (the type after the top-level ``:``). ``start``/``stop`` delimit the whole
+    declaration (modifiers to proof) in the text."""
+
+    binders: tuple[str, ...]
+    conclusion: str
+    start: int
+    stop: int
 
 
 @dataclass(frozen=True)
 class SafetyReport:
-    """The gate's verdict: ``reason`` is None iff ``ok``; ``name``/``kind`` when found."""
+    """The gate's verdict: ``reason`` is None iff ``ok``; ``name``/``kind`` of the main
+    declaration when found. For an accepted candidate, ``text`` is what Lean must be sent,
+    ``declarations`` every declaration made, ``open_scopes`` the ``end`` lines that close
+    what the candidate leaves open (innermost first), ``signature`` the main statement, and
+    ``global_effects`` the commands whose effect outlives the candidate's scopes (instances,
+    notations): a backend that checks several candidates in one file checks these alone."""
 
     ok: bool
     reason: str | None
     name: str | None
     kind: str | None
+    text: str | None = field(default=None, compare=False)
+    declarations: tuple[Decl, ...] = field(default=(), compare=False)
+    open_scopes: tuple[str, ...] = field(default=(), compare=False)
+    signature: Signature | None = field(default=None, compare=False)
+    global_effects: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if self.ok != (self.reason is None):
             raise ValueError("SafetyReport: reason must be None exactly when ok")
 
 
-class _Reject(Exception):
-    """Internal: the first reason found."""
+_Reject = Refusal
 
 
-def _where(tok: Token) -> str:
-    return f"at line {tok.line}"
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
 
 
-def _show(tok: Token) -> str:
-    """The token as quoted in a reason (long comments cut short)."""
-    text = tok.text if len(tok.text) <= 40 else tok.text[:37] + "..."
-    return f"`{text}` {_where(tok)}"
+def normalize_newlines(text: str) -> str:
+    """CRLF line ends as LF (Lean reads both the same; a lone CR stays, and is refused)."""
+    return text.replace("\r\n", "\n")
 
 
-def _parts(tok: Token) -> tuple[list[str], bool]:
-    """Name components of an identifier-like token, unescaped, and whether any was escaped."""
-    text = tok.text[1:] if tok.kind == NAME else tok.text
-    parts, escaped, i = [], False, 0
-    while i <= len(text):
-        if text.startswith("«", i):
-            close = text.index("»", i)
-            parts.append(text[i + 1 : close])
-            escaped, i = True, close + 2
-        else:
-            dot = text.find(".", i)
-            dot = len(text) if dot < 0 else dot
-            parts.append(text[i:dot])
-            i = dot + 1
-    return parts, escaped
-
-
-def _deny(tok: Token) -> str | None:
-    """Why this single token is forbidden anywhere, or None."""
-    if tok.kind == INTERP:
-        return f"interpolated string {_where(tok)} (its `{{..}}` is code)"
-    if tok.kind == STRING:
-        if tok.text.startswith("r"):
-            return f"raw string literal {_where(tok)}"
-        if "{" in tok.text:
-            return f"string literal containing `{{` {_where(tok)} (Lean may read it as code)"
-        return None
-    if tok.kind == NAME or (tok.kind == SYMBOL and tok.text == "`"):
-        return f"quotation or name literal {_where(tok)}"
-    if tok.kind not in (IDENT, KEYWORD):
-        return None
-    text = tok.text
-    parts, escaped = _parts(tok)
-    if not escaped and len(parts) == 1:
-        if text in ("unsafe", "partial"):
-            return f"forbidden modifier `{text}` {_where(tok)}"
-        if text in _FORBIDDEN_TACTICS:
-            return f"forbidden tactic `{text}` {_where(tok)}"
-        if text in _FORBIDDEN_COMMANDS or text.startswith(_FORBIDDEN_PREFIXES):
-            return f"forbidden command `{text}` {_where(tok)}"
-    for part in parts:
-        if part in _FORBIDDEN_NAME_PARTS or part.startswith("#") or part in _FORBIDDEN_COMMANDS:
-            return f"forbidden name `{text}` {_where(tok)} (refers to `{part}`)"
-    return None
-
-
-def _check_characters(text: str, tokens: list[Token]) -> None:
+def blank_comments(text: str, tokens: Iterable[Token]) -> str:
+    """``text`` with every comment (doc comments too) replaced by spaces, newlines kept: the
+    same lines and columns for Lean's messages, and nothing left for Lean to read there."""
+    out = list(text)
     for tok in tokens:
-        for k, c in enumerate(tok.text):
-            cat = unicodedata.category(c)
-            if cat in ("Cf", "Co", "Cs") or (cat == "Cc" and c not in "\n\t\r"):
-                line = tok.line + tok.text.count("\n", 0, k)
-                name = unicodedata.name(c, "unnamed")
-                raise _Reject(
-                    f"invisible or control character U+{ord(c):04X} ({name}) at line {line}"
-                )
-        first = tok.text[0]
-        if (
-            tok.kind == SYMBOL
-            and unicodedata.category(first) in _BAD_CATEGORIES
-            and first not in "λΠΣ"
-        ):
+        if tok.kind in COMMENT_KINDS:
+            for k in range(tok.offset, tok.end):
+                if out[k] != "\n":
+                    out[k] = " "
+    return "".join(out)
+
+
+# ----------------------------------------------------------------------------- characters
+
+
+def _notation_atoms(tokens: list[Token]) -> list[str]:
+    """The atoms of the candidate's ``notation``/``infix…`` commands (checked by the grammar)."""
+    code = [t for t in tokens if t.kind not in COMMENT_KINDS]
+    atoms: list[str] = []
+    for k, tok in enumerate(code):
+        if tok.kind == KEYWORD and tok.text in _NOTATION_WORDS:
+            for nxt in code[k + 1 : k + 40]:
+                if nxt.kind == STRING and "\\" not in nxt.text:
+                    atom = nxt.text[1:-1].strip(" ")
+                    if atom and not any(c.isspace() for c in atom):
+                        atoms.append(atom)
+                elif nxt.text == "=>":
+                    break
+    return atoms
+
+
+def _check_characters(text: str, blanked: str, tokens: list[Token], table: TokenTable) -> None:
+    """Invisible characters anywhere (they mislead readers: Trojan Source), control characters
+    and tabs outside comments (Lean rejects tabs), and characters Lean has no token for."""
+    for m in _SUSPECT.finditer(text):
+        c = m.group()
+        cat = unicodedata.category(c)
+        if cat in ("Cf", "Co", "Cs", "Cn") or (cat == "Cc" and blanked[m.start()] != " "):
+            what = {"\t": "tab", "\r": "carriage return U+000D (CR without LF)"}.get(c)
+            if what is None:
+                what = f"invisible or control character U+{ord(c):04X}"
+                what += f" ({unicodedata.name(c, 'unnamed')})"
+            raise _Reject(f"{what} at line {_line(text, m.start())} (not allowed in statements)")
+    for tok in tokens:
+        if tok.kind == SYMBOL and not table.is_token(tok.text) and tok.text not in _SCRIPT_CHARS:
             c = tok.text[0]
-            raise _Reject(
-                f"character `{c}` (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}) {_where(tok)}"
-                " is not valid Lean code here (a lookalike of a Latin letter or a space?)"
+            name = unicodedata.name(c, "unnamed")
+            hint = (
+                " (a lookalike of a Latin letter or a space?)"
+                if unicodedata.category(c) in _BAD_CATEGORIES
+                else ""
             )
-    previous_end, line = 0, 1
-    for tok in [*tokens, Token(SYMBOL, "", 0, 0, len(text))]:
-        gap = text[previous_end : tok.offset]
-        for c in gap:
-            if c in "\t\r" or (c not in " \n" and unicodedata.category(c) in ("Cc", "Cf")):
-                what = "tab" if c == "\t" else f"character U+{ord(c):04X}"
-                raise _Reject(f"{what} at line {line} (Lean rejects it outside comments)")
-            line += c == "\n"
-        line += tok.text.count("\n")
-        previous_end = tok.end
-
-
-def _check_glued_comments(tokens: list[Token]) -> None:
-    for prev, tok in zip(tokens, tokens[1:], strict=False):  # noqa: RUF007
-        if tok.kind in COMMENT_KINDS and prev.kind == SYMBOL and prev.end == tok.offset:
             raise _Reject(
-                f"comment marker `{tok.text[:2]}` glued to `{prev.text}` {_where(tok)}"
-                " (ambiguous: Lean may read it as part of an operator); add a space"
+                f"character `{c}` (U+{ord(c):04X} {name}) at line {tok.line} is not a Lean token"
+                f"{hint}"
             )
 
 
-def _option_allowed(name: str, allowed: frozenset[str]) -> bool:
-    return name in allowed or any(
-        pat.endswith(".*") and name.startswith(pat[:-1]) for pat in allowed
-    )
+def _check_literals(code: list[Token], accepted: list[tuple[int, int]]) -> None:
+    spans = {a for a, _ in accepted}
+    for tok in code:
+        if tok.kind == STRING and tok.offset not in spans:
+            raise _Reject(f"string literal at line {tok.line}: statements need no strings")
+        if tok.kind == CHAR:
+            raise _Reject(f"character literal {show(tok)}: statements need no characters")
+        if tok.kind == NAME:
+            raise _Reject(f"name literal or quotation {show(tok)}")
+        if tok.kind == IDENT:
+            if "«" in tok.text:
+                raise _Reject(f"escaped identifier {show(tok)}: `«…»` names are not allowed")
+            for part in tok.text.split("."):
+                if part in _FORBIDDEN_NAME_PARTS:
+                    raise _Reject(f"forbidden name {show(tok)} (refers to `{part}`)")
 
 
-def _nat_value(tok: Token) -> int | None:
-    """The value of a natural-number literal (decimal, 0x/0b/0o, ``_`` separators), else None."""
-    text = tok.text.replace("_", "").lower()
-    if tok.kind != NUMBER:
-        return None
-    if text[:2] in ("0x", "0b", "0o"):
-        return int(text, 0)
-    return int(text, 10) if text.isdigit() else None
-
-
-def _check_set_option(code: list[Token], i: int, allowed: frozenset[str]) -> None:
-    tok = code[i]
-    if i + 2 >= len(code):
-        raise _Reject(f"incomplete `set_option` {_where(tok)}")
-    name_tok, value_tok = code[i + 1], code[i + 2]
-    name = name_tok.text
-    if name_tok.kind != IDENT or not _option_allowed(name, allowed):
-        raise _Reject(
-            f"set_option `{name}` {_where(tok)} is not allowed"
-            f" (allowed: {', '.join(sorted(allowed))})"
-        )
-    value = _nat_value(value_tok)
-    last = name.rsplit(".", 1)[-1]
-    bounds = {"maxHeartbeats": MAX_HEARTBEATS, "maxRecDepth": MAX_REC_DEPTH}.get(last)
-    if bounds is not None:
-        if value is None or not 1 <= value <= bounds:
-            raise _Reject(
-                f"set_option {name} {value_tok.text} {_where(tok)}: the value must be a number"
-                f" from 1 to {bounds}" + (" (0 disables the limit)" if value == 0 else "")
-            )
-    elif value is None and value_tok.text not in ("true", "false"):
-        raise _Reject(
-            f"set_option {name} {value_tok.text} {_where(tok)}: the value must be true, false"
-            " or a number"
-        )
-
-
-def _sweep(code: list[Token], allowed_options: frozenset[str]) -> None:
-    """Token-level rules that hold anywhere in the candidate."""
-    top = 0
-    while top + 1 < len(code) and code[top].text == "import" and code[top].kind == KEYWORD:
-        top += 2
+def _check_binder_defaults(code: list[Token]) -> None:
+    """Refuse ``(x : T := v)``-shaped groups anywhere: default values and auto-params."""
+    # per open group: (binder-shaped, colon seen, pending let-like keywords)
+    stack: list[list[int]] = []
     for i, tok in enumerate(code):
-        if i >= top and tok.kind == KEYWORD and tok.text == "import":
-            raise _Reject(f"`import` {_where(tok)}: imports are only allowed at the top")
-        reason = _deny(tok)
-        if reason is not None:
-            raise _Reject(reason)
-        if tok.kind == KEYWORD and tok.text == "set_option":
-            _check_set_option(code, i, allowed_options)
-
-
-def _check_statement_part(toks: list[Token]) -> None:
-    """Rules for binders and types: no sorry, no tactic blocks."""
-    for tok in toks:
-        if tok.kind == KEYWORD and tok.text in ("sorry", "admit"):
-            raise _Reject(
-                f"`{tok.text}` in the statement {_where(tok)}: only the proof may be sorry"
-            )
-        if tok.kind == KEYWORD and tok.text == "by":
-            raise _Reject(
-                f"tactic block (`by`) in the statement {_where(tok)}: statements may not run"
-                " tactics"
-            )
-
-
-def _group_end(code: list[Token], i: int) -> int:
-    """Index just past the bracket group opening at ``i``."""
-    depth = 0
-    for j in range(i, len(code)):
-        text = code[j].text if code[j].kind == SYMBOL else ""
-        if text in _OPENERS or text in ("@[", "#["):
-            depth += 1
-        elif text in _OPENERS.values():
-            depth -= 1
-            if depth == 0:
-                return j + 1
-    raise _Reject(f"unclosed `{code[i].text}` {_where(code[i])}")
-
-
-class _Gate:
-    def __init__(
-        self,
-        code: list[Token],
-        allowed_attributes: frozenset[str],
-        allowed_roots: frozenset[str],
-    ) -> None:
-        self.code = code
-        self.allowed_attributes = allowed_attributes
-        self.allowed_roots = allowed_roots
-        self.name: str | None = None
-        self.kind: str | None = None
-
-    def tok(self, i: int) -> Token | None:
-        return self.code[i] if i < len(self.code) else None
-
-    def is_(self, i: int, text: str, kind: str | None = None) -> bool:
-        tok = self.tok(i)
-        return tok is not None and tok.text == text and (kind is None or tok.kind == kind)
-
-    def run(self) -> None:
-        code, i = self.code, 0
-        while self.is_(i, "import", KEYWORD):
-            i = self.parse_import(i)
-        declared, after_in = False, False
-        while i < len(code):
-            tok = code[i]
-            if declared and not self.is_(i, "end", KEYWORD):
-                if tok.text in DECL_KINDS:
-                    raise _Reject(f"several declarations: another `{tok.text}` {_where(tok)}")
-                raise _Reject(f"unexpected {_show(tok)} after the declaration")
-            if tok.kind == DOC_COMMENT or tok.text in ("@[", "private", "protected", *DECL_KINDS):
-                i, declared, after_in = self.parse_declaration(i), True, False
-                continue
-            if after_in and tok.text not in ("open", "set_option", "variable"):
-                raise _Reject(f"`... in` must be followed by the declaration; found {_show(tok)}")
-            i = self.parse_command(i)
-            after_in = self.is_(i, "in", KEYWORD)
-            i += after_in
-        if after_in:
-            raise _Reject("`... in` at the end of the candidate is not followed by a declaration")
-        if not declared:
-            raise _Reject("no theorem, lemma or example declaration found")
-
-    def parse_import(self, i: int) -> int:
-        tok, module = self.code[i], self.tok(i + 1)
-        if module is None or module.kind != IDENT or "«" in module.text:
-            raise _Reject(f"malformed `import` {_where(tok)}: expected a module name like Mathlib")
-        root = module.text.split(".", 1)[0]
-        if root not in self.allowed_roots:
-            raise _Reject(
-                f"import of `{module.text}` {_where(tok)} is not allowed"
-                f" (allowed roots: {', '.join(sorted(self.allowed_roots))})"
-            )
-        return i + 2
-
-    def parse_command(self, i: int) -> int:
-        tok = self.code[i]
-        word = tok.text if tok.kind == KEYWORD else None
-        if word == "open":
-            j = i + 1
-            while (t := self.tok(j)) is not None and (t.kind == IDENT or t.text in _OPEN_WORDS):
-                j += 1
-            if not any(t.kind == IDENT for t in self.code[i + 1 : j]):
-                raise _Reject(f"`open` without a namespace {_where(tok)}")
-            return j
-        if word == "namespace":
-            if (t := self.tok(i + 1)) is None or t.kind != IDENT:
-                raise _Reject(f"`namespace` without a name {_where(tok)}")
-            return i + 2
-        if word == "noncomputable":
-            if not self.is_(i + 1, "section", KEYWORD):
+        closes, opens = brackets(tok)
+        del stack[max(0, len(stack) - closes) :]
+        if opens:
+            nxt = code[i + 1] if i + 1 < len(code) else None
+            shaped = tok.text in _BINDER_OPENERS and nxt is not None and nxt.kind == IDENT
+            stack += [[int(shaped), 0, 0] for _ in range(opens)]
+            continue
+        if closes or not stack or not stack[-1][0]:
+            continue
+        group = stack[-1]
+        text = tok.text
+        if tok.kind == SYMBOL and text == ":":
+            group[1] = 1
+        elif tok.kind == KEYWORD and text in _LET_WORDS:
+            group[2] += 1
+        elif tok.kind == SYMBOL and text == ":=" and group[1]:
+            if group[2]:
+                group[2] -= 1
+            else:
                 raise _Reject(
-                    f"`noncomputable` {_where(tok)} is only allowed as `noncomputable section`"
+                    f"binder default value {show(tok)} (`(x : T := …)` is elaborated as code"
+                    " and is not needed in a statement)"
                 )
-            i += 1
-            word = "section"
-        if word in ("section", "end"):
-            t = self.tok(i + 1)
-            return i + 2 if t is not None and t.kind == IDENT else i + 1
-        if word == "universe":
-            j = i + 1
-            while (t := self.tok(j)) is not None and t.kind == IDENT:
-                j += 1
-            if j == i + 1:
-                raise _Reject(f"`universe` without names {_where(tok)}")
-            return j
-        if word == "variable":
-            j = i + 1
-            while (t := self.tok(j)) is not None and t.kind == SYMBOL and t.text in _OPENERS:
-                j = _group_end(self.code, j)
-            if j == i + 1:
-                raise _Reject(f"`variable` without binders {_where(tok)}")
-            _check_statement_part(self.code[i + 1 : j])
-            return j
-        if word == "set_option":
-            return i + 3  # validated by the sweep
-        if word is not None and word not in _ALLOWED_COMMANDS:
-            raise _Reject(f"forbidden command `{word}` {_where(tok)}")
-        raise _Reject(
-            f"unexpected {_show(tok)}: only imports, open/namespace/section/end/"
-            "variable/universe/set_option commands and one theorem, lemma or example are allowed"
-        )
+        elif not group[1] and tok.kind != IDENT and text != "_":
+            group[0] = 0
 
-    def parse_declaration(self, i: int) -> int:
-        code, start = self.code, self.code[i]
-        i += code[i].kind == DOC_COMMENT
-        if self.is_(i, "@["):
-            i = self.parse_attributes(i)
-        i += self.is_(i, "private", KEYWORD) or self.is_(i, "protected", KEYWORD)
-        kw = self.tok(i)
-        if kw is None or kw.kind != KEYWORD or kw.text not in DECL_KINDS:
-            found = "the end" if kw is None else _show(kw)
-            what = {DOC_COMMENT: "doc comment"}.get(start.kind, f"`{start.text}`")
-            raise _Reject(
-                f"{what} {_where(start)} must introduce a theorem, lemma or example; found {found}"
-            )
-        self.kind = kw.text
-        i += 1
-        if kw.text != "example":
-            name = self.tok(i)
-            if name is None or name.kind != IDENT:
-                raise _Reject(f"`{kw.text}` without a name {_where(kw)}")
-            self.name = name.text
-            i += 1
-        sig = scan_signature(code, i)
-        if sig.equation is not None:
-            raise _Reject(
-                f"`{sig.equation.text}` {_where(sig.equation)}: equation-compiler forms are not"
-                " statements (the proof must be `:= by sorry`)"
-            )
-        _check_statement_part(code[i : sig.stop])
-        if sig.assign is None:
-            raise _Reject(f"`{kw.text}` {_where(kw)} has no `:=` (the proof must be `:= by sorry`)")
-        j = sig.assign + 1
-        j += self.is_(j, "by", KEYWORD)
-        if not self.is_(j, "sorry", KEYWORD):
-            got = self.tok(j)
-            what = "nothing" if got is None else _show(got)
-            raise _Reject(f"the proof must be `sorry` or `by sorry`; found {what}")
-        return j + 1
 
-    def parse_attributes(self, i: int) -> int:
-        opener, j = self.code[i], i + 1
-        while True:
-            name, sep = self.tok(j), self.tok(j + 1)
-            if name is None or name.kind != IDENT or sep is None or sep.text not in (",", "]"):
-                raise _Reject(
-                    f"attribute {_where(opener)} is not allowed: only plain attributes from the"
-                    f" allow-list ({', '.join(sorted(self.allowed_attributes)) or 'none'})"
-                )
-            if name.text not in self.allowed_attributes:
-                raise _Reject(f"attribute `{name.text}` {_where(name)} is not allowed")
-            j += 2
-            if sep.text == "]":
-                return j
+def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    out = list(text)
+    for a, b in spans:
+        for k in range(a, b):
+            if out[k] != "\n":
+                out[k] = " "
+    return "".join(out)
+
+
+_EXPOSURE: Exposure | None = None
+
+
+def _exposure() -> Exposure:
+    global _EXPOSURE
+    if _EXPOSURE is None:
+        _EXPOSURE = Exposure(token_table())
+    return _EXPOSURE
 
 
 def check_statement(
     text: str,
     *,
     allowed_options: frozenset[str] = DEFAULT_ALLOWED_OPTIONS,
-    allowed_attributes: frozenset[str] = DEFAULT_ALLOWED_ATTRIBUTES,
     allowed_import_roots: frozenset[str] = DEFAULT_ALLOWED_IMPORT_ROOTS,
     max_length: int = DEFAULT_MAX_LENGTH,
 ) -> SafetyReport:
-    """Decide whether ``text`` (one candidate, imports included) may be sent to Lean."""
-    gate: _Gate | None = None
+    """Decide whether ``text`` (one candidate, imports included) may be sent to Lean; when it
+    may, the report's ``text`` is what to send. Never raises."""
     try:
-        if not text.strip():
-            raise _Reject("empty candidate")
-        if len(text) > max_length:
-            raise _Reject(f"candidate is {len(text)} characters long; the limit is {max_length}")
         try:
-            tokens = tokenize(text)
-        except LexError as exc:
-            raise _Reject(str(exc)) from None
-        _check_characters(text, tokens)
-        _check_glued_comments(tokens)
-        code = [t for t in tokens if t.kind not in TRIVIA_KINDS]
-        _sweep([t for t in code if t.kind != DOC_COMMENT], allowed_options)
-        gate = _Gate(code, allowed_attributes, allowed_import_roots)
-        gate.run()
-    except _Reject as exc:
-        name, kind = (gate.name, gate.kind) if gate else _declared(text)
+            return _check(text, allowed_options, allowed_import_roots, max_length)
+        except Refusal:
+            raise
+        except RecursionError:  # pragma: no cover - every scanner is iterative
+            raise Refusal("the candidate is nested too deeply to be checked") from None
+        except Exception as exc:  # the gate decides every input: a bug refuses, never crashes
+            raise Refusal(f"the statement gate could not decide ({type(exc).__name__})") from exc
+    except Refusal as exc:
+        name, kind = _declared(text)
         return SafetyReport(False, str(exc), name, kind)
-    return SafetyReport(True, None, gate.name, gate.kind)
+
+
+def _check(
+    text: str, options: frozenset[str], roots: frozenset[str], max_length: int
+) -> SafetyReport:
+    if not text.strip():
+        raise Refusal("empty candidate")
+    if len(text) > max_length:
+        raise Refusal(f"candidate is {len(text)} characters long; the limit is {max_length}")
+    text = normalize_newlines(text)
+    table = token_table()
+    try:
+        tokens = tokenize(text, table)
+        atoms = _notation_atoms(tokens)
+        if atoms:  # Lean reads the candidate's own notation atoms as tokens after they are made
+            table = table.with_tokens(atoms)
+            tokens = tokenize(text, table)
+    except LexError as exc:
+        raise Refusal(str(exc)) from None
+    blanked = blank_comments(text, tokens)
+    _check_characters(text, blanked, tokens, table)
+    code = [t for t in tokens if t.kind not in COMMENT_KINDS]
+    _check_binder_defaults(code)
+    parsed = CommandGrammar(code, options, roots).run()
+    _check_literals(code, parsed.accepted_spans)
+    sent = _blank(blanked, parsed.stripped_spans)
+    isolate: list[Finding] = []
+    finding = _exposure().check(_blank(sent, parsed.accepted_spans), parsed.sanctioned, isolate)
+    if finding is not None:
+        raise Refusal(f"{finding.reason} (line {_line(sent, finding.offset)})")
+    for note in isolate:
+        parsed.global_effects.append(
+            f"`{note.token}` inside an identifier at line {_line(sent, note.offset)}"
+        )
+    assert parsed.main is not None
+    signature = None
+    if parsed.signature is not None:
+        start, stop, groups, (c0, c1) = parsed.signature
+        signature = Signature(tuple(sent[a:b] for a, b in groups), sent[c0:c1], start, stop)
+    closing = tuple(f"end {name}" if name else "end" for _, name in reversed(parsed.scopes))
+    return SafetyReport(
+        True,
+        None,
+        parsed.main.name,
+        parsed.main.kind,
+        text=sent,
+        declarations=tuple(parsed.declarations),
+        open_scopes=closing,
+        signature=signature,
+        global_effects=tuple(parsed.global_effects),
+    )
 
 
 def _declared(text: str) -> tuple[str | None, str | None]:
-    """Best-effort (name, kind) of the first declaration, for reports of early rejections."""
+    """Best-effort (name, kind) of the main declaration, for reports of rejections."""
     try:
-        code = [t for t in tokenize(text) if t.kind not in COMMENT_KINDS]
-    except LexError:
+        code = [t for t in tokenize(normalize_newlines(text)) if t.kind not in COMMENT_KINDS]
+    except Exception:  # a report must never fail
         return None, None
-    k = decl_index(code)
-    if k is None:
-        return None, None
-    name = code[k + 1] if k + 1 < len(code) and code[k].text != "example" else None
-    return (name.text if name is not None and name.kind == IDENT else None), code[k].text
+    for k, tok in enumerate(code):
+        if tok.kind == KEYWORD and tok.text in MAIN_KINDS:
+            name = code[k + 1] if k + 1 < len(code) and tok.text != "example" else None
+            return (name.text if name is not None and name.kind == IDENT else None), tok.text
+    return None, None
+
+
+# ----------------------------------------------------------------------------- header split
 
 
 def _header_cut(text: str) -> tuple[list[str], int, int]:
     """Leading imports, where the body starts, and how far its first line is indented."""
     tokens = tokenize(text)
-    code = [t for t in tokens if t.kind not in TRIVIA_KINDS]
+    code = [t for t in tokens if t.kind not in COMMENT_KINDS]
     imports: list[str] = []
     i, last = 0, None
     while i + 1 < len(code) and code[i].kind == KEYWORD and code[i].text == "import":
@@ -559,7 +387,7 @@ def _header_cut(text: str) -> tuple[list[str], int, int]:
         return [], 0, 0
     cut = last.end
     for tok in tokens:
-        if tok.offset >= cut and tok.kind in TRIVIA_KINDS and "\n" not in text[cut : tok.offset]:
+        if tok.offset >= cut and tok.kind in COMMENT_KINDS and "\n" not in text[cut : tok.offset]:
             cut = tok.end
         elif tok.offset >= cut:
             break

@@ -1,0 +1,195 @@
+"""What Lean could read anywhere in a text: the gate's answer to "what if we read it wrong?".
+
+The gate parses a candidate the way it believes Lean will, but Lean's reading can differ from
+it: Lean's token table depends on the imports and on the open namespaces, and after a parse
+error Lean retries a command at every following character (``Lean.Parser.parseCommand``
+advances one character at a time until a command parses), so text inside an identifier
+(``append`` holds ``end``) or after a deliberate parse break is read afresh. This module
+therefore looks at **every offset** of the text Lean will receive (comments already blanked
+out, so no comment can hide anything), not only at the gate's own token starts:
+
+* a command keyword (``end``, ``def``, ``set_option``, any ``#…`` command, ``@[``) at any
+  offset where the gate did not parse that very command is refused;
+* at every offset where an identifier can start (not right after a letter), the keyword or
+  identifier-led token Lean could read there must be on the allow-list, or be a part of an
+  allowed command the gate parsed there (``by`` and ``sorry`` of the proof);
+* at every offset in a run of symbols, each token of the table that starts there must be an
+  allowed notation;
+* string, quotation and escape characters (``"`` `````` ``«`` ``»``) and comment markers
+  are refused wherever they are.
+
+Because the checks hold at every offset, whichever way Lean aligns its tokens it meets only
+allowed ones. Linear in the text (every identifier run is looked at in its last few
+characters only, where a keyword could end); pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from formalize.lean.chars import ID_REST, is_id_first, is_id_rest
+from formalize.lean.policy import (
+    DECLARATION_WORDS,
+    ISOLATING_WORDS,
+    SCOPED_WORDS,
+    TERM_KEYWORDS,
+    command_words,
+    notation_keyword_allowed,
+    symbol_allowed,
+)
+from formalize.lean.tokens import TokenTable
+
+_RUN = re.compile(ID_REST + "+")
+_SYMBOL_START = re.compile(r"[^ \n" + ID_REST[1:-1] + r"]")
+_MARKERS = re.compile(r'--|/-|-/|["`«»]')
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something Lean could read at ``offset`` that the policy refuses, and why."""
+
+    offset: int
+    token: str
+    reason: str
+
+
+class Exposure:
+    """The every-offset check for one token table (build once, use for many texts)."""
+
+    def __init__(self, table: TokenTable) -> None:
+        self.table = table
+        self.commands = command_words(table)
+        self.inner = self.commands - DECLARATION_WORDS - SCOPED_WORDS - ISOLATING_WORDS
+        self.isolating = self.commands & ISOLATING_WORDS
+        words = {t for t in table.tags if is_id_first(t[0]) and all(is_id_rest(c) for c in t)}
+        self.words = frozenset(words)
+        # identifier-led tokens with a symbol tail (`ℝ≥0`, `Type*`, `eval%`), by their lead
+        self.tailed: dict[str, tuple[str, ...]] = {}
+        for token in table.tags:
+            if is_id_first(token[0]) and token not in words:
+                k = 1
+                while k < len(token) and is_id_rest(token[k]):
+                    k += 1
+                self.tailed.setdefault(token[:k], ())
+                self.tailed[token[:k]] += (token,)
+        longest_word = max((len(w) for w in words | set(self.tailed) | self.commands), default=1)
+        self.reach = longest_word + 1
+
+    def check(
+        self,
+        text: str,
+        sanctioned: Collection[tuple[int, str]] = frozenset(),
+        isolate: list[Finding] | None = None,
+    ) -> Finding | None:
+        """The first refused reading of ``text`` (comments blanked), or None.
+
+        ``sanctioned`` holds (offset, token) pairs the gate's parse accepted as part of an
+        allowed command (``theorem`` at the start of the declaration, the proof's ``by``).
+        Readings that are harmless in a fresh environment but not beside other candidates
+        (:data:`~formalize.lean.policy.ISOLATING_WORDS` inside identifiers) are appended to
+        ``isolate``.
+        """
+        self._isolate = isolate if isolate is not None else []
+        marker = _MARKERS.search(text)
+        if marker is not None:
+            return Finding(marker.start(), marker.group(), _marker_reason(marker.group()))
+        for run in _RUN.finditer(text):
+            found = self._check_run(text, run.start(), run.end(), sanctioned)
+            if found is not None:
+                return found
+        for sym in _SYMBOL_START.finditer(text):
+            found = self._check_symbols(text, sym.start(), sanctioned)
+            if found is not None:
+                return found
+        return None
+
+    def _check_run(
+        self, text: str, start: int, end: int, sanctioned: Collection[tuple[int, str]]
+    ) -> Finding | None:
+        nxt = text[end + 1] if end + 1 < len(text) else ""
+        dotted = end < len(text) and text[end] == "." and (is_id_first(nxt) or nxt == "«")
+        for p in range(max(start, end - self.reach), end):
+            c = text[p]
+            if not is_id_first(c):
+                continue
+            word = text[p:end]
+            word_start = p == start or not is_id_first(text[p - 1])
+            if not dotted and word in self.inner and (p, word) not in sanctioned:
+                return Finding(p, word, _command_reason(word, inner=not word_start))
+            if not dotted and not word_start and word in self.isolating:
+                self._isolate.append(Finding(p, word, _command_reason(word, inner=True)))
+            if not word_start or (p >= 1 and text[p - 1] == "." and text[p - 2 : p - 1] != "."):
+                continue  # after a single `.`, Lean reads a raw identifier (`x.end`, `.by`)
+            if not dotted and word in self.commands and (p, word) not in sanctioned:
+                return Finding(p, word, _command_reason(word, inner=False))
+            fresh = (p, word) not in sanctioned
+            if not dotted and word in self.words and fresh and not self._word_allowed(word):
+                return Finding(p, word, self._keyword_reason(word))
+            for token in self.tailed.get(word, ()):
+                if (
+                    text.startswith(token, p)
+                    and (p, token) not in sanctioned
+                    and not notation_keyword_allowed(token, self.table.declared_as(token))
+                ):
+                    return Finding(p, token, self._keyword_reason(token))
+        return None
+
+    def _word_allowed(self, word: str) -> bool:
+        if word in TERM_KEYWORDS:
+            return True
+        return notation_keyword_allowed(word, self.table.declared_as(word))
+
+    def _check_symbols(
+        self, text: str, p: int, sanctioned: Collection[tuple[int, str]]
+    ) -> Finding | None:
+        if text[p] == "#" and p + 1 < len(text) and is_id_first(text[p + 1]):
+            return Finding(p, text[p : p + 12], "a `#` command (they run or print code)")
+        for token in self.table.all_at(text, p):
+            if (p, token) in sanctioned:
+                continue
+            if not symbol_allowed(token, self.table.declared_as(token)):
+                return Finding(p, token, _symbol_reason(token, self.table.declared_as(token)))
+        return None
+
+    def _keyword_reason(self, token: str) -> str:
+        how = _describe(self.table.declared_as(token))
+        return f"`{token}` is a Lean keyword{how} that statements may not use"
+
+
+def _describe(tags: Collection[str]) -> str:
+    cats = sorted({t.partition(":")[2].rstrip("^") for t in tags if ":" in t} - {"?", ""})
+    kinds = sorted({t.partition(":")[0] for t in tags if ":" in t})
+    if "elab" in kinds and "term" in cats:
+        return " (a term elaborator)"
+    if cats:
+        return f" ({', '.join(cats)} syntax)"
+    return ""
+
+
+def _command_reason(word: str, *, inner: bool) -> str:
+    if inner:
+        return (
+            f"`{word}` inside an identifier: after a parse error Lean can read it as the"
+            f" `{word}` command"
+        )
+    return f"`{word}` here could start a command, which statements may not contain"
+
+
+def _symbol_reason(token: str, tags: Collection[str]) -> str:
+    if token in ("‹", "›"):
+        return f"`{token}` runs a tactic (`‹t›` is `by assumption`)"
+    if token == "@[":
+        return "attributes are not allowed (they change how later declarations are checked)"
+    how = _describe(tags)
+    return f"`{token}` is Lean syntax{how} that statements may not use"
+
+
+def _marker_reason(marker: str) -> str:
+    return {
+        '"': "string literals are not allowed in statements",
+        "`": "quotations and name literals are not allowed in statements",
+        "«": "escaped identifiers `«…»` are not allowed in statements",
+        "»": "escaped identifiers `«…»` are not allowed in statements",
+    }.get(marker, f"`{marker}` glued to other symbols reads as a comment marker in Lean")

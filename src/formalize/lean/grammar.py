@@ -1,0 +1,682 @@
+"""The command grammar a candidate statement must follow: an allow-list, parsed on tokens.
+
+:class:`CommandGrammar` walks the code tokens (comments removed) of one candidate and accepts
+only: ``import`` lines at the top; ``open`` (``scoped``, ``hiding``, ``renaming``, ``… in``),
+``namespace``/``section``/``noncomputable section`` and matching ``end`` lines, ``universe``,
+``variable`` binders, bounded ``set_option``s, ``attribute [local instance] names``;
+auxiliary ``def``/``abbrev`` (with ``noncomputable``, ``private``/``protected``) with term or
+``where`` bodies, ``instance``\\ s, ``structure``/``class``/``inductive`` declarations and
+simple ``notation``\\ s; then one ``theorem``/``lemma``/``example`` whose proof is ``sorry`` or
+``by sorry`` (or, as in ProofNet, a last ``def`` whose body is ``sorry``), then only ``end``\\ s.
+
+It records what the every-offset check (:mod:`formalize.lean.exposure`) must know: the
+keywords it accepted where they stand (``sanctioned``), the spans of text it accepted that
+would otherwise be refused (notation atoms), spans to blank before Lean sees them (the
+``@[ext]``/``@[mk_iff]`` attributes of structures, which only add lemmas about them), the
+declarations, the scopes left open, the main statement's binders and conclusion, and the
+commands with effects beyond the candidate's own scope (``instance``, ``notation``), which
+file mode checks in a file of their own. Every loop is iterative; pure functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from formalize.lean.declaration import scan_signature
+from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, STRING, SYMBOL, Token, brackets
+from formalize.lean.policy import CHECKER_OPTIONS, OPTION_BOUNDS
+from formalize.lean.tokens import token_table
+
+MAIN_KINDS = ("theorem", "lemma", "example")
+AUX_KINDS = ("def", "abbrev", "structure", "class", "inductive", "instance")
+STRIPPED_ATTRIBUTES = frozenset({"ext", "mk_iff"})
+_COMMANDS = frozenset(
+    {"open", "namespace", "section", "end", "universe", "variable", "set_option", "import"}
+    | {"attribute", "notation", "noncomputable", "local", "infix", "infixl", "infixr"}
+    | {"prefix", "postfix"}
+)
+# Tokens that end a term body: a command or a declaration starting.
+_STARTS = frozenset(
+    {*MAIN_KINDS, *AUX_KINDS, *_COMMANDS, "private", "protected", "axiom", "opaque", "@["}
+    | {"mutual", "deriving", "macro", "syntax", "elab", "infix", "infixl", "infixr"}
+    | {"prefix", "postfix", "notation3", "macro_rules", "elab_rules", "initialize"}
+)
+_NOTATIONS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
+_BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
+_OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")", "→", "->"})
+_LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
+_ATOM_FORBIDDEN = frozenset("\"'`«»#@$ \t\n\\")
+#: Classes a structure/inductive may derive (the handlers are Lean's and Mathlib's own code;
+#: the instances they add are global, so the declaration counts as a global effect).
+DERIVABLE = frozenset({"DecidableEq", "Fintype", "Inhabited", "Nonempty", "Repr", "BEq"})
+DERIVABLE |= {"Hashable"}
+#: Tactics a side proof may use (``⟨n, by omega⟩`` inside a definition or a hypothesis, or the
+#: whole body of an ``instance``): decision procedures and simplifiers of Lean and Mathlib, with
+#: lemma lists at most. No configuration syntax (it can switch on native evaluation), no
+#: tactic that takes a term to run, nothing else.
+SIDE_TACTICS = frozenset(
+    {"omega", "decide", "simp", "simp_all", "norm_num", "linarith", "nlinarith", "positivity"}
+    | {"aesop", "rfl", "trivial", "infer_instance", "unfold", "ring", "norm_cast", "push_cast"}
+)
+_LEMMA_TACTICS = frozenset({"simp", "simp_all", "norm_num", "linarith", "nlinarith"})
+_REFUSED = {
+    "axiom": "axioms are not allowed (an axiom can assert anything, which makes the theorem"
+    " trivially provable)",
+    "opaque": "`opaque` declarations are not allowed",
+    "mutual": "`mutual` blocks are not allowed",
+    "deriving": "`deriving` is only allowed right after a structure or inductive, for"
+    " DecidableEq, Fintype, Inhabited, Nonempty, Repr, BEq or Hashable",
+    "unsafe": "`unsafe` declarations are not allowed",
+    "partial": "`partial` definitions are not allowed",
+}
+
+
+class Refusal(Exception):
+    """The grammar refuses the candidate; the message says what was found and where."""
+
+
+def show(tok: Token) -> str:
+    """A token as quoted in a reason (long ones cut short), with its line."""
+    text = tok.text if len(tok.text) <= 40 else tok.text[:37] + "..."
+    return f"`{text}` at line {tok.line}"
+
+
+@dataclass(frozen=True)
+class Decl:
+    """A declaration the candidate makes: its ``kind``, ``name`` (None for ``example`` and
+    anonymous instances), where the name (or the keyword) is, and whether it is the main one."""
+
+    kind: str
+    name: str | None
+    offset: int
+    main: bool = False
+
+
+@dataclass
+class Parsed:
+    """What :class:`CommandGrammar` found (see the module docstring)."""
+
+    sanctioned: set[tuple[int, str]] = field(default_factory=set)
+    accepted_spans: list[tuple[int, int]] = field(default_factory=list)
+    stripped_spans: list[tuple[int, int]] = field(default_factory=list)
+    declarations: list[Decl] = field(default_factory=list)
+    scopes: list[tuple[str, str | None]] = field(default_factory=list)
+    global_effects: list[str] = field(default_factory=list)
+    main: Decl | None = None
+    signature: tuple[int, int, list[tuple[int, int]], tuple[int, int]] | None = None
+
+
+class CommandGrammar:
+    """Parses one candidate's code tokens; :meth:`run` raises :class:`Refusal` or returns
+    what it found."""
+
+    def __init__(self, code: list[Token], options: frozenset[str], roots: frozenset[str]):
+        self.code = code
+        self.options = options
+        self.roots = roots
+        self.out = Parsed()
+        self.main_def: tuple[int, Decl, int] | None = None  # a def whose body is `sorry`
+
+    # -- helpers ---------------------------------------------------------------------------
+    def tok(self, i: int) -> Token | None:
+        return self.code[i] if i < len(self.code) else None
+
+    def is_(self, i: int, text: str) -> bool:
+        tok = self.tok(i)
+        return tok is not None and tok.text == text and tok.kind in (KEYWORD, SYMBOL)
+
+    def take(self, i: int) -> int:
+        """Sanction the keyword at ``i`` (the grammar put it there); the next index."""
+        tok = self.code[i]
+        self.out.sanctioned.add((tok.offset, tok.text))
+        return i + 1
+
+    def group_end(self, i: int) -> int:
+        """Index just past the bracket group opening at ``i``."""
+        depth = 0
+        for j in range(i, len(self.code)):
+            closes, opens = brackets(self.code[j])
+            depth -= closes
+            if closes and depth <= 0 and j > i:
+                return j + 1
+            depth += opens
+        raise Refusal(f"unclosed {show(self.code[i])}")
+
+    def term_end(self, i: int) -> int:
+        """Index of the first token at bracket depth 0 that starts a command or declaration."""
+        depth = 0
+        for j in range(i, len(self.code)):
+            tok = self.code[j]
+            if tok.kind in (KEYWORD, SYMBOL) and tok.text in _STARTS:
+                starts = tok.text != "noncomputable" or self.starts_decl(j)
+                if starts or self.is_(j + 1, "section"):
+                    if depth > 0:
+                        raise Refusal(f"{show(tok)} inside brackets")
+                    return j
+            closes, opens = brackets(tok)
+            depth = max(0, depth - closes) + opens
+        return len(self.code)
+
+    def starts_decl(self, i: int) -> bool:
+        tok = self.tok(i)
+        if tok is None or tok.kind not in (KEYWORD, SYMBOL):
+            return False
+        if tok.text == "noncomputable":
+            return not self.is_(i + 1, "section")
+        return tok.text in (*MAIN_KINDS, *AUX_KINDS, "private", "protected", "@[", *_REFUSED)
+
+    # -- the candidate ---------------------------------------------------------------------
+    def run(self) -> Parsed:
+        code, i = self.code, 0
+        while self.is_(i, "import"):
+            i = self.parse_import(i)
+        after_in = False
+        while i < len(code):
+            tok = code[i]
+            if self.out.main is not None and not self.is_(i, "end"):
+                if tok.text in MAIN_KINDS:
+                    raise Refusal(f"several declarations: another `{tok.text}` at line {tok.line}")
+                raise Refusal(f"unexpected {show(tok)} after the theorem (only `end` may follow)")
+            if after_in and tok.text not in ("open", "set_option") and not self.starts_decl(i):
+                raise Refusal(f"`... in` must be followed by a declaration; found {show(tok)}")
+            if self.starts_decl(i):
+                i, after_in = self.parse_declaration(i), False
+                continue
+            i = self.parse_command(i)
+            after_in = self.is_(i, "in")
+            if after_in:
+                i = self.take(i)
+        if after_in:
+            raise Refusal("`... in` at the end of the candidate is not followed by a declaration")
+        if self.out.main is None and self.main_def is not None:
+            _, decl, _ = self.main_def
+            last = self.out.declarations[-1] if self.out.declarations else None
+            if last is not None and last.offset == decl.offset:
+                main = Decl(decl.kind, decl.name, decl.offset, main=True)
+                self.out.declarations[-1] = main
+                self.out.main = main
+        if self.out.main is None:
+            raise Refusal("no theorem, lemma or example declaration found")
+        return self.out
+
+    # -- commands --------------------------------------------------------------------------
+    def parse_import(self, i: int) -> int:
+        tok, module = self.code[i], self.tok(i + 1)
+        if module is None or module.kind != IDENT or "«" in module.text:
+            raise Refusal(f"malformed `import` at line {tok.line}: expected a module like Mathlib")
+        root = module.text.split(".", 1)[0]
+        if root not in self.roots:
+            raise Refusal(
+                f"import of `{module.text}` at line {tok.line} is not allowed"
+                f" (allowed roots: {', '.join(sorted(self.roots))})"
+            )
+        self.take(i)
+        return i + 2
+
+    def parse_command(self, i: int) -> int:
+        tok = self.code[i]
+        word = tok.text if tok.kind == KEYWORD else None
+        scope = word in ("namespace", "section", "end", "noncomputable") and i > 0
+        if scope and self.code[i - 1].line == tok.line and not self.is_(i - 1, "noncomputable"):
+            raise Refusal(
+                f"`{word}` at line {tok.line} must start a line (scopes are kept one command"
+                " to a line, so that what each line opens and closes is plain)"
+            )
+        if word == "import":
+            raise Refusal(f"`import` at line {tok.line}: imports are only allowed at the top")
+        if word == "open":
+            return self.parse_open(i)
+        if word == "namespace":
+            name = self.tok(i + 1)
+            if name is None or name.kind != IDENT:
+                raise Refusal(f"`namespace` without a name at line {tok.line}")
+            self.out.scopes.append(("namespace", name.text))
+            return self.take(i) + 1
+        if word == "noncomputable" and self.is_(i + 1, "section"):
+            self.take(i)
+            return self.parse_section(i + 1)
+        if word == "section":
+            return self.parse_section(i)
+        if word == "end":
+            return self.parse_end(i)
+        if word == "universe":
+            j = self.take(i)
+            while (t := self.tok(j)) is not None and t.kind == IDENT and t.line == tok.line:
+                j += 1
+            if j == i + 1:
+                raise Refusal(f"`universe` without names at line {tok.line}")
+            return j
+        if word == "variable":
+            j = self.take(i)
+            while (t := self.tok(j)) is not None and t.kind == SYMBOL and t.text in _BINDER_OPENERS:
+                j = self.group_end(j)
+            if j == i + 1:
+                raise Refusal(f"`variable` without binders at line {tok.line}")
+            self.no_tactics(i + 1, j, "in the statement")
+            return j
+        if word == "set_option":
+            return self.parse_set_option(i)
+        if word == "attribute":
+            return self.parse_attribute_command(i)
+        following = self.tok(i + 1)
+        if word == "local" and following is not None and following.text in _NOTATIONS:
+            self.take(i)
+            return self.parse_notation(i + 1, local=True)
+        if word in _NOTATIONS:
+            return self.parse_notation(i, local=False)
+        if word in _REFUSED:
+            raise Refusal(f"{_REFUSED[word]} (line {tok.line})")
+        raise Refusal(
+            f"unexpected {show(tok)}: only imports, open/namespace/section/end/variable/"
+            "universe/set_option commands, auxiliary definitions and one theorem, lemma or "
+            "example are allowed"
+        )
+
+    def parse_open(self, i: int) -> int:
+        tok, j = self.code[i], self.take(i)
+        names = 0
+        while (t := self.tok(j)) is not None and (t.kind == IDENT or t.text in _OPEN_WORDS):
+            if t.kind == KEYWORD:
+                self.take(j)
+            names += t.kind == IDENT
+            j += 1
+        if not names:
+            raise Refusal(f"`open` without a namespace at line {tok.line}")
+        return j
+
+    def parse_section(self, i: int) -> int:
+        tok, j = self.code[i], self.take(i)
+        name = self.tok(j)
+        if name is not None and name.kind == IDENT and name.line == tok.line:
+            self.out.scopes.append(("section", name.text))
+            return j + 1
+        self.out.scopes.append(("section", None))
+        return j
+
+    def parse_end(self, i: int) -> int:
+        tok, j = self.code[i], self.take(i)
+        name = self.tok(j)
+        given = name.text if name and name.kind == IDENT and name.line == tok.line else None
+        if not self.out.scopes:
+            raise Refusal(
+                f"`end` at line {tok.line} without a matching `namespace` or `section` (it would"
+                " close a scope this candidate did not open)"
+            )
+        _, opened = self.out.scopes[-1]
+        if given != opened:
+            want = f"`end {opened}`" if opened else "`end`"
+            got = f"`end {given}`" if given else "`end`"
+            raise Refusal(f"{got} at line {tok.line}: expected {want}")
+        self.out.scopes.pop()
+        return j + (given is not None)
+
+    def parse_set_option(self, i: int) -> int:
+        tok = self.code[i]
+        name_tok, value_tok = self.tok(i + 1), self.tok(i + 2)
+        if name_tok is None or value_tok is None:
+            raise Refusal(f"incomplete `set_option` at line {tok.line}")
+        name = name_tok.text
+        if name_tok.kind != IDENT or name not in self.options or name in CHECKER_OPTIONS:
+            why = (
+                " (the checker sets it: a statement may not turn auto-bound implicits on)"
+                if name in CHECKER_OPTIONS
+                else f" (allowed: {', '.join(sorted(self.options - CHECKER_OPTIONS))})"
+            )
+            raise Refusal(f"set_option `{name}` at line {tok.line} is not allowed{why}")
+        value = _nat(value_tok)
+        bound = OPTION_BOUNDS.get(name)
+        if bound is not None and (value is None or not 1 <= value <= bound):
+            extra = " (0 disables the limit)" if value == 0 else ""
+            raise Refusal(
+                f"set_option {name} {value_tok.text} at line {tok.line}: the value must be a"
+                f" number from 1 to {bound}{extra}"
+            )
+        if bound is None and value is None and value_tok.text not in ("true", "false"):
+            raise Refusal(f"set_option {name} {value_tok.text} at line {tok.line}: bad value")
+        self.take(i)
+        return i + 3
+
+    def parse_attribute_command(self, i: int) -> int:
+        """Only ``attribute [local instance] name+``: scoped to the candidate's own section."""
+        tok = self.code[i]
+        if not (self.is_(i + 1, "[") and self.is_(i + 2, "local") and self.is_(i + 4, "]")):
+            raise Refusal(
+                f"the `attribute` command at line {tok.line} is not allowed (only"
+                " `attribute [local instance] names`)"
+            )
+        inst = self.tok(i + 3)
+        if inst is None or inst.text != "instance":
+            raise Refusal(f"`attribute [local …]` at line {tok.line}: only `local instance`")
+        self.take(i)
+        self.take(i + 2)
+        self.take(i + 3)
+        j = i + 5
+        while (t := self.tok(j)) is not None and t.kind == IDENT and t.line == tok.line:
+            j += 1
+        if j == i + 5:
+            raise Refusal(f"`attribute [local instance]` without names at line {tok.line}")
+        return j
+
+    def parse_notation(self, i: int, *, local: bool) -> int:
+        """``[local] notation[:prec] (arg[:prec] | "atom")+ => term`` and the one-atom
+        ``infixl:65 " ⋆ " => f`` family, new symbolic atoms only. A global one outlives the
+        candidate's scopes (a global effect)."""
+        tok, j = self.code[i], self.take(i)
+        if tok.text != "notation":
+            if not self.is_(j, ":") or (p := self.tok(j + 1)) is None or p.kind != NUMBER:
+                raise Refusal(f"`{tok.text}` at line {tok.line} needs a precedence")
+            atom = self.tok(j + 2)
+            if atom is None or atom.kind != STRING or not self.is_(j + 3, "=>"):
+                raise Refusal(f"malformed `{tok.text}` at line {tok.line}")
+            self.check_atom(atom)
+            self.out.accepted_spans.append((atom.offset, atom.end))
+            j += 3
+        if self.is_(j, ":") and (p := self.tok(j + 1)) is not None and p.kind == NUMBER:
+            j += 2
+        atoms = int(tok.text != "notation")
+        while tok.text == "notation" and (t := self.tok(j)) is not None and not self.is_(j, "=>"):
+            if t.kind == STRING:
+                self.check_atom(t)
+                self.out.accepted_spans.append((t.offset, t.end))
+                atoms += 1
+            elif t.kind == IDENT:
+                if self.is_(j + 1, ":") and (p := self.tok(j + 2)) and p.kind == NUMBER:
+                    j += 2
+            else:
+                raise Refusal(f"unexpected {show(t)} in `notation` (line {tok.line})")
+            j += 1
+        if not atoms or not self.is_(j, "=>"):
+            raise Refusal(f"malformed `notation` at line {tok.line}")
+        end = self.term_end(j + 1)
+        if end == j + 1:
+            raise Refusal(f"`notation` at line {tok.line} has no body")
+        self.no_tactics(j + 1, end, "in a notation")
+        if not local:
+            self.out.global_effects.append(f"notation at line {tok.line}")
+        return end
+
+    def check_atom(self, t: Token) -> None:
+        atom = t.text[1:-1].strip(" ")  # Lean trims atoms: `" ⋆ "` is the token `⋆`
+        if (
+            not atom
+            or "\\" in t.text
+            or any(c in _ATOM_FORBIDDEN for c in atom)
+            or any(c.isascii() and (c.isalpha() or c == "_") for c in atom)
+            or atom.isdigit()
+            or any(m in atom for m in ("--", "/-", "-/"))
+        ):
+            raise Refusal(
+                f"notation atom {show(t)}: atoms must be new symbols (no ASCII letters,"
+                " quotes, `#`, `@`, `$`, spaces or comment markers)"
+            )
+        if token_table().is_token(atom):
+            raise Refusal(
+                f"notation atom {show(t)} redefines an existing Lean token (the statement would"
+                " not mean what it reads as)"
+            )
+
+    # -- declarations ----------------------------------------------------------------------
+    def parse_attributes(self, i: int, kind_at: int) -> None:
+        """``@[ext]``/``@[mk_iff …]`` before a structure/inductive: blanked (they only add
+        lemmas about it). Any other attribute is refused."""
+        opener, j = self.code[i], i + 1
+        end = self.group_end(i)
+        names: list[Token] = []
+        while j < end - 1:
+            name = self.code[j]
+            if name.kind != IDENT or name.text not in STRIPPED_ATTRIBUTES:
+                raise Refusal(
+                    f"attribute {show(name)} is not allowed (attributes change how later"
+                    " declarations are checked; only `@[ext]`/`@[mk_iff]` on a structure are"
+                    " accepted, and dropped)"
+                )
+            names.append(name)
+            j += 1
+            if j < end - 1 and self.code[j].kind == IDENT:
+                j += 1  # `mk_iff name`
+            if j < end - 1:
+                if not self.is_(j, ","):
+                    raise Refusal(f"unexpected {show(self.code[j])} in attributes")
+                j += 1
+        kind = self.tok(kind_at)
+        if not names or kind is None or kind.text not in ("structure", "inductive", "class"):
+            raise Refusal(
+                f"attributes at line {opener.line} are not allowed (only `@[ext]`/`@[mk_iff]` on"
+                " a structure or inductive are accepted, and dropped)"
+            )
+        self.out.stripped_spans.append((opener.offset, self.code[end - 1].end))
+
+    def parse_declaration(self, i: int) -> int:
+        code, start = self.code, i
+        attrs = None
+        if self.is_(i, "@["):
+            attrs, i = i, self.group_end(i)
+        if self.is_(i, "private") or self.is_(i, "protected"):
+            i = self.take(i)
+        if self.is_(i, "noncomputable"):
+            i = self.take(i)
+        kw = self.tok(i)
+        if kw is None or kw.text not in (*MAIN_KINDS, *AUX_KINDS):
+            if kw is not None and kw.text in _REFUSED:
+                raise Refusal(f"{_REFUSED[kw.text]} (line {kw.line})")
+            found = "the end" if kw is None else show(kw)
+            raise Refusal(
+                f"`{code[start].text}` at line {code[start].line} must introduce a declaration;"
+                f" found {found}"
+            )
+        if attrs is not None:
+            self.parse_attributes(attrs, i)
+        i = self.take(i)
+        name: Token | None = None
+        if kw.text in ("class", "structure") and self.is_(i, "inductive"):
+            raise Refusal(f"`{kw.text} inductive` at line {kw.line} is not allowed")
+        if kw.text == "instance":
+            candidate = self.tok(i)
+            name = candidate if candidate is not None and candidate.kind == IDENT else None
+        elif kw.text != "example":
+            name = self.tok(i)
+            if name is None or name.kind != IDENT:
+                raise Refusal(f"`{kw.text}` without a name at line {kw.line}")
+        if name is not None:
+            i += 1
+        decl = Decl(
+            kw.text, name.text if name else None, (name or kw).offset, kw.text in MAIN_KINDS
+        )
+        if kw.text in MAIN_KINDS:
+            end = self.parse_theorem(start, i, kw)
+            self.out.main = decl
+        elif kw.text in ("def", "abbrev", "instance"):
+            end = self.parse_definition(start, i, kw, decl)
+        else:
+            end = self.parse_type_declaration(i, kw)
+        self.out.declarations.append(decl)
+        if kw.text == "instance":
+            self.out.global_effects.append(f"instance at line {kw.line}")
+        return end
+
+    def parse_theorem(self, start: int, i: int, kw: Token) -> int:
+        code = self.code
+        sig = scan_signature(code, i)
+        if sig.equation is not None:
+            raise Refusal(
+                f"`{sig.equation.text}` at line {sig.equation.line}: equation-compiler forms are"
+                " not statements (the proof must be `:= by sorry`)"
+            )
+        self.no_tactics(i, sig.stop, "in the statement")
+        if sig.assign is None:
+            raise Refusal(
+                f"`{kw.text}` at line {kw.line} has no `:=` (the proof must be `:= by sorry`)"
+            )
+        j = sig.assign + 1
+        if self.is_(j, "by"):
+            j = self.take(j)
+        if not self.is_(j, "sorry"):
+            got = self.tok(j)
+            what = "nothing" if got is None else show(got)
+            raise Refusal(f"the proof must be `sorry` or `by sorry`; found {what}")
+        self.take(j)
+        self.out.signature = self.cut_signature(start, i, sig.assign, j)
+        return j + 1
+
+    def cut_signature(
+        self, start: int, i: int, assign: int, last: int
+    ) -> tuple[int, int, list[tuple[int, int]], tuple[int, int]]:
+        code, groups = self.code, []
+        j = i
+        while j < assign:
+            tok = code[j]
+            if tok.kind == SYMBOL and tok.text in _BINDER_OPENERS:
+                end = self.group_end(j)
+                groups.append((tok.offset, code[end - 1].end))
+                j = end
+            elif tok.kind == IDENT:
+                groups.append((tok.offset, tok.end))
+                j += 1
+            else:
+                break
+        conclusion = (0, 0)
+        if j + 1 < assign and code[j].text == ":":
+            conclusion = (code[j + 1].offset, code[assign - 1].end)
+        return code[start].offset, code[last].end, groups, conclusion
+
+    def parse_definition(self, start: int, i: int, kw: Token, decl: Decl) -> int:
+        sig = scan_signature(self.code, i)
+        self.no_tactics(i, sig.stop, f"in the `{kw.text}`")
+        if sig.assign is None and sig.equation is None:
+            raise Refusal(f"`{kw.text}` at line {kw.line} has no `:=` body")
+        if sig.equation is not None and sig.equation.text == "where":
+            where = sig.stop
+            self.take(where)
+            end = self.term_end(where + 1)
+            self.no_tactics(where + 1, end, f"in the `{kw.text}`")
+            return end
+        body = (sig.assign + 1) if sig.assign is not None else sig.stop
+        end = self.term_end(body)
+        if end == body:
+            raise Refusal(f"`{kw.text}` at line {kw.line} has an empty body")
+        if end == body + 1 and self.is_(body, "sorry"):
+            # PutnamBench's answer convention (`abbrev x_solution : T := sorry`), and
+            # ProofNet's data-valued statements (`def exercise … : CommGroup G := sorry`)
+            self.take(body)
+            if kw.text == "def":
+                self.main_def = (start, decl, body)
+                self.out.signature = self.cut_signature(start, i, sig.assign or body - 1, body)
+        else:
+            self.no_tactics(body, end, f"in the `{kw.text}`", whole_body=kw.text == "instance")
+        return end
+
+    def parse_type_declaration(self, i: int, kw: Token) -> int:
+        end = self.term_end(i)
+        depth, where_seen = 0, False
+        for j in range(i, end):
+            tok = self.code[j]
+            closes, opens = brackets(tok)
+            if closes or opens:
+                depth = max(0, depth - closes) + opens
+            elif depth == 0 and tok.text == "where" and tok.kind == KEYWORD and not where_seen:
+                self.take(j)
+                where_seen = True
+            elif depth == 0 and tok.text == "extends" and not where_seen:
+                self.take(j)
+            elif depth == 0 and tok.text == ":=" and kw.text != "inductive":
+                raise Refusal(
+                    f"field default value {show(tok)}: structure fields may not have defaults"
+                )
+        self.no_tactics(i, end, f"in the `{kw.text}`")
+        if self.is_(end, "deriving") and not self.is_(end + 1, "instance"):
+            j = self.take(end)
+            while (cls := self.tok(j)) is not None and cls.kind == IDENT:
+                if cls.text not in DERIVABLE:
+                    raise Refusal(
+                        f"deriving `{cls.text}` at line {cls.line} is not allowed (allowed:"
+                        f" {', '.join(sorted(DERIVABLE))})"
+                    )
+                j += 1
+                if not self.is_(j, ","):
+                    break
+                j += 1
+            if j == end + 1:
+                raise Refusal(f"`deriving` without classes at line {self.code[end].line}")
+            self.out.global_effects.append(f"deriving at line {self.code[end].line}")
+            return j
+        return end
+
+    def no_tactics(self, i: int, stop: int, where: str, *, whole_body: bool = False) -> None:
+        """No ``sorry`` and no tactic block in ``code[i:stop]``, except side proofs: a
+        ``by`` that is the last component of an anonymous constructor (``⟨n, by omega⟩``), or
+        the whole body of an instance (``whole_body``), using only :data:`SIDE_TACTICS`."""
+        opened: list[str] = []
+        j = i
+        while j < stop:
+            tok = self.code[j]
+            closes, opens = brackets(tok)
+            if closes or opens:
+                del opened[max(0, len(opened) - closes) :]
+                opened += [tok.text] * opens
+            if tok.kind == KEYWORD and tok.text in ("sorry", "admit"):
+                raise Refusal(
+                    f"`{tok.text}` {where} at line {tok.line}: only the proof may be sorry"
+                )
+            if tok.kind == KEYWORD and tok.text == "by":
+                in_anonymous = bool(opened) and opened[-1] == "⟨" and self.is_(j - 1, ",")
+                if not (in_anonymous or (whole_body and j == i)):
+                    raise Refusal(
+                        f"tactic block (`by`) {where} at line {tok.line}: statements may not run"
+                        " tactics (except side proofs like `⟨n, by omega⟩`)"
+                    )
+                j = self.side_proof(j, stop, depth_end=in_anonymous)
+                continue
+            j += 1
+
+    def side_proof(self, by: int, stop: int, *, depth_end: bool) -> int:
+        """Check the tactic block after ``by``; the index just past it (at the closing
+        bracket of its anonymous constructor, or ``stop``)."""
+        self.take(by)
+        end, depth = stop, 0
+        if depth_end:
+            for j in range(by + 1, stop):
+                closes, opens = brackets(self.code[j])
+                depth -= closes
+                if depth < 0:
+                    end = j
+                    break
+                depth += opens
+        j = by + 1
+        if j >= end:
+            raise Refusal(f"empty tactic block at line {self.code[by].line}")
+        while j < end:
+            name = self.code[j]
+            if name.kind != IDENT or name.text not in SIDE_TACTICS:
+                raise Refusal(
+                    f"tactic {show(name)} is not allowed in a side proof (allowed:"
+                    f" {', '.join(sorted(SIDE_TACTICS))})"
+                )
+            j += 1
+            if name.text == "unfold":
+                while j < end and self.code[j].kind == IDENT and self.code[j].line == name.line:
+                    j += 1
+            elif name.text in _LEMMA_TACTICS:
+                if self.is_(j, "only"):
+                    j = self.take(j)
+                if j < end and self.is_(j, "["):
+                    close = self.group_end(j)
+                    self.no_tactics(j + 1, close - 1, "in a lemma list")
+                    j = close
+            if j < end and self.is_(j, ";"):
+                j += 1
+            elif j < end and self.code[j].line == self.code[j - 1].line:
+                raise Refusal(
+                    f"unexpected {show(self.code[j])} in a side proof (tactics take no"
+                    " arguments here but lemma lists and the names to unfold)"
+                )
+        return end
+
+
+def _nat(tok: Token) -> int | None:
+    """The value of a natural-number literal (decimal, 0x/0b/0o, ``_`` separators)."""
+    text = tok.text.replace("_", "").lower()
+    if tok.kind != NUMBER:
+        return None
+    if text[:2] in ("0x", "0b", "0o"):
+        return int(text, 0)
+    return int(text, 10) if text.isdigit() else None

@@ -1,0 +1,148 @@
+"""The statement policy as data: which keywords, notations, commands and options a statement
+may use. Everything not listed here is refused (an allow-list), with the few exceptions the
+token table decides (term notations declared by Lean and the allowed libraries).
+
+Pure data and small predicates; :mod:`formalize.lean.exposure` and
+:mod:`formalize.lean.statement` apply them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from formalize.lean.chars import is_id_first
+from formalize.lean.tokens import TokenTable
+
+#: Identifier-shaped keywords a statement's terms may use anywhere.
+TERM_KEYWORDS = frozenset(
+    {"fun", "let", "in", "if", "then", "else", "match", "with", "Type", "Sort", "Prop", "_"}
+    | {"show", "from", "have", "haveI", "letI", "nofun", "nomatch"}
+)
+
+#: Keywords allowed only where the gate's own parse put them (the command grammar).
+COMMAND_KEYWORDS = frozenset(
+    {"import", "open", "namespace", "section", "end", "noncomputable", "universe", "variable"}
+    | {"set_option", "theorem", "lemma", "example", "def", "abbrev", "structure", "class"}
+    | {"inductive", "private", "protected"}
+)
+#: Keywords that are part of one allowed command or declaration, at the place it gives them.
+CLAUSE_KEYWORDS = frozenset({"by", "sorry", "where", "extends", "scoped", "hiding", "renaming"})
+
+#: Keywords that begin a declaration. After a parse error Lean retries a command at every
+#: following character (``Lean.Parser.parseCommand``), so ``hdef`` can be read as ``def``;
+#: such a declaration is harmless (it lands in the candidate's own namespace, its body obeys
+#: the same token policy, and the candidate has failed to parse anyway), so these words are
+#: refused where an identifier can start, like other keywords, but allowed inside one.
+DECLARATION_WORDS = frozenset(
+    {"theorem", "lemma", "example", "def", "abbrev", "structure", "class", "inductive"}
+    | {"coinductive", "private", "protected", "noncomputable", "partial", "nonrec"}
+)
+#: Commands also harmless when read inside an identifier (``IsClopen`` ends in ``open``): their
+#: effect ends with the scope they are in, the candidate's own (``end`` is refused everywhere,
+#: so a stray one cannot close the scope a backend wraps the candidate in).
+SCOPED_WORDS = frozenset({"open", "variable", "universe"})
+#: Commands that, read inside an identifier (``infer_instance`` ends in ``instance``), could
+#: act beyond the candidate's scope: close or open scopes, add global instances, axioms or
+#: attributes. Checked against a fresh environment (the REPL) that cannot matter; a backend
+#: that checks several candidates in one file checks such a candidate in a file of its own.
+ISOLATING_WORDS = frozenset(
+    {"end", "namespace", "section", "instance", "axiom", "export", "attribute", "deriving"}
+    | {"mutual", "unsafe", "opaque", "omit", "include", "local", "scoped"}
+)
+
+#: Every keyword Lean core has that can begin a command (or a declaration's modifiers).
+#: With the command-leading atoms of the token table, those not in ``DECLARATION_WORDS`` are
+#: refused at *any* offset the gate did not parse as that command: read inside an identifier
+#: after a parse error, ``append`` would be the command ``end``, which closes the scope the
+#: file-mode checker wraps each candidate in, and ``hopen`` would be ``open``.
+CORE_COMMAND_WORDS = frozenset(
+    """
+    import prelude theorem lemma example def abbrev instance structure class inductive
+    coinductive axiom opaque namespace section end open export variable universe set_option
+    attribute initialize builtin_initialize mutual deriving noncomputable private protected
+    partial unsafe nonrec macro macro_rules syntax elab elab_rules notation notation3 infix
+    infixl infixr prefix postfix declare_syntax_cat declare_simp_like_tactic run_cmd run_elab
+    run_meta local scoped omit include binder_predicate register_simp_attr register_option
+    builtin_simproc simproc dsimproc simproc_decl dsimproc_decl add_decl_doc seal unseal
+    grind_pattern recommended_spelling irreducible_def alias lemma proof_wanted
+    unsuppress_compilation suppress_compilation assert_not_exists library_note
+    initialize_simps_projections test_extern count_heartbeats set_premise_selector
+    declare_config_elab register_builtin_option builtin_initialize register_label_attr
+    """.split()  # noqa: SIM905
+)
+
+#: Options a candidate may set, with the upper bound of their numeric value (never 0, which
+#: means "no limit" for the heartbeat options). ``autoImplicit`` and friends are not here: a
+#: candidate turning auto-bound implicits on makes a misspelt name a variable, and the checker
+#: sets them itself.
+OPTION_BOUNDS = {
+    "maxHeartbeats": 400_000,
+    "maxRecDepth": 10_000,
+    "synthInstance.maxHeartbeats": 400_000,
+    "synthInstance.maxSize": 1_024,
+}
+#: Options the checker sets in every header (a header line setting them is dropped).
+CHECKER_OPTIONS = frozenset({"autoImplicit", "relaxedAutoImplicit"})
+
+#: Symbol tokens refused although a term notation may declare them: ``‹t›`` runs the
+#: ``assumption`` tactic, ``@[`` starts attributes, quotations and antiquotations build syntax.
+DENIED_SYMBOLS = frozenset({"‹", "›", "@[", "`(", "``(", "$(", "%(", "q(", "ql("})
+
+#: Tokens of Lean core that are term notation (core tokens come without their category):
+#: brackets and separators, binders, arithmetic, logic, sets, coercions, structure instance
+#: and subtype syntax, anonymous constructors, pipelines and the monad operators.
+CORE_TERM_SYMBOLS = frozenset(
+    """
+    ( ) [ ] { } ⟨ ⟩ ⦃ ⦄ , : := :: ; . .. .( .{ => -> → ← <- ↔ <-> ∀ ∃ λ Σ Σ' ×' ⊕' ×
+    ⊕ ∘ + - * / // % ^ ++ = == != ≠ < > ≤ ≥ <= >= ∧ ∨ /\\ \\/ ¬ ! && || ∣ ∈ ∉ ⊆ ⊂ ⊇ ⊃ ∪
+    ∩ \\ · • ⁻¹ ↑ ⇑ ↥ @ _ ? | |> |>. <| $ <|> >>= >> <$> <*> <* *> ≈ ≍ ∅ ▸ #[ %[ ⋯ ↦
+    &&& ||| ^^^ <<< >>> ~~~ ]'
+    """.split()  # noqa: SIM905
+)
+
+_TERM_CATEGORIES = ("term", "term^", "?", "?^")
+
+
+def is_term_declared(tags: Iterable[str]) -> bool:
+    """Whether a token is declared as term syntax (a notation, or a term parser)."""
+    for tag in tags:
+        _, _, category = tag.partition(":")
+        if tag == "core" or category in _TERM_CATEGORIES:
+            return True
+    return False
+
+
+def command_words(table: TokenTable) -> frozenset[str]:
+    """Identifier-shaped tokens that can start a command: core's, and every atom that leads a
+    ``command`` declaration in the table (``assert_not_exists``, ``irreducible_def``, ...)."""
+    leading = {
+        t
+        for t, tags in table.tags.items()
+        if any(tag.endswith(":command^") for tag in tags) and is_id_first(t[0])
+    }
+    return frozenset(CORE_COMMAND_WORDS | leading)
+
+
+def notation_keyword_allowed(token: str, tags: Iterable[str]) -> bool:
+    """An identifier-led token (``ℝ``, ``ℝ≥0``, ``Type*``, ``C(``) that a statement may use:
+    declared as a term notation, never as anything else (a tactic, a command, an attribute),
+    and not an elaborator (``eval%``, ``delta%``: the ``%`` marks term elaborators)."""
+    tags = list(tags)
+    if "%" in token or not tags or token in DENIED_SYMBOLS:
+        return False
+    if token in ("Type*", "Sort*"):  # Mathlib elaborates them, as universe-polymorphic sorts
+        return True
+    return all(
+        tag != "core" and tag.partition(":")[2] in ("term", "term^") and not tag.startswith("elab:")
+        for tag in tags
+    )
+
+
+def symbol_allowed(token: str, tags: Iterable[str]) -> bool:
+    """A symbol-led token a statement may use: term notation, and not denied."""
+    if token in DENIED_SYMBOLS or (token.startswith("#") and len(token) > 1 and token != "#["):
+        return False
+    tags = list(tags)
+    if "core" in tags:
+        return token in CORE_TERM_SYMBOLS or is_term_declared(t for t in tags if t != "core")
+    return is_term_declared(tags)
