@@ -36,14 +36,27 @@ def is_subscript_alnum(c: str) -> bool:
     return _in(ord(c), SUBSCRIPT_ALNUM)
 
 
+# Answers are cached per character: the lexer and the every-offset check ask for every one.
+_FIRST: dict[str, bool] = {}
+_REST: dict[str, bool] = {}
+
+
 def is_id_first(c: str) -> bool:
     """Can ``c`` start a Lean identifier?"""
-    return ("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_" or is_letter_like(c)
+    answer = _FIRST.get(c)
+    if answer is None:
+        answer = ("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_" or is_letter_like(c)
+        _FIRST[c] = answer
+    return answer
 
 
 def is_id_rest(c: str) -> bool:
     """Can ``c`` continue a Lean identifier?"""
-    return is_id_first(c) or ("0" <= c <= "9") or c in "'!?" or is_subscript_alnum(c)
+    answer = _REST.get(c)
+    if answer is None:
+        answer = is_id_first(c) or ("0" <= c <= "9") or c in "'!?" or is_subscript_alnum(c)
+        _REST[c] = answer
+    return answer
 
 
 def _class(ranges: tuple[tuple[int, int], ...], extra: str) -> str:

@@ -118,7 +118,8 @@ class Exposure:
             word_start = p == start or not is_id_first(text[p - 1])
             if not dotted and word in self.inner and (p, word) not in sanctioned:
                 return Finding(p, word, _command_reason(word, inner=not word_start))
-            if not dotted and not word_start and word in self.isolating:
+            if not dotted and not word_start and word in self.isolating and not self._isolate:
+                # one note is enough: the candidate is checked alone
                 self._isolate.append(Finding(p, word, _command_reason(word, inner=True)))
             if not word_start or (p >= 1 and text[p - 1] == "." and text[p - 2 : p - 1] != "."):
                 continue  # after a single `.`, Lean reads a raw identifier (`x.end`, `.by`)

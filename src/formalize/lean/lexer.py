@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 
 from formalize.lean.chars import (
     ID_FIRST,
@@ -51,6 +50,7 @@ __all__ = [
     "TRIVIA_KINDS",
     "LexError",
     "Token",
+    "TooManyTokens",
     "brackets",
     "code_tokens",
     "is_id_first",
@@ -78,6 +78,15 @@ TRIVIA_KINDS = frozenset({LINE_COMMENT, BLOCK_COMMENT, MODULE_DOC})
 COMMENT_KINDS = TRIVIA_KINDS | {DOC_COMMENT}
 
 _WHITESPACE = re.compile(r"[ \t\r\n]+")
+# One match per token start, in Lean's `tokenFn` order: the common cases (whitespace, a plain
+# identifier atom, a symbol) are handled inline, the rest (`special`) by `lex_one`.
+_MASTER = re.compile(
+    r"(?P<ws>[ \t\r\n]+)"
+    r'|(?P<special>--|/-|["\'`«0-9]|r#*")'
+    rf"|(?P<id>{ID_FIRST}{ID_REST}*)"
+    r"|(?P<sym>.)",
+    re.DOTALL,
+)
 _COMMENT_MARK = re.compile(r"/-|-/")
 _ATOM = re.compile(ID_FIRST + ID_REST + "*")
 _DIGITS = re.compile(r"[0-9]+")
@@ -85,16 +94,35 @@ _HEX = "0123456789abcdefABCDEF"
 _SIMPLE_ESCAPES = "\\\"'rnt"
 
 
-@dataclass(frozen=True)
 class Token:
     """One lexeme: ``kind`` (a module constant), exact ``text``, 1-based ``line``, 0-based
-    ``column`` in code points. ``offset`` (into the lexed text) is not part of equality."""
+    ``column`` in code points. ``offset`` (into the lexed text) is not part of equality.
+    Immutable by convention (a slotted class: the lexer makes one per token, fast)."""
 
-    kind: str
-    text: str
-    line: int
-    column: int
-    offset: int = field(default=0, compare=False, repr=False)
+    __slots__ = ("column", "kind", "line", "offset", "text")
+
+    def __init__(self, kind: str, text: str, line: int, column: int, offset: int = 0) -> None:
+        self.kind = kind
+        self.text = text
+        self.line = line
+        self.column = column
+        self.offset = offset
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Token):
+            return NotImplemented
+        return (self.kind, self.text, self.line, self.column) == (
+            other.kind,
+            other.text,
+            other.line,
+            other.column,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.text, self.line, self.column))
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.text!r}, {self.line}, {self.column})"
 
     @property
     def end(self) -> int:
@@ -117,9 +145,16 @@ class LexError(ValueError):
         self.column = column
 
 
-def tokenize(text: str, table: TokenTable | None = None) -> list[Token]:
-    """All tokens of ``text`` in order, comments included; raises :class:`LexError`."""
-    return _Lexer(text, table or token_table()).run()
+class TooManyTokens(LexError):
+    """The text has more code tokens than the caller allows (the lexer stops there)."""
+
+
+def tokenize(
+    text: str, table: TokenTable | None = None, *, max_tokens: int | None = None
+) -> list[Token]:
+    """All tokens of ``text`` in order, comments included; raises :class:`LexError`, and
+    :class:`TooManyTokens` as soon as there are more than ``max_tokens`` code tokens."""
+    return _Lexer(text, table or token_table(), max_tokens).run()
 
 
 def code_tokens(tokens: list[Token]) -> list[Token]:
@@ -133,24 +168,37 @@ def brackets(tok: Token) -> tuple[int, int]:
     the closing ones it starts with (``)``, ``]]``, ``⟫_ℝ``); ``]→L[`` does both."""
     if tok.kind not in (SYMBOL, KEYWORD):
         return 0, 0
-    text = tok.text
-    closes = len(text) - len(text.lstrip(")]}⟩⦄⟫⟧"))
-    opens = len(text) - len(text.rstrip("([{⟨⦃⟪⟦")) if closes < len(text) else 0
-    return closes, opens
+    answer = _BRACKETS.get(tok.text)
+    if answer is None:
+        text = tok.text
+        closes = len(text) - len(text.lstrip(")]}⟩⦄⟫⟧"))
+        opens = len(text) - len(text.rstrip("([{⟨⦃⟪⟦")) if closes < len(text) else 0
+        answer = _BRACKETS[text] = (closes, opens)
+    return answer
+
+
+_BRACKETS: dict[str, tuple[int, int]] = {}
 
 
 def token_kind(token: str) -> str:
     """``keyword`` for a table token that starts like an identifier (or ``#`` + letter)."""
-    if is_id_first(token[0]) or (token[0] == "#" and len(token) > 1 and is_id_first(token[1])):
-        return KEYWORD
-    return SYMBOL
+    kind = _KINDS.get(token)
+    if kind is None:
+        first = is_id_first(token[0])
+        kind = KEYWORD if first or (token[0] == "#" and is_id_first(token[1:2] or " ")) else SYMBOL
+        _KINDS[token] = kind
+    return kind
+
+
+_KINDS: dict[str, str] = {}
 
 
 class _Lexer:
-    def __init__(self, text: str, table: TokenTable) -> None:
+    def __init__(self, text: str, table: TokenTable, max_tokens: int | None = None) -> None:
         self.text = text
         self.n = len(text)
         self.table = table
+        self.max_tokens = max_tokens
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.tokens: list[Token] = []
 
@@ -173,15 +221,61 @@ class _Lexer:
 
     # -- driver --------------------------------------------------------------------------
     def run(self) -> list[Token]:
-        i, text = 0, self.text
-        while i < self.n:
-            ws = _WHITESPACE.match(text, i)
-            if ws is not None:
-                i = ws.end()
+        text, n, tokens, table = self.text, self.n, self.tokens, self.table
+        limit, starts, i = self.max_tokens, self.line_starts, 0
+        keywords, tailed = table.keywords, table.tailed
+        while i < n:
+            m = _MASTER.match(text, i)
+            group = m.lastgroup if m is not None else None
+            if group == "ws":
+                i = m.end()  # type: ignore[union-attr]
                 continue
             start = i
-            i = self.lex_one(i)
+            if group == "id":
+                atom_end = m.end()  # type: ignore[union-attr]
+                end = atom_end
+                if atom_end < n and text[atom_end] == ".":
+                    end = self.ident_end(i)
+                word = None
+                for candidate in tailed.get(text[i:atom_end], ()):
+                    if len(candidate) >= end - i and text.startswith(candidate, i):
+                        word = candidate
+                        break
+                if word is None and text[i:end] in keywords:
+                    word = text[i:end]
+                line = bisect.bisect_right(starts, i)
+                if word is not None:
+                    i += len(word)
+                    tokens.append(Token(KEYWORD, word, line, start - starts[line - 1], start))
+                else:
+                    i = end
+                    tokens.append(
+                        Token(IDENT, text[start:end], line, start - starts[line - 1], start)
+                    )
+            elif group == "sym":
+                token = table.longest(text, i)
+                line = bisect.bisect_right(starts, i)
+                if token is None:
+                    i += 1
+                    tokens.append(Token(SYMBOL, text[start], line, start - starts[line - 1], start))
+                else:
+                    i += len(token)
+                    kind = token_kind(token)
+                    tokens.append(Token(kind, token, line, start - starts[line - 1], start))
+            else:
+                i = self.lex_one(i)
             assert i > start
+            if limit is not None and len(tokens) > limit:
+                code = sum(t.kind not in COMMENT_KINDS for t in tokens)
+                if code > limit:
+                    line, column = self.position(start)
+                    raise TooManyTokens(
+                        f"more than {limit} tokens (the longest reference statement has under"
+                        " 500); the gate stops reading",
+                        line,
+                        column,
+                    )
+                limit += limit - code  # comments do not count: look again later
         return self.tokens
 
     def lex_one(self, i: int) -> int:

@@ -67,6 +67,7 @@ __all__ = [
     "DEFAULT_ALLOWED_IMPORT_ROOTS",
     "DEFAULT_ALLOWED_OPTIONS",
     "DEFAULT_MAX_LENGTH",
+    "DEFAULT_MAX_TOKENS",
     "Decl",
     "LexError",
     "SafetyReport",
@@ -88,6 +89,9 @@ __all__ = [
 DEFAULT_ALLOWED_OPTIONS = frozenset(OPTION_BOUNDS)
 DEFAULT_ALLOWED_IMPORT_ROOTS = frozenset({"Mathlib", "Aesop", "Batteries", "Std"})
 DEFAULT_MAX_LENGTH = 20_000
+#: Code tokens a candidate may have: ten times the largest reference statement of the shared
+#: benchmarks (485 tokens), and what keeps the gate's worst case within its time budget.
+DEFAULT_MAX_TOKENS = 5_000
 
 _BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
@@ -290,9 +294,10 @@ def check_statement(
 ) -> SafetyReport:
     """Decide whether ``text`` (one candidate, imports included) may be sent to Lean; when it
     may, the report's ``text`` is what to send. Never raises."""
+    seen: list[Token] = []
     try:
         try:
-            return _check(text, allowed_options, allowed_import_roots, max_length)
+            return _check(text, allowed_options, allowed_import_roots, max_length, seen)
         except Refusal:
             raise
         except RecursionError:  # pragma: no cover - every scanner is iterative
@@ -300,12 +305,16 @@ def check_statement(
         except Exception as exc:  # the gate decides every input: a bug refuses, never crashes
             raise Refusal(f"the statement gate could not decide ({type(exc).__name__})") from exc
     except Refusal as exc:
-        name, kind = _declared(text)
+        name, kind = _declared(seen)
         return SafetyReport(False, str(exc), name, kind)
 
 
 def _check(
-    text: str, options: frozenset[str], roots: frozenset[str], max_length: int
+    text: str,
+    options: frozenset[str],
+    roots: frozenset[str],
+    max_length: int,
+    seen: list[Token],
 ) -> SafetyReport:
     if not text.strip():
         raise Refusal("empty candidate")
@@ -314,13 +323,14 @@ def _check(
     text = normalize_newlines(text)
     table = token_table()
     try:
-        tokens = tokenize(text, table)
+        tokens = tokenize(text, table, max_tokens=DEFAULT_MAX_TOKENS)
         atoms = _notation_atoms(tokens)
         if atoms:  # Lean reads the candidate's own notation atoms as tokens after they are made
             table = table.with_tokens(atoms)
-            tokens = tokenize(text, table)
+            tokens = tokenize(text, table, max_tokens=DEFAULT_MAX_TOKENS)
     except LexError as exc:
         raise Refusal(str(exc)) from None
+    seen += tokens
     blanked = blank_comments(text, tokens)
     _check_characters(text, blanked, tokens, table)
     code = [t for t in tokens if t.kind not in COMMENT_KINDS]
@@ -355,12 +365,10 @@ def _check(
     )
 
 
-def _declared(text: str) -> tuple[str | None, str | None]:
-    """Best-effort (name, kind) of the main declaration, for reports of rejections."""
-    try:
-        code = [t for t in tokenize(normalize_newlines(text)) if t.kind not in COMMENT_KINDS]
-    except Exception:  # a report must never fail
-        return None, None
+def _declared(tokens: list[Token]) -> tuple[str | None, str | None]:
+    """Best-effort (name, kind) of the main declaration, for reports of rejections (from the
+    tokens read before the refusal; none when the text did not lex)."""
+    code = [t for t in tokens if t.kind not in COMMENT_KINDS]
     for k, tok in enumerate(code):
         if tok.kind == KEYWORD and tok.text in MAIN_KINDS:
             name = code[k + 1] if k + 1 < len(code) and tok.text != "example" else None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 from formalize.lean.chars import is_id_first, is_id_rest
@@ -57,8 +57,23 @@ class TokenTable:
         )
         words = frozenset(t for t in lexing if all(is_id_rest(c) for c in t) and is_id_first(t[0]))
         object.__setattr__(self, "keywords", words)
+        tailed: dict[str, list[str]] = {}
+        for token in lexing:
+            if is_id_first(token[0]) and token not in words:
+                k = 1
+                while k < len(token) and is_id_rest(token[k]):
+                    k += 1
+                tailed.setdefault(token[:k], []).append(token)
+        object.__setattr__(
+            self,
+            "tailed",
+            {a: tuple(sorted(ts, key=len, reverse=True)) for a, ts in tailed.items()},
+        )
 
     keywords: frozenset[str] = frozenset()  # identifier-shaped tokens the lexer reads as keywords
+    #: identifier-led tokens with a symbol tail (``Type*``, ``ℝ*``), by their leading atom,
+    #: longest first
+    tailed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def longest(self, text: str, i: int) -> str | None:
         """The longest lexing token that ``text`` has at ``i`` (Lean's ``matchPrefix``)."""
