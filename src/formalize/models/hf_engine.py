@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from formalize.cache import Cache
 from formalize.errors import SetupError
+from formalize.install import install_hint
 from formalize.models.base import (
     Engine,
     EngineSpec,
@@ -66,7 +67,7 @@ class HFEngine(Engine):
             import transformers
         except ImportError as exc:
             raise SetupError(
-                f"the hf engine needs torch and transformers: pip install 'formalize[hf]' ({exc})"
+                f"the hf engine needs torch and transformers ({exc}): {install_hint('hf')}"
             ) from exc
         local = resolve_model(
             spec.model, gguf_file=self.options["gguf_file"], revision=self.options["revision"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formalize.errors import InputError, SetupError
+from formalize.install import install_hint
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -112,7 +113,7 @@ def _cached(hub_id: str, gguf_file: str | None, revision: str | None) -> LocalMo
     except ImportError as exc:
         raise SetupError(
             f"model {hub_id!r} is a hub id but huggingface_hub is not installed "
-            "(pip install 'formalize[hf]'), or pass a local folder"
+            f"({install_hint('hf')}), or pass a local folder"
         ) from exc
     try:
         folder = Path(str(snapshot_download(hub_id, revision=revision, local_files_only=True)))

