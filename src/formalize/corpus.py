@@ -24,18 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from formalize.errors import FormalizeError
+from formalize.home import data_home
 from formalize.migrations import MIGRATIONS
 from formalize.records import Attempt, AttemptStatus, Entry, Problem
-
-ENV_HOME = "FORMALIZE_HOME"
-
-
-def data_home() -> Path:
-    """Where formalize keeps its data: ``$FORMALIZE_HOME``, else ``$XDG_DATA_HOME/formalize``."""
-    if os.environ.get(ENV_HOME):
-        return Path(os.environ[ENV_HOME]).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg).expanduser() / "formalize"
 
 
 def default_db_path() -> Path:

@@ -22,6 +22,19 @@ DEFAULT_HEADER = "import Mathlib"
 REPL_BINARY = Path(".lake") / "packages" / "REPL" / ".lake" / "build" / "bin" / "repl"
 
 
+ENV_LEAN_PROJECT = "FORMALIZE_LEAN_PROJECT"
+
+
+def default_lean_project() -> Path:
+    """The Lake project used when none is given: ``$FORMALIZE_LEAN_PROJECT``, else
+    ``<data home>/lean_project``; the same from any directory (``formalize lean setup``
+    builds it there)."""
+    from formalize.home import data_home
+
+    env = os.environ.get(ENV_LEAN_PROJECT)
+    return Path(env).expanduser().absolute() if env else data_home() / "lean_project"
+
+
 def default_workers() -> int:
     """One REPL per core, leaving one core for the rest of the pipeline; at least one."""
     return max(1, (os.cpu_count() or 2) - 1)
@@ -34,6 +47,7 @@ class LeanConfig:
     - ``backend``: ``repl`` (pooled leanprover-community REPL processes, the default), ``file``
       (one ``lake env lean --json`` run per chunk of statements) or ``kimina`` (a running
       kimina-lean-server at ``kimina_url``).
+    - ``lean_project``: the Lake project checks run in (default: ``default_lean_project()``).
     - ``repl_cmd``: the command that starts a REPL, run in ``lean_project``. None means
       ``lake env <lean_project>/.lake/packages/REPL/.lake/build/bin/repl``. Any executable that
       speaks the REPL protocol can stand in (the tests use a fake one).
@@ -52,7 +66,7 @@ class LeanConfig:
     """
 
     backend: str = "repl"
-    lean_project: Path = Path("lean_project")
+    lean_project: Path = field(default_factory=default_lean_project)
     repl_cmd: tuple[str, ...] | None = None
     lean_cmd: tuple[str, ...] = ("lake", "env", "lean", "--json")
     header: str = DEFAULT_HEADER
