@@ -58,7 +58,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/pipeline.py
 
 # The main job on the bundled example problems with the default models and a real Lean
-# toolchain. Stops early, saying what is missing, where Lean, a GPU or the weights are absent.
+# toolchain. Where Lean, a GPU or the weights are absent, the run's preflight lists everything
+# missing, each with how to get it, before it loads anything.
 demo: | $(VENV)/bin/python
 	@if command -v nvidia-smi >/dev/null 2>&1; then \
 	  $(PIP) install -q -e '.[hf,vllm,openai]'; \
@@ -66,7 +67,11 @@ demo: | $(VENV)/bin/python
 	  echo "no NVIDIA GPU found (nvidia-smi): installing without vLLM; the run will say what is missing"; \
 	  $(PIP) install -q $(PIP_C) -e '.[hf,openai]'; \
 	fi
-	$(VENV)/bin/formalize lean setup
+	@if command -v lake >/dev/null 2>&1; then \
+	  $(VENV)/bin/formalize lean setup; \
+	else \
+	  echo "no Lean toolchain (lake) found: skipping \`formalize lean setup\`; the run lists what is missing"; \
+	fi
 	$(VENV)/bin/formalize run examples/problems.jsonl
 
 clean:

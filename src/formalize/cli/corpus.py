@@ -36,7 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default=None,
         help="output format (default: from the --output suffix, else jsonl)",
     )
-    export.add_argument("--output", "-o", type=Path, required=True, metavar="PATH")
+    export.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="file to write (.jsonl or .parquet), - for stdout",
+    )
     export.add_argument(
         "--include-rejected",
         action="store_true",

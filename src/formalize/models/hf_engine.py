@@ -25,9 +25,11 @@ from formalize.models.base import (
     GenerationParams,
     Outcome,
     RawCompletion,
+    Unmet,
     sample_seed,
 )
-from formalize.models.hub import resolve_model
+from formalize.models.devices import gpu_present, has_package
+from formalize.models.hub import resolve_model, weights_problem
 from formalize.models.profiles import Message, ModelProfile
 from formalize.models.spec import choice, parse_bool, positive_int
 
@@ -52,6 +54,28 @@ class HFEngine(Engine):
         "trust_remote_code": (parse_bool, False, "allow model code shipped with the checkpoint"),
     }
     KEY_OPTIONS = ("gguf_file", "dtype")
+
+    @classmethod
+    def requirements(cls, spec: EngineSpec, options: Mapping[str, Any]) -> list[Unmet]:
+        """torch and transformers, a GPU if ``device=cuda`` asks for one, and the weights."""
+        unmet = []
+        missing = [name for name in ("torch", "transformers") if not has_package(name)]
+        if missing:
+            unmet.append(Unmet(f"the hf engine needs {' and '.join(missing)}", install_hint("hf")))
+        device = options.get("device") or ""
+        if device.startswith("cuda") and not gpu_present():
+            unmet.append(
+                Unmet(
+                    f"device={device} but no GPU was found",
+                    "drop ?device= (the CPU is used when there is no GPU), or run on a GPU machine",
+                )
+            )
+        problem = weights_problem(
+            spec.model, gguf_file=options.get("gguf_file"), revision=options.get("revision")
+        )
+        if problem:
+            unmet.append(Unmet(*problem))
+        return unmet
 
     def __init__(
         self,

