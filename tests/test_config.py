@@ -173,3 +173,14 @@ def _all_parsers(
                 found.append((full, sub))
                 found += _all_parsers(sub, f"{full} ")
     return found
+
+
+def test_lean_settings_of_the_wrong_type_name_their_key() -> None:
+    from formalize.lean.config import LeanConfig
+
+    with pytest.raises(ValueError) as info:
+        LeanConfig.from_mapping({"workers": "two", "workrs": 1})
+    assert str(info.value) == (
+        "workers: expected an integer, got the string 'two'; "
+        "unknown Lean setting 'workrs' (did you mean 'workers'?)"
+    )

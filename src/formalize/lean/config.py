@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
+import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -118,12 +119,19 @@ class LeanConfig:
 
         Raises ``ValueError`` with every problem named.
         """
-        known = {f.name for f in fields(cls)}
-        for key in values:
-            if key not in known:
-                close = difflib.get_close_matches(key, sorted(known), n=1)
+        from formalize.settings import type_problem
+
+        hints = typing.get_type_hints(cls)
+        problems = []
+        for key, value in values.items():
+            if key not in hints:
+                close = difflib.get_close_matches(key, sorted(hints), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"unknown Lean setting {key!r}{hint}")
+                problems.append(f"unknown Lean setting {key!r}{hint}")
+            elif value is not None and (why := type_problem(value, hints[key])):
+                problems.append(f"{key}: {why}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return cls(**{k: v for k, v in values.items() if v is not None})
 
     def with_overrides(self, **changes: Any) -> LeanConfig:
