@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from formalize.corpus import ProblemState, Store
+from formalize.corpus import ProblemProgress, ProblemState, Store
 from formalize.records import (
     Attempt,
     AttemptStatus,
@@ -48,7 +48,10 @@ class Counters:
     problems: int = 0
     skipped: int = 0  # finished in an earlier run
     done: int = 0
-    exhausted: int = 0
+    exhausted: int = 0  # every round ran, nothing accepted
+    duplicates: int = 0  # judged faithful, but each statement duplicated another entry
+    retried: int = 0  # exhausted earlier, continued by --retry-exhausted
+    retry_capped: int = 0  # exhausted earlier with all --rounds already used: not retried
     candidates: int = 0
     compiled: int = 0
     faithful: int = 0
@@ -81,6 +84,7 @@ class Pipeline:
         rounds: int = 3,
         batch_size: int = 32,
         max_in_flight: int = 3,
+        retry_exhausted: bool = False,
         provenance: dict[str, Any] | None = None,
         on_progress: Callable[[Counters], None] | None = None,
     ) -> None:
@@ -91,7 +95,10 @@ class Pipeline:
         self.rounds = rounds
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
+        self.retry_exhausted = retry_exhausted
         self.provenance = dict(provenance or {})
+        self.provenance.setdefault("retry_exhausted", retry_exhausted)
+        self._retried: dict[str, int] = {}  # problem id -> rounds it had when retried
         self.provenance.setdefault("translate_prompt", translator.prompt_version)
         self.provenance.setdefault("critic_prompt", critic.prompt_version)
         self.on_progress = on_progress
@@ -120,10 +127,15 @@ class Pipeline:
         c.problems = len(problems)
         for problem in problems:
             state = progress[problem.id]
-            if state.state in (ProblemState.DONE, ProblemState.EXHAUSTED):
+            if state.state is ProblemState.EXHAUSTED and self._retry(state):
+                self._retried[problem.id] = state.rounds_done
+                c.retried += 1
+            elif state.state in (ProblemState.DONE, ProblemState.EXHAUSTED):
                 c.skipped += 1
                 c.done += state.state is ProblemState.DONE
-                c.exhausted += state.state is ProblemState.EXHAUSTED
+                duplicate = state.state is ProblemState.EXHAUSTED and bool(state.duplicate_of)
+                c.duplicates += duplicate
+                c.exhausted += state.state is ProblemState.EXHAUSTED and not duplicate
                 continue
             if state.rounds_done >= self.rounds:  # an earlier run with more rounds stopped here
                 c.skipped += 1
@@ -168,6 +180,17 @@ class Pipeline:
             for pool in (*pools.values(), lean_pool):
                 pool.shutdown(wait=True, cancel_futures=True)
         return c
+
+    def _retry(self, state: ProblemProgress) -> bool:
+        """Whether an exhausted problem gets more rounds (``retry_exhausted``): not when its
+        faithful statements duplicated another entry (a retry would find it again), nor when
+        it already had ``rounds`` rounds."""
+        if not self.retry_exhausted or state.duplicate_of:
+            return False
+        if state.rounds_done >= self.rounds:
+            self.counters.retry_capped += 1
+            return False
+        return True
 
     # ------------------------------------------------------------------ stages
 
@@ -228,7 +251,9 @@ class Pipeline:
             if entry is not None:
                 self.counters.accepted += 1
                 self.counters.done += 1
-            elif ranked or last:
+            elif ranked:
+                self.counters.duplicates += 1
+            elif last:
                 self.counters.exhausted += 1
             else:
                 follow_ups.append(TranslationRequest(request.problem, request.round + 1, feedback))
@@ -243,6 +268,9 @@ class Pipeline:
     ) -> Attempt:
         status = attempt_status(cand, check, verdict)
         feedback = None if request.feedback is None else request.feedback.to_json()
+        provenance = self.provenance
+        if cand.problem_id in self._retried:
+            provenance = {**provenance, "retried_after_round": self._retried[cand.problem_id]}
         return Attempt(
             problem_id=cand.problem_id,
             round=cand.round,
@@ -252,7 +280,7 @@ class Pipeline:
             check=check,
             verdict=verdict,
             feedback=feedback,
-            provenance=self.provenance,
+            provenance=provenance,
         )
 
     def _notify(self) -> None:

@@ -115,6 +115,7 @@ def run_job(
             rounds=config.rounds,
             batch_size=config.batch_size,
             max_in_flight=config.max_in_flight,
+            retry_exhausted=config.retry_exhausted,
             provenance=provenance,
         )
         restore = install_interrupt_handler(pipeline)

@@ -74,6 +74,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             ("problems", f.problems),
             ("  done (accepted)", f.problems_done),
             ("  exhausted (no accepted pair)", f.problems_exhausted),
+            ("  duplicates of another problem's entry", f.problems_duplicate),
             ("candidates", f.candidates),
             ("  rejected by the safety gate", f.rejected),
             ("  compiled", f.compiled),

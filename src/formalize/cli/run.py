@@ -218,9 +218,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         ("  judged faithful", c.faithful),
         ("accepted this run", c.accepted),
         ("problems with an accepted pair", c.done),
-        ("problems exhausted", c.exhausted),
+        ("problems exhausted (no accepted pair)", c.exhausted),
+        ("problems duplicating another problem's entry", c.duplicates),
     ]
+    if config.retry_exhausted:
+        rows.insert(2, ("  exhausted earlier, retried", c.retried))
     print(format_table(("", "count"), rows), file=sys.stderr)
+    if c.retry_capped:
+        print(
+            f"note: {c.retry_capped} exhausted problems already had {config.rounds} rounds and "
+            "were not retried; raise --rounds to give them more",
+            file=sys.stderr,
+        )
     minutes = (time.monotonic() - started) / 60
     if outcome.stopped:
         state = (

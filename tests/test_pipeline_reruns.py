@@ -1,0 +1,79 @@
+"""Reruns with other settings: ``--retry-exhausted`` continues exhausted problems (provenance
+says so), and a faithful candidate duplicating another problem's entry is counted apart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.openai_server import ScriptedOpenAIServer
+from test_pipeline import PROBLEMS, config_for, critic, translator, write_problems
+
+from formalize.corpus import ProblemState, Store
+from formalize.records import AttemptStatus
+from formalize.runner import run_job
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[ScriptedOpenAIServer, ScriptedOpenAIServer]]:
+    with (
+        ScriptedOpenAIServer(translator, model="kimina") as t,
+        ScriptedOpenAIServer(critic, model="criticlean") as c,
+    ):
+        yield t, c
+
+
+def calls(servers: Any) -> tuple[int, int]:
+    t, c = servers
+    return len(t.completion_requests), len(c.completion_requests)
+
+
+def test_retry_exhausted_continues_their_rounds_with_the_new_settings(
+    tmp_path: Path, servers: Any
+) -> None:
+    first = run_job(config_for(tmp_path, servers, rounds=1))
+    assert first.counters.exhausted == 4 and first.counters.accepted == 0
+
+    before = calls(servers)
+    again = run_job(config_for(tmp_path, servers, rounds=3))  # more rounds, no flag: skipped
+    assert again.counters.skipped == 4 and calls(servers) == before
+
+    retry = run_job(config_for(tmp_path, servers, rounds=3, retry_exhausted=True))
+    assert retry.counters.retried == 4
+    assert retry.counters.accepted == 2  # alpha (round 2) and beta (round 3)
+    with Store(retry.db) as store:
+        entries = {e.problem_id: e for e in store.entries()}
+        assert (entries["alpha"].round, entries["beta"].round) == (2, 3)
+        later = [a for a in store.attempts("gamma") if a.round > 1]
+        assert [a.round for a in later] == [2] * 4 + [3] * 4
+        assert {a.provenance["retried_after_round"] for a in later} == {1}
+        assert all(a.provenance["retry_exhausted"] for a in later)
+        assert "retried_after_round" not in store.attempts("gamma")[0].provenance
+        assert store.progress()["gamma"].state is ProblemState.EXHAUSTED
+        (config,) = [r["config"] for r in store.runs() if r["id"] == retry.run_id]
+        assert config["retry_exhausted"] is True
+
+    before = calls(servers)
+    same = run_job(config_for(tmp_path, servers, rounds=3, retry_exhausted=True))
+    assert calls(servers) == before  # the same command again does nothing
+    assert (same.counters.retried, same.counters.retry_capped) == (0, 2)
+
+
+def test_a_duplicate_of_another_problem_is_counted_apart_and_never_retried(
+    tmp_path: Path, servers: Any
+) -> None:
+    twin = {"id": "alpha-twin", "problem": "ALPHA again: for every positive natural n, n = n."}
+    rows = [PROBLEMS[0], twin]
+    path = write_problems(tmp_path / "twins.jsonl", rows)
+    config = config_for(tmp_path, servers, input=str(path), batch_size=1, max_in_flight=1)
+    outcome = run_job(config)
+    assert (outcome.counters.accepted, outcome.counters.duplicates) == (1, 1)
+    assert outcome.counters.exhausted == 0
+    with Store(outcome.db) as store:
+        dups = [a for a in store.attempts("alpha-twin") if a.status is AttemptStatus.DUPLICATE]
+        assert dups and {a.duplicate_of for a in dups} == {"alpha"}
+        assert store.progress()["alpha-twin"].duplicate_of == "alpha"
+    retry = run_job(config_for(tmp_path, servers, input=str(path), rounds=5, retry_exhausted=True))
+    assert (retry.counters.retried, retry.counters.duplicates) == (0, 1)
