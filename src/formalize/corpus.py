@@ -215,7 +215,7 @@ class Store:
             )
         return run_id
 
-    def finish_run(self, run_id: str, status: str, counts: dict[str, int]) -> None:
+    def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         """Mark a run finished (``completed``, ``interrupted``, ``failed``) with its counts."""
         with self._write() as con:
             con.execute(

@@ -80,7 +80,8 @@ def run_job(
         )
         check.raise_if_missing()
         assert store is not None and checker is not None and read is not None
-        say(f"input: {len(problems)} problems from {config.input}; {read.describe_fields()}")
+        say(f"input: {len(problems)} problems from {config.input}")
+        say(read.describe_fields())
 
         translator_engine, critic_engine = _load_engines(config, store, stack)
         translator = Translator(
@@ -121,7 +122,7 @@ def run_job(
         restore = install_interrupt_handler(pipeline)
         status = "failed"
         try:
-            with _progress(pipeline, len(problems), enabled=config.progress):
+            with _progress(pipeline, config):
                 counters = pipeline.run(problems, run_id)
             status = "interrupted" if pipeline.stopped else "completed"
         except KeyboardInterrupt:
@@ -206,25 +207,18 @@ def _critic_params(config: RunConfig) -> Any:
 
 
 @contextlib.contextmanager
-def _progress(pipeline: Pipeline, total: int, enabled: bool) -> Iterator[None]:
-    """A live line: problems finished, the funnel, the current round, rate and ETA."""
-    if not enabled:
+def _progress(pipeline: Pipeline, config: RunConfig) -> Iterator[None]:
+    """Progress on stderr while the pipeline runs (see ``formalize.progress``)."""
+    if not config.progress:
         yield
         return
-    from tqdm import tqdm
+    from formalize.progress import ProgressReporter
 
-    bar = tqdm(total=total, unit="problem", file=sys.stderr, dynamic_ncols=True)
-
-    def update(c: Counters) -> None:
-        bar.n = min(total, c.done + c.exhausted)
-        bar.set_postfix_str(
-            f"round {c.round} | {c.candidates} cand -> {c.compiled} compiled -> "
-            f"{c.faithful} faithful -> {c.accepted} accepted",
-            refresh=True,
-        )
-
-    pipeline.on_progress = update
+    reporter = ProgressReporter(
+        sys.stderr, rounds=config.rounds, interval=config.progress_interval
+    ).start()
+    pipeline.on_progress = reporter.update
     try:
         yield
     finally:
-        bar.close()
+        reporter.close()
