@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import logging
 import signal
 import sys
 import threading
@@ -34,6 +35,8 @@ from formalize.records import (
     Verdict,
 )
 from formalize.translate import Feedback, FeedbackKind, TranslationRequest, lean_error_feedback
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from formalize.critic import Critic
@@ -198,6 +201,7 @@ class Pipeline:
                 for future in finished:
                     stage, chunk = inflight.pop(future)
                     future.result()  # re-raise a stage's exception here
+                    log.debug("%s done: %d problems", stage, len(chunk.requests))
                     if stage == "translate":
                         self._translated(chunk)
                         inflight[lean_pool.submit(self._check, chunk)] = ("check", chunk)

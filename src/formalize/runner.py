@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,8 @@ from formalize.pipeline import Counters, Pipeline, install_interrupt_handler
 from formalize.preflight import Preflight
 from formalize.settings import SettingIssue
 from formalize.version import code_version
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ def run_job(
     from formalize.translate import Translator
 
     say = notice or (lambda text: None)
+    log.info("preflight: settings, input, corpus, Lean, translator and critic")
     check = Preflight()
     bad = {issue.key for issue in setting_issues}
     for issue in setting_issues:
@@ -79,6 +84,7 @@ def run_job(
             if role not in bad
         )
         check.raise_if_missing()
+        log.info("preflight passed; corpus %s", db)
         assert store is not None and checker is not None and read is not None
         say(f"input: {len(problems)} problems from {config.input}")
         say(read.describe_fields())
@@ -96,6 +102,7 @@ def run_job(
             params=_critic_params(config),
         )
         run_id = store.start_run(config.to_dict(), code_version())
+        log.info("run %s: %d problems, %d rounds", run_id, len(problems), config.rounds)
         provenance = {
             "run_id": run_id,
             "translator": config.translator,
@@ -131,6 +138,7 @@ def run_job(
         finally:
             restore()
             store.finish_run(run_id, status, pipeline.counters.as_dict())
+            log.info("run %s %s: %s", run_id, status, pipeline.counters.as_dict())
         return RunOutcome(run_id, store.path, counters, pipeline.stopped, read.skipped)
 
 
@@ -174,13 +182,18 @@ def _lean_config(config: RunConfig, check: Preflight) -> Any:
 def _load_engines(config: RunConfig, store: Store, stack: contextlib.ExitStack) -> tuple[Any, Any]:
     from formalize.models import load_engine
 
-    translator = load_engine(config.translator, cache=store.cache)
-    stack.callback(translator.close)
+    def load(role: str, spec: str) -> Any:
+        started = time.monotonic()
+        log.info("loading the %s engine %s", role, spec)
+        engine = load_engine(spec, cache=store.cache)
+        stack.callback(engine.close)
+        log.info("%s engine ready in %.1f s: %s", role, time.monotonic() - started, engine)
+        return engine
+
+    translator = load("translator", config.translator)
     if config.critic == config.translator:
         return translator, translator
-    critic = load_engine(config.critic, cache=store.cache)
-    stack.callback(critic.close)
-    return translator, critic
+    return translator, load("critic", config.critic)
 
 
 def _translator_params(config: RunConfig) -> Any:
