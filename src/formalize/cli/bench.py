@@ -224,13 +224,20 @@ def cmd_critic(args: argparse.Namespace) -> int:
 
 
 def default_output(suite: str, spec: str, samples: int, rule: Any) -> Path:
-    """``<data home>/bench/<suite>/<critic>-m<M>[-<rule>]``: the same command, the same folder."""
+    """``<data home>/bench/<suite>/<engine>_<model>-m<M>[-<rule>]``: the same command, the same
+    folder. Named by the model, never by a server's address; a local path by its folder name
+    and spec options by a short hash, so that different checkpoints stay apart."""
     from formalize.home import data_home
+    from formalize.models.spec import spec_without_url
 
-    base, _, query = spec.partition("?")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("_.") or "critic"
-    if query or len(slug) > 60:  # spec options and long paths: a readable end plus a hash
-        digest = hashlib.sha256(spec.encode("utf-8")).hexdigest()[:8]
+    named = spec_without_url(spec)
+    base, _, query = named.partition("?")
+    engine, colon, model = base.partition(":")
+    local = model.startswith(("/", ".", "~")) or model.count("/") > 1
+    label = f"{engine}_{Path(model.rstrip('/')).name if local else model}" if colon else base
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_.") or "critic"
+    if query or local or len(slug) > 60:
+        digest = hashlib.sha256(named.encode("utf-8")).hexdigest()[:8]
         slug = f"{slug[-60:].lstrip('_.')}-{digest}"
     rule_slug = re.sub(r"[^A-Za-z0-9._-]+", "_", str(rule))
     suffix = f"-m{samples}" + ("" if str(rule) == "majority" else f"-{rule_slug}")
