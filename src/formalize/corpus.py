@@ -400,6 +400,48 @@ class Store:
         for record in self._pages("attempts", page):
             yield Attempt.from_json(record)
 
+    def iter_entries_with_attempts(
+        self, page: int = 1000
+    ) -> Iterator[tuple[Entry, Attempt | None]]:
+        """Each accepted entry with the attempt it was accepted from (its verdict, every critic
+        sample), in acceptance order, a page at a time."""
+        last = 0
+        while True:
+            rows = self._query(
+                "SELECT e.id, e.record, a.record FROM entries e LEFT JOIN attempts a "
+                "ON a.problem_id = e.problem_id AND a.status = 'accepted' "
+                "WHERE e.id > ? ORDER BY e.id LIMIT ?",
+                (last, page),
+            )
+            if not rows:
+                return
+            for row_id, entry, attempt in rows:
+                last = row_id
+                yield (
+                    Entry.from_json(entry),
+                    None if attempt is None else Attempt.from_json(attempt),
+                )
+
+    def provenance_variants(self) -> list[dict[str, Any]]:
+        """Every distinct provenance of the stored attempts and entries, without the keys that
+        differ from one entry to the next (``sample``, ``critic_summary``): what an export's
+        column types are derived from."""
+        rows = self._query(
+            "SELECT DISTINCT json_extract(record, '$.provenance') FROM attempts "
+            "UNION SELECT DISTINCT json_remove(json_extract(record, '$.provenance'), "
+            "'$.sample', '$.critic_summary') FROM entries"
+        )
+        return [json.loads(r[0]) for r in rows if r[0]]
+
+    def run_provenance(self) -> dict[str, dict[str, Any]]:
+        """Each run's provenance (models and their parameters, prompts, code version), read from
+        the first attempt it wrote."""
+        rows = self._query(
+            "SELECT run_id, json_extract(record, '$.provenance') FROM attempts "
+            "WHERE id IN (SELECT MIN(id) FROM attempts GROUP BY run_id)"
+        )
+        return {r[0]: json.loads(r[1]) for r in rows if r[1]}
+
     def _pages(self, table: str, page: int) -> Iterator[str]:
         # keyset pagination: no cursor stays open between pages, so writers are never blocked
         last = 0
@@ -445,6 +487,8 @@ def _hash(text: str) -> str:
 
 
 def _entry_for(con: sqlite3.Connection, attempt: Attempt, run_id: str) -> Entry:
+    from formalize.critic import explain_verdict
+
     row = con.execute("SELECT record FROM problems WHERE id = ?", (attempt.problem_id,)).fetchone()
     problem = Problem.from_json(row[0])
     assert attempt.verdict is not None and attempt.check is not None
@@ -453,7 +497,7 @@ def _entry_for(con: sqlite3.Connection, attempt: Attempt, run_id: str) -> Entry:
         run_id=run_id,
         toolchain=attempt.check.toolchain,
         sample=attempt.sample,
-        critic_summary=attempt.verdict.summary,
+        critic_summary=explain_verdict(attempt.verdict),
     )
     return Entry(
         problem_id=problem.id,
