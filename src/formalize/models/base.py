@@ -81,7 +81,9 @@ class GenerationParams(Record):
     ``n`` completions per conversation; ``temperature`` 0 means greedy (then ``n`` identical
     completions, generated once); ``stop`` strings end a completion and are not included in its
     text; ``seed`` makes sampling repeatable per conversation (same seed, same conversation, same
-    samples, whatever else is in the batch).
+    samples, whatever else is in the batch) as far as the engine can promise it: the hf engine
+    does; vLLM and servers only where their scheduling is deterministic. The cache replays
+    exactly what was drawn.
     """
 
     n: int = 1

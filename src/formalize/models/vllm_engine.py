@@ -4,7 +4,9 @@ vLLM is imported when the engine is built, never at import time. vLLM starts wor
 a script that builds this engine must guard its entry point with
 ``if __name__ == "__main__":``. Prompts are rendered with the model's chat template through the
 profile and sent as token ids; each conversation gets its own ``SamplingParams`` seed derived
-from ``GenerationParams.seed``, so seeded samples do not depend on the rest of the batch.
+from ``GenerationParams.seed``. vLLM repeats a seeded batch only where its scheduling is
+deterministic (``VLLM_ENABLE_V1_MULTIPROCESSING=0``, or batch invariance on recent GPUs; see
+vLLM's reproducibility notes); the cache is what makes a rerun repeat exactly.
 ``dp`` > 1 runs that many replica processes (``formalize.models.vllm_replicas``), since one
 offline ``LLM`` refuses ``data_parallel_size > 1``.
 """
