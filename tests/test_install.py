@@ -31,7 +31,7 @@ def test_the_distribution_is_formalize_lean_and_the_command_formalize() -> None:
 
 def test_hints_say_how_to_install_from_a_checkout_until_published() -> None:
     hint = install_hint("vllm")
-    assert "pip install -e '.[vllm]'" in hint and "formalize-lean[vllm]" in hint
+    assert "`pip install -e '.[vllm]'` in a checkout" in hint and "formalize-lean[vllm]" in hint
 
 
 @pytest.mark.parametrize(

@@ -82,15 +82,6 @@ def critic(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
     return f"<think>Let me compare each hypothesis.</think>\n```json\n{body}\n```"
 
 
-@pytest.fixture
-def servers() -> Iterator[tuple[ScriptedOpenAIServer, ScriptedOpenAIServer]]:
-    with (
-        ScriptedOpenAIServer(translator, model="kimina") as t,
-        ScriptedOpenAIServer(critic, model="criticlean") as c,
-    ):
-        yield t, c
-
-
 def write_problems(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path

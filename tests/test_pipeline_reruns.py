@@ -3,26 +3,14 @@ says so), and a faithful candidate duplicating another problem's entry is counte
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from support.openai_server import ScriptedOpenAIServer
-from test_pipeline import PROBLEMS, config_for, critic, translator, write_problems
+from test_pipeline import PROBLEMS, config_for, write_problems
 
 from formalize.corpus import ProblemState, Store
 from formalize.records import AttemptStatus
 from formalize.runner import run_job
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[ScriptedOpenAIServer, ScriptedOpenAIServer]]:
-    with (
-        ScriptedOpenAIServer(translator, model="kimina") as t,
-        ScriptedOpenAIServer(critic, model="criticlean") as c,
-    ):
-        yield t, c
 
 
 def calls(servers: Any) -> tuple[int, int]:

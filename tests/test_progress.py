@@ -6,13 +6,11 @@ from __future__ import annotations
 import copy
 import io
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.openai_server import ScriptedOpenAIServer
-from test_pipeline import PROBLEMS, critic, translator
+from test_pipeline import PROBLEMS
 
 from formalize.corpus import Store
 from formalize.critic import Critic
@@ -104,15 +102,6 @@ def test_on_a_terminal_the_line_is_redrawn_in_place() -> None:
     assert text.count("\r") == 2 and "\n" not in text and text.endswith("\x1b[K")
     reporter.close()
     assert stream.getvalue().endswith("\n")
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[ScriptedOpenAIServer, ScriptedOpenAIServer]]:
-    with (
-        ScriptedOpenAIServer(translator, model="kimina") as t,
-        ScriptedOpenAIServer(critic, model="criticlean") as c,
-    ):
-        yield t, c
 
 
 def test_stage_counts_move_within_a_chunk_and_engines_report_tokens(

@@ -14,7 +14,7 @@ PUBLISHED = False
 def install_hint(extra: str | None = None) -> str:
     """The command that installs formalize (with ``extra``), for error messages and docs."""
     suffix = f"[{extra}]" if extra else ""
-    published = f"pip install '{DISTRIBUTION}{suffix}'"
+    published = f"`pip install '{DISTRIBUTION}{suffix}'`"
     if PUBLISHED:
         return published
-    return f"from a checkout: pip install -e '.{suffix}' ({published} once it is on PyPI)"
+    return f"`pip install -e '.{suffix}'` in a checkout ({published} once it is on PyPI)"

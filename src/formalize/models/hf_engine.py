@@ -29,7 +29,7 @@ from formalize.models.base import (
     sample_seed,
 )
 from formalize.models.devices import gpu_present, has_package
-from formalize.models.hub import resolve_model, weights_problem
+from formalize.models.hub import resolve_model, weights_unmet
 from formalize.models.profiles import Message, ModelProfile
 from formalize.models.spec import choice, parse_bool, positive_int
 
@@ -70,12 +70,7 @@ class HFEngine(Engine):
                     "drop ?device= (the CPU is used when there is no GPU), or run on a GPU machine",
                 )
             )
-        problem = weights_problem(
-            spec.model, gguf_file=options.get("gguf_file"), revision=options.get("revision")
-        )
-        if problem:
-            unmet.append(Unmet(*problem))
-        return unmet
+        return unmet + weights_unmet(spec.model, options)
 
     def __init__(
         self,

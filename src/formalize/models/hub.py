@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from formalize.errors import InputError, SetupError
 from formalize.install import install_hint
+from formalize.models.base import Unmet
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -89,18 +92,17 @@ def resolve_model(
     return _cached(ref, gguf_file, revision)
 
 
-def weights_problem(
-    ref: str, *, gguf_file: str | None = None, revision: str | None = None
-) -> tuple[str, str] | None:
-    """Why the weights of ``ref`` cannot be used from this machine, and how to get them
-    (None when they can be). Looks at the local folder or the hub cache only; loads nothing."""
+def weights_unmet(model: str, options: Mapping[str, Any]) -> list[Unmet]:
+    """What keeps the weights of ``model`` (with the spec's ``gguf_file`` and ``revision``)
+    from being used on this machine, and how to get them; empty when they are here. Looks at
+    the local folder or the hub cache only; loads nothing."""
     try:
-        resolve_model(ref, gguf_file=gguf_file, revision=revision)
+        resolve_model(model, gguf_file=options.get("gguf_file"), revision=options.get("revision"))
     except WeightsMissing as exc:
-        return exc.problem, exc.fix
+        return [Unmet(exc.problem, exc.fix)]
     except (InputError, SetupError) as exc:
-        return str(exc), ""
-    return None
+        return [Unmet(str(exc))]
+    return []
 
 
 def _local(path: Path, gguf_file: str | None) -> LocalModel:

