@@ -18,6 +18,15 @@ def calls(servers: Any) -> tuple[int, int]:
     return len(t.completion_requests), len(c.completion_requests)
 
 
+def rerun(tmp_path: Path, servers: Any, **kw: Any) -> Any:
+    """Another run on the same corpus. The fake REPL's request log of the run before is removed
+    first: where Lean runs in the sandbox, a file named on the REPL's command line that exists is
+    shown read-only, and the fake REPL could not append to it."""
+    for log in tmp_path.rglob("repl.log"):
+        log.unlink()
+    return run_job(config_for(tmp_path, servers, **kw))
+
+
 def test_retry_exhausted_continues_their_rounds_with_the_new_settings(
     tmp_path: Path, servers: Any
 ) -> None:
@@ -25,10 +34,10 @@ def test_retry_exhausted_continues_their_rounds_with_the_new_settings(
     assert first.counters.exhausted == 4 and first.counters.accepted == 0
 
     before = calls(servers)
-    again = run_job(config_for(tmp_path, servers, rounds=3))  # more rounds, no flag: skipped
+    again = rerun(tmp_path, servers, rounds=3)  # more rounds, no flag: skipped
     assert again.counters.skipped == 4 and calls(servers) == before
 
-    retry = run_job(config_for(tmp_path, servers, rounds=3, retry_exhausted=True))
+    retry = rerun(tmp_path, servers, rounds=3, retry_exhausted=True)
     assert retry.counters.retried == 4
     assert retry.counters.accepted == 2  # alpha (round 2) and beta (round 3)
     with Store(retry.db) as store:
@@ -44,7 +53,7 @@ def test_retry_exhausted_continues_their_rounds_with_the_new_settings(
         assert config["retry_exhausted"] is True
 
     before = calls(servers)
-    same = run_job(config_for(tmp_path, servers, rounds=3, retry_exhausted=True))
+    same = rerun(tmp_path, servers, rounds=3, retry_exhausted=True)
     assert calls(servers) == before  # the same command again does nothing
     assert (same.counters.retried, same.counters.retry_capped) == (0, 2)
 
@@ -63,5 +72,5 @@ def test_a_duplicate_of_another_problem_is_counted_apart_and_never_retried(
         dups = [a for a in store.attempts("alpha-twin") if a.status is AttemptStatus.DUPLICATE]
         assert dups and {a.duplicate_of for a in dups} == {"alpha"}
         assert store.progress()["alpha-twin"].duplicate_of == "alpha"
-    retry = run_job(config_for(tmp_path, servers, input=str(path), rounds=5, retry_exhausted=True))
+    retry = rerun(tmp_path, servers, input=str(path), rounds=5, retry_exhausted=True)
     assert (retry.counters.retried, retry.counters.duplicates) == (0, 1)
