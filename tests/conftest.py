@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,8 +31,11 @@ def lean_toolchain_reason() -> str | None:
         return (
             "no Lean toolchain: `lake` is not on PATH (install elan, then `formalize lean setup`)"
         )
-    if not (REPO / "lean_project" / ".lake").exists():
-        return "lean_project/ is not built: run `formalize lean setup`"
+    from formalize.lean.config import default_lean_project
+
+    project = default_lean_project()
+    if not (project / ".lake").exists():
+        return f"the Lean project {project} is not built: run `formalize lean setup`"
     return None
 
 
@@ -49,3 +54,16 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private data home (FORMALIZE_HOME) for the test."""
     monkeypatch.setenv("FORMALIZE_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[Any, Any]]:
+    """test_pipeline's scripted translator and critic as OpenAI-compatible servers."""
+    from support.openai_server import ScriptedOpenAIServer
+    from test_pipeline import critic, translator
+
+    with (
+        ScriptedOpenAIServer(translator, model="kimina") as t,
+        ScriptedOpenAIServer(critic, model="criticlean") as c,
+    ):
+        yield t, c

@@ -93,7 +93,7 @@ def test_default_output_is_under_the_data_home_and_names_the_vote(
     ]
     assert main(argv) == 0
     (folder,) = (home / "bench" / "pairs").iterdir()
-    assert folder.name == "openai_m_http_h_1_v1-m3-min_2_3"
+    assert folder.name == "openai_m-m3-min_2_3"  # by model: no server address
     results = load_results(folder)
     assert results["critic"]["rule"] == "min:2/3"
     assert results["critic"]["params"]["temperature"] == 0.6  # sampling for several samples

@@ -73,7 +73,7 @@ def test_export_jsonl_and_parquet(store_path: Path, tmp_path: Path) -> None:
     assert statuses == ["accepted", "duplicate", "faithful", "lean_error"]
     assert len(table) == 18 + 20 + 4 + (18 - 0)  # entries, round-1 errors, duplicates, runners-up
     errors = [r for r in table if r["status"] == "lean_error"]
-    assert "unknown identifier" in errors[0]["check_messages"]
+    assert "unknown identifier" in errors[0]["check_messages"][0]["text"]  # nested, not JSON
     assert not list(tmp_path.glob(".*tmp*"))  # nothing half-written left behind
 
 
@@ -81,15 +81,16 @@ def test_parquet_is_written_in_row_groups(store_path: Path, tmp_path: Path) -> N
     import pyarrow.parquet as pq
 
     from formalize.corpus import Store
-    from formalize.export import _write_parquet, iter_rows
+    from formalize.export import iter_rows, parquet_schema, write_parquet
 
     with Store(store_path) as store:
-        count = _write_parquet(iter_rows(store, True), tmp_path / "g.parquet", batch_rows=7)
+        schema = parquet_schema(store)
+        count = write_parquet(iter_rows(store, True), tmp_path / "g.parquet", schema, batch=7)
     meta = pq.ParquetFile(tmp_path / "g.parquet").metadata
     assert count == meta.num_rows == 60
     assert meta.num_row_groups == 9  # ceil(60 / 7)
     with Store(tmp_path / "empty.db") as empty:
-        assert _write_parquet(iter_rows(empty), tmp_path / "e.parquet") == 0
+        assert write_parquet(iter_rows(empty), tmp_path / "e.parquet", parquet_schema(empty)) == 0
     assert pq.read_table(tmp_path / "e.parquet").num_rows == 0
 
 

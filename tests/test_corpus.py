@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from formalize.corpus import ProblemState, Store, data_home, default_db_path
+from formalize.corpus import ProblemState, Store, default_db_path
 from formalize.errors import FormalizeError
+from formalize.home import data_home
 from formalize.migrations import MIGRATIONS
 from formalize.records import AttemptStatus, Problem
 

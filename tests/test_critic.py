@@ -337,3 +337,20 @@ def test_the_thinking_an_engine_split_off_is_kept_in_the_raw_output() -> None:
     assert verdict.judgement is Judgement.FAITHFUL
     assert verdict.samples[0].raw.startswith("<think>\nCompare the hypotheses.\n</think>")
     assert verdict.samples[0].raw.endswith('"Correct"}')
+
+
+def test_explain_verdict_gives_the_reasons_for_acceptance_and_any_objection() -> None:
+    from formalize.critic import explain_verdict
+
+    yes = CriticSample(
+        Judgement.FAITHFUL, "raw", "1. Analysis: fine. 5. Accuracy Confirmation: all match."
+    )
+    no = CriticSample(Judgement.UNFAITHFUL, "raw", "The bound on n is missing.")
+    one = Verdict(Judgement.FAITHFUL, 1.0, (yes,))
+    assert explain_verdict(one) == "5. Accuracy Confirmation: all match."
+    split = Verdict(Judgement.FAITHFUL, 2 / 3, (yes, yes, no))
+    text = explain_verdict(split)
+    assert text.startswith("2 of 3 critic samples said faithful:\n- 5. Accuracy Confirmation")
+    assert "1 of 3 critic samples objected:\n- The bound on n is missing." in text
+    rejected = Verdict(Judgement.UNFAITHFUL, 0.0, (no,), summary="The bound on n is missing.")
+    assert explain_verdict(rejected) == "The bound on n is missing."

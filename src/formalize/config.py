@@ -2,7 +2,8 @@
 
 No I/O happens here beyond reading the TOML file the user names; building engines, the Lean
 checker and the store is the caller's explicit step. CLI flags win over the file, the file over
-the defaults.
+the defaults. Every value is checked against its field's type and range, and every problem is
+reported at once, each with its key.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import sys
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from formalize.errors import InputError
+from formalize.settings import SettingIssue, describe, render_issues, type_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,24 +53,31 @@ class RunConfig:
     seed: int = 0
     batch_size: int = 32
     max_in_flight: int = 3
+    retry_exhausted: bool = False
     progress: bool = True
+    progress_interval: float = 30.0
     lean: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        positive = ("samples", "rounds", "critic_samples", "translator_max_tokens", "batch_size")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise InputError(f"{name.replace('_', '-')} must be at least 1")
-        if self.max_in_flight < 1:
-            raise InputError("max-in-flight must be at least 1")
-        if self.limit is not None and self.limit < 0:
-            raise InputError("limit must be >= 0")
-        if not 0.0 <= self.translator_temperature <= 2.0:
-            raise InputError("translator-temperature must be in [0, 2]")
+        issues = check_values(dataclasses.asdict(self))
+        if issues:
+            raise InputError(render_issues(issues, "the run settings"))
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved settings, as recorded with the run."""
         return dataclasses.asdict(self)
+
+
+# Fields that must be at least 1 when given.
+_POSITIVE = (
+    "samples",
+    "rounds",
+    "critic_samples",
+    "translator_max_tokens",
+    "critic_max_tokens",
+    "batch_size",
+    "max_in_flight",
+)
 
 
 def config_keys() -> list[str]:
@@ -74,37 +85,119 @@ def config_keys() -> list[str]:
     return [f.name for f in dataclasses.fields(RunConfig)]
 
 
+def field_default(name: str) -> Any:
+    """The default value of a ``RunConfig`` field (for help texts)."""
+    spec = RunConfig.__dataclass_fields__[name]
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    return spec.default
+
+
+def check_values(values: Mapping[str, Any]) -> list[SettingIssue]:
+    """Every problem with the given settings: wrong types first, then out-of-range values."""
+    hints = typing.get_type_hints(RunConfig)
+    issues: list[SettingIssue] = []
+    typed: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in hints:
+            continue
+        problem = type_problem(value, hints[key])
+        if problem:
+            issues.append(SettingIssue(key, problem))
+        else:
+            typed[key] = value
+    for key in _POSITIVE:
+        value = typed.get(key)
+        if value is not None and value < 1:
+            issues.append(SettingIssue(key, f"must be at least 1 (got {value})"))
+    if typed.get("limit") is not None and typed["limit"] < 0:
+        issues.append(SettingIssue("limit", f"must be >= 0 (got {typed['limit']})"))
+    for key in ("translator_temperature", "critic_temperature"):
+        value = typed.get(key)
+        if value is not None and not 0.0 <= value <= 2.0:
+            issues.append(SettingIssue(key, f"must be in [0, 2] (got {value})"))
+    if typed.get("progress_interval") is not None and not typed["progress_interval"] > 0:
+        issues.append(SettingIssue("progress_interval", "must be > 0 seconds"))
+    if "vote" in typed:
+        from formalize.critic import VoteRule
+
+        try:
+            VoteRule.parse(typed["vote"])
+        except ValueError as exc:
+            issues.append(SettingIssue("vote", str(exc)))
+    return issues
+
+
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """The mapping in a TOML config file; keys may use ``-`` or ``_``."""
+    """The mapping in a TOML config file; keys may use ``-`` or ``_``.
+
+    A relative ``lean_project`` in the ``[lean]`` table is taken relative to the file, so the
+    same file means the same project from any directory.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"config file {path} is a directory; give a .toml file")
     if not path.is_file():
         raise InputError(f"config file {path} does not exist")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid TOML ({exc})") from exc
-    return {k.replace("-", "_"): v for k, v in data.items()}
+    values = {k.replace("-", "_"): v for k, v in data.items()}
+    lean = values.get("lean")
+    if isinstance(lean, dict):
+        lean = {k.replace("-", "_"): v for k, v in lean.items()}
+        project = lean.get("lean_project")
+        if isinstance(project, str) and not Path(project).expanduser().is_absolute():
+            lean["lean_project"] = str((path.parent / project).resolve())
+        values["lean"] = lean
+    return values
 
 
-def resolve(file_values: dict[str, Any], cli_values: dict[str, Any]) -> RunConfig:
-    """Defaults, then the file, then CLI flags that were given (not None)."""
+def resolve(
+    file_values: dict[str, Any], cli_values: dict[str, Any], *, source: str = "the config file"
+) -> RunConfig:
+    """Defaults, then the file, then CLI flags that were given (not None).
+
+    Raises one ``InputError`` naming every bad setting.
+    """
+    config, issues = resolve_leniently(file_values, cli_values, source=source)
+    if issues:
+        raise InputError(render_issues(issues, "the run settings"))
+    return config
+
+
+def resolve_leniently(
+    file_values: dict[str, Any], cli_values: dict[str, Any], *, source: str = "the config file"
+) -> tuple[RunConfig, list[SettingIssue]]:
+    """Like ``resolve``, but returns the problems instead of raising: each bad setting is
+    reported (with where it came from) and left at its default, so that the rest of a
+    preflight can still run and list everything else that is missing."""
     known = set(config_keys())
-    for key in file_values:
+    issues: list[SettingIssue] = []
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for key, value in file_values.items():
         if key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(f"unknown config key {key!r}{hint}; known: {', '.join(sorted(known))}")
-    merged: dict[str, Any] = dict(file_values)
-    lean = dict(file_values.get("lean") or {})
+            issues.append(SettingIssue(key, f"unknown key in {source}{hint}"))
+            continue
+        merged[key], origin[key] = value, f"in {source}"
+    lean = merged.pop("lean", {})
+    if not isinstance(lean, dict):
+        issues.append(SettingIssue("lean", f"expected a [lean] table, got {describe(lean)}"))
+        lean = {}
     for key, value in cli_values.items():
         if value is None:
             continue
         if key == "lean":
             lean.update({k: v for k, v in value.items() if v is not None})
         elif key in known:
-            merged[key] = value
+            merged[key], origin[key] = value, f"from --{key.replace('_', '-')}"
     merged["lean"] = lean
-    try:
-        return RunConfig(**merged)
-    except TypeError as exc:
-        raise InputError(f"bad config value: {exc}") from exc
+    bad: set[str] = set()
+    for issue in check_values(merged):
+        bad.add(issue.key)
+        issues.append(SettingIssue(issue.key, f"{issue.message} ({origin.get(issue.key, '')})"))
+    return RunConfig(**{k: v for k, v in merged.items() if k not in bad}), issues

@@ -24,18 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from formalize.errors import FormalizeError
+from formalize.home import data_home
 from formalize.migrations import MIGRATIONS
 from formalize.records import Attempt, AttemptStatus, Entry, Problem
-
-ENV_HOME = "FORMALIZE_HOME"
-
-
-def data_home() -> Path:
-    """Where formalize keeps its data: ``$FORMALIZE_HOME``, else ``$XDG_DATA_HOME/formalize``."""
-    if os.environ.get(ENV_HOME):
-        return Path(os.environ[ENV_HOME]).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg).expanduser() / "formalize"
 
 
 def default_db_path() -> Path:
@@ -54,12 +45,15 @@ class ProblemState(str, enum.Enum):
 
 @dataclass(frozen=True)
 class ProblemProgress:
-    """A problem's standing: its state, rounds finished and the feedback for the next round."""
+    """A problem's standing: its state, rounds finished and the feedback for the next round;
+    ``duplicate_of`` names the problem whose entry its faithful statements duplicated, when it
+    ended that way."""
 
     problem_id: str
     state: ProblemState
     rounds_done: int
     feedback: str | None
+    duplicate_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +62,8 @@ class Funnel:
 
     problems: int
     problems_done: int
-    problems_exhausted: int
+    problems_exhausted: int  # every round ran and none was accepted (duplicates not counted)
+    problems_duplicate: int  # judged faithful, but each statement duplicated another entry
     candidates: int
     rejected: int
     compiled: int
@@ -190,6 +185,8 @@ class Store:
                     continue
                 for statement in migration.statements:
                     con.execute(statement)
+                if migration.backfill is not None:
+                    migration.backfill(con)
                 con.execute(
                     "INSERT INTO migrations(version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, time.time()),
@@ -218,7 +215,7 @@ class Store:
             )
         return run_id
 
-    def finish_run(self, run_id: str, status: str, counts: dict[str, int]) -> None:
+    def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         """Mark a run finished (``completed``, ``interrupted``, ``failed``) with its counts."""
         with self._write() as con:
             con.execute(
@@ -275,10 +272,10 @@ class Store:
 
     def progress(self, ids: Sequence[str] | None = None) -> dict[str, ProblemProgress]:
         """Standing of the given problems (all when None); unknown ids are absent."""
-        rows = self._query("SELECT id, state, rounds_done, feedback FROM problems")
+        rows = self._query("SELECT id, state, rounds_done, feedback, duplicate_of FROM problems")
         wanted = None if ids is None else set(ids)
         return {
-            r[0]: ProblemProgress(r[0], ProblemState(r[1]), int(r[2]), r[3])
+            r[0]: ProblemProgress(r[0], ProblemState(r[1]), int(r[2]), r[3], r[4])
             for r in rows
             if wanted is None or r[0] in wanted
         }
@@ -301,9 +298,10 @@ class Store:
         ``attempts`` are every candidate of the round; ``ranked_faithful`` indexes the faithful
         ones in order of preference. The first whose statement the corpus does not already hold
         (exactly or in normalised form) becomes the accepted entry; the ones before it that were
-        duplicates are stored as ``duplicate``; when all were, the problem is exhausted (its
-        faithful formalization is already in the corpus). Re-recording a round (a resumed run)
-        replaces its attempts and never adds a second entry for the problem.
+        duplicates are stored as ``duplicate``, each naming the problem whose entry it
+        duplicates; when all were, the problem is exhausted as a duplicate of the first such
+        entry (its faithful formalization is already in the corpus). Re-recording a round (a
+        resumed run) replaces its attempts and never adds a second entry for the problem.
         """
         from formalize.lean.statement import normalize_statement
 
@@ -315,6 +313,7 @@ class Store:
                 return None
             final = list(attempts)
             entry: Entry | None = None
+            duplicate_of: str | None = None
             for index in ranked_faithful:
                 attempt = final[index]
                 lean = attempt.candidate.lean
@@ -324,7 +323,10 @@ class Store:
                     (exact, norm),
                 ).fetchone()
                 if clash is not None:
-                    final[index] = dataclasses.replace(attempt, status=AttemptStatus.DUPLICATE)
+                    final[index] = dataclasses.replace(
+                        attempt, status=AttemptStatus.DUPLICATE, duplicate_of=clash[0]
+                    )
+                    duplicate_of = duplicate_of or clash[0]
                     continue
                 final[index] = dataclasses.replace(attempt, status=AttemptStatus.ACCEPTED)
                 entry = _entry_for(con, final[index], run_id)
@@ -340,7 +342,8 @@ class Store:
             for a in final:
                 con.execute(
                     "INSERT INTO attempts(run_id, problem_id, round, sample, status, lean, "
-                    "check_status, judgement, record, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "check_status, judgement, record, created_at, duplicate_of) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         run_id,
                         problem_id,
@@ -352,19 +355,21 @@ class Store:
                         None if a.verdict is None else a.verdict.judgement.value,
                         a.to_json(),
                         time.time(),
+                        a.duplicate_of,
                     ),
                 )
             if entry is not None:
                 new_state = ProblemState.DONE
+                duplicate_of = None
             elif last_round or ranked_faithful:
                 # every faithful candidate duplicated an entry: retrying would find it again
                 new_state = ProblemState.EXHAUSTED
             else:
                 new_state = ProblemState.IN_FLIGHT
             con.execute(
-                "UPDATE problems SET state = ?, rounds_done = ?, feedback = ?, updated_at = ? "
-                "WHERE id = ?",
-                (new_state.value, round_, feedback, time.time(), problem_id),
+                "UPDATE problems SET state = ?, rounds_done = ?, feedback = ?, updated_at = ?, "
+                "duplicate_of = ? WHERE id = ?",
+                (new_state.value, round_, feedback, time.time(), duplicate_of, problem_id),
             )
             return entry
 
@@ -395,6 +400,48 @@ class Store:
         for record in self._pages("attempts", page):
             yield Attempt.from_json(record)
 
+    def iter_entries_with_attempts(
+        self, page: int = 1000
+    ) -> Iterator[tuple[Entry, Attempt | None]]:
+        """Each accepted entry with the attempt it was accepted from (its verdict, every critic
+        sample), in acceptance order, a page at a time."""
+        last = 0
+        while True:
+            rows = self._query(
+                "SELECT e.id, e.record, a.record FROM entries e LEFT JOIN attempts a "
+                "ON a.problem_id = e.problem_id AND a.status = 'accepted' "
+                "WHERE e.id > ? ORDER BY e.id LIMIT ?",
+                (last, page),
+            )
+            if not rows:
+                return
+            for row_id, entry, attempt in rows:
+                last = row_id
+                yield (
+                    Entry.from_json(entry),
+                    None if attempt is None else Attempt.from_json(attempt),
+                )
+
+    def provenance_variants(self) -> list[dict[str, Any]]:
+        """Every distinct provenance of the stored attempts and entries, without the keys that
+        differ from one entry to the next (``sample``, ``critic_summary``): what an export's
+        column types are derived from."""
+        rows = self._query(
+            "SELECT DISTINCT json_extract(record, '$.provenance') FROM attempts "
+            "UNION SELECT DISTINCT json_remove(json_extract(record, '$.provenance'), "
+            "'$.sample', '$.critic_summary') FROM entries"
+        )
+        return [json.loads(r[0]) for r in rows if r[0]]
+
+    def run_provenance(self) -> dict[str, dict[str, Any]]:
+        """Each run's provenance (models and their parameters, prompts, code version), read from
+        the first attempt it wrote."""
+        rows = self._query(
+            "SELECT run_id, json_extract(record, '$.provenance') FROM attempts "
+            "WHERE id IN (SELECT MIN(id) FROM attempts GROUP BY run_id)"
+        )
+        return {r[0]: json.loads(r[1]) for r in rows if r[1]}
+
     def _pages(self, table: str, page: int) -> Iterator[str]:
         # keyset pagination: no cursor stays open between pages, so writers are never blocked
         last = 0
@@ -418,7 +465,13 @@ class Store:
         return Funnel(
             problems=count("SELECT COUNT(*) FROM problems"),
             problems_done=count("SELECT COUNT(*) FROM problems WHERE state = 'done'"),
-            problems_exhausted=count("SELECT COUNT(*) FROM problems WHERE state = 'exhausted'"),
+            problems_exhausted=count(
+                "SELECT COUNT(*) FROM problems WHERE state = 'exhausted' AND duplicate_of IS NULL"
+            ),
+            problems_duplicate=count(
+                "SELECT COUNT(*) FROM problems WHERE state = 'exhausted' "
+                "AND duplicate_of IS NOT NULL"
+            ),
             candidates=count("SELECT COUNT(*) FROM attempts"),
             rejected=count("SELECT COUNT(*) FROM attempts WHERE status = 'rejected'"),
             compiled=count("SELECT COUNT(*) FROM attempts WHERE check_status = 'ok'"),
@@ -434,6 +487,8 @@ def _hash(text: str) -> str:
 
 
 def _entry_for(con: sqlite3.Connection, attempt: Attempt, run_id: str) -> Entry:
+    from formalize.critic import explain_verdict
+
     row = con.execute("SELECT record FROM problems WHERE id = ?", (attempt.problem_id,)).fetchone()
     problem = Problem.from_json(row[0])
     assert attempt.verdict is not None and attempt.check is not None
@@ -442,7 +497,7 @@ def _entry_for(con: sqlite3.Connection, attempt: Attempt, run_id: str) -> Entry:
         run_id=run_id,
         toolchain=attempt.check.toolchain,
         sample=attempt.sample,
-        critic_summary=attempt.verdict.summary,
+        critic_summary=explain_verdict(attempt.verdict),
     )
     return Entry(
         problem_id=problem.id,

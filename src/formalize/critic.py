@@ -28,6 +28,7 @@ __all__ = [
     "Critic",
     "VoteRule",
     "critic_params",
+    "explain_verdict",
     "lean_with_header",
     "parse_verdict",
     "summarize_objections",
@@ -529,11 +530,36 @@ def summarize_objections(samples: Sequence[CriticSample], limit: int = 700) -> s
     return f"{len(objecting)} of {len(samples)} critic samples objected:\n{body}"
 
 
-def _focus(reasons: str) -> str:
-    """The part of a critic's reasons that names the mismatch, whitespace collapsed."""
+def explain_verdict(verdict: Verdict, limit: int = 700) -> str:
+    """What the critic said for its decision, for people reading the corpus: for a faithful
+    verdict the reasons of the samples that said faithful (then any objections), otherwise
+    the objections (``summarize_objections``)."""
+    if not verdict.faithful:
+        return verdict.summary or summarize_objections(verdict.samples, limit)
+    faithful = [s for s in verdict.samples if s.judgement is Judgement.FAITHFUL]
+    parts: list[str] = []
+    for sample in faithful:
+        part = _focus(sample.reasons, ("accuracy confirmation",))
+        if part and part not in parts:
+            parts.append(part)
+    if not parts:
+        reasons = "The critic judged the statement faithful without giving reasons."
+    elif len(verdict.samples) == 1:
+        reasons = _shorten(parts[0], limit)
+    else:
+        budget = max(120, limit // min(len(parts), 3))
+        body = "\n".join(f"- {_shorten(p, budget)}" for p in parts[:3])
+        reasons = f"{len(faithful)} of {len(verdict.samples)} critic samples said faithful:\n{body}"
+    objections = summarize_objections(verdict.samples, limit)
+    return f"{reasons}\n{objections}" if objections else reasons
+
+
+def _focus(reasons: str, markers: Sequence[str] = _FOCUS) -> str:
+    """The part of a critic's reasons from the first of ``markers`` found (by default the
+    headings that name a mismatch), whitespace collapsed; all of it when none is found."""
     text = " ".join(reasons.split())
     lower = text.lower()
-    for marker in _FOCUS:
+    for marker in markers:
         at = lower.rfind(marker)
         if at >= 0:
             number = re.search(r"\d+\.\s*$", text[:at])  # keep "5. " before the heading

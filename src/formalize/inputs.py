@@ -6,6 +6,7 @@ every good row is still returned, in file order.
 
 from __future__ import annotations
 
+import collections
 import csv
 import dataclasses
 import io
@@ -63,12 +64,48 @@ class FieldMap:
     answer: str | None = None
 
 
+ROLES = (("id", "id"), ("text", "statement"), ("answer", "answer"))
+
+
 @dataclass
 class ReadResult:
-    """Problems read from a file, and the rows that were skipped."""
+    """Problems read from a file, the rows that were skipped, and which field gave each part
+    of a problem (role -> field name -> rows; ``None`` when no row had one)."""
 
     problems: list[Problem] = field(default_factory=list)
     issues: list[InputIssue] = field(default_factory=list)
+    fields: dict[str, collections.Counter[str | None]] = field(
+        default_factory=lambda: {role: collections.Counter() for role, _ in ROLES}
+    )
+    explicit: FieldMap = field(default_factory=lambda: FieldMap())
+
+    @property
+    def skipped(self) -> int:
+        """How many rows were left out."""
+        return sum(issue.skipped for issue in self.issues)
+
+    def describe_fields(self) -> str:
+        """Which input fields were used for id, statement and answer, for the user to see."""
+        parts = []
+        for role, label in ROLES:
+            used = self.fields[role]
+            names = [(name, n) for name, n in used.most_common() if name is not None]
+            if not names:
+                what = {
+                    "id": "none (ids made from the file name and row)",
+                    "text": "none",
+                    "answer": "none",
+                }[role]
+            elif len(names) == 1 and used[None] == 0:
+                what = repr(names[0][0])
+            else:
+                rows = [f"{name!r} ({n} rows)" for name, n in names]
+                if used[None]:
+                    rows.append(f"none ({used[None]} rows)")
+                what = ", ".join(rows)
+            how = "given" if getattr(self.explicit, role) else "picked automatically"
+            parts.append(f"{label} <- {what}" + (f" [{how}]" if names else ""))
+        return "fields: " + "; ".join(parts) + " (--id-field / --text-field / --answer-field)"
 
 
 def read_problems(path: str | Path, fields: FieldMap | None = None) -> ReadResult:
@@ -76,17 +113,19 @@ def read_problems(path: str | Path, fields: FieldMap | None = None) -> ReadResul
     fields = fields or FieldMap()
     name = str(path)
     rows = _rows(name)
-    result = ReadResult()
+    result = ReadResult(explicit=fields)
     seen: dict[str, tuple[int, str]] = {}
     for line, row in rows:
         if isinstance(row, InputIssue):
             result.issues.append(row)
             continue
         try:
-            problem = _problem(row, fields, default_source=Path(name).stem, line=line)
+            problem, used = _problem(row, fields, default_source=Path(name).stem, line=line)
         except InputError as exc:
             result.issues.append(InputIssue(name, line, str(exc)))
             continue
+        for role, key in used.items():
+            result.fields[role][key] += 1
         if problem.id in seen:
             first, text = seen[problem.id]
             if text == problem.informal:
@@ -116,6 +155,8 @@ def _rows(name: str) -> Iterator[tuple[int, dict[str, Any] | InputIssue]]:
         yield from _jsonl_rows("<stdin>", sys.stdin.buffer)
         return
     path = Path(name)
+    if path.is_dir():
+        raise InputError(directory_message(path, "a problems file", SUFFIXES))
     if not path.exists():
         raise InputError(f"input file {name} does not exist")
     suffix = path.suffix.lower()
@@ -132,6 +173,14 @@ def _rows(name: str) -> Iterator[tuple[int, dict[str, Any] | InputIssue]]:
         raise InputError(
             f"{name}: unknown input format {suffix!r}; use one of {', '.join(SUFFIXES)}"
         )
+
+
+def directory_message(path: Path, wanted: str, suffixes: tuple[str, ...]) -> str:
+    """What to say when a directory is given where a file is expected: what is there that fits."""
+    found = sorted(p.name for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    there = f"; files there that would do: {', '.join(found[:5])}" if found else ""
+    more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+    return f"{path} is a directory; give {wanted} ({', '.join(suffixes)}) instead{there}{more}"
 
 
 def _jsonl_rows(name: str, fh: io.BufferedIOBase | Any) -> Iterator[tuple[int, Any]]:
@@ -227,7 +276,9 @@ def _text(value: Any) -> str | None:
     return value.strip()
 
 
-def _problem(row: Mapping[str, Any], fields: FieldMap, default_source: str, line: int) -> Problem:
+def _problem(
+    row: Mapping[str, Any], fields: FieldMap, default_source: str, line: int
+) -> tuple[Problem, dict[str, str | None]]:
     text_key = _pick(row, fields.text, TEXT_FIELDS)
     if text_key is None or text_key not in row:
         wanted = fields.text or " / ".join(TEXT_FIELDS)
@@ -247,7 +298,7 @@ def _problem(row: Mapping[str, Any], fields: FieldMap, default_source: str, line
     used = {text_key, id_key, answer_key, solution_key}
     metadata = {k: v for k, v in row.items() if k not in used}
     source = _text(row.get(source_key)) if source_key else None
-    return Problem(
+    problem = Problem(
         id=problem_id,
         informal=informal,
         answer=_text(row.get(answer_key)) if answer_key else None,
@@ -255,3 +306,5 @@ def _problem(row: Mapping[str, Any], fields: FieldMap, default_source: str, line
         source=source or default_source,
         metadata=metadata,
     )
+    answer_used = answer_key if answer_key in row else None
+    return problem, {"id": id_key, "text": text_key, "answer": answer_used}

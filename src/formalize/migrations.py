@@ -1,10 +1,15 @@
 """Numbered schema migrations of the corpus store, applied in order and recorded in a table.
 
-Never edit a released migration: add a new one.
+Never edit a released migration: add a new one. A migration is SQL statements and, where old
+rows must be filled in with what SQL cannot compute, a ``backfill`` run in the same transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -15,6 +20,42 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    backfill: Callable[[sqlite3.Connection], None] | None = None
+
+
+def _name_duplicated_entries(con: sqlite3.Connection) -> None:
+    """Migration 2's backfill: each ``duplicate`` attempt names the entry it duplicates (found
+    by the hashes the store deduplicates with), and so does each problem that ended that way."""
+    from formalize.lean.statement import normalize_statement
+
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    rows = con.execute(
+        "SELECT id, lean, record FROM attempts WHERE status = 'duplicate'"
+    ).fetchall()
+    for attempt_id, lean, record in rows:
+        found = con.execute(
+            "SELECT problem_id FROM entries WHERE exact_hash = ? OR norm_hash = ?",
+            (digest(lean), digest(normalize_statement(lean))),
+        ).fetchone()
+        if found is None:
+            continue
+        data = json.loads(record)
+        data["duplicate_of"] = found[0]
+        con.execute(
+            "UPDATE attempts SET duplicate_of = ?, record = ? WHERE id = ?",
+            (
+                found[0],
+                json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+                attempt_id,
+            ),
+        )
+    con.execute(
+        "UPDATE problems SET duplicate_of = (SELECT a.duplicate_of FROM attempts a "
+        "WHERE a.problem_id = problems.id AND a.round = problems.rounds_done "
+        "AND a.duplicate_of IS NOT NULL ORDER BY a.sample LIMIT 1) WHERE state = 'exhausted'"
+    )
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -66,5 +107,14 @@ MIGRATIONS: tuple[Migration, ...] = (
                 value TEXT NOT NULL,
                 created_at REAL NOT NULL)""",
         ),
+    ),
+    Migration(
+        2,
+        "duplicates name the entry they duplicate",
+        (
+            "ALTER TABLE attempts ADD COLUMN duplicate_of TEXT",
+            "ALTER TABLE problems ADD COLUMN duplicate_of TEXT",
+        ),
+        _name_duplicated_entries,
     ),
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import logging
 import signal
 import sys
 import threading
@@ -21,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from formalize.corpus import ProblemState, Store
+from formalize.corpus import ProblemProgress, ProblemState, Store
 from formalize.records import (
     Attempt,
     AttemptStatus,
@@ -35,10 +36,28 @@ from formalize.records import (
 )
 from formalize.translate import Feedback, FeedbackKind, TranslationRequest, lean_error_feedback
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from formalize.critic import Critic
     from formalize.lean import LeanChecker
     from formalize.translate import Translator
+
+
+@dataclass
+class RoundProgress:
+    """How far one round has got, stage by stage: problems that entered it, and of those the
+    ones translated, their candidates checked by Lean and judged by the critic, and the
+    problems whose round is recorded (``continued``: sent on to the next round)."""
+
+    problems: int = 0
+    translated: int = 0
+    candidates: int = 0
+    checked: int = 0  # candidates past the Lean stage (those without code count at once)
+    compiled: int = 0
+    judged: int = 0  # compiled candidates the critic has judged
+    finished: int = 0
+    continued: int = 0
 
 
 @dataclass
@@ -48,16 +67,29 @@ class Counters:
     problems: int = 0
     skipped: int = 0  # finished in an earlier run
     done: int = 0
-    exhausted: int = 0
+    exhausted: int = 0  # every round ran, nothing accepted
+    duplicates: int = 0  # judged faithful, but each statement duplicated another entry
+    retried: int = 0  # exhausted earlier, continued by --retry-exhausted
+    retry_capped: int = 0  # exhausted earlier with all --rounds already used: not retried
     candidates: int = 0
     compiled: int = 0
     faithful: int = 0
     accepted: int = 0
     round: int = 0
+    samples: int = 1  # candidates expected per problem and round
+    model_calls: int = 0  # engine calls that generated (replays from the cache are not calls)
+    generated_tokens: int = 0
+    rounds: dict[int, RoundProgress] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int]:
+    def at(self, round_: int) -> RoundProgress:
+        """The progress of round ``round_`` (created on first use)."""
+        return self.rounds.setdefault(round_, RoundProgress())
+
+    def as_dict(self) -> dict[str, Any]:
         """Plain dict, recorded with the run."""
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data["rounds"] = {str(r): data["rounds"][r] for r in sorted(self.rounds)}
+        return data
 
 
 @dataclass
@@ -81,6 +113,8 @@ class Pipeline:
         rounds: int = 3,
         batch_size: int = 32,
         max_in_flight: int = 3,
+        check_slice: int | None = None,
+        retry_exhausted: bool = False,
         provenance: dict[str, Any] | None = None,
         on_progress: Callable[[Counters], None] | None = None,
     ) -> None:
@@ -91,12 +125,20 @@ class Pipeline:
         self.rounds = rounds
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
+        # Lean checks go out in slices so that progress moves within a chunk; a slice is large
+        # enough to keep every worker busy past the slowest check of the one before.
+        workers = getattr(getattr(checker, "config", None), "workers", 1)
+        self.check_slice = check_slice or max(16, 8 * workers)
+        self.retry_exhausted = retry_exhausted
         self.provenance = dict(provenance or {})
+        self.provenance.setdefault("retry_exhausted", retry_exhausted)
+        self._retried: dict[str, int] = {}  # problem id -> rounds it had when retried
         self.provenance.setdefault("translate_prompt", translator.prompt_version)
         self.provenance.setdefault("critic_prompt", critic.prompt_version)
         self.on_progress = on_progress
-        self.counters = Counters()
+        self.counters = Counters(samples=translator.samples)
         self._stop = threading.Event()
+        self._count = threading.Lock()  # counters change on the stage threads too
 
     # ------------------------------------------------------------------ control
 
@@ -120,10 +162,15 @@ class Pipeline:
         c.problems = len(problems)
         for problem in problems:
             state = progress[problem.id]
-            if state.state in (ProblemState.DONE, ProblemState.EXHAUSTED):
+            if state.state is ProblemState.EXHAUSTED and self._retry(state):
+                self._retried[problem.id] = state.rounds_done
+                c.retried += 1
+            elif state.state in (ProblemState.DONE, ProblemState.EXHAUSTED):
                 c.skipped += 1
                 c.done += state.state is ProblemState.DONE
-                c.exhausted += state.state is ProblemState.EXHAUSTED
+                duplicate = state.state is ProblemState.EXHAUSTED and bool(state.duplicate_of)
+                c.duplicates += duplicate
+                c.exhausted += state.state is ProblemState.EXHAUSTED and not duplicate
                 continue
             if state.rounds_done >= self.rounds:  # an earlier run with more rounds stopped here
                 c.skipped += 1
@@ -131,6 +178,7 @@ class Pipeline:
                 continue
             feedback = Feedback.from_json(state.feedback) if state.feedback else None
             queue.append(TranslationRequest(problem, state.rounds_done + 1, feedback))
+            c.at(state.rounds_done + 1).problems += 1
         self._notify()
 
         engines = {id(self.translator.engine), id(self.critic.engine)}
@@ -153,21 +201,32 @@ class Pipeline:
                 for future in finished:
                     stage, chunk = inflight.pop(future)
                     future.result()  # re-raise a stage's exception here
+                    log.debug("%s done: %d problems", stage, len(chunk.requests))
                     if stage == "translate":
-                        c.candidates += sum(len(cands) for cands in chunk.candidates)
+                        self._translated(chunk)
                         inflight[lean_pool.submit(self._check, chunk)] = ("check", chunk)
                     elif stage == "check":
-                        c.compiled += sum(r.ok for r in chunk.checks.values())
                         inflight[critic_pool.submit(self._judge, chunk)] = ("judge", chunk)
                     else:
-                        c.faithful += sum(v.faithful for v in chunk.verdicts.values())
+                        self._judged(chunk)
                         # next rounds go first, so problems in flight finish before new ones start
                         queue.extendleft(reversed(self._record(chunk, run_id)))
-                        self._notify()
+                    self._notify()
         finally:
             for pool in (*pools.values(), lean_pool):
                 pool.shutdown(wait=True, cancel_futures=True)
         return c
+
+    def _retry(self, state: ProblemProgress) -> bool:
+        """Whether an exhausted problem gets more rounds (``retry_exhausted``): not when its
+        faithful statements duplicated another entry (a retry would find it again), nor when
+        it already had ``rounds`` rounds."""
+        if not self.retry_exhausted or state.duplicate_of:
+            return False
+        if state.rounds_done >= self.rounds:
+            self.counters.retry_capped += 1
+            return False
+        return True
 
     # ------------------------------------------------------------------ stages
 
@@ -176,14 +235,22 @@ class Pipeline:
 
     def _check(self, chunk: _Chunk) -> None:
         by_header: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
+        nothing_to_check = []
         for i, cands in enumerate(chunk.candidates):
             for j, cand in enumerate(cands):
                 if cand.status is CandidateStatus.EXTRACTED:
                     by_header[cand.header].append((i, j))
+                else:
+                    nothing_to_check.append((i, j))
+        self._checked(chunk, nothing_to_check)
         for header, keys in by_header.items():
-            statements = [chunk.candidates[i][j].lean for i, j in keys]
-            results = self.checker.check(statements, header=header)
-            chunk.checks.update(zip(keys, results, strict=True))
+            for start in range(0, len(keys), self.check_slice):
+                part = keys[start : start + self.check_slice]
+                statements = [chunk.candidates[i][j].lean for i, j in part]
+                results = self.checker.check(statements, header=header)
+                chunk.checks.update(zip(part, results, strict=True))
+                self._checked(chunk, part)
+                self._notify()
 
     def _judge(self, chunk: _Chunk) -> None:
         keys = sorted(k for k, r in chunk.checks.items() if r.ok)
@@ -197,6 +264,39 @@ class Pipeline:
             chunk.verdicts[(i, j)] = verdicts[unique[(i, chunk.candidates[i][j].lean)]]
 
     # ------------------------------------------------------------------ bookkeeping
+
+    def _translated(self, chunk: _Chunk) -> None:
+        with self._count:
+            c = self.counters
+            for request, cands in zip(chunk.requests, chunk.candidates, strict=True):
+                c.at(request.round).translated += 1
+                c.at(request.round).candidates += len(cands)
+                c.candidates += len(cands)
+            self._engine_stats()
+
+    def _checked(self, chunk: _Chunk, keys: Sequence[tuple[int, int]]) -> None:
+        with self._count:
+            for i, j in keys:
+                progress = self.counters.at(chunk.requests[i].round)
+                progress.checked += 1
+                ok = (i, j) in chunk.checks and chunk.checks[(i, j)].ok
+                progress.compiled += ok
+                self.counters.compiled += ok
+
+    def _judged(self, chunk: _Chunk) -> None:
+        with self._count:
+            for (i, _), verdict in chunk.verdicts.items():
+                self.counters.at(chunk.requests[i].round).judged += 1
+                self.counters.faithful += verdict.faithful
+            self._engine_stats()
+
+    def _engine_stats(self) -> None:
+        engines = {id(e): e for e in (self.translator.engine, self.critic.engine)}.values()
+        stats = [getattr(e, "stats", None) for e in engines]
+        self.counters.model_calls = sum(s.calls for s in stats if s is not None)
+        self.counters.generated_tokens = sum(
+            getattr(s, "completion_tokens", 0) for s in stats if s is not None
+        )
 
     def _record(self, chunk: _Chunk, run_id: str) -> list[TranslationRequest]:
         """Write each problem's round; returns the requests for the next round."""
@@ -216,6 +316,7 @@ class Pipeline:
             )
             feedback = None if ranked else choose_feedback(attempts)
             last = request.round >= self.rounds
+            self.counters.at(request.round).finished += 1
             entry = self.store.record_round(
                 run_id,
                 request.problem.id,
@@ -228,10 +329,14 @@ class Pipeline:
             if entry is not None:
                 self.counters.accepted += 1
                 self.counters.done += 1
-            elif ranked or last:
+            elif ranked:
+                self.counters.duplicates += 1
+            elif last:
                 self.counters.exhausted += 1
             else:
                 follow_ups.append(TranslationRequest(request.problem, request.round + 1, feedback))
+                self.counters.at(request.round).continued += 1
+                self.counters.at(request.round + 1).problems += 1
         return follow_ups
 
     def _attempt(
@@ -243,6 +348,9 @@ class Pipeline:
     ) -> Attempt:
         status = attempt_status(cand, check, verdict)
         feedback = None if request.feedback is None else request.feedback.to_json()
+        provenance = self.provenance
+        if cand.problem_id in self._retried:
+            provenance = {**provenance, "retried_after_round": self._retried[cand.problem_id]}
         return Attempt(
             problem_id=cand.problem_id,
             round=cand.round,
@@ -252,12 +360,13 @@ class Pipeline:
             check=check,
             verdict=verdict,
             feedback=feedback,
-            provenance=self.provenance,
+            provenance=provenance,
         )
 
     def _notify(self) -> None:
         if self.on_progress is not None:
-            self.on_progress(self.counters)
+            with self._count:
+                self.on_progress(self.counters)
 
 
 def attempt_status(

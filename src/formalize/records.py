@@ -302,7 +302,10 @@ class AttemptStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Attempt(Record):
-    """One candidate in one round for one problem: what was tried and how it ended."""
+    """One candidate in one round for one problem: what was tried and how it ended.
+
+    ``duplicate_of``: for a ``duplicate``, the problem whose corpus entry it duplicates.
+    """
 
     problem_id: str
     round: int
@@ -313,6 +316,7 @@ class Attempt(Record):
     verdict: Verdict | None = None
     feedback: str | None = None
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
+    duplicate_of: str | None = None
 
     def __post_init__(self) -> None:
         _require(self.candidate.problem_id == self.problem_id, "Attempt/candidate problem mismatch")
@@ -335,6 +339,10 @@ class Attempt(Record):
             _require(self.check is not None and self.check.ok, "a judged Attempt must compile")
         if self.status in (AttemptStatus.ACCEPTED, AttemptStatus.FAITHFUL, AttemptStatus.DUPLICATE):
             _require(self.verdict is not None and self.verdict.faithful, "accepted needs faithful")
+        if self.duplicate_of is not None:
+            _require(
+                self.status is AttemptStatus.DUPLICATE, "only a duplicate names a duplicated entry"
+            )
         if self.status is AttemptStatus.REJECTED:
             _require(
                 self.check is not None and self.check.status is CheckStatus.REJECTED,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +17,14 @@ from typing import Any
 
 from formalize.config import RunConfig
 from formalize.corpus import Store, default_db_path
-from formalize.errors import InputError
-from formalize.inputs import FieldMap, InputIssue, read_problems
+from formalize.errors import FormalizeError, InputError
+from formalize.inputs import FieldMap, InputIssue, ReadResult, read_problems
 from formalize.pipeline import Counters, Pipeline, install_interrupt_handler
+from formalize.preflight import Preflight
+from formalize.settings import SettingIssue
 from formalize.version import code_version
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,36 +35,60 @@ class RunOutcome:
     db: Path
     counters: Counters
     stopped: bool
+    skipped_lines: int = 0  # input rows that could not be read
 
 
 def run_job(
     config: RunConfig,
     *,
+    setting_issues: Sequence[SettingIssue] = (),
     issue_reporter: Callable[[Sequence[InputIssue]], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> RunOutcome:
-    """Run the main job described by ``config``."""
+    """Run the main job described by ``config``.
+
+    First the preflight: ``setting_issues`` (settings that could not be used), the input, the
+    store, Lean and both engines are checked, and a ``PreflightError`` lists everything
+    missing before any model loads. ``issue_reporter`` gets the skipped input rows, ``notice``
+    one-line messages for the user (which input fields were used, ...).
+    """
     from formalize.critic import Critic
-    from formalize.lean import LeanChecker, LeanConfig
+    from formalize.lean import LeanChecker
     from formalize.translate import Translator
 
-    assert config.input is not None
-    fields = FieldMap(config.id_field, config.text_field, config.answer_field)
-    read = read_problems(config.input, fields)
-    if issue_reporter is not None and read.issues:
+    say = notice or (lambda text: None)
+    log.info("preflight: settings, input, corpus, Lean, translator and critic")
+    check = Preflight()
+    bad = {issue.key for issue in setting_issues}
+    for issue in setting_issues:
+        check.add(f"setting {issue.key}", issue.message)
+    read = _read_input(config, check) if "input" not in bad else None
+    if read is not None and read.issues and issue_reporter is not None:
         issue_reporter(read.issues)
-    problems = read.problems[: config.limit] if config.limit is not None else read.problems
-    if not problems:
-        raise InputError(f"{config.input}: no readable problems")
-
+    problems = [] if read is None else read.problems
+    problems = problems[: config.limit] if config.limit is not None else problems
     db = Path(config.db).expanduser() if config.db else default_db_path()
-    with Store(db) as store, contextlib.ExitStack() as stack:
-        try:
-            lean_config = LeanConfig.from_mapping(config.lean)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"Lean settings: {exc}") from exc
-        checker = LeanChecker(lean_config, cache=store.cache)
-        stack.callback(checker.close)
-        checker.preflight()  # fails fast, saying what is missing, before any model loads
+    with contextlib.ExitStack() as stack:
+        store = _open_store(db, check)
+        if store is not None:
+            stack.callback(store.close)
+        lean_config = _lean_config(config, check)
+        checker = None
+        if lean_config is not None:
+            checker = LeanChecker(lean_config, cache=None if store is None else store.cache)
+            stack.callback(checker.close)
+            check.lean(checker)
+        check.engines(
+            (role, spec)
+            for role, spec in (("translator", config.translator), ("critic", config.critic))
+            if role not in bad
+        )
+        check.raise_if_missing()
+        log.info("preflight passed; corpus %s", db)
+        assert store is not None and checker is not None and read is not None
+        say(f"input: {len(problems)} problems from {config.input}")
+        say(read.describe_fields())
+
         translator_engine, critic_engine = _load_engines(config, store, stack)
         translator = Translator(
             translator_engine,
@@ -72,6 +102,7 @@ def run_job(
             params=_critic_params(config),
         )
         run_id = store.start_run(config.to_dict(), code_version())
+        log.info("run %s: %d problems, %d rounds", run_id, len(problems), config.rounds)
         provenance = {
             "run_id": run_id,
             "translator": config.translator,
@@ -92,12 +123,13 @@ def run_job(
             rounds=config.rounds,
             batch_size=config.batch_size,
             max_in_flight=config.max_in_flight,
+            retry_exhausted=config.retry_exhausted,
             provenance=provenance,
         )
         restore = install_interrupt_handler(pipeline)
         status = "failed"
         try:
-            with _progress(pipeline, len(problems), enabled=config.progress):
+            with _progress(pipeline, config):
                 counters = pipeline.run(problems, run_id)
             status = "interrupted" if pipeline.stopped else "completed"
         except KeyboardInterrupt:
@@ -106,19 +138,62 @@ def run_job(
         finally:
             restore()
             store.finish_run(run_id, status, pipeline.counters.as_dict())
-        return RunOutcome(run_id, store.path, counters, pipeline.stopped)
+            log.info("run %s %s: %s", run_id, status, pipeline.counters.as_dict())
+        return RunOutcome(run_id, store.path, counters, pipeline.stopped, read.skipped)
+
+
+def _read_input(config: RunConfig, check: Preflight) -> ReadResult | None:
+    if not config.input:
+        check.add("input", "no problems file given", "give one: formalize run PROBLEMS.jsonl")
+        return None
+    fields = FieldMap(config.id_field, config.text_field, config.answer_field)
+    try:
+        read = read_problems(config.input, fields)
+    except InputError as exc:
+        check.add("input", str(exc))
+        return None
+    if not read.problems:
+        check.add(
+            "input",
+            f"{config.input}: no readable problems",
+            "see the skipped lines above; --text-field NAME picks the statement field",
+        )
+    return read
+
+
+def _open_store(db: Path, check: Preflight) -> Store | None:
+    try:
+        return Store(db)
+    except FormalizeError as exc:
+        check.add("corpus", str(exc))
+        return None
+
+
+def _lean_config(config: RunConfig, check: Preflight) -> Any:
+    from formalize.lean import LeanConfig
+
+    try:
+        return LeanConfig.from_mapping(config.lean)
+    except (TypeError, ValueError) as exc:
+        check.add("Lean settings", str(exc))
+        return None
 
 
 def _load_engines(config: RunConfig, store: Store, stack: contextlib.ExitStack) -> tuple[Any, Any]:
     from formalize.models import load_engine
 
-    translator = load_engine(config.translator, cache=store.cache)
-    stack.callback(translator.close)
+    def load(role: str, spec: str) -> Any:
+        started = time.monotonic()
+        log.info("loading the %s engine %s", role, spec)
+        engine = load_engine(spec, cache=store.cache)
+        stack.callback(engine.close)
+        log.info("%s engine ready in %.1f s: %s", role, time.monotonic() - started, engine)
+        return engine
+
+    translator = load("translator", config.translator)
     if config.critic == config.translator:
         return translator, translator
-    critic = load_engine(config.critic, cache=store.cache)
-    stack.callback(critic.close)
-    return translator, critic
+    return translator, load("critic", config.critic)
 
 
 def _translator_params(config: RunConfig) -> Any:
@@ -145,25 +220,18 @@ def _critic_params(config: RunConfig) -> Any:
 
 
 @contextlib.contextmanager
-def _progress(pipeline: Pipeline, total: int, enabled: bool) -> Iterator[None]:
-    """A live line: problems finished, the funnel, the current round, rate and ETA."""
-    if not enabled:
+def _progress(pipeline: Pipeline, config: RunConfig) -> Iterator[None]:
+    """Progress on stderr while the pipeline runs (see ``formalize.progress``)."""
+    if not config.progress:
         yield
         return
-    from tqdm import tqdm
+    from formalize.progress import ProgressReporter
 
-    bar = tqdm(total=total, unit="problem", file=sys.stderr, dynamic_ncols=True)
-
-    def update(c: Counters) -> None:
-        bar.n = min(total, c.done + c.exhausted)
-        bar.set_postfix_str(
-            f"round {c.round} | {c.candidates} cand -> {c.compiled} compiled -> "
-            f"{c.faithful} faithful -> {c.accepted} accepted",
-            refresh=True,
-        )
-
-    pipeline.on_progress = update
+    reporter = ProgressReporter(
+        sys.stderr, rounds=config.rounds, interval=config.progress_interval
+    ).start()
+    pipeline.on_progress = reporter.update
     try:
         yield
     finally:
-        bar.close()
+        reporter.close()

@@ -1,8 +1,9 @@
 """Real Lean: true, wrong and Mathlib statements through each backend.
 
-Marked ``lean``: they run wherever ``lake`` is on PATH and ``lean_project/`` is built
-(``formalize lean setup``), and skip with the reason everywhere else. The kimina backend runs
-when ``FORMALIZE_KIMINA_URL`` names a running kimina-lean-server.
+Marked ``lean``: they run wherever ``lake`` is on PATH and the Lean project is built
+(``formalize lean setup``; the project is ``$FORMALIZE_LEAN_PROJECT``, which ``make`` sets to the
+checkout's ``lean_project/``, else the data home's), and skip with the reason everywhere else.
+The kimina backend runs when ``FORMALIZE_KIMINA_URL`` names a running kimina-lean-server.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import os
 import shutil
 
 import pytest
-from lean_fakes import REPO
 
 from formalize.lean import LeanChecker, LeanConfig
+from formalize.lean.config import default_lean_project
 from formalize.lean.project import find_repl_binary
 from formalize.records import CheckStatus
 
-PROJECT = REPO / "lean_project"
+PROJECT = default_lean_project()
 pytestmark = pytest.mark.lean
 
 STATEMENTS = {

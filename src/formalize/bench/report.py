@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,8 @@ def render_report(results: dict[str, Any], plot: str | None) -> str:
             )
         if plot:
             lines += ["", f"![TPR and TNR over the vote threshold]({plot})"]
+        elif results.get("files", {}).get("plot_skipped"):
+            lines += ["", f"(No plot: {results['files']['plot_skipped']}.)"]
     else:
         lines.append("One sample per pair: no threshold curve (run with `--critic-samples M`).")
     lines += [
@@ -133,45 +135,70 @@ def render_report(results: dict[str, Any], plot: str | None) -> str:
     return "\n".join(lines)
 
 
-def write_plot(results: dict[str, Any], path: Path) -> bool:
-    """The threshold-curve PNG; False (nothing written) without a curve or without matplotlib."""
+def threshold_figure(results: dict[str, Any]) -> Any:
+    """The matplotlib figure of TPR and TNR (percent) over the vote threshold, or None without
+    a curve. The legend sits below the axes, so that it never covers a point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from formalize.models.spec import short_spec
+
     curve = results["threshold_curve"]
     if not curve:
-        return False
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    xs = [p["threshold"] for p in curve]
-    fig, ax = plt.subplots(figsize=(6, 4))
+        return None
+    xs = [100 * p["threshold"] for p in curve]
+    fig, ax = plt.subplots(figsize=(6, 4.4))
     for key, label in (("tpr", "TPR (faithful accepted)"), ("tnr", "TNR (unfaithful rejected)")):
         ys = [p[key] for p in curve]
         if all(y is not None for y in ys):
-            ax.plot(xs, ys, marker="o", label=label)
-    ax.set_xlabel("share of samples that must say faithful")
-    ax.set_ylabel("rate")
-    ax.set_ylim(-0.02, 1.02)
-    title = f"{results['suite']['name']}: {results['critic']['spec']}"
-    ax.set_title(textwrap.fill(title, 80), fontsize=9)  # long specs (local paths) wrap
+            ax.plot(xs, [100 * y for y in ys], marker="o", label=label)
+    ax.set_xlabel("share of samples that must say faithful (%)")
+    ax.set_ylabel("rate (%)")
+    ax.set_xlim(0, 105)
+    ax.set_ylim(-2, 102)
+    critic = results["critic"]
+    ax.set_title(
+        f"{results['suite']['name']}: {short_spec(str(critic['spec']), 48)}, "
+        f"{critic.get('samples', '?')} samples",
+        fontsize=9,
+    )
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False, fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def write_plot(results: dict[str, Any], path: Path) -> str | None:
+    """Write the threshold-curve PNG; returns why it was not written (None when it was)."""
+    if not results["threshold_curve"]:
+        return "one sample per pair: no threshold curve"
+    try:
+        fig = threshold_figure(results)
+    except ImportError as exc:
+        return f"matplotlib cannot be imported ({exc}); reinstall formalize-lean to get it"
+    import matplotlib.pyplot as plt
+
     fig.savefig(path, dpi=120)
     plt.close(fig)
-    return True
+    return None
 
 
 def write_outputs(results: dict[str, Any], output: Path) -> None:
-    """``results.json``, ``report.md`` and (with m > 1 samples) the threshold plot."""
-    plotted = write_plot(results, output / PLOT)
+    """``results.json``, ``report.md`` and (with m > 1 samples) the threshold plot; a plot that
+    could not be drawn is said on stderr and in the report, with the reason."""
+    skipped = write_plot(results, output / PLOT)
+    plotted = skipped is None
+    if skipped and results["threshold_curve"]:
+        print(f"warning: no threshold plot: {skipped}", file=sys.stderr)
     results["files"] = {
         "predictions": "predictions.jsonl",
         "report": REPORT,
         "plot": PLOT if plotted else None,
     }
+    if skipped and results["threshold_curve"]:
+        results["files"]["plot_skipped"] = skipped
     write_json(output / RESULTS, results)
     (output / REPORT).write_text(render_report(results, PLOT if plotted else None), "utf-8")
 
@@ -211,7 +238,10 @@ COMPARE_HEADERS = (
 
 
 def compare_rows(runs: Sequence[tuple[str, dict[str, Any]]]) -> list[list[str]]:
-    """One table row per run (percentages), in the order given."""
+    """One table row per run (percentages), in the order given; critic specs shortened (no
+    server address, a local path by its last folder) to keep rows readable."""
+    from formalize.models.spec import short_spec
+
     rows = []
     for name, r in runs:
         m = r["metrics"]
@@ -221,7 +251,7 @@ def compare_rows(runs: Sequence[tuple[str, dict[str, Any]]]) -> list[list[str]]:
             [
                 name,
                 f"{suite.get('name', '?')}@{suite.get('version', '?')}",
-                str(critic.get("spec", "?")),
+                short_spec(str(critic.get("spec", "?"))),
                 str(critic.get("samples", "?")),
                 str(critic.get("rule", "?")),
                 str(r.get("counts", {}).get("items", "?")),

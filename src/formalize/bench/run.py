@@ -25,6 +25,7 @@ from formalize.bench.report import write_json, write_outputs
 from formalize.bench.suites import BenchItem, Suite, select_items
 from formalize.critic import Critic
 from formalize.errors import InputError
+from formalize.models.spec import spec_without_url
 from formalize.records import Verdict
 from formalize.version import code_version
 
@@ -39,7 +40,8 @@ def run_identity(suite: Suite, critic: Critic, critic_spec: str) -> dict[str, An
     return {
         "suite": {"name": suite.name, "version": suite.version, "data_sha256": suite.data_digest()},
         "critic": {
-            "spec": critic_spec,
+            # the model, not where it is served: a server restarted on another port resumes
+            "spec": spec_without_url(critic_spec),
             "samples": critic.samples,
             "prompt_version": critic.prompt_version,
             "prompt_digest": provenance["prompt_digest"],
@@ -188,6 +190,9 @@ def _check_identity(output: Path, identity: dict[str, Any]) -> None:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             stored = None
+        if isinstance(stored, dict) and isinstance(stored.get("critic"), dict):
+            spec = stored["critic"].get("spec")  # runs recorded before the address was dropped
+            stored["critic"]["spec"] = spec_without_url(spec) if isinstance(spec, str) else spec
         if stored is not None and stored != json.loads(json.dumps(identity)):
             changed = _differences(stored, identity)
             raise InputError(

@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from formalize.cli.common import add_db_option, db_path, format_table
+from formalize.cli.common import EXIT_CODES, HelpFormatter, add_db_option, db_path, format_table
 from formalize.errors import InputError
 
-CRITIC_EPILOG = """\
+CRITIC_EPILOG = (
+    """\
 examples:
   # the human-labelled ProofNet pairs, a released critic on a GPU:
   formalize bench critic --suite proofnet-dev --critic vllm:m-a-p/CriticLeanGPT-Qwen3-8B-RL
@@ -25,7 +26,10 @@ examples:
 
 Rerunning the same command resumes from --output's predictions.jsonl; model calls also replay
 from the cache in the corpus file (--db). Ctrl-C stops after the current batch.
+
 """
+    + EXIT_CODES
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "plain accuracy, precision, F1, unparsed answers, per-error-type detection and, with\n"
         "several samples, the vote-threshold curve. See docs/bench.md.",
         epilog=CRITIC_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     critic.add_argument(
         "--suite",
@@ -143,7 +147,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="One row per run folder (or results.json): ACC with its interval, TPR, "
         "TNR, accuracy, precision, F1 and the unparsed share, in percent.",
     )
-    compare.add_argument("runs", nargs="+", type=Path, metavar="DIR")
+    compare.add_argument(
+        "runs", nargs="+", type=Path, metavar="DIR", help="run folders or their results.json"
+    )
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table")
     compare.set_defaults(func=cmd_compare)
 
@@ -218,13 +224,20 @@ def cmd_critic(args: argparse.Namespace) -> int:
 
 
 def default_output(suite: str, spec: str, samples: int, rule: Any) -> Path:
-    """``<data home>/bench/<suite>/<critic>-m<M>[-<rule>]``: the same command, the same folder."""
-    from formalize.corpus import data_home
+    """``<data home>/bench/<suite>/<engine>_<model>-m<M>[-<rule>]``: the same command, the same
+    folder. Named by the model, never by a server's address; a local path by its folder name
+    and spec options by a short hash, so that different checkpoints stay apart."""
+    from formalize.home import data_home
+    from formalize.models.spec import spec_without_url
 
-    base, _, query = spec.partition("?")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("_.") or "critic"
-    if query or len(slug) > 60:  # spec options and long paths: a readable end plus a hash
-        digest = hashlib.sha256(spec.encode("utf-8")).hexdigest()[:8]
+    named = spec_without_url(spec)
+    base, _, query = named.partition("?")
+    engine, colon, model = base.partition(":")
+    local = model.startswith(("/", ".", "~")) or model.count("/") > 1
+    label = f"{engine}_{Path(model.rstrip('/')).name if local else model}" if colon else base
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_.") or "critic"
+    if query or local or len(slug) > 60:
+        digest = hashlib.sha256(named.encode("utf-8")).hexdigest()[:8]
         slug = f"{slug[-60:].lstrip('_.')}-{digest}"
     rule_slug = re.sub(r"[^A-Za-z0-9._-]+", "_", str(rule))
     suffix = f"-m{samples}" + ("" if str(rule) == "majority" else f"-{rule_slug}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from formalize.cli.common import EXIT_CODES, HelpFormatter
 from formalize.errors import InputError
 
 STATEMENT_FIELDS = ("lean", "formal_statement", "lean4_code", "lean4_file")
@@ -32,7 +33,11 @@ def add_lean_options(parser: argparse.ArgumentParser) -> None:
         metavar="CMD",
         help="command starting a REPL (default: `lake env` + the REPL built in --lean-project)",
     )
-    g.add_argument("--lean-project", metavar="DIR", help="the Lake project (lean_project)")
+    g.add_argument(
+        "--lean-project",
+        metavar="DIR",
+        help="the Lake project (default: $FORMALIZE_LEAN_PROJECT, else <data home>/lean_project)",
+    )
     g.add_argument("--workers", type=int, metavar="N", help="parallel Lean workers (cores - 1)")
     g.add_argument("--timeout", type=float, metavar="S", help="seconds per check (60)")
     g.add_argument("--import-timeout", type=float, metavar="S", help="seconds per import (600)")
@@ -81,7 +86,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "statement ending in `:=` or `:= by` gets ` sorry`), a .lean file (one statement), or "
         "`-` for stdin. Writes one JSON line per input, in input order: id, status (ok, "
         "lean_error, rejected, timeout, out_of_memory, crashed, protocol_error), messages "
-        "(positions relative to the statement given), elapsed_s. A summary goes to stderr.",
+        "(positions relative to the statement given), elapsed_s. A summary goes to stderr. "
+        "A statement that does not compile is a result like any other: it does not change the "
+        "exit code.",
+        epilog=EXIT_CODES,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("input", metavar="INPUT", help="JSONL file, .lean file, or - for stdin")
     p.add_argument(
@@ -90,7 +99,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="header for statements without their own imports or header field (import Mathlib)",
     )
     p.add_argument("--output", "-o", metavar="FILE", help="write results here (default: stdout)")
-    p.add_argument("--no-progress", dest="progress", action="store_false", default=True)
+    p.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        default=True,
+        help="no progress bar on stderr",
+    )
     add_lean_options(p)
     p.set_defaults(func=cmd_check)
 
@@ -201,12 +216,15 @@ def _groups(items: list[Item]) -> Iterator[tuple[str | None, list[int]]]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run ``formalize check``."""
-    from formalize.cli.common import format_table
+    from formalize.cli.common import format_table, report_issues
+    from formalize.inputs import directory_message
     from formalize.lean import LeanChecker, LeanConfig
 
+    if args.input != "-" and Path(args.input).is_dir():
+        wanted = "a statements file"
+        raise InputError(directory_message(Path(args.input), wanted, (".jsonl", ".lean")))
     items, issues = read_items(args.input)
-    for issue in issues:
-        print(f"skipped: {issue}", file=sys.stderr)
+    report_issues(issues)
     overrides = lean_overrides(args)
     overrides["header"] = args.header
     try:

@@ -8,8 +8,33 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+# The exit codes every command keeps to (printed in `run`, `check` and `bench` help).
+EXIT_CODES = """\
+exit codes:
+  0    done: every input line was read and processed
+  1    done, but some input lines were skipped (each is reported as `skipped: FILE:LINE: why`)
+       or, for `lean doctor`, a test check came out wrong
+  2    nothing done: bad usage, bad settings or input, or something the run needs is missing
+  130  interrupted (Ctrl-C); what finished is saved, and rerunning the same command resumes"""
 
-def add_db_option(parser: argparse.ArgumentParser) -> None:
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Fills prose paragraphs to the terminal width, keeps indented blocks (examples, tables)
+    as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = text.strip("\n").split("\n\n")
+        out = []
+        for para in paragraphs:
+            lines = para.splitlines()
+            if any(line.startswith(" ") for line in lines) or lines[0].endswith(":"):
+                out.append("\n".join(indent + line for line in lines))
+            else:
+                out.append(super()._fill_text(" ".join(lines), width, indent))
+        return "\n\n".join(out)
+
+
+def add_db_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """The ``--db PATH`` option every command that touches the corpus takes."""
     parser.add_argument(
         "--db",
@@ -46,12 +71,18 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def report_issues(issues: Sequence[Any], stream: TextIO | None = None, limit: int = 20) -> None:
-    """Print skipped input rows (file:line: why), at most ``limit`` of them (to stderr)."""
+    """Print input rows that were skipped or changed (``skipped: FILE:LINE: why``), at most
+    ``limit`` of them, then how many lines were skipped in all (to stderr). ``issues`` are
+    ``InputIssue`` records or plain strings (always skipped lines)."""
     stream = stream or sys.stderr  # looked up per call: tests and tools swap sys.stderr
     for issue in issues[:limit]:
-        print(f"{'skipped' if issue.skipped else 'note'}: {issue}", file=stream)
+        skipped = getattr(issue, "skipped", True)
+        print(f"{'skipped' if skipped else 'note'}: {issue}", file=stream)
     if len(issues) > limit:
         print(f"... and {len(issues) - limit} more input issues", file=stream)
+    count = sum(getattr(issue, "skipped", True) for issue in issues)
+    if count:
+        print(f"{count} input line{'s' if count != 1 else ''} skipped", file=stream)
 
 
 def _cell(value: Any) -> str:

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 from pathlib import Path
 
-from formalize.cli.common import add_db_option, db_path, format_table
+from formalize.cli.common import HelpFormatter, add_db_option, db_path, format_table
 from formalize.errors import FormalizeError
+from formalize.export import FORMATS
+
+EXPORT_EPILOG = """\
+examples:
+  formalize corpus export -o corpus.jsonl
+  formalize corpus export -o - | jq .lean                 # JSONL to stdout
+  formalize corpus export -o all.parquet --include-rejected --critic-raw
+  formalize corpus export --format hf -o corpus-dataset   # datasets.load_dataset("corpus-dataset")
+  formalize corpus export --push-to-hub me/lean-statements --private
+
+Parquet columns `provenance` and `check_messages` are nested; the file's metadata (key
+`formalize`) holds each run's config, counts and provenance. The suffix of --output decides
+the format; an unknown suffix, or one that disagrees with --format, is an error."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,22 +40,45 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     export = group.add_parser(
         "export",
         help="write accepted pairs (and optionally every rejected attempt) to a file",
-        description="Write accepted pairs with provenance columns to JSONL or parquet. "
-        "With --include-rejected, every non-accepted attempt is a row too (column `status` "
-        "says how it ended), which is training and benchmark data for critics.",
+        description="Write accepted pairs with provenance columns to JSONL, parquet or a "
+        "Hugging Face datasets folder. With --include-rejected, every non-accepted attempt is "
+        "a row too (column `status` says how it ended), which is training and benchmark data "
+        "for critics.",
+        epilog=EXPORT_EPILOG,
+        formatter_class=HelpFormatter,
     )
     add_db_option(export)
     export.add_argument(
         "--format",
-        choices=("jsonl", "parquet"),
+        choices=FORMATS,
         default=None,
-        help="output format (default: from the --output suffix, else jsonl)",
+        help="jsonl, parquet, or hf (a datasets folder with a card) (default: from the "
+        "--output suffix; jsonl for -)",
     )
-    export.add_argument("--output", "-o", type=Path, required=True, metavar="PATH")
+    export.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="file to write (.jsonl, .parquet), a folder for --format hf, or - for stdout",
+    )
     export.add_argument(
         "--include-rejected",
         action="store_true",
         help="also export every attempt that was not accepted, with its reason",
+    )
+    export.add_argument(
+        "--critic-raw",
+        action="store_true",
+        help="add a critic_answers column: every critic answer, its thinking included",
+    )
+    export.add_argument(
+        "--push-to-hub",
+        metavar="REPO",
+        help="upload the datasets folder to the hub dataset REPO (implies --format hf; "
+        "needs `hf auth login` or HF_TOKEN)",
+    )
+    export.add_argument(
+        "--private", action="store_true", help="with --push-to-hub: create the repo private"
     )
     export.set_defaults(func=cmd_export)
 
@@ -67,6 +105,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             ("problems", f.problems),
             ("  done (accepted)", f.problems_done),
             ("  exhausted (no accepted pair)", f.problems_exhausted),
+            ("  duplicates of another problem's entry", f.problems_duplicate),
             ("candidates", f.candidates),
             ("  rejected by the safety gate", f.rejected),
             ("  compiled", f.compiled),
@@ -82,12 +121,40 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the corpus."""
-    from formalize.export import export_corpus
+    import tempfile
 
-    fmt = args.format or ("parquet" if args.output.suffix == ".parquet" else "jsonl")
-    with _open(args) as store:
-        count = export_corpus(store, args.output, fmt, include_rejected=args.include_rejected)
-    print(f"wrote {count} rows to {args.output} ({fmt})")
+    from formalize.export import choose_format, export_corpus
+
+    fmt = args.format
+    if args.push_to_hub:
+        if args.output == "-" or (fmt is not None and fmt != "hf"):
+            raise FormalizeError("--push-to-hub uploads a datasets folder: use --format hf")
+        fmt = "hf"
+    if args.output is None and not args.push_to_hub:
+        raise FormalizeError("give --output PATH (or - for stdout), or --push-to-hub REPO")
+    with contextlib.ExitStack() as stack:
+        output = args.output
+        if output is None:
+            output = str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "dataset")
+        fmt = choose_format(output, fmt)
+        store = stack.enter_context(_open(args))
+        count = export_corpus(
+            store,
+            output,
+            fmt,
+            include_rejected=args.include_rejected,
+            critic_raw=args.critic_raw,
+        )
+        where = "stdout" if output == "-" else output
+        if args.output is not None:
+            print(f"wrote {count} rows to {where} ({fmt})", file=sys.stderr)
+        if args.push_to_hub:
+            from formalize.export_hub import push_to_hub
+
+            url = push_to_hub(Path(output), args.push_to_hub, private=args.private)
+            print(
+                f"pushed {count} rows to the hub dataset {args.push_to_hub}: {url}", file=sys.stderr
+            )
     return 0
 
 

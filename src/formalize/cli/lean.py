@@ -32,7 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="VERSION",
         help=f"Lean version to pin ({', '.join(PINS)}; default {DEFAULT_VERSION})",
     )
-    setup.add_argument("--lean-project", default="lean_project", metavar="DIR")
+    setup.add_argument(
+        "--lean-project",
+        metavar="DIR",
+        help="where to build it (default: $FORMALIZE_LEAN_PROJECT, else <data home>/lean_project)",
+    )
     setup.set_defaults(func=cmd_setup)
 
     doctor = group.add_parser(
@@ -48,9 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_setup(args: argparse.Namespace) -> int:
     """Run ``formalize lean setup``."""
+    from formalize.lean.config import default_lean_project
     from formalize.lean.setup import setup_project
 
-    setup_project(Path(args.lean_project), args.lean_version)
+    project = Path(args.lean_project) if args.lean_project else default_lean_project()
+    setup_project(project, args.lean_version)
     return 0
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from formalize import __version__
 from formalize.errors import FormalizeError
@@ -44,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"formalize {__version__}")
+    add_logging_options(parser, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in GROUPS:
         try:
@@ -53,7 +57,67 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    for command in _leaf_parsers(parser):  # `formalize run ... -v` as well as `formalize -v run`
+        add_logging_options(command, argparse.SUPPRESS)
+    parser.set_defaults(verbose=0, log_file=None)
     return parser
+
+
+def add_logging_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """``-v/--verbose`` and ``--log-file PATH``."""
+    group = parser.add_argument_group("logging")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="log to stderr what formalize does: -v for steps, -vv for details",
+    )
+    group.add_argument(
+        "--log-file",
+        type=Path,
+        default=default,
+        metavar="PATH",
+        help="append a detailed log (every step, with times and threads) to PATH",
+    )
+
+
+def _leaf_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                children = list(_leaf_parsers(sub))
+                yield from children or [sub]
+
+
+@contextlib.contextmanager
+def logging_to(verbose: int, log_file: Path | None) -> Iterator[None]:
+    """Route the ``formalize`` loggers to stderr (by ``verbose``) and to ``log_file``."""
+    logger = logging.getLogger("formalize")
+    handlers: list[logging.Handler] = []
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel({0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG))
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handlers.append(console)
+    if log_file is not None:
+        log_file.expanduser().parent.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(log_file.expanduser(), encoding="utf-8")
+        to_file.setLevel(logging.DEBUG)
+        to_file.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+        )
+        handlers.append(to_file)
+    previous = logger.level
+    logger.setLevel(min(h.level for h in handlers))
+    for handler in handlers:
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            logger.removeHandler(handler)
+            handler.close()
+        logger.setLevel(previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,14 +128,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    try:
-        return int(func(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except FormalizeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with logging_to(args.verbose, args.log_file):
+        try:
+            return int(func(args) or 0)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except FormalizeError as exc:
+            logging.getLogger("formalize").debug("stopped", exc_info=True)
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -8,10 +8,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from formalize.cli.common import add_db_option, format_table, report_issues
-from formalize.errors import InputError
+from formalize.cli.common import (
+    EXIT_CODES,
+    HelpFormatter,
+    add_db_option,
+    format_table,
+    report_issues,
+)
+from formalize.config import field_default
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   # on a GPU box, with the released models (the defaults):
   formalize run problems.jsonl
@@ -21,12 +27,21 @@ examples:
   # settings from a file (CLI flags win):
   formalize run problems.jsonl --config run.toml
 
+Before anything loads, the run checks what it needs (settings, input, Lean, each engine's
+package, a GPU where vLLM needs one, the weights in the Hugging Face cache) and lists
+everything missing at once, each with how to get it.
+
 INPUT is JSONL, JSON, CSV or parquet. Field names are picked automatically (id/name,
-informal_statement/problem/informal_prefix, answer, ...); override with --id-field,
---text-field, --answer-field. Rerunning the same command resumes: finished problems are
-skipped and model calls and Lean checks replay from the corpus's cache. Ctrl-C stops after the
-current step.
-"""
+informal_statement/problem/informal_prefix, answer, ...) and printed; override with
+--id-field, --text-field, --answer-field. Rerunning the same command resumes: finished problems
+are skipped and model calls and Lean checks replay from the corpus's cache. Ctrl-C stops after
+the current step.
+
+{EXIT_CODES}"""
+
+
+def _default(name: str) -> str:
+    return str(field_default(name))
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,68 +53,193 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "ask the critic whether they are faithful, feed failures back for up to --rounds "
         "rounds, and store every attempt and each accepted pair in the corpus.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("input", nargs="?", help="problems file (default: the config's `input`)")
-    p.add_argument("--config", type=Path, help="TOML file with any of these options")
-    p.add_argument("--translator", metavar="SPEC", help="engine spec (default: %(default)s)")
-    p.add_argument("--critic", metavar="SPEC", help="engine spec")
-    add_db_option(p)
-    p.add_argument("--samples", type=int, metavar="K", help="candidates per problem per round (4)")
-    p.add_argument("--rounds", type=int, metavar="N", help="translate/refine rounds (3)")
     p.add_argument(
-        "--critic-samples", type=int, metavar="M", help="critic samples per candidate (1)"
+        "--config", type=Path, metavar="FILE", help="TOML file with any of these options"
     )
-    p.add_argument("--vote", metavar="RULE", help="majority | unanimous | min:0.6 (majority)")
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N problems")
-    p.add_argument("--id-field", metavar="NAME")
-    p.add_argument("--text-field", metavar="NAME")
-    p.add_argument("--answer-field", metavar="NAME")
-    p.add_argument("--batch-size", type=int, metavar="N", help="problems per engine batch (32)")
-    p.add_argument("--seed", type=int, help="sampling seed (0)")
-    p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    models = p.add_argument_group("models")
+    models.add_argument(
+        "--translator",
+        metavar="SPEC",
+        help=f"translator engine spec (default: {_default('translator')})",
+    )
+    models.add_argument(
+        "--critic", metavar="SPEC", help=f"critic engine spec (default: {_default('critic')})"
+    )
+    models.add_argument(
+        "--translator-temperature",
+        type=float,
+        metavar="T",
+        help=f"translator sampling temperature (default: {_default('translator_temperature')})",
+    )
+    models.add_argument(
+        "--translator-max-tokens",
+        type=int,
+        metavar="N",
+        help=f"longest translator answer (default: {_default('translator_max_tokens')})",
+    )
+    models.add_argument(
+        "--critic-temperature",
+        type=float,
+        metavar="T",
+        help="critic sampling temperature (default: 0 for one critic sample, 0.6 for several)",
+    )
+    from formalize.critic import DEFAULT_MAX_TOKENS
+
+    models.add_argument(
+        "--critic-max-tokens",
+        type=int,
+        metavar="N",
+        help=f"longest critic answer, thinking included (default: {DEFAULT_MAX_TOKENS})",
+    )
+    models.add_argument(
+        "--seed", type=int, help=f"sampling seed for both models (default: {_default('seed')})"
+    )
+    loop = p.add_argument_group("the loop")
+    loop.add_argument(
+        "--samples",
+        type=int,
+        metavar="K",
+        help=f"candidates per problem per round (default: {_default('samples')})",
+    )
+    loop.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help=f"translate/refine rounds per problem (default: {_default('rounds')})",
+    )
+    loop.add_argument(
+        "--critic-samples",
+        type=int,
+        metavar="M",
+        help=f"critic samples per candidate (default: {_default('critic_samples')})",
+    )
+    loop.add_argument(
+        "--vote",
+        metavar="RULE",
+        help=f"majority | unanimous | min:X, e.g. min:0.6 or min:2/3 (default: {_default('vote')})",
+    )
+    loop.add_argument(
+        "--retry-exhausted",
+        action="store_true",
+        default=None,
+        help="continue problems exhausted in earlier runs, up to --rounds rounds in all, with "
+        "this run's settings (raise --rounds to give them more); problems whose faithful "
+        "statement duplicates another problem's entry are not retried",
+    )
+    inputs = p.add_argument_group("input")
+    inputs.add_argument(
+        "--limit", type=int, metavar="N", help="only the first N problems (default: all)"
+    )
+    inputs.add_argument(
+        "--id-field",
+        metavar="NAME",
+        help="field holding the problem id (default: picked: id, name, ...)",
+    )
+    inputs.add_argument(
+        "--text-field",
+        metavar="NAME",
+        help="field holding the statement (default: picked: informal_statement, problem, ...)",
+    )
+    inputs.add_argument(
+        "--answer-field",
+        metavar="NAME",
+        help="field holding the answer (default: picked: answer, ...)",
+    )
+    run = p.add_argument_group("running")
+    add_db_option(run)
+    run.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help=f"problems per engine batch (default: {_default('batch_size')})",
+    )
+    run.add_argument(
+        "--max-in-flight",
+        type=int,
+        metavar="N",
+        help="batches moving through translate/check/judge at once "
+        f"(default: {_default('max_in_flight')})",
+    )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress on stderr (default: on)",
+    )
+    run.add_argument(
+        "--progress-interval",
+        type=float,
+        metavar="S",
+        help="when stderr is not a terminal, a progress line every S seconds "
+        f"(default: {_default('progress_interval')})",
+    )
     from formalize.cli.check import add_lean_options
 
     add_lean_options(p)
     p.set_defaults(func=cmd_run)
 
 
-def resolve_config(args: argparse.Namespace) -> Any:
-    """The run's ``RunConfig`` from defaults, ``--config`` and flags."""
+def resolve_config(args: argparse.Namespace) -> tuple[Any, list[Any]]:
+    """The run's ``RunConfig`` from defaults, ``--config`` and flags, and the settings that
+    could not be used (left at their defaults, for the preflight to list)."""
     from formalize.cli.check import lean_overrides
-    from formalize.config import config_keys, load_toml, resolve
+    from formalize.config import config_keys, load_toml, resolve_leniently
 
     file_values = load_toml(args.config) if args.config else {}
     # each flag's dest is the config field it sets; fields without a flag come out None
     cli = {key: getattr(args, key, None) for key in config_keys()}
     cli["db"] = str(args.db) if args.db else None
     cli["lean"] = lean_overrides(args)
-    return resolve(file_values, cli)
+    return resolve_leniently(file_values, cli, source=str(args.config or "the config file"))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the pipeline."""
     from formalize.runner import run_job
 
-    config = resolve_config(args)
-    if not config.input:
-        raise InputError("no input: give a problems file (or `input = ...` in --config)")
+    config, setting_issues = resolve_config(args)
     started = time.monotonic()
-    outcome = run_job(config, issue_reporter=report_issues)
+    outcome = run_job(
+        config,
+        setting_issues=setting_issues,
+        issue_reporter=report_issues,
+        notice=lambda text: print(text, file=sys.stderr),
+    )
     c = outcome.counters
     rows = [
         ("problems", c.problems),
         ("  finished earlier (skipped)", c.skipped),
+        ("input lines skipped", outcome.skipped_lines),
         ("candidates", c.candidates),
         ("  compiled", c.compiled),
         ("  judged faithful", c.faithful),
         ("accepted this run", c.accepted),
         ("problems with an accepted pair", c.done),
-        ("problems exhausted", c.exhausted),
+        ("problems exhausted (no accepted pair)", c.exhausted),
+        ("problems duplicating another problem's entry", c.duplicates),
     ]
+    if config.retry_exhausted:
+        rows.insert(2, ("  exhausted earlier, retried", c.retried))
     print(format_table(("", "count"), rows), file=sys.stderr)
+    if c.retry_capped:
+        print(
+            f"note: {c.retry_capped} exhausted problems already had {config.rounds} rounds and "
+            "were not retried; raise --rounds to give them more",
+            file=sys.stderr,
+        )
     minutes = (time.monotonic() - started) / 60
-    state = "stopped early; rerun the same command to resume" if outcome.stopped else "complete"
-    print(f"run {outcome.run_id} {state} in {minutes:.1f} min", file=sys.stderr)
+    if outcome.stopped:
+        state = (
+            f"stopped after {minutes:.1f} min of work; what finished is saved. "
+            "To resume, rerun the same command"
+        )
+    else:
+        state = f"complete in {minutes:.1f} min"
+    print(f"run {outcome.run_id} {state}", file=sys.stderr)
     print(f"corpus: {outcome.db}  (formalize corpus stats --db {outcome.db})", file=sys.stderr)
-    return 130 if outcome.stopped else 0
+    if outcome.stopped:
+        return 130
+    return 1 if outcome.skipped_lines else 0

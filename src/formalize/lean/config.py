@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
+import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,19 @@ DEFAULT_HEADER = "import Mathlib"
 # Where the REPL binary lands when lean_project/ requires it as a Lake package named "REPL"
 # (``lake build repl``); relative to the Lake project.
 REPL_BINARY = Path(".lake") / "packages" / "REPL" / ".lake" / "build" / "bin" / "repl"
+
+
+ENV_LEAN_PROJECT = "FORMALIZE_LEAN_PROJECT"
+
+
+def default_lean_project() -> Path:
+    """The Lake project used when none is given: ``$FORMALIZE_LEAN_PROJECT``, else
+    ``<data home>/lean_project``; the same from any directory (``formalize lean setup``
+    builds it there)."""
+    from formalize.home import data_home
+
+    env = os.environ.get(ENV_LEAN_PROJECT)
+    return Path(env).expanduser().absolute() if env else data_home() / "lean_project"
 
 
 def default_workers() -> int:
@@ -35,6 +49,7 @@ class LeanConfig:
     - ``backend``: ``repl`` (pooled leanprover-community REPL processes, the default), ``file``
       (one ``lake env lean --json`` run per chunk of statements) or ``kimina`` (a running
       kimina-lean-server at ``kimina_url``).
+    - ``lean_project``: the Lake project checks run in (default: ``default_lean_project()``).
     - ``repl_cmd``: the command that starts a REPL, run in ``lean_project``. None means
       ``lake env <lean_project>/.lake/packages/REPL/.lake/build/bin/repl``. Any executable that
       speaks the REPL protocol can stand in (the tests use a fake one).
@@ -66,7 +81,7 @@ class LeanConfig:
     """
 
     backend: str = "repl"
-    lean_project: Path = Path("lean_project")
+    lean_project: Path = field(default_factory=default_lean_project)
     repl_cmd: tuple[str, ...] | None = None
     lean_cmd: tuple[str, ...] = ("lake", "env", "lean", "--json")
     header: str = DEFAULT_HEADER
@@ -131,12 +146,19 @@ class LeanConfig:
 
         Raises ``ValueError`` with every problem named.
         """
-        known = {f.name for f in fields(cls)}
-        for key in values:
-            if key not in known:
-                close = difflib.get_close_matches(key, sorted(known), n=1)
+        from formalize.settings import type_problem
+
+        hints = typing.get_type_hints(cls)
+        problems = []
+        for key, value in values.items():
+            if key not in hints:
+                close = difflib.get_close_matches(key, sorted(hints), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"unknown Lean setting {key!r}{hint}")
+                problems.append(f"unknown Lean setting {key!r}{hint}")
+            elif value is not None and (why := type_problem(value, hints[key])):
+                problems.append(f"{key}: {why}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return cls(**{k: v for k, v in values.items() if v is not None})
 
     def with_overrides(self, **changes: Any) -> LeanConfig:

@@ -81,7 +81,9 @@ class GenerationParams(Record):
     ``n`` completions per conversation; ``temperature`` 0 means greedy (then ``n`` identical
     completions, generated once); ``stop`` strings end a completion and are not included in its
     text; ``seed`` makes sampling repeatable per conversation (same seed, same conversation, same
-    samples, whatever else is in the batch).
+    samples, whatever else is in the batch) as far as the engine can promise it: the hf engine
+    does; vLLM and servers only where their scheduling is deterministic. The cache replays
+    exactly what was drawn.
     """
 
     n: int = 1
@@ -176,12 +178,22 @@ class EngineSpec:
 
 @dataclass
 class EngineStats:
-    """Counters an engine keeps: backend calls, conversations generated and replayed."""
+    """Counters an engine keeps: backend calls, conversations generated and replayed, and the
+    completion tokens generated (where the backend reports them)."""
 
     calls: int = 0
     generated: int = 0
     cache_hits: int = 0
     failures: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """Something an engine needs that this machine lacks, and how to get it."""
+
+    problem: str
+    fix: str = ""
 
 
 def check_conversations(
@@ -260,6 +272,12 @@ class Engine(abc.ABC):
 
     # ------------------------------------------------------------------ to implement
 
+    @classmethod
+    def requirements(cls, spec: EngineSpec, options: Mapping[str, Any]) -> list[Unmet]:
+        """What building this engine would need and does not find here (packages, devices,
+        weights, a server), checked without loading anything; empty when all is there."""
+        return []
+
     @abc.abstractmethod
     def _generate(
         self, conversations: list[list[Message]], params: GenerationParams
@@ -312,10 +330,12 @@ class Engine(abc.ABC):
             raise RuntimeError(f"{self.name} engine returned {len(outcomes)} of {len(missing)}")
         provenance = {**self._provenance(), "params": params.to_dict()}
         failures: list[tuple[int, str]] = []
+        tokens = 0
         for i, outcome in zip(missing, outcomes, strict=True):
             if isinstance(outcome, Failure):
                 failures.append((i, outcome.error))
                 continue
+            tokens += sum(raw.completion_tokens or 0 for raw in outcome)
             if params.greedy and len(outcome) == 1 and params.n > 1:
                 outcome = outcome * params.n
             completions = [self._finish(raw, params, provenance) for raw in outcome]
@@ -326,6 +346,7 @@ class Engine(abc.ABC):
             self.stats.calls += 1
             self.stats.generated += len(missing) - len(failures)
             self.stats.failures += len(failures)
+            self.stats.completion_tokens += tokens
         if failures:
             first = "; ".join(f"conversation {i}: {err}" for i, err in failures[:3])
             kept = ""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from formalize.cache import Cache
 from formalize.errors import SetupError
+from formalize.install import install_hint
 from formalize.models.base import (
     Engine,
     EngineSpec,
@@ -24,9 +25,11 @@ from formalize.models.base import (
     GenerationParams,
     Outcome,
     RawCompletion,
+    Unmet,
     sample_seed,
 )
-from formalize.models.hub import resolve_model
+from formalize.models.devices import gpu_present, has_package
+from formalize.models.hub import resolve_model, weights_unmet
 from formalize.models.profiles import Message, ModelProfile
 from formalize.models.spec import choice, parse_bool, positive_int
 
@@ -52,6 +55,23 @@ class HFEngine(Engine):
     }
     KEY_OPTIONS = ("gguf_file", "dtype")
 
+    @classmethod
+    def requirements(cls, spec: EngineSpec, options: Mapping[str, Any]) -> list[Unmet]:
+        """torch and transformers, a GPU if ``device=cuda`` asks for one, and the weights."""
+        unmet = []
+        missing = [name for name in ("torch", "transformers") if not has_package(name)]
+        if missing:
+            unmet.append(Unmet(f"the hf engine needs {' and '.join(missing)}", install_hint("hf")))
+        device = options.get("device") or ""
+        if device.startswith("cuda") and not gpu_present():
+            unmet.append(
+                Unmet(
+                    f"device={device} but no GPU was found",
+                    "drop ?device= (the CPU is used when there is no GPU), or run on a GPU machine",
+                )
+            )
+        return unmet + weights_unmet(spec.model, options)
+
     def __init__(
         self,
         spec: EngineSpec,
@@ -66,7 +86,7 @@ class HFEngine(Engine):
             import transformers
         except ImportError as exc:
             raise SetupError(
-                f"the hf engine needs torch and transformers: pip install 'formalize[hf]' ({exc})"
+                f"the hf engine needs torch and transformers ({exc}): {install_hint('hf')}"
             ) from exc
         local = resolve_model(
             spec.model, gguf_file=self.options["gguf_file"], revision=self.options["revision"]

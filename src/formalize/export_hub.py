@@ -1,0 +1,158 @@
+"""The corpus as a Hugging Face datasets folder, and its upload to the hub.
+
+    DIR/README.md                      the dataset card (YAML header: configs and splits)
+    DIR/data/train-00000-of-00001.parquet      accepted pairs
+    DIR/data/rejected-00000-of-00001.parquet   every other attempt (--include-rejected)
+    DIR/runs.json                      each run's config, counts and provenance
+
+``datasets.load_dataset(DIR)`` loads it; ``push_to_hub`` uploads the folder with
+``huggingface_hub`` (the token comes from ``$HF_TOKEN`` or ``hf auth login``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from formalize.corpus import Store
+from formalize.errors import InputError, SetupError
+from formalize.export import COLUMNS, iter_rejected, iter_rows, parquet_schema, write_parquet
+from formalize.install import install_hint
+
+CARD = "README.md"
+RUNS = "runs.json"
+SPLITS = {"train": "accepted pairs", "rejected": "every attempt that was not accepted"}
+_MARK = "<!-- written by formalize corpus export -->"
+
+
+def write_dataset_folder(
+    store: Store, folder: Path, include_rejected: bool = False, critic_raw: bool = False
+) -> int:
+    """Write the datasets folder (replacing an earlier export there); returns the row count."""
+    if folder.exists() and any(folder.iterdir()) and not _is_export(folder):
+        raise InputError(
+            f"{folder} is not empty and holds no earlier export; give a new or empty folder"
+        )
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "data").mkdir(parents=True)
+    try:
+        schema = parquet_schema(store, critic_raw)
+        counts = {
+            "train": write_parquet(iter_rows(store, False, critic_raw), _file(tmp, "train"), schema)
+        }
+        if include_rejected:
+            counts["rejected"] = write_parquet(
+                iter_rejected(store, critic_raw), _file(tmp, "rejected"), schema
+            )
+        metadata = json.loads(schema.metadata[b"formalize"])
+        (tmp / RUNS).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        (tmp / CARD).write_text(dataset_card(metadata, counts, critic_raw), "utf-8")
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return sum(counts.values())
+
+
+def _file(folder: Path, split: str) -> Path:
+    return folder / "data" / f"{split}-00000-of-00001.parquet"
+
+
+def _is_export(folder: Path) -> bool:
+    card = folder / CARD
+    return card.is_file() and _MARK in card.read_text(encoding="utf-8", errors="replace")
+
+
+def dataset_card(metadata: dict[str, Any], counts: dict[str, int], critic_raw: bool) -> str:
+    """The README.md of the folder: YAML configs for ``load_dataset``, then what is in it."""
+    runs = metadata.get("runs") or []
+    models: Counter[tuple[str, str]] = Counter()
+    for run in runs:
+        prov = run.get("provenance") or {}
+        if prov.get("translator") or prov.get("critic"):
+            models[(str(prov.get("translator")), str(prov.get("critic")))] += 1
+    splits = "\n".join(f"  - split: {name}\n    path: data/{name}-*.parquet" for name in counts)
+    lines = [
+        "---",
+        "configs:",
+        "- config_name: default",
+        "  data_files:",
+        splits,
+        "tags:",
+        "- lean4",
+        "- mathlib",
+        "- autoformalization",
+        "- formal-mathematics",
+        "---",
+        _MARK,
+        "",
+        "# Autoformalized Lean 4 statements",
+        "",
+        "Natural-language problems paired with Lean 4 theorem statements (proofs `sorry`), "
+        "written by a translator model, compiled by Lean against Mathlib, and judged faithful "
+        "to the problem by a critic model, with the critic's reasons. Produced with "
+        f"formalize ({metadata.get('exported_by')}), exported {metadata.get('exported_at')}.",
+        "",
+        "## Splits",
+        "",
+        "| split | rows | what |",
+        "| --- | ---: | --- |",
+        *(f"| {name} | {n} | {SPLITS[name]} |" for name, n in counts.items()),
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        'corpus = load_dataset("PATH_OR_REPO")',
+        "```",
+        "",
+        "## Models",
+        "",
+        "| translator | critic | runs |",
+        "| --- | --- | ---: |",
+        *(f"| `{t}` | `{c}` | {n} |" for (t, c), n in models.most_common()),
+        "",
+        "## Columns",
+        "",
+        ", ".join(f"`{name}`" for name in COLUMNS)
+        + (", `critic_answers` (every critic answer, thinking included)" if critic_raw else "")
+        + ". `status` says how an attempt ended (`accepted`, `lean_error`, `unfaithful`, "
+        "`duplicate` with `duplicate_of` naming the entry, ...); `provenance` holds the models "
+        "and their parameters, prompt versions, Lean toolchain and code version of each row. "
+        f"`{RUNS}` (and the parquet files' metadata) hold each run's config and counts.",
+        "",
+        "A statement that compiles and that the critic accepts can still be wrong: the critic "
+        "is a model. Check what matters to you.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def push_to_hub(folder: Path, repo: str, *, private: bool = False) -> str:
+    """Upload the datasets folder to the hub dataset ``repo`` (created if missing); returns the
+    URL of the commit."""
+    try:
+        from huggingface_hub import HfApi
+    except ImportError as exc:
+        raise SetupError(f"--push-to-hub needs huggingface_hub: {install_hint('hub')}") from exc
+    api = HfApi()
+    try:
+        api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
+        info = api.upload_folder(
+            repo_id=repo,
+            repo_type="dataset",
+            folder_path=str(folder),
+            commit_message="formalize corpus export",
+        )
+    except Exception as exc:  # huggingface_hub's HTTP, auth and offline errors share no base
+        raise SetupError(
+            f"pushing {folder} to the hub dataset {repo!r} failed: {exc}. Log in with "
+            "`hf auth login` (or set HF_TOKEN), check the repo name, and unset HF_HUB_OFFLINE"
+        ) from exc
+    return str(getattr(info, "commit_url", info))
