@@ -524,6 +524,88 @@ def answer(repl: FakeRepl, text: str, options: Options) -> str | None:
     return None if reply is None else render(reply)
 
 
+_SCOPED_STATE = {"open", "set_option", "variable", "universe"}
+_GLOBAL_STATE = {"instance", "notation", "infix", "infixl", "infixr", "prefix", "postfix"}
+_GLOBAL_STATE |= {"deriving", "attribute"}
+_DECLS = {"theorem", "lemma", "example", "def", "abbrev", "instance", "structure", "inductive"}
+
+
+def scope_messages(text: str) -> list[dict[str, Any]]:
+    """Lean's scoping, as far as file mode's isolation needs it: ``namespace``/``section``
+    push a scope, ``end [A.B]`` pops one per name part (also on a name mismatch, and all but
+    the root when there are too few, as Lean's ``elabEnd``); ``open``, ``set_option`` (not
+    ``… in``), ``variable`` and ``universe`` live in the scope they are made in; instances,
+    global notations, ``deriving`` and global attributes live in the file. Each state is
+    owned by the ``FormalizeCheckN`` namespace it was made in; a declaration that can see a
+    state owned by another statement gets an error ``fake lean: state leaked ...``."""
+    clean = blank_comments_and_strings(text)
+    pos = Positions(text)
+    toks = tokens(clean)
+    scopes: list[tuple[str, int | None, list[str]]] = [("", None, [])]  # (name, owner, state)
+    globals_: list[tuple[int | None, str]] = []
+    out: list[dict[str, Any]] = []
+
+    def same_line(i: int) -> bool:
+        """Whether the token after ``toks[i]`` is on its line."""
+        newline = text.find("\n", toks[i].end)
+        return i + 1 < len(toks) and (newline < 0 or toks[i + 1].start < newline)
+
+    def owner() -> int | None:
+        for name, own, _ in reversed(scopes):
+            if own is not None:
+                return own
+        return None
+
+    for i, t in enumerate(toks):
+        nxt = toks[i + 1].text if i + 1 < len(toks) else ""
+        line_start = i == 0 or text.rfind("\n", 0, t.start) >= toks[i - 1].end
+        if t.text == "namespace" and line_start:
+            m = re.fullmatch(r"FormalizeCheck(\d+)", nxt)
+            for k, part in enumerate(nxt.split(".")):
+                scopes.append((part, int(m.group(1)) if m and k == 0 else None, []))
+        elif t.text == "section" and (line_start or toks[i - 1].text == "noncomputable"):
+            scopes.append((nxt if same_line(i) and _is_name(nxt) else "", None, []))
+        elif t.text == "end" and line_start:
+            name = nxt if same_line(i) and _is_name(nxt) else ""
+            count = len(name.split(".")) if name else 1
+            if count >= len(scopes):
+                out.append(error(pos, t, "invalid 'end', insufficient scopes"))
+                del scopes[1:]
+            else:
+                popped = [n for n, _, _ in scopes[-count:]]
+                del scopes[-count:]
+                if ".".join(popped) != name:
+                    out.append(error(pos, t, "invalid 'end', name mismatch"))
+        elif t.text in _SCOPED_STATE and line_start:
+            line_end = text.find("\n", t.end)
+            line = clean[t.start : len(clean) if line_end < 0 else line_end]
+            if not (t.text == "set_option" and re.search(r"\bin\s*$", line)):
+                if not (t.text == "open" and re.search(r"\bin\s*$", line)):
+                    scopes[-1][2].append(f"{line.strip()} (from statement {owner()})")
+        elif t.text in _GLOBAL_STATE and line_start and not (i > 0 and toks[i - 1].text == "local"):
+            local = t.text == "attribute" and nxt == "[" and i + 2 < len(toks)
+            if not (local and toks[i + 2].text in ("local", "scoped")):
+                globals_.append((owner(), f"{t.text} at offset {t.start}"))
+        if t.text in _DECLS and line_start:
+            me = owner()
+            leaked = [
+                state
+                for _, own, states in scopes
+                for state in states
+                if not state.endswith(f"(from statement {me})")
+            ]
+            leaked += [what for own, what in globals_ if own != me]
+            if leaked and me is not None:
+                out.append(
+                    error(
+                        pos,
+                        t,
+                        "fake lean: state leaked from another statement: " + "; ".join(leaked),
+                    )
+                )
+    return out
+
+
 def lean_json(path: str, options: Options) -> int:
     """Play ``lean --json FILE``: messages as JSON lines, exit code 1 on errors."""
     with open(path, encoding="utf-8") as fh:
@@ -533,6 +615,7 @@ def lean_json(path: str, options: Options) -> int:
     except (GarbageReply, ErrorObject):
         print("fake lean: unexpected output", flush=True)
         return 2
+    reply.setdefault("messages", []).extend(scope_messages(text))
     errors = False
     for m in reply.get("messages", []):
         severity = "information" if m["severity"] == "info" else m["severity"]

@@ -99,3 +99,52 @@ def test_check_translation_file(
 def test_missing_input_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "/nonexistent.jsonl"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_rows_holding_line_separators_or_lone_carriage_returns_stay_whole(tmp_path: Path) -> None:
+    """JSONL ends a row at `\\n` only: U+2028, U+2029, U+0085, a form feed or a lone CR
+    inside a row (raw, not escaped: json.dumps with ensure_ascii=False) keep it one row."""
+    path = tmp_path / "in.jsonl"
+    rows = [
+        {"id": f"r{k}", "lean": f"theorem t{k} : True :={sep} sorry"}
+        for k, sep in enumerate(["\u2028", "\u2029", "\u0085", "\x0c", "\r", "\r\n"])
+    ]
+    path.write_bytes(
+        b"".join((json.dumps(r, ensure_ascii=False) + "\n").encode("utf-8") for r in rows)
+    )
+    items, issues = read_items(str(path))
+    assert issues == []
+    assert [i.id for i in items] == [r["id"] for r in rows]
+    assert [i.lean for i in items] == [r["lean"] for r in rows]
+
+
+def test_check_survives_any_input_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Binary junk, NUL bytes, a huge line, deep nesting, invalid UTF-8 in one row: every row
+    gets a line of output or a numbered skip message, and the command does not crash."""
+    path = tmp_path / "junk.jsonl"
+    deep = 's!"{' * 3000 + '}"' * 3000
+    good = json.dumps({"id": "good", "lean": "theorem g : True := sorry"})
+    lines = [
+        good.encode(),
+        b"\x00\x01\x02 garbage \xff\xfe",
+        json.dumps({"id": "deep", "lean": f"theorem d : {deep} := sorry"}).encode(),
+        json.dumps({"id": "huge", "lean": "theorem h : " + "(" * 200_000}).encode(),
+        json.dumps({"id": "nul", "lean": "theorem n : True := sorry\x00"}).encode(),
+        json.dumps({"id": "soup", "lean": "⟨⟩‹›«»`'\"#eval ∑'×'⊕'"}).encode(),
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    items, issues = read_items(str(path))
+    assert [i.id for i in items] == ["good", "deep", "huge", "nul", "soup"]
+    assert len(issues) == 1 and issues[0].startswith(f"{path}:2: not")
+    code, out, err = run_check([str(path), "--no-progress"], capsys)
+    assert [row["id"] for row in out] == ["good", "deep", "huge", "nul", "soup"]
+    assert [row["status"] for row in out] == ["ok", "rejected", "rejected", "rejected", "rejected"]
+    assert all(row["reason"] for row in out[1:])
+    assert code == 1 and f"{path}:2: not UTF-8" in err
+
+
+def test_a_directory_is_named_as_such(tmp_path: Path) -> None:
+    from formalize.errors import InputError
+
+    with pytest.raises(InputError, match="is a directory"):
+        read_items(str(tmp_path))

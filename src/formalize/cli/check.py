@@ -129,39 +129,45 @@ def complete_statement(text: str) -> str:
 
 def read_items(path: str, stdin: TextIO | None = None) -> tuple[list[Item], list[str]]:
     """Statements in ``path`` and the problems of the lines that could not be read."""
-    # Bytes, decoded without newline translation: a JSON line ends at "\n" only, so a row
-    # holding a lone CR or U+2028 stays one row.
+    # Bytes, split at b"\n" and decoded line by line: a JSON line ends at "\n" only (a row
+    # holding a lone CR or U+2028 stays one row), and a line that is not UTF-8 is one bad row.
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin
         buffer = getattr(stream, "buffer", None)
         raw = buffer.read() if buffer is not None else stream.read().encode("utf-8")
+        if raw.lstrip().startswith(b"{"):
+            return _jsonl("<stdin>", raw)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(
                 f"<stdin>: not UTF-8 text ({exc.reason} at byte {exc.start})"
             ) from None
-        if text.lstrip().startswith("{"):
-            return _jsonl("<stdin>", text)
         return ([Item("stdin", text)], []) if text.strip() else ([], ["<stdin>: empty input"])
     file = Path(path)
     if file.is_dir():
         raise InputError(f"{path} is a directory; give a .jsonl or .lean file, or - for stdin")
     if not file.is_file():
         raise InputError(f"{path} does not exist (give a .jsonl or .lean file, or - for stdin)")
+    raw = file.read_bytes()
+    if file.suffix != ".lean":
+        return _jsonl(path, raw)
     try:
-        text = file.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if file.suffix == ".lean":
-        return ([Item(file.stem, text)], []) if text.strip() else ([], [f"{path}: empty file"])
-    return _jsonl(path, text)
+    return ([Item(file.stem, text)], []) if text.strip() else ([], [f"{path}: empty file"])
 
 
-def _jsonl(name: str, text: str) -> tuple[list[Item], list[str]]:
+def _jsonl(name: str, raw: bytes) -> tuple[list[Item], list[str]]:
     items: list[Item] = []
     issues: list[str] = []
-    for n, line in enumerate(text.split("\n"), start=1):
+    for n, data in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            issues.append(f"{name}:{n}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+            continue
         if not line.strip():
             continue
         try:

@@ -62,7 +62,7 @@ class _Plan:
     header: str
     body: str
     offset: int
-    closing: tuple[str, ...] = ()
+    closing: tuple[str, ...] | None = None
     alone: bool = False
 
 

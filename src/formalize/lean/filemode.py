@@ -89,10 +89,10 @@ def build_file(
     header: str,
     bodies: Sequence[str],
     probe: str | None,
-    closing: Sequence[Sequence[str]] | None = None,
+    closing: Sequence[Sequence[str] | None] | None = None,
 ) -> GeneratedFile:
     """The file checking ``bodies`` under ``header``; ``closing[k]`` are the ``end`` lines body
-    ``k`` needs (default: found by a line scan)."""
+    ``k`` needs (from the statement gate; None: found by a line scan)."""
     lines = header.split("\n") if header else []
     if probe:
         lines += probe.split("\n")
@@ -104,7 +104,8 @@ def build_file(
         body_lines = body.split("\n")
         start = len(lines) + 1
         lines += body_lines
-        ends = list(closing[k]) if closing is not None else open_scopes(body)
+        given = closing[k] if closing is not None else None
+        ends = list(given) if given is not None else open_scopes(body)
         lines += [*ends, f"end FormalizeCheck{k}"]
         spans.append(Span(first, start, len(body_lines), len(lines)))
     return GeneratedFile("\n".join(lines) + "\n", header_last, tuple(spans))

@@ -44,7 +44,7 @@ class Job:
 
     header: str
     body: str
-    closing: tuple[str, ...] = field(default=(), compare=False)
+    closing: tuple[str, ...] | None = field(default=None, compare=False)  # None: not known
     alone: bool = field(default=False, compare=False)
 
 
