@@ -551,7 +551,7 @@ def scope_messages(text: str) -> list[dict[str, Any]]:
         return i + 1 < len(toks) and (newline < 0 or toks[i + 1].start < newline)
 
     def owner() -> int | None:
-        for name, own, _ in reversed(scopes):
+        for _, own, _ in reversed(scopes):
             if own is not None:
                 return own
         return None
@@ -579,9 +579,9 @@ def scope_messages(text: str) -> list[dict[str, Any]]:
         elif t.text in _SCOPED_STATE and line_start:
             line_end = text.find("\n", t.end)
             line = clean[t.start : len(clean) if line_end < 0 else line_end]
-            if not (t.text == "set_option" and re.search(r"\bin\s*$", line)):
-                if not (t.text == "open" and re.search(r"\bin\s*$", line)):
-                    scopes[-1][2].append(f"{line.strip()} (from statement {owner()})")
+            scoped_to_next = t.text in ("set_option", "open") and re.search(r"\bin\s*$", line)
+            if not scoped_to_next:
+                scopes[-1][2].append(f"{line.strip()} (from statement {owner()})")
         elif t.text in _GLOBAL_STATE and line_start and not (i > 0 and toks[i - 1].text == "local"):
             local = t.text == "attribute" and nxt == "[" and i + 2 < len(toks)
             if not (local and toks[i + 2].text in ("local", "scoped")):
