@@ -339,6 +339,9 @@ class Store:
             con.execute(
                 "DELETE FROM attempts WHERE problem_id = ? AND round = ?", (problem_id, round_)
             )
+            con.execute(
+                "DELETE FROM signals WHERE problem_id = ? AND round = ?", (problem_id, round_)
+            )
             for a in final:
                 con.execute(
                     "INSERT INTO attempts(run_id, problem_id, round, sample, status, lean, "
@@ -357,6 +360,14 @@ class Store:
                         time.time(),
                         a.duplicate_of,
                     ),
+                )
+                con.executemany(
+                    "INSERT OR REPLACE INTO signals(problem_id, round, sample, name, version,"
+                    " outcome) VALUES (?,?,?,?,?,?)",
+                    [
+                        (problem_id, a.round, a.sample, s.name, s.version, s.outcome.value)
+                        for s in a.signals
+                    ],
                 )
             if entry is not None:
                 new_state = ProblemState.DONE

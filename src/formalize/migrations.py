@@ -117,4 +117,38 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         _name_duplicated_entries,
     ),
+    Migration(
+        3,
+        "filter and judge signals per attempt",
+        (
+            """CREATE TABLE signals(
+                problem_id TEXT NOT NULL REFERENCES problems(id),
+                round INTEGER NOT NULL,
+                sample INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                version TEXT NOT NULL,
+                outcome TEXT NOT NULL CHECK (outcome IN ('passed', 'failed', 'inconclusive')),
+                PRIMARY KEY(problem_id, round, sample, name))""",
+            "CREATE INDEX signals_outcome ON signals(name, outcome)",
+        ),
+    ),
+    Migration(
+        4,
+        "human labels",
+        (
+            """CREATE TABLE labels(
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                problem_id TEXT NOT NULL REFERENCES problems(id),
+                round INTEGER NOT NULL,
+                sample INTEGER NOT NULL,
+                lean_sha TEXT NOT NULL,
+                label TEXT NOT NULL CHECK (label IN ('faithful', 'unfaithful')),
+                error_type TEXT,
+                note TEXT NOT NULL DEFAULT '',
+                annotator TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                UNIQUE(problem_id, round, sample, annotator))""",
+            "CREATE INDEX labels_attempt ON labels(problem_id, round, sample)",
+        ),
+    ),
 )

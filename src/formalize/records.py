@@ -285,6 +285,48 @@ class Verdict(Record):
 # --------------------------------------------------------------------------- attempts
 
 
+# --------------------------------------------------------------------------- filter signals
+
+
+class SignalOutcome(str, enum.Enum):
+    """What a filter or judge found: ``failed`` means it found a problem (Lean proved the
+    hypotheses contradictory, say); ``inconclusive`` that it could not tell (a probe timed out,
+    no tactic closed it)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class Signal(Record):
+    """One filter's or judge's finding about a compiled candidate, as stored with its attempt.
+
+    ``name``/``version`` identify the filter (``vacuous``, ``refuted``, ``trivial``,
+    ``reference``, a judge's name); ``evidence`` is what backs a Lean filter's outcome (the
+    probe Lean accepted); ``score`` a judge's share of faithful samples; ``details`` anything
+    else worth keeping (probe names, a back-translation)."""
+
+    name: str
+    version: str
+    outcome: SignalOutcome
+    reason: str = ""
+    evidence: str = ""
+    elapsed_s: float = 0.0
+    score: float | None = None
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        _require(bool(self.name.strip()), "Signal.name must not be empty")
+        _require(self.elapsed_s >= 0, "Signal.elapsed_s must be >= 0")
+        _require(self.score is None or 0.0 <= self.score <= 1.0, "Signal.score must be in [0, 1]")
+
+    @property
+    def failed(self) -> bool:
+        """True when the filter found a problem."""
+        return self.outcome is SignalOutcome.FAILED
+
+
 class AttemptStatus(str, enum.Enum):
     """How one candidate ended."""
 
@@ -298,6 +340,32 @@ class AttemptStatus(str, enum.Enum):
     UNFAITHFUL = "unfaithful"  # compiled, critic objected
     UNPARSED = "unparsed"  # compiled, critic's answers could not be parsed
     DUPLICATE = "duplicate"  # compiled and faithful, but the corpus already has this statement
+    VACUOUS = "vacuous"  # compiled, but Lean proved its hypotheses contradictory
+    REFUTED = "refuted"  # compiled, but Lean proved its negation
+    TRIVIAL = "trivial"  # compiled, but automation proved it outright (rejects when configured)
+    NOT_EQUIVALENT = "not_equivalent"  # reference equivalence required and not proven
+
+    @property
+    def filtered(self) -> bool:
+        """True for the statuses a Lean-verified filter sets."""
+        return self in _FILTERED
+
+
+_FILTERED = frozenset(
+    {
+        AttemptStatus.VACUOUS,
+        AttemptStatus.REFUTED,
+        AttemptStatus.TRIVIAL,
+        AttemptStatus.NOT_EQUIVALENT,
+    }
+)
+#: The filter whose signal sets each filtered status.
+FILTER_OF_STATUS = {
+    AttemptStatus.VACUOUS: "vacuous",
+    AttemptStatus.REFUTED: "refuted",
+    AttemptStatus.TRIVIAL: "trivial",
+    AttemptStatus.NOT_EQUIVALENT: "reference",
+}
 
 
 @dataclass(frozen=True)
@@ -305,6 +373,7 @@ class Attempt(Record):
     """One candidate in one round for one problem: what was tried and how it ended.
 
     ``duplicate_of``: for a ``duplicate``, the problem whose corpus entry it duplicates.
+    ``signals``: what the filters (and judges) found about it, in the order they ran.
     """
 
     problem_id: str
@@ -317,9 +386,19 @@ class Attempt(Record):
     feedback: str | None = None
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
     duplicate_of: str | None = None
+    signals: tuple[Signal, ...] = ()
 
     def __post_init__(self) -> None:
         _require(self.candidate.problem_id == self.problem_id, "Attempt/candidate problem mismatch")
+        if self.status.filtered:
+            name = FILTER_OF_STATUS[self.status]
+            _require(self.check is not None and self.check.ok, "a filtered Attempt must compile")
+            _require(
+                any(s.name == name and s.outcome is not SignalOutcome.PASSED for s in self.signals),
+                f"a {self.status.value} Attempt needs the {name} filter's finding",
+            )
+        if self.signals:
+            _require(self.check is not None and self.check.ok, "signals are about compiled ones")
         _require(
             (self.round, self.sample) == (self.candidate.round, self.candidate.sample),
             "Attempt round/sample must match its candidate",
@@ -347,6 +426,57 @@ class Attempt(Record):
             _require(
                 self.check is not None and self.check.status is CheckStatus.REJECTED,
                 "a rejected Attempt carries a rejected check",
+            )
+
+    def signal(self, name: str) -> Signal | None:
+        """The signal of the filter or judge called ``name``, if it ran."""
+        return next((s for s in self.signals if s.name == name), None)
+
+
+# --------------------------------------------------------------------------- human labels
+
+
+class LabelValue(str, enum.Enum):
+    """An annotator's judgement of a (problem, statement) pair."""
+
+    FAITHFUL = "faithful"
+    UNFAITHFUL = "unfaithful"
+
+
+class ErrorType(str, enum.Enum):
+    """What is wrong with an unfaithful statement (the review taxonomy)."""
+
+    WRONG_TYPE = "wrong_type"  # wrong type or domain
+    MISSING_HYPOTHESIS = "missing_hypothesis"
+    EXTRA_HYPOTHESIS = "extra_hypothesis"
+    WRONG_QUANTIFIER = "wrong_quantifier"
+    WRONG_CONCLUSION = "wrong_conclusion"  # wrong conclusion or answer
+    TRIVIALISED = "trivialised"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Label(Record):
+    """A human label on one attempt, named by its stable key (problem, round, sample) and the
+    hash of the statement labelled (``lean_sha``, sha256 of the attempt's Lean text), so that
+    a label never silently moves to another statement."""
+
+    problem_id: str
+    round: int
+    sample: int
+    lean_sha: str
+    label: LabelValue
+    annotator: str
+    error_type: ErrorType | None = None
+    note: str = ""
+    created_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        _require(bool(self.annotator.strip()), "a Label needs an annotator")
+        _require(len(self.lean_sha) == 64, "Label.lean_sha is a sha256 hex digest")
+        if self.error_type is not None:
+            _require(
+                self.label is LabelValue.UNFAITHFUL, "only an unfaithful Label has an error type"
             )
 
 
