@@ -37,6 +37,8 @@ ADVERSARIAL = {
     "side proofs": "⟨1, by simp⟩ " * (SIZE // 13),
     "binder groups": "(x : ℕ) " * (SIZE // 8),
     "symbol soup": "→+*≃ₗ[]⟪⟫_ℝ∑'⁻¹' " * (SIZE // 17),
+    "one arrow, repeated": "→" * SIZE,  # many tokens share its first character
+    "arrows within the token limit": "→ " * 3900,
 }
 
 

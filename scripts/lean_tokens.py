@@ -135,12 +135,34 @@ def scan(text: str) -> Iterator[tuple[str, str, int]]:
 
 
 def _scope(items: list[tuple[str, str, int]], k: int) -> str:
-    """``local``, ``scoped`` or ``global``: the attribute kind of the declaration at ``k``."""
+    """``local``, ``scoped`` or ``global``: the attribute kind of the declaration at ``k``,
+    read backwards over its modifiers (which may sit on the lines above: ``scoped\nsyntax``,
+    ``@[…] scoped[NS] notation``)."""
     j = k - 1
-    while j >= 0 and items[j][0] != "nl0":
-        j -= 1
-    words = {v for kind, v, _ in items[max(j, 0) : k] if kind == "word"}
-    return "local" if "local" in words else "scoped" if "scoped" in words else "global"
+    while j >= 0:
+        kind, value, _ = items[j]
+        if kind == "nl0":
+            j -= 1
+        elif kind == "sym" and value == "]":
+            depth = 0
+            while j >= 0:  # back over the bracket group: attributes, `scoped[NS]`
+                if items[j][0] == "sym" and items[j][1] == "]":
+                    depth += 1
+                elif items[j][0] == "sym" and items[j][1] == "[":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j -= 1
+            j -= 1
+        elif kind == "word" and value in ("local", "scoped"):
+            return value
+        elif (kind == "word" and value in ("private", "protected", "noncomputable")) or (
+            kind == "sym" and value == "@"
+        ):
+            j -= 1
+        else:
+            break
+    return "global"
 
 
 def atoms(text: str) -> Iterator[tuple[str, str, str, str]]:

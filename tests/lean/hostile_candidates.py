@@ -87,7 +87,7 @@ HOSTILE: list[tuple[str, str, str]] = [
     ),
     ("native_decide proof", "theorem t : 2 + 2 = 4 := by native_decide", "found `native_decide`"),
     ("run_tac proof", "theorem t : True := by run_tac pure ()", "found `run_tac` at line 1"),
-    ("by_elab", "theorem t : (by_elab pure default) = 1 := by sorry", "`by_elab` is a Lean"),
+    ("by_elab", "theorem t : (by_elab pure default) = 1 := by sorry", "`by_elab` runs code"),
     ("sorryAx in the type", "theorem t : sorryAx Prop := by sorry", "forbidden name `sorryAx`"),
     ("deriving an arbitrary class", "inductive C | a\nderiving ToJson\n" + T, "deriving `ToJson`"),
     (
@@ -151,7 +151,7 @@ HOSTILE: list[tuple[str, str, str]] = [
     (
         "include_str without a string",
         "theorem t (x : String) : include_str x = x := sorry",
-        "`include_str` is a Lean keyword",
+        "`include_str` runs code",
     ),
     (
         "eval% runs its argument",

@@ -106,6 +106,9 @@ def _pad(text: str, rng: random.Random) -> str:
     """``text`` with comments inserted and spaces widened where it already has whitespace."""
     out, lines = [], text.split("\n")
     for n, line in enumerate(lines):
+        if '"' in line:  # between tokens only: nothing goes into a string (a notation's atom)
+            out.append(line + ("\n" if n < len(lines) - 1 else ""))
+            continue
         pieces = re.split(r"( +)", line)
         for piece in pieces:
             if piece.startswith(" ") and rng.random() < 0.5:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from formalize.lean.chars import ID_REST, is_id_first, is_id_rest
 from formalize.lean.policy import (
+    ALWAYS_REFUSED,
     DECLARATION_WORDS,
     ISOLATING_WORDS,
     SCOPED_WORDS,
@@ -74,6 +75,7 @@ class Exposure:
                     k += 1
                 self.tailed.setdefault(token[:k], ())
                 self.tailed[token[:k]] += (token,)
+        self._symbols: dict[str, bool] = {}  # symbol_allowed, per token
         longest_word = max((len(w) for w in words | set(self.tailed) | self.commands), default=1)
         self.reach = longest_word + 1
 
@@ -82,12 +84,14 @@ class Exposure:
         text: str,
         sanctioned: Collection[tuple[int, str]] = frozenset(),
         isolate: list[Finding] | None = None,
+        starts: Collection[int] = frozenset(),
     ) -> Finding | None:
         """The first refused reading of ``text`` (comments blanked), or None.
 
         ``sanctioned`` holds (offset, token) pairs the gate's parse accepted as part of an
-        allowed command (``theorem`` at the start of the declaration, the proof's ``by``).
-        Readings that are harmless in a fresh environment but not beside other candidates
+        allowed command (``theorem`` at the start of the declaration, the proof's ``by``);
+        ``starts`` the offsets where the gate's lexer starts a token. Readings that are
+        harmless in a fresh environment but not beside other candidates
         (:data:`~formalize.lean.policy.ISOLATING_WORDS` inside identifiers) are appended to
         ``isolate``.
         """
@@ -95,18 +99,26 @@ class Exposure:
         marker = _MARKERS.search(text)
         if marker is not None:
             return Finding(marker.start(), marker.group(), _marker_reason(marker.group()))
-        for run in _RUN.finditer(text):
-            found = self._check_run(text, run.start(), run.end(), sanctioned)
+        # Where Lean can start a token: where the gate's lexer does, and wherever a token of
+        # the table could end (`→o`, `[MOD` end in a letter: what follows is a fresh token)
+        boundaries = set(starts)
+        for sym in _SYMBOL_START.finditer(text):
+            found = self._check_symbols(text, sym.start(), sanctioned, boundaries)
             if found is not None:
                 return found
-        for sym in _SYMBOL_START.finditer(text):
-            found = self._check_symbols(text, sym.start(), sanctioned)
+        for run in _RUN.finditer(text):
+            found = self._check_run(text, run.start(), run.end(), sanctioned, boundaries)
             if found is not None:
                 return found
         return None
 
     def _check_run(
-        self, text: str, start: int, end: int, sanctioned: Collection[tuple[int, str]]
+        self,
+        text: str,
+        start: int,
+        end: int,
+        sanctioned: Collection[tuple[int, str]],
+        boundaries: Collection[int],
     ) -> Finding | None:
         nxt = text[end + 1] if end + 1 < len(text) else ""
         dotted = end < len(text) and text[end] == "." and (is_id_first(nxt) or nxt == "«")
@@ -115,14 +127,26 @@ class Exposure:
             if not is_id_first(c):
                 continue
             word = text[p:end]
-            word_start = p == start or not is_id_first(text[p - 1])
-            if not dotted and word in self.inner and (p, word) not in sanctioned:
+            boundary = p in boundaries
+            word_start = boundary or p == start or not is_id_first(text[p - 1])
+            fresh = (p, word) not in sanctioned
+            if not dotted and fresh and word in ALWAYS_REFUSED:
+                return Finding(p, word, _code_reason(word))
+            if not dotted and fresh and word in self.inner:
                 return Finding(p, word, _command_reason(word, inner=not word_start))
+            for token in self.tailed.get(word, ()):
+                if "%" in token and text.startswith(token, p):  # elaborators, at any offset
+                    return Finding(p, token, self._keyword_reason(token))
             if not dotted and not word_start and word in self.isolating and not self._isolate:
                 # one note is enough: the candidate is checked alone
                 self._isolate.append(Finding(p, word, _command_reason(word, inner=True)))
-            if not word_start or (p >= 1 and text[p - 1] == "." and text[p - 2 : p - 1] != "."):
-                continue  # after a single `.`, Lean reads a raw identifier (`x.end`, `.by`)
+            if not word_start:
+                continue
+            # after a projection's single `.` (not a number's: `2.` is a literal), Lean reads a
+            # raw identifier (`x.end`, `(f x).by`), no keyword
+            before = text[p - 2 : p - 1] if p >= 2 else ""
+            if not boundary and text[p - 1 : p] == "." and before != "." and not before.isdigit():
+                continue
             if not dotted and word in self.commands and (p, word) not in sanctioned:
                 return Finding(p, word, _command_reason(word, inner=False))
             fresh = (p, word) not in sanctioned
@@ -143,14 +167,21 @@ class Exposure:
         return notation_keyword_allowed(word, self.table.declared_as(word))
 
     def _check_symbols(
-        self, text: str, p: int, sanctioned: Collection[tuple[int, str]]
+        self,
+        text: str,
+        p: int,
+        sanctioned: Collection[tuple[int, str]],
+        boundaries: set[int],
     ) -> Finding | None:
         if text[p] == "#" and p + 1 < len(text) and is_id_first(text[p + 1]):
             return Finding(p, text[p : p + 12], "a `#` command (they run or print code)")
+        allowed = self._symbols
         for token in self.table.all_at(text, p):
-            if (p, token) in sanctioned:
-                continue
-            if not symbol_allowed(token, self.table.declared_as(token)):
+            boundaries.add(p + len(token))
+            ok = allowed.get(token)
+            if ok is None:
+                ok = allowed[token] = symbol_allowed(token, self.table.declared_as(token))
+            if not ok and (p, token) not in sanctioned:
                 return Finding(p, token, _symbol_reason(token, self.table.declared_as(token)))
         return None
 
@@ -167,6 +198,13 @@ def _describe(tags: Collection[str]) -> str:
     if cats:
         return f" ({', '.join(cats)} syntax)"
     return ""
+
+
+def _code_reason(word: str) -> str:
+    return (
+        f"`{word}` runs code, tactics or a file read at elaboration; it is refused wherever Lean"
+        " could read it"
+    )
 
 
 def _command_reason(word: str, *, inner: bool) -> str:

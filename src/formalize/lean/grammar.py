@@ -414,6 +414,20 @@ class CommandGrammar:
                 f"notation atom {show(t)} redefines an existing Lean token (the statement would"
                 " not mean what it reads as)"
             )
+        from formalize.lean.lexer import LexError, tokenize
+
+        try:
+            pieces = tokenize(atom)
+        except LexError:
+            pieces = []
+        operand = next((p for p in pieces if p.kind in (IDENT, NUMBER)), None)
+        if operand is not None:
+            spelled = " ".join(p.text for p in pieces)
+            raise Refusal(
+                f"notation atom {show(t)} reads as `{spelled}` without the notation (its"
+                f" `{operand.text}` looks like an operand): the statement would not mean what it"
+                " reads as"
+            )
 
     # -- declarations ----------------------------------------------------------------------
     def parse_attributes(self, i: int, kind_at: int) -> None:

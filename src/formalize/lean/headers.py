@@ -48,6 +48,16 @@ class PreparedHeader:
     rejection: str | None = None
 
 
+def _ends_with_in(lines: list[str]) -> bool:
+    from formalize.lean.lexer import COMMENT_KINDS, LexError, tokenize
+
+    try:
+        code = [t for t in tokenize("\n".join(lines)) if t.kind not in COMMENT_KINDS]
+    except LexError:
+        return False
+    return bool(code) and code[-1].text == "in"
+
+
 def normalize_header(text: str) -> str:
     """Equal headers compare equal: trailing spaces, blank lines and ``--`` lines removed."""
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
@@ -132,6 +142,13 @@ def prepare_header(text: str, gate: Gate) -> PreparedHeader:
         answer = gate("\n".join(rest) + "\n" + GATE_PROBE_DECL)
         if not answer.ok:
             return PreparedHeader(norm, rejection=f"header: {answer.reason or 'refused'}")
+        if _ends_with_in(rest):
+            # `open X in` / `set_option … in` would apply to whatever follows the header: the
+            # checker's own options, or the first command of every statement
+            return PreparedHeader(norm, rejection="header: its last line ends with `… in`")
+        text = getattr(answer, "text", None)
+        if isinstance(text, str):  # the gate's text: comments blanked, as statements get it
+            rest = text[: len(text) - len(GATE_PROBE_DECL) - 1].split("\n")
     if dropped:
         log.warning("header: dropped %s (not allowed in checks)", "; ".join(dropped))
     return PreparedHeader("\n".join(imports + rest), tuple(dropped))

@@ -28,6 +28,13 @@ COMMAND_KEYWORDS = frozenset(
 #: Keywords that are part of one allowed command or declaration, at the place it gives them.
 CLAUSE_KEYWORDS = frozenset({"by", "sorry", "where", "extends", "scoped", "hiding", "renaming"})
 
+#: Term keywords that run code, tactics or file reads, refused at *every* offset (never part of
+#: a legitimate identifier's end): whatever Lean's tokenisation, it cannot meet one of them.
+ALWAYS_REFUSED = frozenset(
+    {"include_str", "by?", "by_elab", "by_elabq", "show_term", "decreasing_by", "termination_by"}
+    | {"termination_by?", "run_tac", "native_decide", "exact?", "apply?", "rw?", "decide!"}
+)
+
 #: Keywords that begin a declaration. After a parse error Lean retries a command at every
 #: following character (``Lean.Parser.parseCommand``), so ``hdef`` can be read as ``def``;
 #: such a declaration is harmless (it lands in the candidate's own namespace, its body obeys
@@ -68,6 +75,19 @@ CORE_COMMAND_WORDS = frozenset(
     unsuppress_compilation suppress_compilation assert_not_exists library_note
     initialize_simps_projections test_extern count_heartbeats set_premise_selector
     declare_config_elab register_builtin_option builtin_initialize register_label_attr
+    add_decl_doc assert_not_imported aux_def builtin_cbv_simproc builtin_cbv_simproc_decl
+    builtin_dsimproc builtin_dsimproc_decl builtin_grind_propagator builtin_simproc
+    builtin_simproc_decl cbv_simproc cbv_simproc_decl declare_bitwise_int_theorems
+    declare_bitwise_uint_theorems declare_command_config_elab declare_command_config_elab_legacy
+    declare_config_elab_legacy declare_core_config_elab declare_eval_bin declare_eval_bin_bitwise
+    declare_eval_bin_bool_pred declare_int_theorems declare_sint_simprocs declare_term_config_elab
+    declare_uint_simprocs declare_uint_theorems deprecated_module deprecated_syntax docs_to_verso
+    elab_stx_quot grind_annotated grind_propagator inductive_fixpoint coinductive_fixpoint
+    init_grind_norm init_quot leading_parser trailing_parser recommended_spelling
+    register_error_explanation register_grind_attr register_linter_set register_parser_alias
+    register_sym_dsimp register_sym_simp register_sym_simp_attr register_tactic_tag
+    register_try?_tactic set_library_suggestions tactic_alt tactic_extension tactic_tag
+    unif_hint with_weak_namespace public reprove unlock_limits
     """.split()  # noqa: SIM905
 )
 

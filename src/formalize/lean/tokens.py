@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 from formalize.lean.chars import is_id_first, is_id_rest
 
@@ -42,19 +43,10 @@ class TokenTable:
 
     def __post_init__(self) -> None:
         lexing = [t for t in self.tags if not (t in self.scoped and is_id_first(t[0]))]
-        by_first: dict[str, list[str]] = {}
-        for token in lexing:
-            by_first.setdefault(token[0], []).append(token)
-        frozen = {c: tuple(sorted(ts, key=len, reverse=True)) for c, ts in by_first.items()}
-        object.__setattr__(self, "_by_first", frozen)
-        everything: dict[str, list[str]] = {}
-        for token in self.tags:
-            everything.setdefault(token[0], []).append(token)
-        object.__setattr__(
-            self,
-            "_all_by_first",
-            {c: tuple(sorted(ts, key=len, reverse=True)) for c, ts in everything.items()},
-        )
+        # tries (nested dicts; the key "" holds the token ending there): a longest match and
+        # the list of all matches cost one walk of at most the longest token's length
+        object.__setattr__(self, "_lexing_trie", _trie(lexing))
+        object.__setattr__(self, "_all_trie", _trie(self.tags))
         words = frozenset(t for t in lexing if all(is_id_rest(c) for c in t) and is_id_first(t[0]))
         object.__setattr__(self, "keywords", words)
         tailed: dict[str, list[str]] = {}
@@ -77,16 +69,31 @@ class TokenTable:
 
     def longest(self, text: str, i: int) -> str | None:
         """The longest lexing token that ``text`` has at ``i`` (Lean's ``matchPrefix``)."""
-        for token in self._by_first.get(text[i], ()):  # type: ignore[attr-defined]
-            if text.startswith(token, i):
-                return str(token)
-        return None
+        node: dict[str, Any] = self._lexing_trie  # type: ignore[attr-defined]
+        found, n = None, len(text)
+        while i < n:
+            node = node.get(text[i])  # type: ignore[assignment]
+            if node is None:
+                break
+            found = node.get("", found)
+            i += 1
+        return found
 
     def all_at(self, text: str, i: int) -> tuple[str, ...]:
         """Every token of the table (scoped ones included) that is a prefix of ``text`` at ``i``:
-        what Lean might read there under some set of imports and open namespaces."""
-        cands = self._all_by_first.get(text[i], ())  # type: ignore[attr-defined]
-        return tuple(t for t in cands if text.startswith(t, i))
+        what Lean might read there under some set of imports and open namespaces, longest
+        last."""
+        node: dict[str, Any] = self._all_trie  # type: ignore[attr-defined]
+        found: list[str] = []
+        n = len(text)
+        while i < n:
+            node = node.get(text[i])  # type: ignore[assignment]
+            if node is None:
+                break
+            if "" in node:
+                found.append(node[""])
+            i += 1
+        return tuple(found)
 
     def declared_as(self, token: str) -> frozenset[str]:
         """How ``token`` is declared (empty when it is not a token)."""
@@ -102,6 +109,16 @@ class TokenTable:
         for token in extra:
             tags[token] = tags.get(token, frozenset()) | {"notation:term"}
         return TokenTable(tags, self.scoped, self.sources)
+
+
+def _trie(tokens: Iterable[str]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for token in tokens:
+        node = root
+        for c in token:
+            node = node.setdefault(c, {})
+        node[""] = token
+    return root
 
 
 @functools.lru_cache(maxsize=1)
