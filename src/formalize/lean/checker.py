@@ -147,8 +147,16 @@ class LeanChecker:
                     continue
                 # Lean gets the text the gate judged: newlines normalised, comments blanked
                 assert report.text is not None
-                imports, body = split_header(report.text)
-                prepared = self._prepare(imports) if imports.strip() else default
+                try:
+                    imports, body = split_header(report.text)
+                    prepared = self._prepare(imports) if imports.strip() else default
+                except Exception as exc:  # one statement never takes its batch down
+                    results[i] = CheckResult(
+                        CheckStatus.REJECTED,
+                        toolchain=toolchain,
+                        reason=f"could not prepare the statement ({type(exc).__name__}: {exc})",
+                    )
+                    continue
                 if prepared.rejection:
                     results[i] = CheckResult(
                         CheckStatus.REJECTED, toolchain=toolchain, reason=prepared.rejection
