@@ -146,9 +146,9 @@ def prepare_header(text: str, gate: Gate) -> PreparedHeader:
             # `open X in` / `set_option … in` would apply to whatever follows the header: the
             # checker's own options, or the first command of every statement
             return PreparedHeader(norm, rejection="header: its last line ends with `… in`")
-        text = getattr(answer, "text", None)
-        if isinstance(text, str):  # the gate's text: comments blanked, as statements get it
-            rest = text[: len(text) - len(GATE_PROBE_DECL) - 1].split("\n")
+        sent = getattr(answer, "text", None)
+        if isinstance(sent, str):  # the gate's text: comments blanked, as statements get it
+            rest = sent[: len(sent) - len(GATE_PROBE_DECL) - 1].split("\n")
     if dropped:
         log.warning("header: dropped %s (not allowed in checks)", "; ".join(dropped))
     return PreparedHeader("\n".join(imports + rest), tuple(dropped))
