@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from formalize.pipeline import attempt_status, choose_feedback
+from formalize.outcome import attempt_status, choose_feedback
 from formalize.records import (
     Attempt,
     Candidate,

@@ -54,6 +54,13 @@ class RunConfig:
     batch_size: int = 32
     max_in_flight: int = 3
     retry_exhausted: bool = False
+    # Lean-verified filters (formalize.filters): None runs the defaults (plus `reference` when
+    # the problems carry reference statements); "none" runs none; else names, comma-separated
+    filters: str | list[str] | None = None
+    reject_trivial: bool = False  # a statement automation proves outright is rejected
+    require_reference: bool = False  # accept only statements proved equivalent to the reference
+    judge_all: bool = False  # ask the critic about filter-rejected statements too (research)
+    probe_timeout_s: float = 10.0  # wall-clock bound of each filter probe
     progress: bool = True
     progress_interval: float = 30.0
     lean: dict[str, Any] = field(default_factory=dict)
@@ -116,8 +123,16 @@ def check_values(values: Mapping[str, Any]) -> list[SettingIssue]:
         value = typed.get(key)
         if value is not None and not 0.0 <= value <= 2.0:
             issues.append(SettingIssue(key, f"must be in [0, 2] (got {value})"))
-    if typed.get("progress_interval") is not None and not typed["progress_interval"] > 0:
-        issues.append(SettingIssue("progress_interval", "must be > 0 seconds"))
+    for key in ("progress_interval", "probe_timeout_s"):
+        if typed.get(key) is not None and not typed[key] > 0:
+            issues.append(SettingIssue(key, "must be > 0 seconds"))
+    if typed.get("filters") is not None:
+        from formalize.filters import filter_names
+
+        try:
+            filter_names(typed["filters"], has_reference=False)
+        except InputError as exc:
+            issues.append(SettingIssue("filters", str(exc)))
     if "vote" in typed:
         from formalize.critic import VoteRule
 

@@ -1,12 +1,14 @@
-"""The loop: translate -> safety + compile check -> critic -> accept or refine, across problems.
+"""The loop: translate -> safety + compile check -> Lean-verified filters -> critic -> accept
+or refine, across problems.
 
-Problems travel in chunks. Each chunk moves through three stages (translate on the translator's
-engine, check on the Lean pool, judge on the critic's engine); every stage runs on its own
-single-thread executor, and several chunks are in flight at once, so the engine generates for
-one chunk while Lean checks another. A chunk's round is written to the store in one transaction
-per problem as soon as its verdicts are in; unfinished problems go back into the queue with the
-feedback for their next round. A rerun resumes from the store (and replays model calls and Lean
-checks from the cache).
+Problems travel in chunks. Each chunk moves through four stages (translate on the translator's
+engine, check and filter on the Lean pool, judge on the critic's engine); every engine runs on
+its own single-thread executor, and several chunks are in flight at once, so the engine
+generates for one chunk while Lean checks another. A candidate a filter rejects (vacuous,
+refuted, ...) is not sent to the critic unless ``policy.judge_all``. A chunk's round is written
+to the store in one transaction per problem as soon as its verdicts are in; unfinished problems
+go back into the queue with the feedback for their next round. A rerun resumes from the store
+(and replays model calls and Lean checks from the cache).
 """
 
 from __future__ import annotations
@@ -23,18 +25,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from formalize.corpus import ProblemProgress, ProblemState, Store
+from formalize.filters import Filter, FilterItem, FilterPolicy, run_filters
+from formalize.outcome import attempt_status, choose_feedback, critic_share
 from formalize.records import (
     Attempt,
     AttemptStatus,
     Candidate,
     CandidateStatus,
     CheckResult,
-    CheckStatus,
-    Judgement,
     Problem,
+    Signal,
     Verdict,
 )
-from formalize.translate import Feedback, FeedbackKind, TranslationRequest, lean_error_feedback
+from formalize.translate import Feedback, TranslationRequest
+
+__all__ = ["Counters", "Pipeline", "attempt_status", "choose_feedback"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,7 @@ class RoundProgress:
     candidates: int = 0
     checked: int = 0  # candidates past the Lean stage (those without code count at once)
     compiled: int = 0
+    filtered: int = 0  # compiled candidates past the Lean-verified filters
     judged: int = 0  # compiled candidates the critic has judged
     finished: int = 0
     continued: int = 0
@@ -73,6 +79,8 @@ class Counters:
     retry_capped: int = 0  # exhausted earlier with all --rounds already used: not retried
     candidates: int = 0
     compiled: int = 0
+    rejected_by_filters: int = 0  # compiled candidates a Lean-verified filter rejected
+    critic_calls_saved: int = 0  # critic judgements those rejections made unnecessary
     faithful: int = 0
     accepted: int = 0
     round: int = 0
@@ -97,6 +105,7 @@ class _Chunk:
     requests: list[TranslationRequest]
     candidates: list[list[Candidate]] = field(default_factory=list)
     checks: dict[tuple[int, int], CheckResult] = field(default_factory=dict)
+    signals: dict[tuple[int, int], tuple[Signal, ...]] = field(default_factory=dict)
     verdicts: dict[tuple[int, int], Verdict] = field(default_factory=dict)
 
 
@@ -115,6 +124,8 @@ class Pipeline:
         max_in_flight: int = 3,
         check_slice: int | None = None,
         retry_exhausted: bool = False,
+        filters: Sequence[Filter] = (),
+        policy: FilterPolicy | None = None,
         provenance: dict[str, Any] | None = None,
         on_progress: Callable[[Counters], None] | None = None,
     ) -> None:
@@ -130,6 +141,8 @@ class Pipeline:
         workers = getattr(getattr(checker, "config", None), "workers", 1)
         self.check_slice = check_slice or max(16, 8 * workers)
         self.retry_exhausted = retry_exhausted
+        self.filters = list(filters)
+        self.policy = policy or FilterPolicy()
         self.provenance = dict(provenance or {})
         self.provenance.setdefault("retry_exhausted", retry_exhausted)
         self._retried: dict[str, int] = {}  # problem id -> rounds it had when retried
@@ -206,6 +219,8 @@ class Pipeline:
                         self._translated(chunk)
                         inflight[lean_pool.submit(self._check, chunk)] = ("check", chunk)
                     elif stage == "check":
+                        inflight[lean_pool.submit(self._filter, chunk)] = ("filter", chunk)
+                    elif stage == "filter":
                         inflight[critic_pool.submit(self._judge, chunk)] = ("judge", chunk)
                     else:
                         self._judged(chunk)
@@ -252,8 +267,33 @@ class Pipeline:
                 self._checked(chunk, part)
                 self._notify()
 
-    def _judge(self, chunk: _Chunk) -> None:
+    def _filter(self, chunk: _Chunk) -> None:
         keys = sorted(k for k, r in chunk.checks.items() if r.ok)
+        if self.filters and keys:
+            # identical statements for one problem are filtered once
+            unique: dict[tuple[int, str], int] = {}
+            items: list[FilterItem] = []
+            for i, j in keys:
+                cand = chunk.candidates[i][j]
+                if (i, cand.lean) not in unique:
+                    unique[(i, cand.lean)] = len(items)
+                    items.append(FilterItem.of(chunk.requests[i].problem, cand.lean, cand.header))
+            found = run_filters(self.filters, items)
+            for i, j in keys:
+                chunk.signals[(i, j)] = found[unique[(i, chunk.candidates[i][j].lean)]]
+        with self._count:
+            for i, _ in keys:
+                self.counters.at(chunk.requests[i].round).filtered += 1
+
+    def _judge(self, chunk: _Chunk) -> None:
+        compiled = sorted(k for k, r in chunk.checks.items() if r.ok)
+        rejected = {k for k in compiled if self.policy.status(chunk.signals.get(k, ())) is not None}
+        keys = compiled if self.policy.judge_all else [k for k in compiled if k not in rejected]
+        with self._count:
+            self.counters.rejected_by_filters += len(rejected)
+            if not self.policy.judge_all:
+                saved = {(i, chunk.candidates[i][j].lean) for i, j in rejected}
+                self.counters.critic_calls_saved += len(saved) * getattr(self.critic, "samples", 1)
         # identical statements for one problem (common with k samples) are judged once
         unique: dict[tuple[int, str], int] = {}
         for i, j in keys:
@@ -303,13 +343,19 @@ class Pipeline:
         follow_ups = []
         for i, request in enumerate(chunk.requests):
             attempts = [
-                self._attempt(request, cand, chunk.checks.get((i, j)), chunk.verdicts.get((i, j)))
+                self._attempt(
+                    request,
+                    cand,
+                    chunk.checks.get((i, j)),
+                    chunk.verdicts.get((i, j)),
+                    chunk.signals.get((i, j), ()),
+                )
                 for j, cand in enumerate(chunk.candidates[i])
             ]
             ranked = sorted(
                 (k for k, a in enumerate(attempts) if a.status is AttemptStatus.FAITHFUL),
                 key=lambda k: (
-                    -_share(attempts[k]),
+                    -critic_share(attempts[k]),
                     len(attempts[k].candidate.lean),
                     attempts[k].sample,
                 ),
@@ -345,8 +391,9 @@ class Pipeline:
         cand: Candidate,
         check: CheckResult | None,
         verdict: Verdict | None,
+        signals: tuple[Signal, ...] = (),
     ) -> Attempt:
-        status = attempt_status(cand, check, verdict)
+        status = attempt_status(cand, check, verdict, signals, self.policy)
         feedback = None if request.feedback is None else request.feedback.to_json()
         provenance = self.provenance
         if cand.problem_id in self._retried:
@@ -361,77 +408,13 @@ class Pipeline:
             verdict=verdict,
             feedback=feedback,
             provenance=provenance,
+            signals=signals,
         )
 
     def _notify(self) -> None:
         if self.on_progress is not None:
             with self._count:
                 self.on_progress(self.counters)
-
-
-def attempt_status(
-    cand: Candidate, check: CheckResult | None, verdict: Verdict | None
-) -> AttemptStatus:
-    """How a candidate ended, before the store picks the accepted one among the faithful."""
-    if cand.status is CandidateStatus.GENERATION_FAILED:
-        return AttemptStatus.GENERATION_FAILED
-    if cand.status is CandidateStatus.NO_CODE or check is None:
-        return AttemptStatus.NO_CODE
-    if check.status is CheckStatus.REJECTED:
-        return AttemptStatus.REJECTED
-    if check.status is CheckStatus.LEAN_ERROR:
-        return AttemptStatus.LEAN_ERROR
-    if check.status.is_infrastructure:
-        return AttemptStatus.CHECK_FAILED
-    assert verdict is not None, "a compiled candidate is always judged"
-    return {
-        Judgement.FAITHFUL: AttemptStatus.FAITHFUL,
-        Judgement.UNFAITHFUL: AttemptStatus.UNFAITHFUL,
-        Judgement.UNPARSED: AttemptStatus.UNPARSED,
-    }[verdict.judgement]
-
-
-def choose_feedback(attempts: Sequence[Attempt]) -> Feedback:
-    """The most useful failure of a round: the nearest miss, with what was wrong with it.
-
-    A compiled statement the critic objected to beats a compile error, which beats a checker
-    failure, a refused statement, and no code at all.
-    """
-    judged = [a for a in attempts if a.status in (AttemptStatus.UNFAITHFUL, AttemptStatus.UNPARSED)]
-    if judged:
-        best = min(judged, key=lambda a: (-_share(a), a.status.value, len(a.candidate.lean)))
-        assert best.verdict is not None
-        detail = best.verdict.summary.strip() or (
-            "The reviewer could not confirm that the statement is faithful. Re-check every "
-            "hypothesis, the quantifiers, the types and the conclusion against the problem."
-        )
-        return Feedback(FeedbackKind.CRITIC, best.candidate.lean, detail)
-    errors = [a for a in attempts if a.status is AttemptStatus.LEAN_ERROR and a.check is not None]
-    if errors:
-        best = min(errors, key=lambda a: (len(a.check.errors()) if a.check else 0, a.sample))
-        assert best.check is not None
-        return Feedback(
-            FeedbackKind.LEAN,
-            best.candidate.lean,
-            lean_error_feedback(best.candidate.lean, best.check),
-        )
-    for status, prefix in (
-        (AttemptStatus.CHECK_FAILED, "Lean could not check the statement"),
-        (AttemptStatus.REJECTED, "The statement was refused before compiling"),
-    ):
-        for a in attempts:
-            if a.status is status and a.check is not None:
-                return Feedback(FeedbackKind.LEAN, a.candidate.lean, f"{prefix}: {a.check.reason}")
-    return Feedback(
-        FeedbackKind.LEAN,
-        "",
-        "No Lean 4 theorem was found in the answer. Answer with one ```lean4 code block holding "
-        "the header and a single theorem whose proof is `sorry`.",
-    )
-
-
-def _share(attempt: Attempt) -> float:
-    return attempt.verdict.share if attempt.verdict is not None else 0.0
 
 
 def install_interrupt_handler(pipeline: Pipeline) -> Callable[[], None]:

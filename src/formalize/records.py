@@ -344,6 +344,7 @@ class AttemptStatus(str, enum.Enum):
     REFUTED = "refuted"  # compiled, but Lean proved its negation
     TRIVIAL = "trivial"  # compiled, but automation proved it outright (rejects when configured)
     NOT_EQUIVALENT = "not_equivalent"  # reference equivalence required and not proven
+    FILTERED = "filtered"  # compiled, but another Lean-verified filter failed it
 
     @property
     def filtered(self) -> bool:
@@ -357,6 +358,7 @@ _FILTERED = frozenset(
         AttemptStatus.REFUTED,
         AttemptStatus.TRIVIAL,
         AttemptStatus.NOT_EQUIVALENT,
+        AttemptStatus.FILTERED,
     }
 )
 #: The filter whose signal sets each filtered status.
@@ -391,11 +393,14 @@ class Attempt(Record):
     def __post_init__(self) -> None:
         _require(self.candidate.problem_id == self.problem_id, "Attempt/candidate problem mismatch")
         if self.status.filtered:
-            name = FILTER_OF_STATUS[self.status]
+            name = FILTER_OF_STATUS.get(self.status)
             _require(self.check is not None and self.check.ok, "a filtered Attempt must compile")
             _require(
-                any(s.name == name and s.outcome is not SignalOutcome.PASSED for s in self.signals),
-                f"a {self.status.value} Attempt needs the {name} filter's finding",
+                any(
+                    (name is None or s.name == name) and s.outcome is not SignalOutcome.PASSED
+                    for s in self.signals
+                ),
+                f"a {self.status.value} Attempt needs the {name or 'failing'} filter's finding",
             )
         if self.signals:
             _require(self.check is not None and self.check.ok, "signals are about compiled ones")

@@ -83,6 +83,7 @@ def run_job(
             for role, spec in (("translator", config.translator), ("critic", config.critic))
             if role not in bad
         )
+        filter_names = _filter_names(config, problems, check)
         check.raise_if_missing()
         log.info("preflight passed; corpus %s", db)
         assert store is not None and checker is not None and read is not None
@@ -101,7 +102,10 @@ def run_job(
             rule=config.vote,
             params=_critic_params(config),
         )
-        run_id = store.start_run(config.to_dict(), code_version())
+        filters, filter_record = _build_filters(config, filter_names, checker)
+        if filters:
+            say("filters: " + ", ".join(f.name for f in filters))
+        run_id = store.start_run({**config.to_dict(), **filter_record}, code_version())
         log.info("run %s: %d problems, %d rounds", run_id, len(problems), config.rounds)
         provenance = {
             "run_id": run_id,
@@ -113,6 +117,8 @@ def run_job(
             "critic_params": critic.provenance()["params"],
             "critic_samples": config.critic_samples,
             "vote": config.vote,
+            "filters": {f.name: f.version for f in filters},
+            "filter_policy": dataclasses.asdict(_policy(config)),
             "code_version": code_version(),
         }
         pipeline = Pipeline(
@@ -124,6 +130,8 @@ def run_job(
             batch_size=config.batch_size,
             max_in_flight=config.max_in_flight,
             retry_exhausted=config.retry_exhausted,
+            filters=filters,
+            policy=_policy(config),
             provenance=provenance,
         )
         restore = install_interrupt_handler(pipeline)
@@ -159,6 +167,55 @@ def _read_input(config: RunConfig, check: Preflight) -> ReadResult | None:
             "see the skipped lines above; --text-field NAME picks the statement field",
         )
     return read
+
+
+def _filter_names(config: RunConfig, problems: Sequence[Any], check: Preflight) -> tuple[str, ...]:
+    """The filters this run uses; a preflight problem when they cannot do what was asked."""
+    from formalize.filters import filter_names, reference_of
+
+    with_reference = sum(reference_of(p) is not None for p in problems)
+    try:
+        names = filter_names(config.filters, has_reference=with_reference > 0)
+    except InputError as exc:
+        check.add("setting filters", str(exc))
+        return ()
+    if config.require_reference:
+        if "reference" not in names:
+            check.add(
+                "setting require_reference",
+                "--require-reference needs the reference filter, which --filters leaves out",
+                "add it: --filters " + ",".join([*names, "reference"]),
+            )
+        elif problems and with_reference == 0:
+            check.add(
+                "setting require_reference",
+                "no problem in the input has a reference statement, so nothing could be accepted",
+                "give rows a `reference` (or `formal_statement` and `header`, or `lean4_file`) "
+                "field, or drop --require-reference",
+            )
+    return names
+
+
+def _policy(config: RunConfig) -> Any:
+    from formalize.filters import FilterPolicy
+
+    return FilterPolicy(
+        reject_trivial=config.reject_trivial,
+        require_reference=config.require_reference,
+        judge_all=config.judge_all,
+    )
+
+
+def _build_filters(
+    config: RunConfig, names: Sequence[str], checker: Any
+) -> tuple[list[Any], dict[str, Any]]:
+    """The filters, and what the run record keeps of them (names, tactic lists)."""
+    from formalize.filters import FilterSettings, build_filters
+
+    settings = FilterSettings(probe_timeout_s=config.probe_timeout_s)
+    filters = build_filters(names, checker, settings)
+    record = {"filters_used": list(names), "filter_tactics": settings.tactics if names else {}}
+    return filters, record
 
 
 def _open_store(db: Path, check: Preflight) -> Store | None:

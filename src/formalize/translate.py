@@ -51,6 +51,7 @@ class FeedbackKind(str, enum.Enum):
 
     LEAN = "lean"  # compile errors, a failed safety check, or no code at all
     CRITIC = "critic"  # compiled, but the critic objected
+    FILTER = "filter"  # compiled, but a Lean-verified filter proved it vacuous, false, ...
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class Translator:
         template: str = "translate_v1",
         repair_lean_template: str = "repair_lean_v1",
         repair_critic_template: str = "repair_critic_v1",
+        repair_filter_template: str = "repair_filter_v1",
     ) -> None:
         from formalize.models import GenerationParams
 
@@ -213,6 +215,7 @@ class Translator:
             "first": load_template(template),
             FeedbackKind.LEAN.value: load_template(repair_lean_template),
             FeedbackKind.CRITIC.value: load_template(repair_critic_template),
+            FeedbackKind.FILTER.value: load_template(repair_filter_template),
         }
 
     @property
@@ -237,7 +240,9 @@ class Translator:
         feedback = request.feedback
         if feedback is None or request.round == 1:
             return self.templates["first"].messages(**values)
-        key = "errors" if feedback.kind is FeedbackKind.LEAN else "objections"
+        key = {FeedbackKind.LEAN: "errors", FeedbackKind.FILTER: "findings"}.get(
+            feedback.kind, "objections"
+        )
         values.update(
             previous=feedback.previous or "(no Lean code was found)", **{key: feedback.detail}
         )

@@ -44,6 +44,11 @@ not JSON), ``fake_error_object`` (an error object), ``fake_lean_exception`` (an 
 starting with ``Lean error:``), ``fake_flood`` (a 2 MB message), ``fake_stderr`` (1 MB on stderr
 before the reply), ``fake_sleep_<ms>`` (sleeps that long first).
 
+Probes of the Lean-verified filters (theorems named ``formalize_probe_<kind>…``, proved by
+tactics) are proved by the rules the test gives with ``--prove`` (a JSON list of
+``{"probe": "vacuous", "when": "REGEX"}``: proved when a rule for that kind matches the
+command's text, comments and strings blanked) and fail with "unsolved goals" otherwise.
+
 Wording depends on ``--lean-version``: ``declaration uses 'sorry'`` before v4.28 and
 ``declaration uses `sorry``` from v4.28; ``unknown identifier 'x'`` before v4.22 and
 ``Unknown identifier `x``` from v4.22 (the recordings show the change lies in (v4.15, v4.26]);
@@ -189,6 +194,7 @@ class Options:
     oom_limit_mb: int = 4096
     flush: bool = True
     log: str | None = None
+    prove: list[dict[str, str]] = field(default_factory=list)  # the probe rules of --prove
 
 
 @dataclass
@@ -341,6 +347,7 @@ class FakeRepl:
                 out.append(error(pos, t, self.unknown_ident(t.text)))
             elif t.text == "fake_error":
                 out.append(error(pos, t, "fake_error: an error the statement asked for"))
+        out += self.probes(text, clean, toks, pos)
         out += self.declarations(text, toks, pos, sorries)
         if toks and toks[-1].text == "by":
             by = toks[-1]
@@ -348,6 +355,28 @@ class FakeRepl:
                 end = pos(len(text.rstrip()))
                 out.insert(0, msg("error", end, None, "unexpected end of input; expected '{'"))
             out.append(error(pos, by, "unsolved goals\n⊢ FakeGoal"))
+        return out
+
+    def probes(
+        self, text: str, clean: str, toks: list[Tok], pos: Positions
+    ) -> list[dict[str, Any]]:
+        """The filters' probes (theorems named ``formalize_probe_<kind>…`` proved by tactics):
+        proved when a ``--prove`` rule for that kind matches the command's text (comments
+        blanked), else an "unsolved goals" error at the theorem's name."""
+        out = []
+        for i, t in enumerate(toks[:-1]):
+            name = toks[i + 1]
+            if t.text != "theorem" or not name.text.startswith("formalize_probe_"):
+                continue
+            kind = name.text[len("formalize_probe_") :]
+            proved = any(
+                kind.startswith(rule["probe"]) and re.search(rule["when"], clean, re.DOTALL)
+                for rule in self.options.prove
+            )
+            if not proved:
+                out.append(
+                    error(pos, name, "unsolved goals\n⊢ FakeGoal (fake REPL: no --prove rule)")
+                )
         return out
 
     def declarations(
@@ -645,7 +674,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-flush", action="store_true")
     parser.add_argument("--log")
     parser.add_argument("--lean-json", metavar="FILE", help="play `lean --json FILE` instead")
+    parser.add_argument(
+        "--prove",
+        metavar="JSON",
+        help='probe rules: a JSON list of {"probe": KIND, "when": REGEX} (or a file holding it)',
+    )
     args = parser.parse_args(argv)
+    prove = []
+    if args.prove:
+        raw = args.prove
+        if not raw.lstrip().startswith("["):
+            with open(raw, encoding="utf-8") as fh:
+                raw = fh.read()
+        prove = json.loads(raw)
     options = Options(
         version=parse_version(args.lean_version),
         latency_ms=args.latency_ms,
@@ -654,6 +695,7 @@ def main(argv: list[str] | None = None) -> None:
         oom_limit_mb=args.oom_limit_mb,
         flush=not args.no_flush,
         log=args.log,
+        prove=prove,
     )
     if args.lean_json:
         sys.exit(lean_json(args.lean_json, options))

@@ -129,6 +129,47 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "this run's settings (raise --rounds to give them more); problems whose faithful "
         "statement duplicates another problem's entry are not retried",
     )
+    filters = p.add_argument_group(
+        "Lean-verified filters",
+        "after a statement compiles, Lean probes it before the critic sees it: vacuous "
+        "(its hypotheses prove False), refuted (Lean proves its negation), trivial "
+        "(automation proves it outright), reference (equivalent to the row's reference "
+        "statement); a rejection goes back to the translator with Lean's proof "
+        "(docs/filters.md)",
+    )
+    filters.add_argument(
+        "--filters",
+        metavar="NAMES",
+        help="comma-separated filters to run, or none (default: vacuous,refuted,trivial, "
+        "plus reference when the rows carry reference statements)",
+    )
+    filters.add_argument(
+        "--reject-trivial",
+        action="store_true",
+        default=None,
+        help="reject statements automation proves outright (default: record it only; a "
+        "correct 'compute the value' statement is often closed by norm_num)",
+    )
+    filters.add_argument(
+        "--require-reference",
+        action="store_true",
+        default=None,
+        help="accept only statements Lean proves equivalent to the row's reference",
+    )
+    filters.add_argument(
+        "--judge-all",
+        action="store_true",
+        default=None,
+        help="ask the critic about filter-rejected statements too (their status stays the "
+        "filter's; for studying the critic, costs critic calls)",
+    )
+    filters.add_argument(
+        "--probe-timeout",
+        dest="probe_timeout_s",
+        type=float,
+        metavar="S",
+        help=f"wall-clock seconds per probe (default: {_default('probe_timeout_s')})",
+    )
     inputs = p.add_argument_group("input")
     inputs.add_argument(
         "--limit", type=int, metavar="N", help="only the first N problems (default: all)"
@@ -215,6 +256,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         ("input lines skipped", outcome.skipped_lines),
         ("candidates", c.candidates),
         ("  compiled", c.compiled),
+        ("  rejected by Lean-verified filters", c.rejected_by_filters),
+        ("  critic calls saved by the filters", c.critic_calls_saved),
         ("  judged faithful", c.faithful),
         ("accepted this run", c.accepted),
         ("problems with an accepted pair", c.done),

@@ -64,6 +64,7 @@ class _Plan:
     offset: int
     closing: tuple[str, ...] | None = None
     alone: bool = False
+    timeout_s: float | None = None
 
 
 class LeanChecker:
@@ -189,6 +190,34 @@ class LeanChecker:
             )
         return [r for r in results if r is not None]
 
+    def probe(
+        self, items: Sequence[tuple[str, str, bool]], timeout_s: float | None = None
+    ) -> list[CheckResult]:
+        """Check trusted probe texts: ``items`` are (header, body, alone) triples, one result
+        each, in order, cached like checks. No statement gate: a probe is the filters' own text
+        around a statement that has passed the gate (``formalize.filters``), and the gate
+        refuses the tactics a probe is made of. A body closes every scope it opens; ``alone``
+        (the statement has global effects) makes file mode check it in a file of its own.
+        Headers are prepared as for checks; ``timeout_s`` bounds each probe (default: the
+        config's ``timeout_s``)."""
+        toolchain = self.toolchain
+        results: list[CheckResult | None] = [None] * len(items)
+        plans: list[_Plan] = []
+        for i, (header, body, alone) in enumerate(items):
+            prepared = self._prepare(header)
+            if prepared.rejection:
+                results[i] = CheckResult(
+                    CheckStatus.REJECTED, toolchain=toolchain, reason=prepared.rejection
+                )
+                continue
+            plans.append(_Plan(i, prepared.text, body, 0, (), alone, timeout_s))
+        keyed = self._run(iter(plans), toolchain, False, len(plans))
+        for plan in plans:
+            results[plan.index] = dataclasses.replace(
+                keyed[(plan.header, plan.body)], toolchain=toolchain
+            )
+        return [r for r in results if r is not None]
+
     def close(self) -> None:
         """Stop every Lean process."""
         with self._lock:
@@ -242,7 +271,9 @@ class LeanChecker:
                     keyed[key] = cached
                 else:
                     pending[key] = None
-                    yield Job(*key, closing=plan.closing, alone=plan.alone)
+                    yield Job(
+                        *key, closing=plan.closing, alone=plan.alone, timeout_s=plan.timeout_s
+                    )
 
         queue = jobs()
         first = next(queue, None)

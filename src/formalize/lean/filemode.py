@@ -238,7 +238,8 @@ class FileBackend:
                     launch.argv,
                     cwd=launch.cwd,
                     env=launch.env,
-                    timeout_s=c.import_timeout_s + c.timeout_s * len(bodies),
+                    timeout_s=c.import_timeout_s
+                    + sum(job.timeout_s or c.timeout_s for job in jobs),
                     memory_mb=c.memory_mb,
                     memory_poll_s=c.memory_poll_s,
                 )

@@ -46,6 +46,7 @@ class Job:
     body: str
     closing: tuple[str, ...] | None = field(default=None, compare=False)  # None: not known
     alone: bool = field(default=False, compare=False)
+    timeout_s: float | None = field(default=None, compare=False)  # None: the config's
 
 
 @dataclass
@@ -228,7 +229,9 @@ class _Worker(threading.Thread):
         assert self.proc is not None
         begin = time.monotonic()
         try:
-            reply = self.proc.request({"cmd": job.body, "env": env}, config.timeout_s)
+            reply = self.proc.request(
+                {"cmd": job.body, "env": env}, job.timeout_s or config.timeout_s
+            )
         except ReplFailure as exc:
             self.failed(exc)
             elapsed = time.monotonic() - begin

@@ -1,0 +1,30 @@
+"""``refuted``: the statement is false; Lean proves its negation.
+
+Probe: ``¬ (∀ binders, conclusion)``, ``push_neg`` (where it applies), then the ``refuted``
+tactic list. Catches wrong constants and false closed claims (``2 + 2 = 5``); a refutation
+that needs a witness Lean's automation cannot find is not caught.
+"""
+
+from __future__ import annotations
+
+from formalize.filters.base import FilterItem, LeanFilter
+from formalize.filters.probes import Probe, closed, declaration, in_context, parts
+
+
+class RefutedFilter(LeanFilter):
+    """Lean proves the statement's negation."""
+
+    name = "refuted"
+    found = "Lean proved the negation of the statement: it is false"
+    not_found = "no tactic proved the negation"
+
+    def probes(self, item: FilterItem) -> list[Probe] | None:
+        cut = parts(item.report)
+        if cut is None:
+            return None
+        tactics = ["(try push_neg) <;> " + t for t in self.settings.tactics["refuted"]]
+        goal = f"¬ {closed(cut[3], cut[4])}"
+        probe = in_context(
+            item.report, item.header, declaration("formalize_probe_refuted", [], goal, tactics)
+        )
+        return None if probe is None else [probe]
