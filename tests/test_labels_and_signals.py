@@ -89,3 +89,36 @@ def test_labels_name_their_attempt_and_statement(tmp_path: Path) -> None:
             add_label(store, Label("p", 9, 0, lean_sha(LEAN), LabelValue.FAITHFUL, "ann"))
     with pytest.raises(ValueError, match="only an unfaithful"):
         Label("p", 1, 0, lean_sha(LEAN), LabelValue.FAITHFUL, "ann", ErrorType.OTHER)
+
+
+# A corpus written by the first release (commit 757477a, schema 1), made with
+#   git worktree add /tmp/release 757477a
+#   cd /tmp/release/tests && PYTHONPATH=/tmp/release/src python corpus_writer.py \
+#       <repo>/tests/data/store-757477a.db 12
+RELEASE_STORE = Path(__file__).resolve().parent / "data" / "store-757477a.db"
+
+
+def test_a_store_written_by_the_release_migrates_and_takes_signals(tmp_path: Path) -> None:
+    import shutil
+
+    from formalize.export import iter_rows
+    from formalize.migrations import MIGRATIONS
+
+    db = tmp_path / "release.db"
+    shutil.copyfile(RELEASE_STORE, db)
+    with Store(db) as store:
+        assert store.schema_version() == max(m.version for m in MIGRATIONS)
+        attempts = store.attempts()
+        assert len(attempts) == 36 and all(a.signals == () for a in attempts)
+        assert len(store.entries()) == 11
+        funnel = store.funnel()
+        assert (funnel.filter_rejected, funnel.signal_counts) == ({}, {})
+        rows = list(iter_rows(store, include_rejected=True))
+        assert len(rows) == 11 + 36 - 11 and all(r["filter_vacuous"] is None for r in rows)
+        # the migrated store takes new attempts with signals, and labels
+        store.add_problems([Problem("p", "Show that x = 7.")])
+        run = store.start_run({}, "test")
+        store.record_round(run, "p", 1, [vacuous_attempt()])
+        assert store.funnel().filter_rejected == {"vacuous": 1}
+        add_label(store, Label("p", 1, 0, lean_sha(LEAN), LabelValue.UNFAITHFUL, "ann"))
+        assert len(list(iter_labels(store))) == 1

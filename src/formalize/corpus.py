@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,11 @@ class Funnel:
     accepted: int
     duplicates: int
     runs: int
+    # attempts each Lean-verified filter rejected, by status (vacuous, refuted, ...)
+    filter_rejected: dict[str, int] = field(default_factory=dict)
+    # every signal (filters, judges): name -> {outcome: count} (trivial is counted even when it
+    # does not reject)
+    signal_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def attempts_per_accepted(self) -> float | None:
@@ -490,7 +495,28 @@ class Store:
             accepted=count("SELECT COUNT(*) FROM entries"),
             duplicates=count("SELECT COUNT(*) FROM attempts WHERE status = 'duplicate'"),
             runs=count("SELECT COUNT(*) FROM runs"),
+            filter_rejected=self._filter_rejections(),
+            signal_counts=self._signal_counts(),
         )
+
+    def _filter_rejections(self) -> dict[str, int]:
+        statuses = [s.value for s in AttemptStatus if s.filtered]
+        marks = ", ".join("?" * len(statuses))
+        rows = self._query(
+            f"SELECT status, COUNT(*) FROM attempts WHERE status IN ({marks}) GROUP BY status",
+            tuple(statuses),
+        )
+        found = {str(r[0]): int(r[1]) for r in rows}
+        return {status: found[status] for status in statuses if status in found}
+
+    def _signal_counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        rows = self._query(
+            "SELECT name, outcome, COUNT(*) FROM signals GROUP BY name, outcome ORDER BY name"
+        )
+        for name, outcome, n in rows:
+            out.setdefault(str(name), {})[str(outcome)] = int(n)
+        return out
 
 
 def _hash(text: str) -> str:

@@ -46,6 +46,13 @@ COLUMNS: dict[str, str | None] = {
     "check_messages": None,
     "critic_share": "float64",
     "critic_summary": "string",
+    # one column per Lean-verified filter: its outcome (passed, failed, inconclusive; null
+    # when it did not run); the whole signals, evidence included, in ``signals``
+    "filter_vacuous": "string",
+    "filter_refuted": "string",
+    "filter_trivial": "string",
+    "filter_reference": "string",
+    "signals": None,
     "duplicate_of": "string",
     "feedback": "string",
     "run_id": "string",
@@ -198,7 +205,11 @@ def parquet_schema(store: Store, critic_raw: bool = False) -> Any:
         provenance = merge_types(provenance, arrow_type(variant))
     extras = [("sample", pa.int64()), ("critic_summary", pa.string())]
     provenance = merge_types(provenance, pa.struct(extras))
-    nested = {"check_messages": pa.list_(message_type()), "provenance": writable(provenance)}
+    nested = {
+        "check_messages": pa.list_(message_type()),
+        "signals": pa.list_(signal_type()),
+        "provenance": writable(provenance),
+    }
     fields = [
         (name, nested[name] if kind is None else getattr(pa, kind)())
         for name, kind in COLUMNS.items()
@@ -236,6 +247,20 @@ def message_type() -> Any:
         end_line="int64",
         end_column="int64",
         text="string",
+    )
+
+
+def signal_type() -> Any:
+    """The type of one filter's or judge's signal in ``signals`` (``details`` as JSON)."""
+    return _struct(
+        name="string",
+        version="string",
+        outcome="string",
+        reason="string",
+        evidence="string",
+        elapsed_s="float64",
+        score="float64",
+        details="string",
     )
 
 
@@ -364,6 +389,19 @@ def _critic_columns(verdict: Verdict | None, critic_raw: bool) -> dict[str, Any]
     return out
 
 
+def _signal_columns(attempt: Attempt | None) -> dict[str, Any]:
+    """The ``filter_<name>`` outcome columns and the ``signals`` list of an attempt."""
+    out: dict[str, Any] = {name: None for name in COLUMNS if name.startswith("filter_")}
+    if attempt is None:
+        return out
+    for signal in attempt.signals:
+        key = f"filter_{signal.name}"
+        if key in out:
+            out[key] = signal.outcome.value
+    out["signals"] = [signal.to_dict() for signal in attempt.signals]
+    return out
+
+
 def _entry_row(entry: Entry, attempt: Attempt | None, critic_raw: bool) -> dict[str, Any]:
     row = _base_row(entry.provenance)
     row.update(
@@ -381,6 +419,7 @@ def _entry_row(entry: Entry, attempt: Attempt | None, critic_raw: bool) -> dict[
     )
     verdict = None if attempt is None else attempt.verdict
     row.update(_critic_columns(verdict, critic_raw))
+    row.update(_signal_columns(attempt))
     if verdict is None:  # an entry without its attempt: what the entry itself recorded
         row.update(critic_share=entry.critic_share)
         row["critic_summary"] = entry.provenance.get("critic_summary")
@@ -408,6 +447,7 @@ def _attempt_row(attempt: Attempt, problem: Any, critic_raw: bool) -> dict[str, 
         feedback=attempt.feedback,
     )
     row.update(_critic_columns(attempt.verdict, critic_raw))
+    row.update(_signal_columns(attempt))
     if check is not None and row["toolchain"] is None:
         row["toolchain"] = check.toolchain
     return row

@@ -180,18 +180,18 @@ def _filter_names(config: RunConfig, problems: Sequence[Any], check: Preflight) 
         check.add("setting filters", str(exc))
         return ()
     if config.require_reference:
-        if "reference" not in names:
-            check.add(
-                "setting require_reference",
-                "--require-reference needs the reference filter, which --filters leaves out",
-                "add it: --filters " + ",".join([*names, "reference"]),
-            )
-        elif problems and with_reference == 0:
+        if problems and with_reference == 0:
             check.add(
                 "setting require_reference",
                 "no problem in the input has a reference statement, so nothing could be accepted",
                 "give rows a `reference` (or `formal_statement` and `header`, or `lean4_file`) "
                 "field, or drop --require-reference",
+            )
+        elif "reference" not in names:
+            check.add(
+                "setting require_reference",
+                "--require-reference needs the reference filter, which --filters leaves out",
+                "add it: --filters " + ",".join([*names, "reference"]),
             )
     return names
 

@@ -361,16 +361,21 @@ class FakeRepl:
         self, text: str, clean: str, toks: list[Tok], pos: Positions
     ) -> list[dict[str, Any]]:
         """The filters' probes (theorems named ``formalize_probe_<kind>…`` proved by tactics):
-        proved when a ``--prove`` rule for that kind matches the command's text (comments
-        blanked), else an "unsolved goals" error at the theorem's name."""
+        proved when a ``--prove`` rule for that kind matches the probe's text (the command,
+        or in file mode its statement's ``FormalizeCheckN`` block; comments blanked), else an
+        "unsolved goals" error at the theorem's name."""
         out = []
         for i, t in enumerate(toks[:-1]):
             name = toks[i + 1]
             if t.text != "theorem" or not name.text.startswith("formalize_probe_"):
                 continue
             kind = name.text[len("formalize_probe_") :]
+            # the probe's own text: its command (REPL), or its statement's block (file mode)
+            begin = clean.rfind("namespace FormalizeCheck", 0, t.start)
+            end = clean.find("end FormalizeCheck", t.start)
+            own = clean[max(begin, 0) : len(clean) if end < 0 else end]
             proved = any(
-                kind.startswith(rule["probe"]) and re.search(rule["when"], clean, re.DOTALL)
+                kind.startswith(rule["probe"]) and re.search(rule["when"], own, re.DOTALL)
                 for rule in self.options.prove
             )
             if not proved:
@@ -565,7 +570,8 @@ def scope_messages(text: str) -> list[dict[str, Any]]:
     the root when there are too few, as Lean's ``elabEnd``); ``open``, ``set_option`` (not
     ``… in``), ``variable`` and ``universe`` live in the scope they are made in; instances,
     global notations, ``deriving`` and global attributes live in the file. Each state is
-    owned by the ``FormalizeCheckN`` namespace it was made in; a declaration that can see a
+    owned by the ``FormalizeCheckN`` namespace it was made in (the header's, before the first
+    of them, is every statement's); a declaration that can see a
     state owned by another statement gets an error ``fake lean: state leaked ...``."""
     clean = blank_comments_and_strings(text)
     pos = Positions(text)
@@ -573,6 +579,9 @@ def scope_messages(text: str) -> list[dict[str, Any]]:
     scopes: list[tuple[str, int | None, list[str]]] = [("", None, [])]  # (name, owner, state)
     globals_: list[tuple[int | None, str]] = []
     out: list[dict[str, Any]] = []
+    # what comes before the first statement's namespace is the header: its options are the
+    # file's, meant for every statement
+    started = False
 
     def same_line(i: int) -> bool:
         """Whether the token after ``toks[i]`` is on its line."""
@@ -590,6 +599,7 @@ def scope_messages(text: str) -> list[dict[str, Any]]:
         line_start = i == 0 or text.rfind("\n", 0, t.start) >= toks[i - 1].end
         if t.text == "namespace" and line_start:
             m = re.fullmatch(r"FormalizeCheck(\d+)", nxt)
+            started = started or m is not None
             for k, part in enumerate(nxt.split(".")):
                 scopes.append((part, int(m.group(1)) if m and k == 0 else None, []))
         elif t.text == "section" and (line_start or toks[i - 1].text == "noncomputable"):
@@ -609,7 +619,7 @@ def scope_messages(text: str) -> list[dict[str, Any]]:
             line_end = text.find("\n", t.end)
             line = clean[t.start : len(clean) if line_end < 0 else line_end]
             scoped_to_next = t.text in ("set_option", "open") and re.search(r"\bin\s*$", line)
-            if not scoped_to_next:
+            if not scoped_to_next and started:
                 scopes[-1][2].append(f"{line.strip()} (from statement {owner()})")
         elif t.text in _GLOBAL_STATE and line_start and not (i > 0 and toks[i - 1].text == "local"):
             local = t.text == "attribute" and nxt == "[" and i + 2 < len(toks)

@@ -148,3 +148,43 @@ def test_a_directory_is_named_as_such(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="is a directory"):
         read_items(str(tmp_path))
+
+
+def test_check_with_filters_prints_each_signal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "vac", "lean": "theorem v (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) : x = 1 := by sorry"},
+        {"id": "bad", "lean": "theorem b : undefined_ident := by sorry"},
+        {
+            "id": "ref",
+            "lean": "theorem r (n : ℕ) : n + 0 = n := by sorry",
+            "reference": "theorem r' (m : ℕ) : m = m + 0 := by sorry",
+        },
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rules = json.dumps(
+        [{"probe": "vacuous", "when": "h₁ : x < 0"}, {"probe": "equiv", "when": "."}]
+    )
+    args = [str(path), "--no-progress", "--filters", "default"]
+    code = main(["check", *args, *fake_cli_args("--prove", rules), "--workers", "1"])
+    out, err = capsys.readouterr()
+    results = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    # (vacuous, refuted, trivial, reference) of each row; "bad" did not compile: no filter ran
+    signals = {r["id"]: tuple(s["outcome"] for s in r.get("signals", [])) for r in results}
+    assert signals == {
+        "vac": ("failed", "passed", "passed", "inconclusive"),
+        "bad": (),
+        "ref": ("passed", "passed", "passed", "passed"),
+    }
+    names = [s["name"] for s in results[0]["signals"]]
+    assert names == ["vacuous", "refuted", "trivial", "reference"]
+    assert "formalize_probe_vacuous" in results[0]["signals"][0]["evidence"]
+    assert "filter" in err and "vacuous" in err
+    # without --filters: no signals key; a bad name: a clear error before Lean starts
+    assert main(["check", str(path), "--no-progress", *fake_cli_args()]) == 0
+    assert all("signals" not in json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert main(["check", str(path), "--filters", "vacuos", *fake_cli_args()]) == 2
+    assert "did you mean 'vacuous'" in capsys.readouterr().err

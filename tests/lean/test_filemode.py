@@ -109,3 +109,12 @@ def test_checker_with_file_backend(tmp_path: Path) -> None:
         )
     assert [r.status for r in results] == [CheckStatus.LEAN_ERROR, CheckStatus.REJECTED]
     assert results[0].errors()[0].line == 4
+
+
+def test_through_the_checker_the_header_options_are_every_statements(tmp_path: Path) -> None:
+    """The checker appends ``autoImplicit false`` to every header: file-wide options, which no
+    statement may be told leaked from another."""
+
+    with LeanChecker(fake_config(tmp_path, backend="file")) as checker:
+        results = checker.check(["theorem a : 1 = 1 := by sorry", "theorem b : 2 = 2 := by sorry"])
+    assert [r.status for r in results] == [CheckStatus.OK, CheckStatus.OK], results

@@ -77,3 +77,50 @@ def test_real_header_that_does_not_import(backend: str) -> None:
             ["theorem t : True := by sorry"], header="import Mathlib.NonexistentModuleXyz"
         )
     assert result.status is CheckStatus.LEAN_ERROR and "does not import" in str(result.reason)
+
+
+# The Lean-verified filters on real Lean: one case per filter. The reference case is miniF2F's
+# mathd_algebra_478 (its statement, with its variables renamed, against the original).
+MATHD_478 = (
+    "theorem mathd_algebra_478 (b h v : ℝ) (h₀ : 0 < b ∧ 0 < h ∧ 0 < v) "
+    "(h₁ : v = 1 / 3 * (b * h))\n    (h₂ : b = 30) (h₃ : h = 13 / 2) : v = 65 := by sorry"
+)
+RENAMED_478 = (
+    "theorem cone_volume (base height vol : ℝ) (hpos : 0 < base ∧ 0 < height ∧ 0 < vol)\n"
+    "    (hv : vol = 1 / 3 * (base * height)) (hb : base = 30) (hh : height = 13 / 2) :\n"
+    "    vol = 65 := by sorry"
+)
+FILTER_CASES = {
+    "vacuous": "theorem real_vacuous (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) : x = 1 := by sorry",
+    "refuted": "theorem real_refuted : (2 : ℕ) + 2 = 5 := by sorry",
+    "trivial": "theorem real_trivial : (2 : ℕ) + 2 = 4 := by sorry",
+    "equivalent": RENAMED_478,
+    "not_equivalent": RENAMED_478.replace("vol = 65 :=", "vol = 66 :="),
+}
+
+
+@pytest.mark.parametrize("backend", ["repl", "file"])
+def test_real_filters(backend: str) -> None:
+    from formalize.filters import DEFAULT_FILTERS, FilterItem, build_filters, run_filters
+    from formalize.records import Problem
+
+    problem = Problem("mathd_algebra_478", "The volume of a cone...", metadata={
+        "formal_statement": MATHD_478.removesuffix(" sorry"),
+        "header": "import Mathlib\nimport Aesop\n\nopen BigOperators Real Nat Topology Rat\n",
+    })  # fmt: skip
+    items = [FilterItem.of(problem, lean, "import Mathlib") for lean in FILTER_CASES.values()]
+    with LeanChecker(backend_config(backend)) as checker:
+        checker.preflight()
+        assert all(r.ok for r in checker.check(list(FILTER_CASES.values())))
+        found = run_filters(build_filters([*DEFAULT_FILTERS, "reference"], checker), items)
+    outcome = {
+        case: {s.name: s.outcome.value for s in signals}
+        for case, signals in zip(FILTER_CASES, found, strict=True)
+    }
+    assert outcome["vacuous"]["vacuous"] == "failed"
+    assert outcome["refuted"]["refuted"] == "failed"
+    assert outcome["trivial"]["trivial"] == "failed"
+    assert outcome["trivial"]["refuted"] == "passed"
+    assert outcome["equivalent"]["reference"] == "passed"
+    assert outcome["equivalent"]["vacuous"] == outcome["equivalent"]["refuted"] == "passed"
+    assert outcome["not_equivalent"]["reference"] == "inconclusive"

@@ -12,7 +12,7 @@ import json
 import shlex
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -87,6 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "`-` for stdin. Writes one JSON line per input, in input order: id, status (ok, "
         "lean_error, rejected, timeout, out_of_memory, crashed, protocol_error), messages "
         "(positions relative to the statement given), elapsed_s. A summary goes to stderr. "
+        "With --filters, compiled statements also go through the Lean-verified filters and "
+        "each line gets `signals` (one per filter: name, version, outcome, reason, evidence); "
+        "a row's `reference` field is what the reference filter compares with. "
         "A statement that does not compile is a result like any other: it does not change the "
         "exit code.",
         epilog=EXIT_CODES,
@@ -99,6 +102,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="header for statements without their own imports or header field (import Mathlib)",
     )
     p.add_argument("--output", "-o", metavar="FILE", help="write results here (default: stdout)")
+    p.add_argument(
+        "--filters",
+        metavar="NAMES",
+        help="also run these Lean-verified filters on compiled statements: comma-separated "
+        "names (vacuous, refuted, trivial, reference) or `default` (vacuous,refuted,trivial, "
+        "plus reference when rows carry one); default: none",
+    )
+    p.add_argument(
+        "--probe-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="wall-clock seconds per filter probe (default: 10)",
+    )
     p.add_argument(
         "--no-progress",
         dest="progress",
@@ -117,6 +134,7 @@ class Item:
     id: str
     lean: str
     header: str | None = None
+    reference: str | None = None  # a reference statement, for the reference filter
 
 
 def complete_statement(text: str) -> str:
@@ -184,12 +202,13 @@ def _jsonl(name: str, raw: bytes) -> tuple[list[Item], list[str]]:
             continue
         rid = next((row[f] for f in ID_FIELDS if row.get(f) not in (None, "")), n)
         header = row.get("header") if isinstance(row.get("header"), str) else None
-        items.append(Item(str(rid), complete_statement(row[field]), header))
+        reference = row.get("reference") if isinstance(row.get("reference"), str) else None
+        items.append(Item(str(rid), complete_statement(row[field]), header, reference))
     return items, issues
 
 
-def result_line(item: Item, result: Any) -> str:
-    """The output JSON line of one result."""
+def result_line(item: Item, result: Any, signals: Sequence[Any] | None = None) -> str:
+    """The output JSON line of one result (with its filters' signals, when they ran)."""
     row: dict[str, Any] = {
         "id": item.id,
         "status": result.status.value,
@@ -210,6 +229,8 @@ def result_line(item: Item, result: Any) -> str:
         row["reason"] = result.reason
     if result.toolchain:
         row["toolchain"] = result.toolchain
+    if signals is not None:
+        row["signals"] = [s.to_dict() for s in signals]
     return json.dumps(row, ensure_ascii=False)
 
 
@@ -218,6 +239,42 @@ def _groups(items: list[Item]) -> Iterator[tuple[str | None, list[int]]]:
     for i, item in enumerate(items):
         groups[item.header].append(i)
     yield from groups.items()
+
+
+def _filter_names(args: argparse.Namespace, items: Sequence[Item]) -> tuple[str, ...]:
+    """The filters ``--filters`` names (none without it); ``InputError`` for a bad name."""
+    if not args.filters:
+        return ()
+    from formalize.filters import filter_names
+
+    spec = None if args.filters == "default" else args.filters
+    return filter_names(spec, has_reference=any(item.reference for item in items))
+
+
+def _filter(
+    args: argparse.Namespace,
+    names: Sequence[str],
+    items: Sequence[Item],
+    results: Sequence[Any],
+    checker: Any,
+) -> dict[int, tuple[Any, ...]]:
+    """Each compiled statement's signals (by item index)."""
+    if not names:
+        return {}
+    from formalize.filters import FilterItem, FilterSettings, build_filters, run_filters
+    from formalize.records import Problem
+
+    settings = FilterSettings(probe_timeout_s=args.probe_timeout)
+    filters = build_filters(names, checker, settings)
+    compiled = [i for i, r in enumerate(results) if r.ok]
+    batch = []
+    for i in compiled:
+        item = items[i]
+        meta = {"reference": item.reference} if item.reference else {}
+        problem = Problem(id=item.id, informal="(formalize check)", metadata=meta)
+        header = item.header if item.header is not None else checker.config.header
+        batch.append(FilterItem.of(problem, item.lean, header))
+    return dict(zip(compiled, run_filters(filters, batch), strict=True))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -231,6 +288,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise InputError(directory_message(Path(args.input), wanted, (".jsonl", ".lean")))
     items, issues = read_items(args.input)
     report_issues(issues)
+    names = _filter_names(args, items)
     overrides = lean_overrides(args)
     overrides["header"] = args.header
     try:
@@ -246,8 +304,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             out = checker.check([items[i].lean for i in idx], header=header, progress=args.progress)
             for i, result in zip(idx, out, strict=True):
                 results[i] = result
+        signals = _filter(args, names, items, results, checker)
     wall = time.monotonic() - begin
-    lines = [result_line(item, r) for item, r in zip(items, results, strict=True)]
+    lines = [
+        result_line(item, r, signals.get(i, ()) if names else None)
+        for i, (item, r) in enumerate(zip(items, results, strict=True))
+    ]
     if args.output:
         Path(args.output).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     else:
@@ -257,6 +319,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     rows = [(status, n) for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
     rows.append(("total", len(results)))
     print(format_table(("status", "statements"), rows), file=sys.stderr)
+    if signals:
+        tally = collections.Counter(
+            (s.name, s.outcome.value) for each in signals.values() for s in each
+        )
+        outcomes = ("failed", "passed", "inconclusive")
+        table = [(name, *(tally[(name, o)] for o in outcomes)) for name in names]
+        print(format_table(("filter", *outcomes), table), file=sys.stderr)
     print(
         f"{len(results)} checked in {wall:.1f} s; {len(issues)} input lines skipped",
         file=sys.stderr,

@@ -109,6 +109,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
             ("candidates", f.candidates),
             ("  rejected by the safety gate", f.rejected),
             ("  compiled", f.compiled),
+            ("    rejected by Lean-verified filters", sum(f.filter_rejected.values())),
+            *((f"      {status}", n) for status, n in f.filter_rejected.items()),
             ("  judged faithful", f.judged_faithful),
             ("  duplicates of an entry", f.duplicates),
             ("accepted pairs", f.accepted),
@@ -116,6 +118,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
             ("runs", f.runs),
         ]
         print(format_table(("stage", "count"), rows))
+        if f.signal_counts:
+            outcomes = ("failed", "passed", "inconclusive")
+            table = [
+                (name, *(counts.get(o, 0) for o in outcomes))
+                for name, counts in f.signal_counts.items()
+            ]
+            print("\nsignals per filter (failed: Lean proved the flaw)")
+            print(format_table(("filter", *outcomes), table))
     return 0
 
 

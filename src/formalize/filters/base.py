@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
 
-from formalize.filters.probes import Probe
+from formalize.filters.probes import THEOREM_KINDS, Probe
 from formalize.lean.statement import SafetyReport, check_statement
 from formalize.records import CheckResult, CheckStatus, Problem, Severity, Signal, SignalOutcome
 
@@ -132,6 +132,9 @@ class LeanFilter:
 
     def skip_reason(self, item: FilterItem) -> str:
         """Why an item gets no probe."""
+        kind = item.report.kind
+        if item.report.ok and kind is not None and kind not in THEOREM_KINDS:
+            return f"the main declaration is a {kind}, not a theorem: nothing to probe"
         return "the statement has no parsed signature to build a probe from"
 
     def run(self, items: Sequence[FilterItem]) -> list[Signal]:

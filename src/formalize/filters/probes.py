@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from formalize.lean.lexer import COMMENT_KINDS, LexError, brackets, tokenize
 from formalize.lean.statement import SafetyReport, split_header
 
+#: The main declarations a probe is built for (a ProofNet-style ``def … : Prop := sorry`` is not).
+THEOREM_KINDS = frozenset({"theorem", "lemma", "example"})
 #: Bound on each probe's elaboration (Lean's heartbeats; the wall-clock timeout is separate).
 PROBE_HEARTBEATS = 20_000
 
@@ -61,7 +63,7 @@ def parts(report: SafetyReport) -> tuple[str, str, str, list[str], str] | None:
     """(imports, context before, context after, binders, conclusion) of a gated statement;
     None when it has no signature or a part is not balanced."""
     sig = report.signature
-    if not report.ok or sig is None or report.text is None:
+    if not report.ok or sig is None or report.text is None or report.kind not in THEOREM_KINDS:
         return None
     if not sig.conclusion.strip() or not all(map(balanced, [*sig.binders, sig.conclusion])):
         return None

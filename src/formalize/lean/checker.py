@@ -16,7 +16,6 @@ import dataclasses
 import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from formalize.cache import Cache, content_key
@@ -26,6 +25,7 @@ from formalize.lean.headers import PreparedHeader, normalize_header, prepare_hea
 from formalize.lean.pool import Job, ReplPool
 from formalize.lean.project import (
     SETUP_HINT,
+    absolute_arguments,
     default_repl_command,
     is_lake_project,
     read_versions,
@@ -328,7 +328,7 @@ class LeanChecker:
             return KiminaBackend(c, toolchain=self.toolchain)
         if c.repl_cmd:
             # Arguments naming files here stay valid when the command runs in the project.
-            command = [str(Path(a).resolve()) if Path(a).exists() else a for a in c.repl_cmd]
+            command = absolute_arguments(c.repl_cmd)
             cwd = c.lean_project if is_lake_project(c.lean_project) else None
             hint = f"Check --repl-cmd ({' '.join(command)})."
         else:

@@ -44,7 +44,7 @@ from formalize.errors import SetupError
 from formalize.lean.config import LeanConfig
 from formalize.lean.headers import probe_command
 from formalize.lean.pool import Job
-from formalize.lean.project import is_lake_project
+from formalize.lean.project import absolute_arguments, is_lake_project
 from formalize.lean.protocol import ProtocolError, parse_message, verdict
 from formalize.lean.repl import ReplFailure, ReplNotStarted, run_capture
 from formalize.lean.sandbox import plan_command
@@ -160,7 +160,7 @@ class FileBackend:
         self.toolchain = toolchain
         self.failed_headers: dict[str, CheckResult] = {}
         self.cwd = config.lean_project if is_lake_project(config.lean_project) else None
-        self.command = [str(Path(a).resolve()) if Path(a).exists() else a for a in config.lean_cmd]
+        self.command = absolute_arguments(config.lean_cmd)
         # How a run without its file argument starts (what the doctor shows); SetupError now
         # rather than at the first check when the sandbox is required and cannot run.
         self.launch = plan_command(config, self.command, cwd=self.cwd)

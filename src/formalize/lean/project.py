@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,19 @@ class ProjectVersions:
         if self.toolchain is None:
             return None
         return self.toolchain + (f" mathlib@{self.mathlib}" if self.mathlib else "")
+
+
+def absolute_arguments(argv: Sequence[str]) -> list[str]:
+    """``argv`` with every argument that names an existing file made absolute, so it stays
+    valid when the command runs in the project; other arguments (flags, JSON, a name too long
+    for a path) unchanged."""
+    out = []
+    for arg in argv:
+        try:
+            out.append(str(Path(arg).resolve()) if Path(arg).exists() else arg)
+        except (OSError, ValueError):  # too long for a path, or a NUL in it
+            out.append(arg)
+    return out
 
 
 def is_lake_project(path: Path) -> bool:
