@@ -84,7 +84,8 @@ def provenance(run: str) -> dict[str, str]:
 
 def round_one_error(pid: str, k: int) -> Attempt:
     lean = f"theorem p{k} (n : ℕ) (h : undefined_ident n) : n + {k} > {2 * k} := by sorry"
-    err = Message(Severity.ERROR, 1, 23, "unknown identifier 'undefined_ident'", 1, 38)
+    column = lean.index("undefined_ident")
+    err = Message(Severity.ERROR, 1, column, "unknown identifier 'undefined_ident'", 1, column + 15)
     check = CheckResult(CheckStatus.LEAN_ERROR, (err,), 0.1, TOOLCHAIN)
     cand = candidate(pid, lean, 1, 0)
     return Attempt(pid, 1, 0, AttemptStatus.LEAN_ERROR, cand, check)

@@ -221,7 +221,7 @@ def _rebuild(element: ET.Element) -> str:
     attributes = []
     for key, value in sorted(element.attrib.items()):
         if key not in MATHML_ATTRIBUTES or not _SAFE_VALUE.match(value):
-            raise Unrenderable(f"attribute {key}={value!r} is not allowed")
+            raise Unrenderable(f"attribute {key!r} (or its value) is not allowed")
         attributes.append(f' {key}="{escape(value)}"')
     if name == "math":
         attributes.insert(0, f' xmlns="{MATHML_NS}"')
