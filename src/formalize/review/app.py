@@ -221,6 +221,7 @@ class _Views:
             runs=[r.id for r in browse.run_summaries(self.store)],
             sources=browse.sources(self.store),
             statuses=[s.value for s in AttemptStatus],
+            limit=int(limit) if limit else self.settings.page_size,
             next_url=None
             if page.next_after is None
             else "/attempts?" + urlencode([*base, ("after", str(page.next_after))]),

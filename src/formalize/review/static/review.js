@@ -34,6 +34,20 @@
     });
   }
 
+  function typing(event) {
+    const target = event.target;
+    return !!target && ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
+  }
+
+  // a: the next item of the audit queue, from any page
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "a" || event.ctrlKey || event.metaKey || event.altKey || typing(event)) {
+      return;
+    }
+    event.preventDefault();
+    window.location.href = "/audit/next";
+  });
+
   // ------------------------------------------------------------------ problem page
 
   const page = document.querySelector("main.problem-page");
@@ -147,16 +161,11 @@
   });
 
   document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
-    const target = event.target;
-    if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT")) {
-      return;
-    }
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event)) { return; }
     const card = cards[current];
     const key = event.key;
     if (key === "j") { select(current + 1, true); }
     else if (key === "k") { select(current - 1, true); }
-    else if (key === "a") { window.location.href = "/audit/next"; }
     else if (!card) { return; }
     else if (key === "f") { save(card, "faithful", null); }
     else if (key === "u") { save(card, "unfaithful", null); }
