@@ -32,7 +32,9 @@ def saved(page: Any, text: str) -> None:
     page.wait_for_selector(f"#status.ok:has-text('{text}')", timeout=10_000)
 
 
-def test_label_a_problem_with_the_keyboard_and_reload(page: Any, server: LiveServer, store: Store) -> None:
+def test_label_a_problem_with_the_keyboard_and_reload(
+    page: Any, server: LiveServer, store: Store
+) -> None:
     page.goto(f"{server.url}/problems/p2")
     cards = page.locator("article.attempt")
     assert cards.count() == 3
@@ -68,7 +70,9 @@ def test_label_a_problem_with_the_keyboard_and_reload(page: Any, server: LiveSer
     assert page.page_errors == []
 
 
-def test_a_second_annotator_names_themselves_on_the_page(page: Any, server: LiveServer, store: Store) -> None:
+def test_a_second_annotator_names_themselves_on_the_page(
+    page: Any, server: LiveServer, store: Store
+) -> None:
     page.goto(f"{server.url}/problems/p3")
     page.fill("#annotator", "carol")
     page.keyboard.press("Enter")  # leaves the field; its change sets the cookie
@@ -92,9 +96,14 @@ def test_filter_and_page_through_the_attempts(page: Any, server: LiveServer) -> 
         rows = page.locator("tbody tr")
         statuses = {rows.nth(i).locator(".badge").first.inner_text() for i in range(rows.count())}
         assert statuses == {"accepted"}
-        seen.append([int(x) for x in page.locator("tbody tr").evaluate_all(
-            "rows => rows.map(r => r.dataset.attemptId)"
-        )])
+        seen.append(
+            [
+                int(x)
+                for x in page.locator("tbody tr").evaluate_all(
+                    "rows => rows.map(r => r.dataset.attemptId)"
+                )
+            ]
+        )
         if page.locator("a#next").count():
             page.click("a#next")
             page.wait_for_load_state()
@@ -104,7 +113,9 @@ def test_filter_and_page_through_the_attempts(page: Any, server: LiveServer) -> 
     assert page.locator("a#next").count() == 0  # the last page
     page.click("a#prev")
     page.wait_for_load_state()
-    back = page.locator("tbody tr").evaluate_all("rows => rows.map(r => Number(r.dataset.attemptId))")
+    back = page.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.attemptId))"
+    )
     assert back == seen[1]
     page.select_option("select[name=source]", "proofnet")
     page.click("form.filters button[type=submit]")

@@ -251,9 +251,10 @@ def format_report(report, path: str) -> str:  # type: ignore[no-untyped-def]
             f"corpus precision (audit sample {p.sample.id}: {p.sample.drawn} of "
             f"{p.sample.population} accepted entries{by}, seed {p.sample.seed})"
         )
+        strata = [] if list(p.sample.strata) == [""] else p.strata  # unstratified: one row
         rows = [
             (
-                s.stratum or "(all)",
+                s.stratum or "(none)",
                 s.population,
                 s.drawn,
                 s.labelled,
@@ -261,7 +262,7 @@ def format_report(report, path: str) -> str:  # type: ignore[no-untyped-def]
                 s.disputed + s.changed,
                 _ci(s.interval),
             )
-            for s in p.strata
+            for s in strata
         ]
         rows.append(
             (
