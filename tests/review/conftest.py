@@ -3,18 +3,17 @@ and (tier ``browser``) a real Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from review_corpus import build_corpus
 
 from formalize.corpus import Store
 
-BASE_URL = "http://127.0.0.1:8765"
+from .review_corpus import build_corpus
+from .review_support import BASE_URL, browser_reason, chromium_path
 
 
 @pytest.fixture(scope="session")
@@ -46,33 +45,6 @@ def client(store: Store) -> Any:
     app = create_app(store, ReviewSettings(annotator="alice", csrf_token="csrf-for-tests"))
     with TestClient(app, base_url=BASE_URL) as test_client:
         yield test_client
-
-
-CSRF = {"X-Formalize-CSRF": "csrf-for-tests"}
-
-
-def chromium_path() -> str:
-    """Debian's chromium (``$FORMALIZE_CHROMIUM`` overrides)."""
-    return (
-        os.environ.get("FORMALIZE_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-        or "/usr/bin/chromium"
-    )
-
-
-def browser_reason() -> str | None:
-    """Why the browser tier cannot run here, or None."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    if not os.path.exists(chromium_path()):
-        return (
-            f"no Chromium at {chromium_path()}: `apt-get install chromium` (Debian; `make test`"
-            " installs it when run as root), or point FORMALIZE_CHROMIUM at one"
-        )
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import BASE_URL, CSRF
-from review_corpus import HOSTILE_ID
 
 from formalize.corpus import Store
 from formalize.labels import iter_labels
 from formalize.review.app import ReviewSettings, create_app
+
+from .review_corpus import HOSTILE_ID
+from .review_support import BASE_URL, CSRF
 
 pytest.importorskip("starlette", reason="the review extra is not installed")
 

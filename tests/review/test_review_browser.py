@@ -9,13 +9,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from live_server import LiveServer
-from review_corpus import HOSTILE_ID
 
 from formalize.corpus import Store
 from formalize.labels import iter_labels
 from formalize.review.app import ReviewSettings
 from formalize.review.audit import draw_sample
+
+from .live_server import LiveServer
+from .review_corpus import HOSTILE_ID
 
 pytestmark = pytest.mark.browser
 

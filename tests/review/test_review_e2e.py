@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import browser_reason, chromium_path
 from critic_fakes import lean_of
-from live_server import LiveServer
 from support.openai_server import ScriptedOpenAIServer
 from test_pipeline import config_for, lean_block
 
@@ -31,6 +29,9 @@ from formalize.review.app import ReviewSettings
 from formalize.review.audit import audit_items
 from formalize.review.stats import wilson
 from formalize.runner import run_job
+
+from .live_server import LiveServer
+from .review_support import browser_reason
 
 PROBLEMS = 24
 
@@ -75,7 +76,7 @@ def api(url: str, body: dict[str, Any] | None = None, csrf: str = "") -> Any:
 
 
 def test_run_label_export_bench_report(
-    tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
     problems = tmp_path / "q.jsonl"
     problems.write_text(
@@ -169,8 +170,9 @@ def test_run_label_export_bench_report(
                     )
                 # a third through the browser, from the keyboard, where Chromium is here
                 carol = ids[5:8] if browser_reason() is None else []
-                if carol:
-                    label_in_browser(server.url, store, carol, truth)
+                if carol:  # the browser tier's Chromium (one Playwright per process)
+                    browser = request.getfixturevalue("chromium")
+                    label_in_browser(browser, server.url, store, carol, truth)
 
         # 4. the labels as a suite
         suite = tmp_path / "suite.jsonl"
@@ -237,20 +239,16 @@ def test_run_label_export_bench_report(
 
 
 def label_in_browser(
-    url: str, store: Store, attempt_ids: list[int], truth: dict[int, bool]
+    browser: Any, url: str, store: Store, attempt_ids: list[int], truth: dict[int, bool]
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path())
-        page = browser.new_page()
-        for attempt_id in attempt_ids:
-            (pid,) = store._query_one(
-                "SELECT problem_id FROM attempts WHERE id = ?", (attempt_id,)
-            ) or ("",)
-            page.goto(f"{url}/problems/{pid}?attempt={attempt_id}")
-            page.fill("#annotator", "carol")
-            page.keyboard.press("Enter")
-            page.keyboard.press("f" if truth[attempt_id] else "1")
-            page.wait_for_selector("#status.ok:has-text('by carol')", timeout=10_000)
-        browser.close()
+    context = browser.new_context()
+    page = context.new_page()
+    for attempt_id in attempt_ids:
+        row = store._query_one("SELECT problem_id FROM attempts WHERE id = ?", (attempt_id,))
+        assert row is not None
+        page.goto(f"{url}/problems/{row[0]}?attempt={attempt_id}")
+        page.fill("#annotator", "carol")
+        page.keyboard.press("Enter")
+        page.keyboard.press("f" if truth[attempt_id] else "1")
+        page.wait_for_selector("#status.ok:has-text('by carol')", timeout=10_000)
+    context.close()

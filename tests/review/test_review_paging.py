@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_corpus import bulk_corpus
 
 from formalize.corpus import Store
 from formalize.review.browse import AttemptFilter, page_attempts
+
+from .review_corpus import bulk_corpus
 
 ATTEMPTS = 100_000
 BOUND_S = 1.0  # measured: 2-50 ms per page, counting the matches included

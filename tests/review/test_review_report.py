@@ -17,6 +17,8 @@ from formalize.errors import InputError
 from formalize.labels import add_label, lean_sha
 from formalize.records import ErrorType, Label, LabelValue
 from formalize.review.audit import audit_items, draw_sample
+from formalize.review.browse import AttemptFilter, page_attempts
+from formalize.review.browse import problem_view as browse_problem
 from formalize.review.report import build_report
 from formalize.review.stats import wilson, wilson_bounds
 from formalize.review.suite import export_suite
@@ -131,6 +133,10 @@ def test_labels_on_a_replaced_statement_are_stale(store: Store) -> None:
     store.record_round(run, "vac", 1, [replaced], last_round=True)  # a resumed run re-records
     report = build_report(store)
     assert (report.labelled_attempts, report.stale) == (0, 1)
+    (row,) = page_attempts(store, AttemptFilter(problem="vac")).rows
+    assert row.labels == ()  # the list shows no label on the new statement
+    (view,) = browse_problem(store, "vac").attempts  # type: ignore[union-attr]
+    assert (view.labels, view.stale) == ((), 1)
 
 
 def test_no_sample_yet(store: Store) -> None:

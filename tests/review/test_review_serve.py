@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from live_server import free_port
 
 import formalize
 from formalize.cli.main import main
+
+from .live_server import free_port
 
 pytest.importorskip("uvicorn", reason="the review extra is not installed")
 

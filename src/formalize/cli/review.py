@@ -9,9 +9,15 @@ import json
 import os
 import secrets
 import sys
+from typing import TYPE_CHECKING
 
 from formalize.cli.common import HelpFormatter, db_path, format_table
 from formalize.errors import FormalizeError, SetupError
+
+if TYPE_CHECKING:
+    from formalize.corpus import Store
+    from formalize.review.report import ReviewReport
+    from formalize.review.stats import Interval
 
 ENV_ANNOTATOR = "FORMALIZE_ANNOTATOR"
 
@@ -116,7 +122,7 @@ def _annotator(parser: argparse.ArgumentParser, default: object, help: str) -> N
     parser.add_argument("--annotator", default=default, metavar="NAME", help=help)
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace) -> Store:
     from formalize.corpus import Store
 
     path = db_path(args)
@@ -227,13 +233,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ci(interval) -> str:  # type: ignore[no-untyped-def]
+def _ci(interval: Interval | None) -> str:
     if interval is None:
         return "-"
     return f"{100 * interval.estimate:.1f}%  [{100 * interval.low:.1f}, {100 * interval.high:.1f}]"
 
 
-def format_report(report, path: str) -> str:  # type: ignore[no-untyped-def]
+def format_report(report: ReviewReport, path: str) -> str:
     """The report as text."""
     lines = [f"corpus: {path}"]
     who = ", ".join(report.annotators) or "nobody"

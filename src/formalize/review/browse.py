@@ -20,7 +20,7 @@ from typing import Any
 
 from formalize.corpus import ProblemProgress, ProblemState, Store
 from formalize.errors import InputError
-from formalize.labels import lean_sha
+from formalize.labels import iter_labels, lean_sha
 from formalize.records import Attempt, AttemptStatus, Entry, Label, Problem
 from formalize.review.audit import AuditSample, audit_sample
 
@@ -220,20 +220,20 @@ def page_attempts(
 
 
 def _with_labels(store: Store, rows: list[AttemptRow]) -> list[AttemptRow]:
+    """The rows with the labels on their current statements."""
     if not rows:
         return rows
-    ids = sorted({r.problem_id for r in rows})
-    labels: dict[tuple[str, int, int], list[tuple[str, str]]] = {}
-    for pid, round_, sample, who, value in store._query(
-        "SELECT problem_id, round, sample, annotator, label FROM labels"
-        f" WHERE problem_id IN ({','.join('?' * len(ids))}) ORDER BY annotator",
+    ids = [r.attempt_id for r in rows]
+    labels: dict[int, list[tuple[str, str]]] = {}
+    for attempt_id, who, value, sha, lean in store._query(
+        "SELECT a.id, l.annotator, l.label, l.lean_sha, a.lean FROM labels l JOIN attempts a"
+        " ON a.problem_id = l.problem_id AND a.round = l.round AND a.sample = l.sample"
+        f" WHERE a.id IN ({','.join('?' * len(ids))}) ORDER BY l.annotator",
         ids,
     ):
-        labels.setdefault((pid, round_, sample), []).append((who, value))
-    return [
-        dataclasses.replace(r, labels=tuple(labels.get((r.problem_id, r.round, r.sample), ())))
-        for r in rows
-    ]
+        if sha == lean_sha(lean):
+            labels.setdefault(int(attempt_id), []).append((who, value))
+    return [dataclasses.replace(r, labels=tuple(labels.get(r.attempt_id, ()))) for r in rows]
 
 
 # --------------------------------------------------------------------------- one problem
@@ -309,7 +309,7 @@ def problem_view(store: Store, problem_id: str) -> ProblemView | None:
         progress = ProblemProgress(problem_id, ProblemState(row[0]), int(row[1]), row[2], row[3])
     entry_row = store._query_one("SELECT record FROM entries WHERE problem_id = ?", (problem_id,))
     labels: dict[tuple[int, int], list[Label]] = {}
-    for label in _labels_of(store, problem_id):
+    for label in iter_labels(store, problem_id):
         labels.setdefault((label.round, label.sample), []).append(label)
     views = []
     for attempt_id, run_id, record in store._query(
@@ -325,12 +325,6 @@ def problem_view(store: Store, problem_id: str) -> ProblemView | None:
         )
     entry = None if entry_row is None else Entry.from_json(entry_row[0])
     return ProblemView(problem, progress, entry, tuple(views))
-
-
-def _labels_of(store: Store, problem_id: str) -> list[Label]:
-    from formalize.labels import iter_labels
-
-    return list(iter_labels(store, problem_id))
 
 
 @dataclass(frozen=True)
