@@ -278,3 +278,12 @@ def test_file_mode_runs_probes_too(tmp_path: Path) -> None:
         {"vacuous": "failed", "refuted": "passed"},
         {"vacuous": "inconclusive", "refuted": "failed"},
     ]
+
+
+def test_every_registered_filter_has_an_export_column_and_a_status() -> None:
+    from formalize.export import COLUMNS
+    from formalize.filters import STATUS_OF
+
+    for name in REGISTRY:
+        assert f"filter_{name}" in COLUMNS, name
+        assert name in STATUS_OF or name == "reference", name  # reference: not_equivalent
