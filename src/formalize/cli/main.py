@@ -21,6 +21,7 @@ GROUPS = (
     "formalize.cli.lean",
     "formalize.cli.bench",
     "formalize.cli.corpus",
+    "formalize.cli.train",
 )
 
 DESCRIPTION = """\
@@ -36,6 +37,7 @@ common tasks:
   formalize lean setup | doctor             build / diagnose the Lean project
   formalize bench critic --suite proofnet-dev --critic SPEC
   formalize corpus stats | export | path    inspect and export the corpus
+  formalize corpus export --for critic-sft -o DIR; formalize train critic --data DIR ...
 """
 
 
