@@ -286,3 +286,24 @@ def test_critic_verdicts_alone_are_not_training_labels_unless_asked(
     assert "no labelled rows (no_trusted_label: 6)" in err and "--include-critic-labels" in err
     argv = ("--for", "critic-rl", "-o", str(tmp_path / "some"), "--include-critic-labels")
     assert export(db, *argv) == 0
+
+
+def test_push_to_hub_uploads_the_training_folder(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from huggingface_hub import HfApi
+
+    uploaded: list[list[str]] = []
+
+    def upload_folder(self: Any, **kw: Any) -> Any:
+        folder = Path(kw["folder_path"])
+        uploaded.append(
+            sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        )
+        return type("Info", (), {"commit_url": "https://hub/commit/2"})()
+
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: None)
+    monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
+    assert export(corpus, "--for", "translator-dpo", "--push-to-hub", "me/dpo") == 0
+    assert uploaded == [["README.md", "data/train-00000-of-00001.parquet", "training.json"]]
+    assert "pushed translator-dpo to the hub dataset me/dpo" in capsys.readouterr().err

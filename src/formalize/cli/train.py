@@ -105,6 +105,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     result = train(config)
+    if not result.card:  # another process of a distributed run: the main one reports
+        return 0
     metrics = result.card["final_metrics"]
     loss = metrics.get("train_loss")
     print(

@@ -121,7 +121,9 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         log.info("training %s with %s on %s", config.base, config.method, data)
         trainer.train(resume_from_checkpoint=resume)
         rows = {name: len(split) for name, split in splits.items()}
-    _save(trainer, tokenizer, output)
+    _save(trainer, tokenizer, output, base.folder, config.dtype, device)
+    if not trainer.accelerator.is_main_process:
+        return TrainResult(output, {})
     files = shard_digests(data)
     card = {
         "format": 1,
@@ -293,15 +295,20 @@ def _trainer_args(
     return args, changed
 
 
-def _save(trainer: Any, tokenizer: Any, output: Path) -> None:
-    """The trained weights (a LoRA adapter merged into them, and also saved alone) and the
-    tokenizer, in ``output``."""
-    model = trainer.accelerator.unwrap_model(trainer.model)
-    if hasattr(model, "merge_and_unload"):  # a PEFT model
-        model.save_pretrained(output / ADAPTER)
-        model = model.merge_and_unload()
-    model.save_pretrained(output)
+def _save(trainer: Any, tokenizer: Any, output: Path, base: Path, dtype: str, device: str) -> None:
+    """The trained weights and the tokenizer, in ``output``. A LoRA adapter is saved alone in
+    ``output/adapter``, then merged into a fresh copy of the base read from disk (so that the
+    merge never depends on how the training sharded the weights)."""
+    lora = hasattr(trainer.accelerator.unwrap_model(trainer.model), "merge_and_unload")
+    trainer.save_model(str(output / ADAPTER if lora else output))  # every rank takes part
+    if not trainer.accelerator.is_main_process:
+        return
     tokenizer.save_pretrained(output)
+    if lora:
+        peft = _import("peft")
+        fresh = _load_base(base, dtype, device)[1]
+        merged = peft.PeftModel.from_pretrained(fresh, str(output / ADAPTER)).merge_and_unload()
+        merged.save_pretrained(output)
 
 
 def _reward_info(args: Any) -> dict[str, Any]:
