@@ -248,13 +248,23 @@ def test_translator_dpo_trains_on_preference_pairs(
     assert isinstance(generate(output), str)
 
 
-def test_translator_sft_with_lora(exports: dict[str, Path], tmp_path: Path) -> None:
-    toml = write_toml(tmp_path / "sft.toml", SMALL, max_steps=2, lora=True)
-    output = tmp_path / "translator-sft"
-    assert train("translator", exports["translator-sft"], output, toml) == 0
+def test_translator_sft_with_lora_evaluates_on_the_validation_split(tmp_path: Path) -> None:
+    db = tc.build(tmp_path / "corpus.db")
+    data = tmp_path / "translator-sft"
+    # seed 0 puts agree and criticonly in validation, vacuous and humanreject in train
+    argv = ["corpus", "export", "--db", str(db), "--for", "translator-sft", "-o", str(data)]
+    assert main([*argv, "--split", "0.5,0.5,0"]) == 0
+    evaluate = {**SMALL, "eval_strategy": "steps", "eval_steps": 1}
+    toml = write_toml(tmp_path / "sft.toml", evaluate, max_steps=2, lora=True)
+    output = tmp_path / "model"
+    assert train("translator", data, output, toml) == 0
     card = card_of(output)
     assert card["config"]["lora"] is True and card["data"]["kind"] == "translator-sft"
+    assert card["data"]["rows"] == {"train": 2, "validation": 2}
     assert all(math.isfinite(v) for v in losses(card))
+    assert len(losses(card, "eval_loss")) == 2 and all(
+        map(math.isfinite, losses(card, "eval_loss"))
+    )
     assert isinstance(generate(output), str)
 
 
@@ -271,6 +281,7 @@ def test_translator_sft_with_lora(exports: dict[str, Path], tmp_path: Path) -> N
             "do not make a GRPOConfig",
         ),
         ("translator", "translator-sft", {}, ["--base", "/nowhere"], "does not exist"),
+        ("translator", "translator-sft", {}, ["--lora"], "do not make a LoraConfig"),
     ],
 )
 def test_bad_trainings_stop_before_any_model_loads(
@@ -285,6 +296,9 @@ def test_bad_trainings_stop_before_any_model_loads(
 ) -> None:
     settings = {k: v for k, v in {**SMALL, **trainer}.items() if v is not None}
     toml = write_toml(tmp_path / "t.toml", settings, max_steps=1)
+    if "--lora" in flags:
+        with toml.open("a", encoding="utf-8") as handle:
+            handle.write("[peft]\nrank = 8\n")
     output = tmp_path / "out"
     assert train(role, exports[kind], output, toml, *flags) == 2
     assert message in capsys.readouterr().err

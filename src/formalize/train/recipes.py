@@ -87,12 +87,15 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
     output = Path(config.output).expanduser()
     args, changed = _trainer_args(trl, config, output, device)
     base = _resolve_base(config.base)
+    lora = config.lora_options() if config.lora else None
+    peft_config = _lora_config(lora) if lora is not None else None
     resume = _prepare_output(output, config)
     started = time.time()
     tokenizer, model = _load_base(base.folder, config.dtype, device)
     with tempfile.TemporaryDirectory(prefix="formalize-train-") as cache:
         splits = _load_splits(data, config.method, cache)
-        evaluating = str(getattr(args, "eval_strategy", "no")) not in ("no", "IntervalStrategy.NO")
+        strategy = getattr(args, "eval_strategy", "no")
+        evaluating = getattr(strategy, "value", strategy) != "no"
         kwargs: dict[str, Any] = {
             "model": model,
             "args": args,
@@ -104,10 +107,8 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
             if "validation" not in splits:
                 raise InputError(f"eval_strategy is set but {data} has no validation split")
             kwargs["eval_dataset"] = splits["validation"]
-        lora = config.lora_options() if config.lora else None
-        if lora is not None:
-            peft = _import("peft")
-            kwargs["peft_config"] = peft.LoraConfig(task_type="CAUSAL_LM", **lora)
+        if peft_config is not None:
+            kwargs["peft_config"] = peft_config
         if config.method == "grpo":
             from formalize.train.rewards import REWARDS
 
@@ -204,6 +205,14 @@ def _prepare_output(output: Path, config: TrainConfig) -> str | None:
     output.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     return None
+
+
+def _lora_config(options: dict[str, Any]) -> Any:
+    peft = _import("peft")
+    try:
+        return peft.LoraConfig(task_type="CAUSAL_LM", **options)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"the [peft] settings do not make a LoraConfig: {exc}") from exc
 
 
 def _resolve_base(spec: str) -> Any:
