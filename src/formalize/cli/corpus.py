@@ -18,6 +18,8 @@ examples:
   formalize corpus export -o all.parquet --include-rejected --critic-raw
   formalize corpus export --format hf -o corpus-dataset   # datasets.load_dataset("corpus-dataset")
   formalize corpus export --push-to-hub me/lean-statements --private
+  formalize corpus export --for critic-sft -o critic-sft      # training data (docs/training.md)
+  formalize corpus export --for translator-dpo -o dpo --include-critic-labels
 
 Parquet columns `provenance` and `check_messages` are nested; the file's metadata (key
 `formalize`) holds each run's config, counts and provenance. The suffix of --output decides
@@ -80,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     export.add_argument(
         "--private", action="store_true", help="with --push-to-hub: create the repo private"
     )
+    _add_training_options(export)
     export.set_defaults(func=cmd_export)
 
     path = group.add_parser("path", help="print the default corpus path (or --db's)")
@@ -129,12 +132,108 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_training_options(export: argparse.ArgumentParser) -> None:
+    from formalize.export_training import KINDS
+
+    group = export.add_argument_group(
+        "training data (--for)", "a datasets folder for `formalize train`; see docs/training.md"
+    )
+    group.add_argument(
+        "--for",
+        dest="for_kind",
+        choices=KINDS,
+        metavar="KIND",
+        help=f"write training data instead: {', '.join(KINDS)}",
+    )
+    group.add_argument(
+        "--include-critic-labels",
+        action="store_true",
+        help="let critic verdicts label pairs that have no human label or Lean signal",
+    )
+    group.add_argument(
+        "--balance",
+        action="store_true",
+        help="downsample the majority label in each split (critic data)",
+    )
+    group.add_argument(
+        "--seed", type=int, default=0, help="seed of the split and of --balance (default: 0)"
+    )
+    group.add_argument(
+        "--split",
+        default="0.9,0.05,0.05",
+        metavar="TRAIN,VALIDATION,TEST",
+        help="shares of problems per split (default: 0.9,0.05,0.05)",
+    )
+    group.add_argument(
+        "--critic-template",
+        default=None,
+        metavar="NAME|PATH",
+        help="critic prompt template of the critic data (default: the pipeline's, critic_v1)",
+    )
+
+
+def _export_training(args: argparse.Namespace) -> int:
+    """``export --for KIND``: training data as a datasets folder."""
+    import tempfile
+
+    from formalize.critic import DEFAULT_TEMPLATE
+    from formalize.export_training import (
+        TrainingExport,
+        describe_summary,
+        write_training_export,
+    )
+
+    for flag, given in (
+        ("--include-rejected", args.include_rejected),
+        ("--critic-raw", args.critic_raw),
+        ("--format " + str(args.format), args.format not in (None, "hf")),
+    ):
+        if given:
+            raise FormalizeError(f"--for writes a datasets folder of its own: drop {flag}")
+    if args.output is None and not args.push_to_hub:
+        raise FormalizeError("give --output DIR (a folder), or --push-to-hub REPO")
+    if args.output == "-" or Path(args.output or "x").suffix.lower() in (".jsonl", ".parquet"):
+        raise FormalizeError(f"--for writes a folder: give -o DIR, not {args.output}")
+    try:
+        shares = tuple(float(x) for x in args.split.split(","))
+    except ValueError:
+        shares = ()
+    if len(shares) != 3:
+        raise FormalizeError(f"--split {args.split}: give three shares, e.g. 0.9,0.05,0.05")
+    options = TrainingExport(
+        args.for_kind,
+        include_critic_labels=args.include_critic_labels,
+        balance=args.balance,
+        seed=args.seed,
+        shares=shares,  # type: ignore[arg-type]
+        critic_template=args.critic_template or DEFAULT_TEMPLATE,
+    )
+    with contextlib.ExitStack() as stack:
+        output = args.output
+        if output is None:
+            output = str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "dataset")
+        store = stack.enter_context(_open(args))
+        summary = write_training_export(store, Path(output), options)
+        print(f"{args.for_kind}: wrote {describe_summary(summary)} to {output}", file=sys.stderr)
+        if args.push_to_hub:
+            from formalize.export_hub import push_to_hub
+
+            url = push_to_hub(Path(output), args.push_to_hub, private=args.private)
+            print(
+                f"pushed {args.for_kind} to the hub dataset {args.push_to_hub}: {url}",
+                file=sys.stderr,
+            )
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the corpus."""
     import tempfile
 
     from formalize.export import choose_format, export_corpus
 
+    if args.for_kind:
+        return _export_training(args)
     fmt = args.format
     if args.push_to_hub:
         if args.output == "-" or (fmt is not None and fmt != "hf"):

@@ -22,6 +22,7 @@ GROUPS = (
     "formalize.cli.bench",
     "formalize.cli.corpus",
     "formalize.cli.review",
+    "formalize.cli.train",
 )
 
 DESCRIPTION = """\
@@ -38,6 +39,7 @@ common tasks:
   formalize bench critic --suite proofnet-dev --critic SPEC
   formalize corpus stats | export | path    inspect and export the corpus
   formalize review [sample|export|report]   label attempts in a local web app; precision
+  formalize corpus export --for critic-sft -o DIR; formalize train critic --data DIR ...
 """
 
 
