@@ -62,6 +62,17 @@ def test_the_line_shows_each_stage_against_what_is_expected_this_round() -> None
     assert "1m40s elapsed, ETA 31s" in line  # (2 + 20/12) left at 12 per 100 s
 
 
+def test_with_filters_the_critic_waits_only_for_what_they_passed() -> None:
+    c = counters()
+    c.filters = 3
+    c.rounds[2] = RoundProgress(
+        problems=4, translated=4, candidates=16, checked=16, compiled=10, filtered=10, unjudged=4
+    )
+    c.rounds[2].judged = 6
+    line = status_line(c, rounds=3, elapsed_s=100.0)
+    assert "round 2: translated 4/4, checked 16/16, filtered 10/10, judged 6/6" in line
+
+
 class Stream(io.StringIO):
     def __init__(self, tty: bool) -> None:
         super().__init__()

@@ -61,6 +61,7 @@ class RoundProgress:
     checked: int = 0  # candidates past the Lean stage (those without code count at once)
     compiled: int = 0
     filtered: int = 0  # compiled candidates past the Lean-verified filters
+    unjudged: int = 0  # compiled candidates the filters rejected, so the critic never sees
     judged: int = 0  # compiled candidates the critic has judged
     finished: int = 0
     continued: int = 0
@@ -85,6 +86,7 @@ class Counters:
     accepted: int = 0
     round: int = 0
     samples: int = 1  # candidates expected per problem and round
+    filters: int = 0  # Lean-verified filters the run uses
     model_calls: int = 0  # engine calls that generated (replays from the cache are not calls)
     generated_tokens: int = 0
     rounds: dict[int, RoundProgress] = field(default_factory=dict)
@@ -149,7 +151,7 @@ class Pipeline:
         self.provenance.setdefault("translate_prompt", translator.prompt_version)
         self.provenance.setdefault("critic_prompt", critic.prompt_version)
         self.on_progress = on_progress
-        self.counters = Counters(samples=translator.samples)
+        self.counters = Counters(samples=translator.samples, filters=len(self.filters))
         self._stop = threading.Event()
         self._count = threading.Lock()  # counters change on the stage threads too
 
@@ -292,6 +294,8 @@ class Pipeline:
         with self._count:
             self.counters.rejected_by_filters += len(rejected)
             if not self.policy.judge_all:
+                for i, _ in rejected:
+                    self.counters.at(chunk.requests[i].round).unjudged += 1
                 saved = {(i, chunk.candidates[i][j].lean) for i, j in rejected}
                 self.counters.critic_calls_saved += len(saved) * getattr(self.critic, "samples", 1)
         # identical statements for one problem (common with k samples) are judged once

@@ -3,8 +3,9 @@
 On a terminal one line is redrawn in place; when stderr is a file or a pipe (a log), a plain
 line is printed every ``interval`` seconds instead, so logs get no carriage-return frames.
 What is shown: problems settled of those in the run; for the rounds under way, problems
-translated, candidates checked by Lean and compiled candidates judged, each of those expected
-so far; model calls and generated tokens per second; elapsed time and an ETA.
+translated, candidates checked by Lean, compiled candidates past the Lean-verified filters
+(when they run) and judged (those the filters did not reject), each of those expected so
+far; model calls and generated tokens per second; elapsed time and an ETA.
 
 The ETA counts work in problem-rounds (a problem going once through translate, check and
 judge, a third for each stage), measures how fast they have been done, and estimates how many
@@ -81,7 +82,9 @@ def status_line(c: Counters, rounds: int, elapsed_s: float) -> str:
         r = c.rounds[n]
         parts.append(
             f"round {n}: translated {r.translated}/{r.problems}, "
-            f"checked {r.checked}/{r.problems * c.samples}, judged {r.judged}/{r.compiled}"
+            f"checked {r.checked}/{r.problems * c.samples}, "
+            + (f"filtered {r.filtered}/{r.compiled}, " if c.filters else "")
+            + f"judged {r.judged}/{r.compiled - r.unjudged}"
         )
     rate = c.generated_tokens / elapsed_s if elapsed_s > 0 else 0.0
     parts.append(f"{c.model_calls} model calls, {rate:.1f} tok/s")
