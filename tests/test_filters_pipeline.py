@@ -134,6 +134,7 @@ def test_vacuous_refused_with_evidence_fed_back_and_fixed(tmp_path: Path, engine
         "vacuous": SignalOutcome.PASSED,
         "refuted": SignalOutcome.PASSED,
         "trivial": SignalOutcome.PASSED,
+        "judge:criticlean": SignalOutcome.PASSED,  # the critic's verdict, after the filters
     }
     assert accepted.provenance["filters"] == {
         "vacuous": "1+tactics.1",
@@ -195,7 +196,8 @@ def test_reject_trivial_and_filters_none(tmp_path: Path, engines: Any) -> None:
     off = run_job(config_for(tmp_path / "off", engines, PROBLEMS[:1], filters="none"))
     with Store(off.db) as store:
         attempts = store.attempts("eps")
-    assert attempts[0].status is AttemptStatus.ACCEPTED and attempts[0].signals == ()
+    assert attempts[0].status is AttemptStatus.ACCEPTED
+    assert [s.name for s in attempts[0].signals] == ["judge:criticlean"]  # no filter ran
     sent = repl_log(tmp_path / "off").read_text(encoding="utf-8")
     assert "formalize_probe" not in sent
 

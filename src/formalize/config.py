@@ -36,12 +36,16 @@ class RunConfig:
 
     input: str | None = None
     translator: str = DEFAULT_TRANSLATOR
-    critic: str = DEFAULT_CRITIC
+    critic: str | list[str] = DEFAULT_CRITIC  # several: a panel of critics (see `combine`)
     db: str | None = None
     samples: int = 4
     rounds: int = 3
     critic_samples: int = 1
     vote: str = "majority"
+    # judges with their own settings ([[judges]] tables: name, kind, spec, samples, vote,
+    # weight, comparer), replacing `critic`; `formalize bench calibrate` writes them
+    judges: list[dict[str, Any]] | None = None
+    combine: str = "all"  # how the judges' decisions combine: all | any | majority | weighted:T
     limit: int | None = None
     id_field: str | None = None
     text_field: str | None = None
@@ -126,6 +130,25 @@ def check_values(values: Mapping[str, Any]) -> list[SettingIssue]:
     for key in ("progress_interval", "probe_timeout_s"):
         if typed.get(key) is not None and not typed[key] > 0:
             issues.append(SettingIssue(key, "must be > 0 seconds"))
+    if "combine" in typed:
+        from formalize.judges import Combine
+
+        try:
+            Combine.parse(typed["combine"])
+        except ValueError as exc:
+            issues.append(SettingIssue("combine", str(exc)))
+    if typed.get("judges") is not None or isinstance(typed.get("critic"), list):
+        from formalize.judges import parse_judges
+
+        try:
+            parse_judges(
+                typed.get("judges"),
+                typed.get("critic", DEFAULT_CRITIC),
+                samples=int(typed.get("critic_samples") or 1),
+                vote=str(typed.get("vote", "majority")),
+            )
+        except ValueError as exc:
+            issues.append(SettingIssue("judges", str(exc)))
     if typed.get("filters") is not None:
         from formalize.filters import filter_names
 

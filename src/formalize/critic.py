@@ -30,6 +30,8 @@ __all__ = [
     "critic_params",
     "explain_verdict",
     "lean_with_header",
+    "params_dict",
+    "parse_answer",
     "parse_verdict",
     "summarize_objections",
 ]
@@ -223,7 +225,8 @@ class Critic:
                 verdicts.append(self.verdict([failed]))
                 continue
             samples = [
-                _sample(c.text, c.finish_reason, c.reasoning) for c in completions[: self.samples]
+                parse_answer(c.text, c.finish_reason, c.reasoning)
+                for c in completions[: self.samples]
             ]
             if not samples:
                 samples = [CriticSample(Judgement.UNPARSED, "", "the engine returned no answer")]
@@ -250,11 +253,12 @@ class Critic:
             "prompt_digest": self.template.digest,
             "samples": self.samples,
             "rule": str(self.rule),
-            "params": _params_dict(params),
+            "params": params_dict(params),
         }
 
 
-def _params_dict(params: Any) -> dict[str, Any]:
+def params_dict(params: Any) -> dict[str, Any]:
+    """Generation parameters as plain data (for provenance)."""
     if dataclasses.is_dataclass(params) and not isinstance(params, type):
         return dataclasses.asdict(params)
     return dict(vars(params))
@@ -269,7 +273,9 @@ def problem_text(problem: Problem) -> str:
     return text
 
 
-def _sample(text: str, finish_reason: str | None, reasoning: str | None = None) -> CriticSample:
+def parse_answer(
+    text: str, finish_reason: str | None, reasoning: str | None = None
+) -> CriticSample:
     """Parse one answer; the raw output kept is the whole of it, thinking included."""
     sample = parse_verdict(text)
     if sample.judgement is Judgement.UNPARSED and finish_reason == "length":

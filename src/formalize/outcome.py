@@ -62,6 +62,8 @@ def filter_finding(attempt: Attempt) -> str:
     filter's reason and the probe Lean accepted."""
     parts = []
     for signal in attempt.signals:
+        if signal.is_judge:
+            continue
         if signal.name == "reference" and signal.outcome is not SignalOutcome.PASSED:
             parts.append(f"- {signal.name}: {signal.reason}")
         elif signal.failed:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from formalize.corpus import ProblemProgress, ProblemState, Store
 from formalize.filters import Filter, FilterItem, FilterPolicy, run_filters
+from formalize.judges import Panel
 from formalize.outcome import attempt_status, choose_feedback, critic_share
 from formalize.records import (
     Attempt,
@@ -112,13 +113,14 @@ class _Chunk:
 
 
 class Pipeline:
-    """Chains a translator, a Lean checker and a critic, and writes every round to the store."""
+    """Chains a translator, a Lean checker, the filters and the judges (a critic, or a panel of
+    judges), and writes every round to the store."""
 
     def __init__(
         self,
         translator: Translator,
         checker: LeanChecker,
-        critic: Critic,
+        critic: Critic | Panel,
         store: Store,
         *,
         rounds: int = 3,
@@ -133,7 +135,7 @@ class Pipeline:
     ) -> None:
         self.translator = translator
         self.checker = checker
-        self.critic = critic
+        self.panel = critic if isinstance(critic, Panel) else Panel.of(critic)
         self.store = store
         self.rounds = rounds
         self.batch_size = batch_size
@@ -149,7 +151,7 @@ class Pipeline:
         self.provenance.setdefault("retry_exhausted", retry_exhausted)
         self._retried: dict[str, int] = {}  # problem id -> rounds it had when retried
         self.provenance.setdefault("translate_prompt", translator.prompt_version)
-        self.provenance.setdefault("critic_prompt", critic.prompt_version)
+        self.provenance.setdefault("critic_prompt", self.panel.prompt_version)
         self.on_progress = on_progress
         self.counters = Counters(samples=translator.samples, filters=len(self.filters))
         self._stop = threading.Event()
@@ -196,10 +198,12 @@ class Pipeline:
             c.at(state.rounds_done + 1).problems += 1
         self._notify()
 
-        engines = {id(self.translator.engine), id(self.critic.engine)}
+        # the judges (several run side by side within the stage) go on their first engine's
+        # thread: one shared with the translator waits for it, another overlaps with it
+        engines = {id(self.translator.engine), id(self.panel.engines[0])}
         pools = {key: ThreadPoolExecutor(1, thread_name_prefix="engine") for key in engines}
         translate_pool = pools[id(self.translator.engine)]
-        critic_pool = pools[id(self.critic.engine)]
+        critic_pool = pools[id(self.panel.engines[0])]
         lean_pool = ThreadPoolExecutor(1, thread_name_prefix="lean")
         inflight: dict[Future[Any], tuple[str, _Chunk]] = {}
         try:
@@ -297,15 +301,17 @@ class Pipeline:
                 for i, _ in rejected:
                     self.counters.at(chunk.requests[i].round).unjudged += 1
                 saved = {(i, chunk.candidates[i][j].lean) for i, j in rejected}
-                self.counters.critic_calls_saved += len(saved) * getattr(self.critic, "samples", 1)
+                self.counters.critic_calls_saved += len(saved) * self.panel.calls_per_statement
         # identical statements for one problem (common with k samples) are judged once
         unique: dict[tuple[int, str], int] = {}
         for i, j in keys:
             unique.setdefault((i, chunk.candidates[i][j].lean), len(unique))
         pairs = [(chunk.requests[i].problem, lean) for i, lean in unique]
-        verdicts = self.critic.judge(pairs) if pairs else []
+        assessed = self.panel.assess(pairs) if pairs else []
         for i, j in keys:
-            chunk.verdicts[(i, j)] = verdicts[unique[(i, chunk.candidates[i][j].lean)]]
+            verdict, signals = assessed[unique[(i, chunk.candidates[i][j].lean)]]
+            chunk.verdicts[(i, j)] = verdict
+            chunk.signals[(i, j)] = chunk.signals.get((i, j), ()) + signals
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -335,7 +341,7 @@ class Pipeline:
             self._engine_stats()
 
     def _engine_stats(self) -> None:
-        engines = {id(e): e for e in (self.translator.engine, self.critic.engine)}.values()
+        engines = {id(e): e for e in (self.translator.engine, *self.panel.engines)}.values()
         stats = [getattr(e, "stats", None) for e in engines]
         self.counters.model_calls = sum(s.calls for s in stats if s is not None)
         self.counters.generated_tokens = sum(

@@ -303,9 +303,9 @@ class Signal(Record):
     """One filter's or judge's finding about a compiled candidate, as stored with its attempt.
 
     ``name``/``version`` identify the filter (``vacuous``, ``refuted``, ``trivial``,
-    ``reference``, a judge's name); ``evidence`` is what backs a Lean filter's outcome (the
-    probe Lean accepted); ``score`` a judge's share of faithful samples; ``details`` anything
-    else worth keeping (probe names, a back-translation)."""
+    ``reference``) or the judge (``judge:<name>``, its prompt version); ``evidence`` is what
+    backs the outcome (the probe Lean accepted, a back-translation); ``score`` a judge's share
+    of faithful samples; ``details`` anything else worth keeping (a judge's spec and rule)."""
 
     name: str
     version: str
@@ -325,6 +325,15 @@ class Signal(Record):
     def failed(self) -> bool:
         """True when the filter found a problem."""
         return self.outcome is SignalOutcome.FAILED
+
+    @property
+    def is_judge(self) -> bool:
+        """True for a judge's verdict (named ``judge:<name>``), False for a filter's."""
+        return self.name.startswith(JUDGE_PREFIX)
+
+
+#: The name prefix of judges' signals (``judge:criticlean``); filters have bare names.
+JUDGE_PREFIX = "judge:"
 
 
 class AttemptStatus(str, enum.Enum):

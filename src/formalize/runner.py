@@ -19,6 +19,7 @@ from formalize.config import RunConfig
 from formalize.corpus import Store, default_db_path
 from formalize.errors import FormalizeError, InputError
 from formalize.inputs import FieldMap, InputIssue, ReadResult, read_problems
+from formalize.judges import build_panel
 from formalize.pipeline import Counters, Pipeline, install_interrupt_handler
 from formalize.preflight import Preflight
 from formalize.settings import SettingIssue
@@ -52,7 +53,6 @@ def run_job(
     missing before any model loads. ``issue_reporter`` gets the skipped input rows, ``notice``
     one-line messages for the user (which input fields were used, ...).
     """
-    from formalize.critic import Critic
     from formalize.lean import LeanChecker
     from formalize.translate import Translator
 
@@ -78,11 +78,12 @@ def run_job(
             checker = LeanChecker(lean_config, cache=None if store is None else store.cache)
             stack.callback(checker.close)
             check.lean(checker)
-        check.engines(
-            (role, spec)
-            for role, spec in (("translator", config.translator), ("critic", config.critic))
-            if role not in bad
-        )
+        judges = _judges(config, check) if not bad & {"critic", "judges"} else []
+        roles = [("translator", config.translator)] if "translator" not in bad else []
+        for judge in judges:
+            role = "critic" if len(judges) == 1 else f"judge {judge.name}"
+            roles += [(role, spec) for spec in judge.engine_specs]
+        check.engines(roles)
         filter_names = _filter_names(config, problems, check)
         check.raise_if_missing()
         log.info("preflight passed; corpus %s", db)
@@ -90,18 +91,17 @@ def run_job(
         say(f"input: {len(problems)} problems from {config.input}")
         say(read.describe_fields())
 
-        translator_engine, critic_engine = _load_engines(config, store, stack)
+        engine_for = _engine_loader(config, store, stack)
+        translator_engine = engine_for(config.translator)
         translator = Translator(
             translator_engine,
             samples=config.samples,
             params=_translator_params(config),
         )
-        critic = Critic(
-            critic_engine,
-            samples=config.critic_samples,
-            rule=config.vote,
-            params=_critic_params(config),
+        panel = build_panel(
+            judges, config.combine, engine_for, lambda j: _critic_params(config, j.samples)
         )
+        first = panel.members[0].judge
         filters, filter_record = _build_filters(config, filter_names, checker)
         if filters:
             say("filters: " + ", ".join(f.name for f in filters))
@@ -110,13 +110,15 @@ def run_job(
         provenance = {
             "run_id": run_id,
             "translator": config.translator,
-            "critic": config.critic,
+            "critic": " + ".join(j.spec for j in judges),
             "translator_engine": translator_engine.describe(),
-            "critic_engine": critic_engine.describe(),
+            "critic_engine": panel.engines[0].describe(),
             "translator_params": dataclasses.asdict(translator.params),
-            "critic_params": critic.provenance()["params"],
-            "critic_samples": config.critic_samples,
-            "vote": config.vote,
+            "critic_params": first.provenance()["params"],
+            "critic_samples": judges[0].samples,
+            "vote": judges[0].vote,
+            "judges": panel.provenance(),
+            "combine": str(panel.combine),
             "filters": {f.name: f.version for f in filters},
             "filter_policy": dataclasses.asdict(_policy(config)),
             "code_version": code_version(),
@@ -124,7 +126,7 @@ def run_job(
         pipeline = Pipeline(
             translator,
             checker,
-            critic,
+            panel,
             store,
             rounds=config.rounds,
             batch_size=config.batch_size,
@@ -236,21 +238,48 @@ def _lean_config(config: RunConfig, check: Preflight) -> Any:
         return None
 
 
-def _load_engines(config: RunConfig, store: Store, stack: contextlib.ExitStack) -> tuple[Any, Any]:
+def _judges(config: RunConfig, check: Preflight) -> list[Any]:
+    """The run's judges (``[[judges]]`` tables, else ``--critic`` specs)."""
+    from formalize.config import DEFAULT_CRITIC
+    from formalize.judges import parse_judges
+
+    if config.judges and config.critic != DEFAULT_CRITIC:
+        check.add(
+            "setting judges",
+            "both `critic` and [[judges]] are set in the config file",
+            "keep one: the [[judges]] tables (e.g. from `formalize bench calibrate`) or critic",
+        )
+        return []
+    try:
+        return parse_judges(
+            config.judges, config.critic, samples=config.critic_samples, vote=config.vote
+        )
+    except ValueError as exc:
+        check.add("setting judges", str(exc))
+        return []
+
+
+def _engine_loader(
+    config: RunConfig, store: Store, stack: contextlib.ExitStack
+) -> Callable[[str], Any]:
+    """``spec -> engine``, loading each spec once (a judge on the translator's spec shares
+    its engine), closed with the run."""
     from formalize.models import load_engine
 
-    def load(role: str, spec: str) -> Any:
-        started = time.monotonic()
-        log.info("loading the %s engine %s", role, spec)
-        engine = load_engine(spec, cache=store.cache)
-        stack.callback(engine.close)
-        log.info("%s engine ready in %.1f s: %s", role, time.monotonic() - started, engine)
-        return engine
+    loaded: dict[str, Any] = {}
 
-    translator = load("translator", config.translator)
-    if config.critic == config.translator:
-        return translator, translator
-    return translator, load("critic", config.critic)
+    def engine_for(spec: str) -> Any:
+        if spec not in loaded:
+            role = "translator" if spec == config.translator else "judge"
+            started = time.monotonic()
+            log.info("loading the %s engine %s", role, spec)
+            engine = load_engine(spec, cache=store.cache)
+            stack.callback(engine.close)
+            log.info("%s engine ready in %.1f s: %s", role, time.monotonic() - started, engine)
+            loaded[spec] = engine
+        return loaded[spec]
+
+    return engine_for
 
 
 def _translator_params(config: RunConfig) -> Any:
@@ -264,10 +293,10 @@ def _translator_params(config: RunConfig) -> Any:
     )
 
 
-def _critic_params(config: RunConfig) -> Any:
+def _critic_params(config: RunConfig, samples: int) -> Any:
     from formalize.critic import critic_params
 
-    params = critic_params(config.critic_samples)
+    params = critic_params(samples)
     changes: dict[str, Any] = {"seed": config.seed}
     if config.critic_temperature is not None:
         changes["temperature"] = config.critic_temperature

@@ -37,16 +37,20 @@ SCHEMA_VERSION = 1
 def run_identity(suite: Suite, critic: Critic, critic_spec: str) -> dict[str, Any]:
     """What must match for stored predictions to be reused."""
     provenance = critic.provenance()
+    judge: dict[str, Any] = {
+        # the model, not where it is served: a server restarted on another port resumes
+        "spec": spec_without_url(critic_spec),
+        "samples": critic.samples,
+        "prompt_version": critic.prompt_version,
+        "prompt_digest": provenance["prompt_digest"],
+        "params": provenance["params"],
+    }
+    if provenance.get("kind", "critic") != "critic":  # a back-translation judge
+        judge["kind"] = provenance["kind"]
+        judge["comparer"] = spec_without_url(str(provenance.get("comparer")))
     return {
         "suite": {"name": suite.name, "version": suite.version, "data_sha256": suite.data_digest()},
-        "critic": {
-            # the model, not where it is served: a server restarted on another port resumes
-            "spec": spec_without_url(critic_spec),
-            "samples": critic.samples,
-            "prompt_version": critic.prompt_version,
-            "prompt_digest": provenance["prompt_digest"],
-            "params": provenance["params"],
-        },
+        "critic": judge,
     }
 
 

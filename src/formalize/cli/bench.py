@@ -60,6 +60,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     critic.add_argument("--critic", required=True, metavar="SPEC", help="critic engine spec")
     critic.add_argument(
+        "--back-translation",
+        action="store_true",
+        help="benchmark the back-translation judge instead: the --critic model writes each "
+        "Lean statement back in words, --comparer says whether that states the problem",
+    )
+    critic.add_argument(
+        "--comparer",
+        metavar="SPEC",
+        help="with --back-translation: the engine that compares (default: the --critic one)",
+    )
+    critic.add_argument(
         "--data",
         type=Path,
         metavar="PATH",
@@ -181,7 +192,11 @@ def cmd_critic(args: argparse.Namespace) -> int:
     params = dataclasses.replace(params, **{k: v for k, v in overrides.items() if v is not None})
     if params.temperature > 0:
         params = dataclasses.replace(params, seed=args.seed)
-    output = args.output or default_output(suite.name, args.critic, args.critic_samples, rule)
+    if args.comparer and not args.back_translation:
+        raise InputError("--comparer is for --back-translation")
+    output = args.output or default_output(
+        suite.name, args.critic, args.critic_samples, rule, args.back_translation
+    )
 
     from formalize.models import load_engine
 
@@ -191,15 +206,29 @@ def cmd_critic(args: argparse.Namespace) -> int:
 
         store = Store(db_path(args))
     try:
-        engine = load_engine(args.critic, cache=store.cache if store else None)
+        cache = store.cache if store else None
+        engine = load_engine(args.critic, cache=cache)
+        engines = [engine]
         try:
-            critic = Critic(
-                engine,
-                samples=args.critic_samples,
-                rule=rule,
-                params=params,
-                template=args.template or DEFAULT_TEMPLATE,
-            )
+            critic: Any
+            if args.back_translation:
+                from formalize.judges.back_translation import BackTranslationJudge
+
+                comparer = None
+                if args.comparer and args.comparer != args.critic:
+                    comparer = load_engine(args.comparer, cache=cache)
+                    engines.append(comparer)
+                critic = BackTranslationJudge(
+                    engine, comparer, samples=args.critic_samples, rule=rule, params=params
+                )
+            else:
+                critic = Critic(
+                    engine,
+                    samples=args.critic_samples,
+                    rule=rule,
+                    params=params,
+                    template=args.template or DEFAULT_TEMPLATE,
+                )
             results = run_critic_bench(
                 suite,
                 critic,
@@ -212,9 +241,10 @@ def cmd_critic(args: argparse.Namespace) -> int:
                 progress=args.progress,
             )
         finally:
-            close = getattr(engine, "close", None)
-            if callable(close):
-                close()
+            for each in engines:
+                close = getattr(each, "close", None)
+                if callable(close):
+                    close()
     finally:
         if store is not None:
             store.close()
@@ -223,7 +253,9 @@ def cmd_critic(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_output(suite: str, spec: str, samples: int, rule: Any) -> Path:
+def default_output(
+    suite: str, spec: str, samples: int, rule: Any, back_translation: bool = False
+) -> Path:
     """``<data home>/bench/<suite>/<engine>_<model>-m<M>[-<rule>]``: the same command, the same
     folder. Named by the model, never by a server's address; a local path by its folder name
     and spec options by a short hash, so that different checkpoints stay apart."""
@@ -241,6 +273,8 @@ def default_output(suite: str, spec: str, samples: int, rule: Any) -> Path:
         slug = f"{slug[-60:].lstrip('_.')}-{digest}"
     rule_slug = re.sub(r"[^A-Za-z0-9._-]+", "_", str(rule))
     suffix = f"-m{samples}" + ("" if str(rule) == "majority" else f"-{rule_slug}")
+    if back_translation:
+        suffix += "-backtranslation"
     return data_home() / "bench" / suite / f"{slug}{suffix}"
 
 

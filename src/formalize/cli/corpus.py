@@ -127,8 +127,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 (name, *(counts.get(o, 0) for o in outcomes))
                 for name, counts in f.signal_counts.items()
             ]
-            print("\nsignals per filter (failed: Lean proved the flaw)")
-            print(format_table(("filter", *outcomes), table))
+            print(
+                "\nsignals per filter and judge (failed: Lean proved the flaw, or the judge objected)"
+            )
+            print(format_table(("signal", *outcomes), table))
     return 0
 
 

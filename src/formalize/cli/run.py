@@ -66,7 +66,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help=f"translator engine spec (default: {_default('translator')})",
     )
     models.add_argument(
-        "--critic", metavar="SPEC", help=f"critic engine spec (default: {_default('critic')})"
+        "--critic",
+        metavar="SPEC",
+        action="append",
+        help=f"critic engine spec (default: {_default('critic')}); give it several times for a "
+        "panel of critics, combined by --combine (judges with their own samples and vote rules, "
+        "or a back-translation judge: [[judges]] tables in --config, e.g. the policy.toml of "
+        "`formalize bench calibrate`)",
+    )
+    models.add_argument(
+        "--combine",
+        metavar="RULE",
+        help="how several judges' decisions combine: all (every judge accepts), any, majority, "
+        f"or weighted:T (mean faithful share >= T) (default: {_default('combine')})",
     )
     models.add_argument(
         "--translator-temperature",
@@ -230,8 +242,13 @@ def resolve_config(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     from formalize.config import config_keys, load_toml, resolve_leniently
 
     file_values = load_toml(args.config) if args.config else {}
+    if getattr(args, "critic", None):  # flags win: --critic replaces the file's judges
+        file_values.pop("judges", None)
     # each flag's dest is the config field it sets; fields without a flag come out None
     cli = {key: getattr(args, key, None) for key in config_keys()}
+    critics = cli.get("critic")
+    if isinstance(critics, list) and len(critics) == 1:
+        cli["critic"] = critics[0]
     cli["db"] = str(args.db) if args.db else None
     cli["lean"] = lean_overrides(args)
     return resolve_leniently(file_values, cli, source=str(args.config or "the config file"))

@@ -111,6 +111,7 @@ class FilterPolicy:
 
     def status(self, signals: Sequence[Signal]) -> AttemptStatus | None:
         """The filtered status, or None when the filters leave the decision to the critic."""
+        signals = [s for s in signals if not s.is_judge]  # judges decide after the filters
         for signal in signals:
             if not signal.failed or signal.name == "reference":
                 continue
