@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.openai_server import ScriptedOpenAIServer
-from test_pipeline import FAKE_REPL, PYTHON, lean_block, repl_log, write_problems
+from test_pipeline import config_for as pipeline_config
+from test_pipeline import lean_block, repl_log, write_problems
 
 from formalize.config import RunConfig
 from formalize.corpus import ProblemState, Store
@@ -80,28 +80,14 @@ def engines() -> Iterator[tuple[ScriptedOpenAIServer, ScriptedOpenAIServer]]:
 
 
 def config_for(tmp_path: Path, engines: Any, rows: list[dict[str, Any]], **kw: Any) -> RunConfig:
-    t, c = engines
+    """test_pipeline's run settings, with these rows and the fake REPL proving by ``RULES``."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    log = repl_log(tmp_path)
-    values: dict[str, Any] = {
-        "input": str(write_problems(tmp_path / "problems.jsonl", rows)),
-        "translator": f"openai:kimina@{t.base_url}",
-        "critic": f"openai:criticlean@{c.base_url}",
-        "db": str(tmp_path / "corpus.db"),
-        "samples": 2,
-        "rounds": 3,
-        "progress": False,
-        "lean": {
-            "repl_cmd": [PYTHON, str(FAKE_REPL), "--log", str(log), "--prove", json.dumps(RULES)],
-            "sandbox_paths": [sys.base_prefix],
-            "sandbox_writable": [str(log.parent)],
-            "workers": 1,
-            "timeout_s": 30.0,
-            "toolchain": "fake-repl v4.15.0",
-        },
-    }
-    values.update(kw)
-    return RunConfig(**values)
+    base = pipeline_config(tmp_path, engines, samples=2, rounds=3)
+    lean = dict(base.lean)
+    lean["repl_cmd"] = [*lean["repl_cmd"], "--prove", json.dumps(RULES)]
+    values = {**base.to_dict(), "lean": lean}
+    values["input"] = str(write_problems(tmp_path / "problems.jsonl", rows))
+    return RunConfig(**{**values, **kw})
 
 
 def critic_prompts(server: ScriptedOpenAIServer) -> str:

@@ -128,7 +128,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 for name, counts in f.signal_counts.items()
             ]
             print(
-                "\nsignals per filter and judge (failed: Lean proved the flaw, or the judge objected)"
+                "\nsignals per filter and judge "
+                "(failed: Lean proved the flaw, or the judge objected)"
             )
             print(format_table(("signal", *outcomes), table))
     return 0
