@@ -1,4 +1,5 @@
-"""``formalize bench critic|compare|suites``: measure critics on labelled benchmark suites."""
+"""``formalize bench critic|compare|calibrate|suites``: measure critics on labelled benchmark
+suites, and calibrate an acceptance policy on their runs."""
 
 from __future__ import annotations
 
@@ -152,6 +153,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table")
     compare.set_defaults(func=cmd_compare)
+
+    from formalize.cli.bench_calibrate import register_calibrate
+
+    register_calibrate(group)
 
     suites = group.add_parser("suites", help="list the benchmark suites that can be named")
     suites.set_defaults(func=cmd_suites)
