@@ -312,12 +312,18 @@ def cmd_suites(args: argparse.Namespace) -> int:
     for name, path in sorted(available_suites().items()):
         suite = parse_suite(path)
         rows.append(
-            (name, suite.version, "yes" if suite.path.is_file() else "no", suite.description)
+            (
+                name,
+                suite.version,
+                suite.lean_version or "?",
+                "yes" if suite.path.is_file() else "no",
+                suite.description,
+            )
         )
     if not rows:
         print(
             "no suites found (they live in critic/benchmarks/ of the repository)", file=sys.stderr
         )
         return 1
-    print(format_table(("suite", "version", "data here", "description"), rows))
+    print(format_table(("suite", "version", "lean", "data here", "description"), rows))
     return 0
