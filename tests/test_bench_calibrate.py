@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from critic_fakes import json_answer, lean_of
 from support.openai_server import ScriptedOpenAIServer
 
 from formalize.bench.judges import load_judge_run
+from formalize.bench.policy_file import vote_threshold
 from formalize.bench.run import PREDICTIONS
 from formalize.cli.main import main
 from formalize.config import load_toml
@@ -195,3 +197,50 @@ def test_a_run_reads_as_a_judge_with_its_full_spec(runs: tuple[Path, Path]) -> N
     assert "@http://127.0.0.1:" in judge.spec  # results.json keeps the address; run.json not
     assert judge.votes["f14"] == (1, 3) and judge.votes["u00"] == (3, 3)
     assert judge.suite["name"] == "pairs" and len(judge.suite["data_sha256"]) == 64
+
+
+def test_a_written_policy_checked_on_runs_gives_its_counts(
+    runs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    chosen = tmp_path / "chosen"
+    assert (
+        calibrate(str(runs[0]), str(runs[1]), "--max-false-accept", "0.05", "-o", str(chosen)) == 0
+    )
+    policy = str(chosen / "policy.toml")
+    # On the same runs the file's policy gives back the calibration's counts; a tighter goal
+    # than its bound (0.0487) is not met: exit 3, the figures still reported.
+    for budget, code in (("0.05", 0), ("0.04", 3)):
+        out = tmp_path / f"check-{budget}"
+        argv = [str(runs[0]), str(runs[1]), "--max-false-accept", budget, "--policy", policy]
+        assert calibrate(*argv, "-o", str(out)) == code
+        results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        assert results["mode"] == "check" and results["feasible"] is (code == 0)
+        assert (results["tp"], results["fn"], results["fp"], results["tn"]) == (16, 4, 0, 60)
+        assert results["far_upper"] == pytest.approx(BOUND_0_OF_60, rel=1e-9)
+        assert not (out / "policy.toml").exists()
+        assert "# Policy check: pairs" in (out / "report.md").read_text(encoding="utf-8")
+    # A policy whose judge has no run among those given is refused (exit 2).
+    argv = [str(runs[0]), "--max-false-accept", "0.05", "--policy", policy]
+    assert calibrate(*argv, "-o", str(tmp_path / "x")) == 2
+
+
+@pytest.mark.parametrize(
+    ("vote", "samples", "threshold"),
+    [
+        ("majority", 3, "2/3"),
+        ("majority", 4, "3/4"),
+        ("unanimous", 3, "1"),
+        ("min:0.6", 3, "2/3"),
+        ("min:2/3", 3, "2/3"),
+        ("min:1/2", 2, "1/2"),
+        ("min:0.1", 4, "1/4"),
+    ],
+)
+def test_a_vote_rule_as_the_least_share_it_accepts(vote: str, samples: int, threshold: str) -> None:
+    least = vote_threshold(vote, samples)
+    assert least == Fraction(threshold)
+    rule = VoteRule.parse(vote)
+    shares = [Fraction(k, samples) for k in range(samples + 1)]
+    assert [s >= least for s in shares] == [
+        k > 0 and rule.accepts(k / samples) for k in range(samples + 1)
+    ]

@@ -271,7 +271,8 @@ def pareto_front(scored: Sequence[Scored]) -> list[Scored]:
 
 @dataclass(frozen=True)
 class Calibration:
-    """What the search found."""
+    """What the search found; with ``checked``, the one given policy measured instead (a
+    held-out check: ``chosen`` is it when it meets the objective)."""
 
     joined: Joined
     objective: Objective
@@ -281,6 +282,7 @@ class Calibration:
     alone: tuple[Scored | None, ...]  # per judge: its best feasible policy on its own
     searched: int
     cloud: tuple[tuple[float, float], ...] = ()  # distinct (false-accept bound, TPR) points
+    checked: Scored | None = None
 
 
 def calibrate(joined: Joined, objective: Objective, closest: int = 5) -> Calibration:
@@ -301,6 +303,24 @@ def calibrate(joined: Joined, objective: Objective, closest: int = 5) -> Calibra
         alone=tuple(alone),
         searched=len(scored),
         cloud=tuple(sorted({(s.far_upper, s.tpr or 0.0) for s in scored})),
+    )
+
+
+def check(joined: Joined, objective: Objective, policy: Policy) -> Calibration:
+    """Measure one given policy on the joined items (no search)."""
+    tp, fp = _accepted(policy, _patterns(joined, policy.judges))
+    scored = objective.score(policy, tp, joined.positives - tp, fp, joined.negatives - fp)
+    ok = objective.feasible(scored)
+    return Calibration(
+        joined=joined,
+        objective=objective,
+        chosen=scored if ok else None,
+        closest=() if ok else (scored,),
+        front=(scored,),
+        alone=(None,) * len(joined.judges),
+        searched=1,
+        cloud=((scored.far_upper, scored.tpr or 0.0),),
+        checked=scored,
     )
 
 

@@ -9,7 +9,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from formalize.bench.calibrate import Calibration, Scored, describe, vote_text, weighted_text
+from formalize.bench.calibrate import (
+    Calibration,
+    Objective,
+    Scored,
+    describe,
+    vote_text,
+    weighted_text,
+)
 from formalize.bench.judges import Joined
 from formalize.bench.report import markdown_table, pct, write_json
 from formalize.version import code_version
@@ -89,9 +96,14 @@ def objective_dict(cal: Calibration) -> dict[str, Any]:
 def results_dict(cal: Calibration, command: str) -> dict[str, Any]:
     """The content of results.json (``policy`` and the chosen counts at the top level)."""
     joined, chosen = cal.joined, cal.chosen
-    top: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "feasible": chosen is not None}
-    if chosen is not None:
-        top.update(scored_row(chosen, joined))
+    top: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "mode": "check" if cal.checked else "search",
+        "feasible": chosen is not None,
+    }
+    shown = cal.checked or chosen  # a checked policy's figures, whether it passes or not
+    if shown is not None:
+        top.update(scored_row(shown, joined))
     else:
         top.update(dict.fromkeys(("policy", "description", "tpr", "tnr", "far", "far_upper")))
         top.update(dict.fromkeys(("tp", "fn", "fp", "tn")))
@@ -191,6 +203,57 @@ def _row(s: Scored, joined: Joined, precision: bool) -> list[str]:
     return cells
 
 
+def _goal(o: Objective) -> str:
+    if o.precision_form:
+        return (
+            f"precision at base rate R = {o.base_rate:g} of at least P = {o.min_precision:g}, "
+            f"as the lower bound R·TPR_lo / (R·TPR_lo + (1 − R)·FAR_hi), where TPR_lo and FAR_hi "
+            f"are one-sided Clopper–Pearson bounds at level {o.joint_level:g} each (together they "
+            f"hold with probability at least {o.confidence:g}, by Bonferroni)"
+        )
+    return (
+        f"a false-accept rate FP / (FP + TN) whose one-sided Clopper–Pearson upper bound at "
+        f"level {o.confidence:g} is at most {o.max_false_accept:g}"
+    )
+
+
+def _figures(s: Scored, o: Objective) -> list[str]:
+    """The table of a policy's figures, each with the counts it comes from."""
+    lines = [
+        "| figure | value | from |",
+        "| --- | ---: | --- |",
+        f"| TPR: faithful accepted | {pct(s.tpr)} | {s.tp} of {s.tp + s.fn} |",
+        f"| TNR: unfaithful rejected | {pct(s.tnr)} | {s.tn} of {s.tn + s.fp} |",
+        f"| false-accept rate | {pct(s.far)} | {s.fp} of {s.fp + s.tn} |",
+        f"| its upper bound ({o.confidence:g}, one-sided) | {pct(s.far_upper)} | "
+        f"Clopper–Pearson on {s.fp} of {s.fp + s.tn} |",
+    ]
+    if o.precision_form:
+        lines += [
+            f"| TPR lower bound ({o.joint_level:g}) | {pct(s.tpr_lower)} | "
+            f"Clopper–Pearson on {s.tp} of {s.tp + s.fn} |",
+            f"| false-accept upper bound ({o.joint_level:g}) | {pct(s.far_upper_joint)} "
+            f"| Clopper–Pearson on {s.fp} of {s.fp + s.tn} |",
+            f"| precision lower bound at R = {o.base_rate:g} | {pct(s.precision_lower)} "
+            "| the two bounds above |",
+        ]
+    return [*lines, "", "Percentages."]
+
+
+def _judges(cal: Calibration) -> list[str]:
+    joined = cal.joined
+    rows = []
+    for run, alone in zip(joined.judges, cal.alone, strict=True):
+        best = f"`{describe(alone.policy, joined)}`, TPR {pct(alone.tpr)}" if alone else "none"
+        spec = f"`{run.spec}`" + (f" (comparer `{run.comparer}`)" if run.comparer else "")
+        cells = [run.name, run.kind, spec, str(run.samples)]
+        rows.append(cells if cal.checked else [*cells, best])
+    headers = ["judge", "kind", "spec", "samples"]
+    if not cal.checked:
+        headers.append("best feasible alone")
+    return ["## Judges", "", markdown_table(headers, rows), ""]
+
+
 def render_report(cal: Calibration, results: dict[str, Any], plot: str | None) -> str:
     """The Markdown report."""
     joined, o, chosen = cal.joined, cal.objective, cal.chosen
@@ -198,20 +261,9 @@ def render_report(cal: Calibration, results: dict[str, Any], plot: str | None) -
     headers = ["policy", "TPR", "TNR", "false-accept rate", f"bound ({o.confidence:g})"]
     if o.precision_form:
         headers.append("precision bound")
-    if o.precision_form:
-        goal = (
-            f"precision at base rate R = {o.base_rate:g} of at least P = {o.min_precision:g}, "
-            f"as the lower bound R·TPR_lo / (R·TPR_lo + (1 − R)·FAR_hi), where TPR_lo and FAR_hi "
-            f"are one-sided Clopper–Pearson bounds at level {o.joint_level:g} each (together they "
-            f"hold with probability at least {o.confidence:g}, by Bonferroni)"
-        )
-    else:
-        goal = (
-            f"a false-accept rate FP / (FP + TN) whose one-sided Clopper–Pearson upper bound at "
-            f"level {o.confidence:g} is at most {o.max_false_accept:g}"
-        )
+    title = "Policy check" if cal.checked else "Calibrated acceptance policy"
     lines = [
-        f"# Calibrated acceptance policy: {suite['name']} (version {suite['version']})",
+        f"# {title}: {suite['name']} (version {suite['version']})",
         "",
         f"- items: {len(joined.ids)} judged by every run ({joined.positives} faithful, "
         f"{joined.negatives} unfaithful); data sha256 `{suite['data_sha256']}`",
@@ -222,54 +274,41 @@ def render_report(cal: Calibration, results: dict[str, Any], plot: str | None) -
             f"- {joined.union - len(joined.ids)} of the {joined.union} items some run judged are "
             f"left out ({missing})"
         )
-    lines += [
-        f"- goal: the highest TPR with {goal}",
-        f"- searched: {cal.searched} policies (judge subsets × all/any/majority/weighted × "
-        "thresholds)",
-        f"- command: `{results['command']}`",
-        "",
-        "## Judges",
-        "",
-    ]
-    judge_rows = []
-    for run, alone in zip(joined.judges, cal.alone, strict=True):
-        best = f"`{describe(alone.policy, joined)}`, TPR {pct(alone.tpr)}" if alone else "none"
-        judge_rows.append([run.name, run.kind, f"`{run.spec}`", str(run.samples), best])
-        if run.comparer:
-            judge_rows[-1][2] += f" (comparer `{run.comparer}`)"
-    lines += [
-        markdown_table(("judge", "kind", "spec", "samples", "best feasible alone"), judge_rows),
-        "",
-    ]
+    if cal.checked:
+        lines.append(f"- goal: {_goal(o)}")
+    else:
+        lines += [
+            f"- goal: the highest TPR with {_goal(o)}",
+            f"- searched: {cal.searched} policies (judge subsets × all/any/majority/weighted × "
+            "thresholds)",
+        ]
+    lines += [f"- command: `{results['command']}`", "", *_judges(cal)]
+    if cal.checked:
+        verdict = "meets the goal" if chosen else "does **not** meet the goal"
+        lines += [
+            "## The policy on these runs",
+            "",
+            f"`{describe(cal.checked.policy, joined)}` {verdict} on these items.",
+            "",
+            *_figures(cal.checked, o),
+            "",
+        ]
+        return "\n".join(lines)
     if chosen is not None:
         lines += [
             "## Chosen policy",
             "",
             f"`{describe(chosen.policy, joined)}` (written to `policy.toml`)",
             "",
-            "| figure | value | from |",
-            "| --- | ---: | --- |",
-            f"| TPR: faithful accepted | {pct(chosen.tpr)} | {chosen.tp} of "
-            f"{chosen.tp + chosen.fn} |",
-            f"| TNR: unfaithful rejected | {pct(chosen.tnr)} | {chosen.tn} of "
-            f"{chosen.tn + chosen.fp} |",
-            f"| false-accept rate | {pct(chosen.far)} | {chosen.fp} of {chosen.fp + chosen.tn} |",
-            f"| its upper bound ({o.confidence:g}, one-sided) | {pct(chosen.far_upper)} | "
-            f"Clopper–Pearson on {chosen.fp} of {chosen.fp + chosen.tn} |",
-        ]
-        if o.precision_form:
-            lines += [
-                f"| TPR lower bound ({o.joint_level:g}) | {pct(chosen.tpr_lower)} | "
-                f"Clopper–Pearson on {chosen.tp} of {chosen.tp + chosen.fn} |",
-                f"| false-accept upper bound ({o.joint_level:g}) | {pct(chosen.far_upper_joint)} "
-                f"| Clopper–Pearson on {chosen.fp} of {chosen.fp + chosen.tn} |",
-                f"| precision lower bound at R = {o.base_rate:g} | {pct(chosen.precision_lower)} "
-                "| the two bounds above |",
-            ]
-        lines += [
+            *_figures(chosen, o),
             "",
-            "Percentages. Run with it: `formalize run problems.jsonl --config policy.toml` (the "
-            "file holds only `combine` and `judges`, so it composes with other settings).",
+            "Run with it: `formalize run problems.jsonl --config policy.toml` (the file holds "
+            "only `combine` and `judges`, so it composes with other settings).",
+            "",
+            f"The bound is exact for a policy fixed before these items were seen; this one was "
+            f"picked among {cal.searched} on them, which makes its bound somewhat optimistic. "
+            "Check it on held-out items: run the same judges on another suite or split and "
+            "`formalize bench calibrate THOSE_RUNS... --policy policy.toml` with the same goal.",
             "",
         ]
     else:
@@ -345,29 +384,33 @@ def front_figure(cal: Calibration) -> Any:
 
 
 def write_outputs(cal: Calibration, output: Path, command: str) -> dict[str, Any]:
-    """Write every output file into ``output``; returns results.json's content."""
+    """Write every output file into ``output``; returns results.json's content. A check
+    writes no policy.toml and no plot."""
     output.mkdir(parents=True, exist_ok=True)
     results = results_dict(cal, command)
-    plot: str | None = PLOT
+    plot: str | None = None
+    if not cal.checked:
+        plot = _write_plot(cal, output / PLOT)
+        stale = output / POLICY
+        if cal.chosen is not None:
+            stale.write_text(policy_toml(cal, results), encoding="utf-8")
+        elif stale.exists():
+            stale.unlink()  # an earlier, feasible calibration's policy must not pass for this one
+    written = cal.chosen is not None and not cal.checked
+    results["files"] = {"policy": POLICY if written else None, "report": REPORT, "plot": plot}
+    write_json(output / RESULTS, results)
+    (output / REPORT).write_text(render_report(cal, results, plot), encoding="utf-8")
+    return results
+
+
+def _write_plot(cal: Calibration, path: Path) -> str | None:
     try:
         import matplotlib.pyplot as plt
 
         fig = front_figure(cal)
-        fig.savefig(output / PLOT, dpi=120)
-        plt.close(fig)
     except ImportError as exc:
-        plot = None
         print(f"warning: no Pareto plot: matplotlib cannot be imported ({exc})", file=sys.stderr)
-    stale = output / POLICY
-    if cal.chosen is not None:
-        stale.write_text(policy_toml(cal, results), encoding="utf-8")
-    elif stale.exists():
-        stale.unlink()  # an earlier, feasible calibration's policy must not be mistaken for this
-    results["files"] = {
-        "policy": POLICY if cal.chosen is not None else None,
-        "report": REPORT,
-        "plot": plot,
-    }
-    write_json(output / RESULTS, results)
-    (output / REPORT).write_text(render_report(cal, results, plot), encoding="utf-8")
-    return results
+        return None
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path.name

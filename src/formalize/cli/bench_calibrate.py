@@ -46,6 +46,9 @@ examples:
   formalize run problems.jsonl --config runs/policy/policy.toml
   # at least 95% of the accepted statements right, when 60% of those judged are faithful:
   formalize bench calibrate runs/8b runs/14b --min-precision 0.95 --base-rate 0.6
+  # the chosen policy on held-out items (the same judges run over another suite or split):
+  formalize bench calibrate runs/test-8b runs/test-14b --max-false-accept 0.05 \\
+      --policy runs/policy/policy.toml
 
 Outputs in --output: policy.toml (only when a policy is feasible), report.md (the chosen
 policy's TPR, TNR, false-accept rate and bound with their counts, the Pareto front as a table),
@@ -55,8 +58,8 @@ left out, and the report says how many.
 
 """ + EXIT_CODES.replace(
     "\n  130",
-    f"\n  {EXIT_NO_POLICY}    no policy meets the goal: report.md and results.json show the "
-    "closest,\n       and no policy.toml is written\n  130",
+    f"\n  {EXIT_NO_POLICY}    no policy meets the goal (with --policy: that policy does not); "
+    "no policy.toml\n       is written, and report.md and results.json show the closest\n  130",
 )
 
 
@@ -98,11 +101,19 @@ def register_calibrate(group: argparse._SubParsersAction) -> None:  # type: igno
         help="level of the one-sided bounds (default: 0.95)",
     )
     parser.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="check this policy.toml on the runs (held-out items) instead of searching: its "
+        "counts and bounds, and whether it meets the goal",
+    )
+    parser.add_argument(
         "--output",
         "-o",
         type=Path,
         metavar="DIR",
-        help="output folder (default: <data home>/bench/<suite>/calibrate-<goal>-<runs hash>)",
+        help="output folder (default: <data home>/bench/<suite>/calibrate-<goal>-<runs hash>, "
+        "check-... with --policy)",
     )
     parser.set_defaults(func=cmd_calibrate)
 
@@ -118,25 +129,28 @@ def command_line(args: argparse.Namespace) -> str:
     ):
         if value is not None:
             parts += [flag, f"{value:g}"]
+    if args.policy is not None:
+        parts += ["--policy", str(args.policy)]
     if args.output is not None:
         parts += ["--output", str(args.output)]
     return shlex.join(parts)
 
 
 def default_output(suite: str, runs: list[Path], goal: str) -> Path:
-    """``<data home>/bench/<suite>/calibrate-<goal>-<hash of the run folders>``."""
+    """``<data home>/bench/<suite>/<goal>-<hash of the run folders>``."""
     from formalize.home import data_home
 
     key = "\n".join(sorted(str(p.resolve()) for p in runs))
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
-    return data_home() / "bench" / suite / f"calibrate-{goal}-{digest}"
+    return data_home() / "bench" / suite / f"{goal}-{digest}"
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run ``bench calibrate``."""
-    from formalize.bench.calibrate import Objective, calibrate
+    from formalize.bench.calibrate import Objective, calibrate, check
     from formalize.bench.calibrate_report import POLICY, REPORT, write_outputs
     from formalize.bench.judges import join_runs, load_judge_run
+    from formalize.bench.policy_file import read_policy
     from formalize.bench.report import pct
 
     objective = Objective(
@@ -158,10 +172,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if objective.precision_form
         else f"far{args.max_false_accept:g}"
     )
+    goal = ("check-" if args.policy else "calibrate-") + goal
     output = args.output or default_output(str(joined.suite["name"]), args.runs, goal)
-    result = calibrate(joined, objective)
+    if args.policy is not None:
+        result = check(joined, objective, read_policy(args.policy, joined))
+    else:
+        result = calibrate(joined, objective)
     write_outputs(result, output, command_line(args))
     headers = ("policy", "TPR", "TNR", "false accepts", "bound")
+    if result.checked is not None:
+        verdict = "meets" if result.chosen else "does not meet"
+        print(format_table(headers, [_summary(result.checked, joined)]), file=sys.stderr)
+        print(f"the policy {verdict} the goal here; report: {output / REPORT}", file=sys.stderr)
+        return 0 if result.chosen else EXIT_NO_POLICY
     if result.chosen is None:
         print(
             f"no feasible policy: none of the {result.searched} policies meets the goal on "
