@@ -186,3 +186,26 @@ def test_objective_needs_one_form() -> None:
         Objective(min_precision=0.9)
     with pytest.raises(InputError, match="in \\(0, 1\\)"):
         Objective(max_false_accept=1.5)
+
+
+def test_a_back_translation_run_is_a_judge_and_its_comparer_is_written(tmp_path: Path) -> None:
+    votes = {f"f{i}": (True, 1) for i in range(5)} | {f"u{i}": (False, 0) for i in range(60)}
+    suite = suite_file(tmp_path / "s.jsonl", votes)
+    run = scripted_run(suite, tmp_path / "bt", 1, "vllm:org/writer")
+    identity = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    identity["critic"] |= {"kind": "back_translation", "comparer": "vllm:org/comparer"}
+    (run / "run.json").write_text(json.dumps(identity), encoding="utf-8")
+    judge_run = load_judge_run(run)
+    assert (judge_run.kind, judge_run.comparer) == ("back_translation", "vllm:org/comparer")
+    result = calibrate(join_runs([judge_run]), Objective(max_false_accept=0.05))
+    write_outputs(result, tmp_path / "out", "formalize bench calibrate bt")
+    (judge,) = load_toml(tmp_path / "out" / "policy.toml")["judges"]
+    assert judge == {
+        "name": "writer",
+        "kind": "back_translation",
+        "spec": "vllm:org/writer",
+        "samples": 1,
+        "vote": "min:1",
+        "weight": 1.0,
+        "comparer": "vllm:org/comparer",
+    }

@@ -80,7 +80,7 @@ def load_judge_run(folder: str | Path) -> JudgeRun:
         suite={k: suite.get(k) for k in ("name", "version", "data_sha256")},
         labels=labels,
         votes=votes,
-        comparer=critic.get("comparer"),
+        comparer=(results.get("critic") or {}).get("comparer") or critic.get("comparer"),
         prompt_version=critic.get("prompt_version"),
     )
 
