@@ -244,3 +244,14 @@ def test_a_vote_rule_as_the_least_share_it_accepts(vote: str, samples: int, thre
     assert [s >= least for s in shares] == [
         k > 0 and rule.accepts(k / samples) for k in range(samples + 1)
     ]
+
+
+def test_the_default_output_is_outside_the_bench_runs(
+    runs: tuple[Path, Path], home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert calibrate(str(runs[0]), str(runs[1]), "--max-false-accept", "0.05") == 0
+    (folder,) = (home / "calibrate" / "pairs").iterdir()
+    assert folder.name.startswith("calibrate-far0.05-")
+    assert (folder / "policy.toml").exists()
+    assert not (home / "bench").exists()  # `bench compare <home>/bench/<suite>/*` stays valid
+    assert str(folder / "policy.toml") in capsys.readouterr().err

@@ -112,8 +112,8 @@ def register_calibrate(group: argparse._SubParsersAction) -> None:  # type: igno
         "-o",
         type=Path,
         metavar="DIR",
-        help="output folder (default: <data home>/bench/<suite>/calibrate-<goal>-<runs hash>, "
-        "check-... with --policy)",
+        help="output folder (default: <data home>/calibrate/<suite>/calibrate-<goal>-<runs "
+        "hash>, check-... with --policy)",
     )
     parser.set_defaults(func=cmd_calibrate)
 
@@ -137,12 +137,13 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def default_output(suite: str, runs: list[Path], goal: str) -> Path:
-    """``<data home>/bench/<suite>/<goal>-<hash of the run folders>``."""
+    """``<data home>/calibrate/<suite>/<goal>-<hash of the run folders>``: beside the bench
+    runs, not among them (``bench compare <data home>/bench/<suite>/*`` stays valid)."""
     from formalize.home import data_home
 
     key = "\n".join(sorted(str(p.resolve()) for p in runs))
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
-    return data_home() / "bench" / suite / f"{goal}-{digest}"
+    return data_home() / "calibrate" / suite / f"{goal}-{digest}"
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
