@@ -6,6 +6,9 @@ reports, and the runner behind ``formalize bench critic``.
   per-error-type detection and the vote-threshold curve.
 - ``report``: ``results.json``, ``report.md``, the threshold plot, run comparison.
 - ``run``: the resumable, batched run.
+- ``judges``, ``calibrate``, ``calibrate_report``, ``bounds``: ``formalize bench calibrate``,
+  the acceptance policy chosen on several runs for a false-accept budget (Clopper–Pearson
+  bounds), written as ``policy.toml``.
 """
 
 from formalize.bench.metrics import Confusion, Outcome, summarize

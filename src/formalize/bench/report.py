@@ -44,6 +44,14 @@ def _ci(entry: Any) -> str:
     return f"[{pct(ci[0])}, {pct(ci[1])}]" if ci else ""
 
 
+def _lean_line(lean: dict[str, Any] | None) -> list[str]:
+    if not lean or not lean.get("suite"):
+        return []
+    line = f"- Lean: the suite's statements were written for {lean['suite']}; "
+    line += f"this project's is {lean['project']}"
+    return [line + (" (they differ)" if lean.get("differs") else "")]
+
+
 def render_report(results: dict[str, Any], plot: str | None) -> str:
     """The Markdown report of one run."""
     suite, critic, counts = results["suite"], results["critic"], results["counts"]
@@ -61,6 +69,7 @@ def render_report(results: dict[str, Any], plot: str | None) -> str:
             else ""
         ),
         f"- code: {results['code_version']}; finished {results['finished_at']}",
+        *_lean_line(results.get("lean")),
         "",
         "## Metrics",
         "",

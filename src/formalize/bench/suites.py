@@ -17,7 +17,11 @@ A suite file (``critic/benchmarks/<name>.toml``) says where the data is and how 
     [exclude]                   # optional: drop rows whose column has one of these values
 
 A relative ``path`` is resolved from the repository root for the suites in the repository's
-``critic/benchmarks/``, and from the suite file's folder for any other suite file.
+``critic/benchmarks/``, and from the suite file's folder for any other suite file; a glob
+(``data/valid-*.parquet``) names the one file it matches. ``lean_version`` (optional) is the
+Lean the suite's statements were written for; a run warns when the project's Lean differs.
+``[options] repeated_ids = "number"`` numbers repeats of an id (``#2``, ``#3`` in file order)
+instead of refusing them.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ class Suite:
     options: Mapping[str, Any] = field(default_factory=dict)
     download: str = ""
     source: Path | None = None  # the suite file, None for a data file given directly
+    lean_version: str | None = None  # the Lean the statements were written for, when known
 
     def __post_init__(self) -> None:
         if self.loader not in LOADERS:
@@ -119,10 +124,16 @@ class Suite:
             )
         items: list[BenchItem] = []
         seen: dict[str, int] = {}
+        repeats: dict[str, int] = {}
+        number_repeats = self.options.get("repeated_ids") == "number"
         for number, row in LOADERS[self.loader](self):
             if not self._keep(row):
                 continue
             item = self._item(row, number)
+            if number_repeats:
+                repeats[item.id] = repeats.get(item.id, 0) + 1
+                if repeats[item.id] > 1:
+                    item = dataclasses.replace(item, id=f"{item.id}#{repeats[item.id]}")
             if item.id in seen:
                 raise InputError(
                     f"{self.path}: row {number} repeats id {item.id!r} of row {seen[item.id]}; "
@@ -150,6 +161,7 @@ class Suite:
             "loader": self.loader,
             "path": str(self.path),
             "definition": str(self.source) if self.source else None,
+            "lean_version": self.lean_version,
         }
 
     def _keep(self, row: Mapping[str, Any]) -> bool:
@@ -373,13 +385,14 @@ def parse_suite(path: Path) -> Suite:
     if missing:
         raise InputError(f"{path}: missing key(s) {', '.join(missing)}")
     known = {"name", "version", "loader", "path", "description", "fields", "labels", "where"}
-    known |= {"exclude", "options", "download"}
+    known |= {"exclude", "options", "download", "lean_version"}
     unknown = set(spec) - known
     if unknown:
         raise InputError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
     data = Path(os.path.expandvars(str(spec["path"]))).expanduser()
     if not data.is_absolute():
         data = _base_dir(path) / data
+    data = _one_match(Path(os.path.normpath(data)))
     labels = spec.get("labels", {})
     fields = dict(DEFAULT_FIELDS)  # unmapped item fields read the column of the same name
     fields.update(spec.get("fields", {}))
@@ -387,7 +400,7 @@ def parse_suite(path: Path) -> Suite:
         name=str(spec["name"]),
         version=str(spec["version"]),
         loader=str(spec["loader"]),
-        path=Path(os.path.normpath(data)),
+        path=data,
         description=str(spec.get("description", "")),
         fields=fields,
         positive=_values(labels.get("positive")),
@@ -397,7 +410,19 @@ def parse_suite(path: Path) -> Suite:
         options=dict(spec.get("options", {})),
         download=str(spec.get("download", "")),
         source=path,
+        lean_version=str(spec["lean_version"]) if spec.get("lean_version") else None,
     )
+
+
+def _one_match(path: Path) -> Path:
+    """The file a glob path names (itself when it is no glob or matches nothing)."""
+    if not any(ch in path.name for ch in "*?["):
+        return path
+    matches = sorted(path.parent.glob(path.name)) if path.parent.is_dir() else []
+    if len(matches) > 1:
+        names = ", ".join(m.name for m in matches)
+        raise InputError(f"{path} matches several files ({names}); name one with --data PATH")
+    return matches[0] if matches else path
 
 
 def _base_dir(suite_file: Path) -> Path:

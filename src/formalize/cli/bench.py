@@ -1,4 +1,5 @@
-"""``formalize bench critic|compare|suites``: measure critics on labelled benchmark suites."""
+"""``formalize bench critic|compare|calibrate|suites``: measure critics on labelled benchmark
+suites, and calibrate an acceptance policy on their runs."""
 
 from __future__ import annotations
 
@@ -163,6 +164,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table")
     compare.set_defaults(func=cmd_compare)
+
+    from formalize.cli.bench_calibrate import register_calibrate
+
+    register_calibrate(group)
 
     suites = group.add_parser("suites", help="list the benchmark suites that can be named")
     suites.set_defaults(func=cmd_suites)
@@ -341,12 +346,18 @@ def cmd_suites(args: argparse.Namespace) -> int:
     for name, path in sorted(available_suites().items()):
         suite = parse_suite(path)
         rows.append(
-            (name, suite.version, "yes" if suite.path.is_file() else "no", suite.description)
+            (
+                name,
+                suite.version,
+                suite.lean_version or "?",
+                "yes" if suite.path.is_file() else "no",
+                suite.description,
+            )
         )
     if not rows:
         print(
             "no suites found (they live in critic/benchmarks/ of the repository)", file=sys.stderr
         )
         return 1
-    print(format_table(("suite", "version", "data here", "description"), rows))
+    print(format_table(("suite", "version", "lean", "data here", "description"), rows))
     return 0
