@@ -199,7 +199,7 @@ class OpenAIEngine(Engine):
                 f"{' or '.join(KEY_VARIABLES)} (or api_key_env=NAME)"
             ) from None
         except openai.APIConnectionError as exc:
-            return str(exc)
+            return f"connection failed ({exc.__cause__ or exc})"
         except openai.APIStatusError:
             return None  # no /models route: the first request will tell
         if served and self.model not in served:
