@@ -11,7 +11,8 @@
         ...
         assert server.requests[-1].body["messages"][0]["role"] == "system"
 
-It listens on 127.0.0.1 on an ephemeral port, in a daemon thread, and answers
+It listens on 127.0.0.1 on an ephemeral port (or ``port``, e.g. to bring a stopped server
+back where it was), in a daemon thread, and answers
 ``POST /v1/chat/completions``, ``POST /v1/completions`` and ``GET /v1/models`` the way vLLM does:
 ``n`` choices (or, with ``n_mode``, one choice only / a 400 for ``n`` > 1, as some servers do),
 ``stop`` strings cut and reported as ``finish_reason="stop"``, ``max_tokens`` counted in
@@ -101,6 +102,7 @@ class ScriptedOpenAIServer:
         model: str = "test-model",
         n_mode: str = "native",
         latency: float = 0.0,
+        port: int = 0,
     ) -> None:
         if responder is not None and script is not None:
             raise ValueError("give a responder or a script, not both")
@@ -111,10 +113,12 @@ class ScriptedOpenAIServer:
         self.model = model
         self.n_mode = n_mode
         self.latency = latency
+        self._port = port
         self.requests: list[LoggedRequest] = []
         self.in_flight_max = 0
         self._in_flight = 0
         self._faults: deque[Fault] = deque()
+        self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._httpd: ThreadingHTTPServer | None = None
@@ -125,18 +129,24 @@ class ScriptedOpenAIServer:
     def start(self) -> ScriptedOpenAIServer:
         """Start listening on 127.0.0.1 (ephemeral port) in a daemon thread."""
         handler = type("Handler", (_Handler,), {"server_state": self})
-        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
+        self._httpd = _QuietServer(("127.0.0.1", self._port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop the server (waits for the accept loop, not for slow handlers)."""
+        """Stop the server and drop its open connections, as a killed server would (waits for
+        the accept loop, not for slow handlers)."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> ScriptedOpenAIServer:
         return self.start()
@@ -252,6 +262,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server_state._lock:
+            self.server_state._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server_state._lock:
+            self.server_state._connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def do_GET(self) -> None:
         state = self.server_state

@@ -38,10 +38,16 @@ def add_lean_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the Lake project (default: $FORMALIZE_LEAN_PROJECT, else <data home>/lean_project)",
     )
-    g.add_argument("--workers", type=int, metavar="N", help="parallel Lean workers (cores - 1)")
+    g.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="parallel Lean workers (default: as many as the cores but one and the "
+        "memory available take)",
+    )
     g.add_argument("--timeout", type=float, metavar="S", help="seconds per check (60)")
     g.add_argument("--import-timeout", type=float, metavar="S", help="seconds per import (600)")
-    g.add_argument("--memory-mb", type=int, metavar="N", help="memory cap per worker (8192)")
+    g.add_argument("--memory-mb", type=int, metavar="N", help="private-memory cap, MB (8192)")
     g.add_argument("--recycle-after", type=int, metavar="N", help="checks per REPL process (200)")
     g.add_argument("--kimina-url", metavar="URL", help="kimina-lean-server for --backend kimina")
     g.add_argument(

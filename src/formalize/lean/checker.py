@@ -22,6 +22,7 @@ from formalize.cache import Cache, content_key
 from formalize.errors import InputError, SetupError
 from formalize.lean.config import LeanConfig
 from formalize.lean.headers import PreparedHeader, normalize_header, prepare_header
+from formalize.lean.memory import MemorySample
 from formalize.lean.pool import Job, ReplPool
 from formalize.lean.project import (
     SETUP_HINT,
@@ -103,6 +104,17 @@ class LeanChecker:
     def launch(self) -> SandboxPlan | None:
         """How the backend starts Lean, sandbox included (None before the first check, kimina)."""
         return getattr(self._backend, "launch", None)
+
+    def worker_memory(self) -> list[MemorySample]:
+        """The memory (RSS, PSS, private) of each live REPL worker; empty for the other
+        backends and before the first check."""
+        backend = self._backend
+        return backend.worker_memory() if isinstance(backend, ReplPool) else []
+
+    @property
+    def sizing(self) -> str | None:
+        """How a self-sized REPL pool chose its number of workers (None: not sized)."""
+        return self._backend.sizing if isinstance(self._backend, ReplPool) else None
 
     def preflight(self) -> None:
         """Fail fast (``SetupError``, saying what is missing) when the backend cannot run.

@@ -38,7 +38,8 @@ def default_lean_project() -> Path:
 
 
 def default_workers() -> int:
-    """One REPL per core, leaving one core for the rest of the pipeline; at least one."""
+    """One worker per core, leaving one core for the rest of the pipeline; at least one (the
+    most ``workers`` None starts; the file and kimina backends start that many)."""
     return max(1, (os.cpu_count() or 2) - 1)
 
 
@@ -56,7 +57,11 @@ class LeanConfig:
     - ``header``: the header (imports, ``open``, allowed ``set_option`` lines) of statements
       that carry no ``import`` lines of their own.
     - ``timeout_s``: wall-clock limit of one check; ``import_timeout_s`` of one header import.
-    - ``memory_mb``: cap on the resident memory of one worker's process tree.
+    - ``workers``: parallel Lean workers. None (the default) sizes the REPL pool to this
+      machine: one worker per core but one, and no more than the memory available takes
+      (``formalize.lean.memory.suggest_workers``, measured on the first worker); a number wins.
+    - ``memory_mb``: cap on the private (anonymous) memory of one worker's process tree: the
+      .olean files every worker maps do not count (``formalize.lean.memory``).
     - ``recycle_after``: a REPL process is replaced after this many checks (the REPL never frees
       environments, so memory only grows).
     - ``queue_size``: bound of the job queue (0: four jobs per worker).
@@ -85,7 +90,7 @@ class LeanConfig:
     repl_cmd: tuple[str, ...] | None = None
     lean_cmd: tuple[str, ...] = ("lake", "env", "lean", "--json")
     header: str = DEFAULT_HEADER
-    workers: int = field(default_factory=default_workers)
+    workers: int | None = None
     timeout_s: float = 60.0
     import_timeout_s: float = 600.0
     memory_mb: int = 8192
@@ -138,7 +143,7 @@ class LeanConfig:
     @property
     def job_queue_size(self) -> int:
         """The effective bound of the job queue."""
-        return self.queue_size or 4 * self.workers
+        return self.queue_size or 4 * (self.workers or default_workers())
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> LeanConfig:
@@ -175,7 +180,7 @@ def _problems(c: LeanConfig) -> list[str]:
     if not c.lean_cmd:
         out.append("lean_cmd must not be empty")
     positive: Sequence[tuple[str, float]] = (
-        ("workers", c.workers),
+        ("workers", 1 if c.workers is None else c.workers),
         ("timeout_s", c.timeout_s),
         ("import_timeout_s", c.import_timeout_s),
         ("memory_mb", c.memory_mb),

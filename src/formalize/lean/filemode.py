@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formalize.errors import SetupError
-from formalize.lean.config import LeanConfig
+from formalize.lean.config import LeanConfig, default_workers
 from formalize.lean.headers import probe_command
 from formalize.lean.pool import Job
 from formalize.lean.project import absolute_arguments, is_lake_project
@@ -198,7 +198,9 @@ class FileBackend:
 
             bar = tqdm(total=len(jobs), desc="lean (file mode)", unit="check", leave=False)
         try:
-            with ThreadPoolExecutor(self.config.workers, thread_name_prefix="lean-file") as ex:
+            with ThreadPoolExecutor(
+                self.config.workers or default_workers(), thread_name_prefix="lean-file"
+            ) as ex:
                 futures = [
                     ex.submit(self._check, header, [jobs[i] for i in idx]) for header, idx in chunks
                 ]

@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from formalize.errors import SetupError
-from formalize.lean.config import LeanConfig
+from formalize.lean.config import LeanConfig, default_workers
 from formalize.lean.headers import probe_command
 from formalize.lean.pool import Job
 from formalize.lean.protocol import ProtocolError, is_sorry_warning, parse_message, verdict
@@ -163,7 +163,9 @@ class KiminaBackend:
         results: list[CheckResult | None] = [self.failed_headers.get(job.header) for job in jobs]
         size = self.config.kimina_batch
         chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
-        with ThreadPoolExecutor(self.config.workers, thread_name_prefix="kimina") as ex:
+        with ThreadPoolExecutor(
+            self.config.workers or default_workers(), thread_name_prefix="kimina"
+        ) as ex:
             futures = [ex.submit(self._check, [jobs[i] for i in chunk]) for chunk in chunks]
             for chunk, future in zip(chunks, futures, strict=True):
                 for i, result in zip(chunk, future.result(), strict=True):

@@ -8,12 +8,17 @@ jobs than workers. Lean processes are cattle: a timeout, a crash, a memory spike
 stdout kills the process, the check gets that status, and the next job starts a fresh one
 (after a back-off when the process crashed); after ``recycle_after`` checks a process is
 replaced anyway, since the REPL never frees an environment.
+
+With ``workers`` None the pool sizes itself: it starts one worker, measures that worker's
+private memory once its header is imported, and starts as many more as the memory available
+takes (``formalize.lean.memory.suggest_workers``); ``sizing`` says what it decided.
 """
 
 from __future__ import annotations
 
 import collections
 import itertools
+import logging
 import os
 import shutil
 import threading
@@ -24,12 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from formalize.errors import SetupError
+from formalize.lean import memory
 from formalize.lean.config import LeanConfig
 from formalize.lean.headers import probe_command
 from formalize.lean.protocol import error_object_result, verdict
 from formalize.lean.repl import ReplFailure, ReplNotStarted, ReplProcess, ReplTimeout
 from formalize.lean.sandbox import plan_command
 from formalize.records import CheckResult, CheckStatus, Message, Severity
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -295,6 +303,8 @@ class _Worker(threading.Thread):
             raise
         pool.start_succeeded()
         self.proc, self.header, self.env, self.checks = proc, header, env, 0
+        if self.config.workers is None and pool.sizing is None:
+            pool.size_from(proc.memory())
         return env
 
     def _import(self, proc: ReplProcess, header: str) -> int:
@@ -378,6 +388,7 @@ class ReplPool:
         self.stats = PoolStats()
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
+        self.sizing: str | None = None  # how a self-sized pool chose its size
         self._start_failures = 0
         self._last_start_failure = ""
 
@@ -471,11 +482,46 @@ class ReplPool:
         with self._lock:
             self._start_failures = 0
 
+    def size_from(self, first: memory.MemorySample) -> None:
+        """Start the workers a self-sized pool takes, from the memory of its first worker
+        with its header imported (once; later calls do nothing)."""
+        with self._lock:
+            if self.sizing is not None or self.board.closed:
+                return
+            budget = memory.worker_budget_mb(first, self.config.memory_mb)
+            available = memory.available_mb()
+            running = len(self._workers)
+            target = memory.suggest_workers(
+                available_mb=available, budget_mb=budget, running=running
+            )
+            self.sizing = (
+                f"{target} worker(s): {memory.AVAILABLE_SHARE:.0%} of {available:.0f} MB "
+                f"available / {budget:.0f} MB per worker (first worker: {first.describe()}), "
+                f"at most {memory.cpu_workers()} (cores - 1)"
+            )
+            log.info("Lean pool: %s", self.sizing)
+            self._add_workers(target)
+
+    @property
+    def size(self) -> int:
+        """The number of workers started."""
+        with self._lock:
+            return len(self._workers)
+
+    def worker_memory(self) -> list[memory.MemorySample]:
+        """The memory of each worker's live process."""
+        with self._lock:
+            procs = [w.proc for w in self._workers]
+        return [p.memory() for p in procs if p is not None and p.alive]
+
     def _start_workers(self) -> None:
         with self._lock:
-            if self._workers:
-                return
-            for n in range(self.config.workers):
-                worker = _Worker(self, n)
-                worker.start()
-                self._workers.append(worker)
+            if not self._workers:
+                self._add_workers(self.config.workers or 1)
+
+    def _add_workers(self, count: int) -> None:
+        """Start workers up to ``count`` in all (under the lock)."""
+        for n in range(len(self._workers), count):
+            worker = _Worker(self, n)
+            worker.start()
+            self._workers.append(worker)

@@ -5,10 +5,10 @@ sight; pexpect would put a pty in between, whose echo and ``\\r\\n`` translation
 undone, whose line discipline limits the length of an input line (long statements), and which
 merges stderr into stdout. With pipes, one non-blocking ``select`` loop per request reads
 stdout and stderr as they come (a chatty stderr can never fill its pipe and stall the REPL),
-enforces a wall-clock deadline, and samples the resident memory of the whole process tree
-(bwrap starts the REPL in its sandbox as a grandchild, ``lake env`` as its child) every
-``memory_poll_s``. Each pool worker is one
-thread driving one ``ReplProcess``; the loop costs nothing while it waits.
+enforces a wall-clock deadline, and samples the private memory (``formalize.lean.memory``: the
+shared .olean mappings do not count) of the whole process tree (bwrap starts the REPL in its
+sandbox as a grandchild, ``lake env`` as its child) every ``memory_poll_s``. Each pool worker
+is one thread driving one ``ReplProcess``; the loop costs nothing while it waits.
 
 POSIX only: the process gets its own session so that a kill takes ``lake`` and the REPL down
 together; a kill also takes every descendant by process id (a sandboxed REPL has a session of
@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 import psutil
 
+from formalize.lean.memory import MemorySample, TreeMemory, over_cap
 from formalize.lean.protocol import ProtocolError, ReplResponse, encode_request, parse_reply_text
 from formalize.records import CheckStatus
 
@@ -76,7 +77,7 @@ class ReplTimeout(ReplFailure):
 
 
 class ReplOutOfMemory(ReplFailure):
-    """The process tree went over the memory cap."""
+    """The process tree's private memory went over the memory cap."""
 
     status = CheckStatus.OUT_OF_MEMORY
 
@@ -97,37 +98,6 @@ class ReplNotStarted(ReplFailure):
     """The command could not be run at all (not found, not executable)."""
 
     status = CheckStatus.CRASHED
-
-
-class TreeMemory:
-    """Resident memory of a process and all its descendants, in MB.
-
-    Finding descendants scans every process on the machine (milliseconds), so the list is
-    refreshed every ``refresh_s`` only; reading the RSS of known processes is cheap.
-    """
-
-    def __init__(self, pid: int, refresh_s: float = 2.0) -> None:
-        self._root = psutil.Process(pid)
-        self._refresh_s = refresh_s
-        self._procs: list[psutil.Process] = []
-        self._next_refresh = 0.0
-
-    def rss_mb(self) -> float:
-        """Current total RSS (0 once the process is gone)."""
-        now = time.monotonic()
-        if now >= self._next_refresh:
-            try:
-                self._procs = [self._root, *self._root.children(recursive=True)]
-            except psutil.Error:
-                return 0.0
-            self._next_refresh = now + self._refresh_s
-        total = 0
-        for p in self._procs:
-            try:
-                total += p.memory_info().rss
-            except psutil.Error:
-                self._next_refresh = 0.0  # the tree changed: look again next time
-        return total / (1024 * 1024)
 
 
 def kill_tree(proc: subprocess.Popen[bytes]) -> None:
@@ -187,9 +157,11 @@ def run_capture(
             if now >= deadline:
                 raise ReplTimeout(f"the Lean run did not finish within {timeout_s:g} s")
             if now >= next_poll:
-                rss = memory.rss_mb()
-                if memory_mb is not None and rss > memory_mb:
-                    raise ReplOutOfMemory(f"Lean used {rss:.0f} MB, over the {memory_mb:g} MB cap")
+                if memory_mb is not None:
+                    sample = memory.poll(memory_mb)[1]
+                    problem = over_cap(sample, memory_mb) if sample else None
+                    if problem:
+                        raise ReplOutOfMemory(problem)
                 next_poll = now + memory_poll_s
             for key, _ in sel.select(max(0.0, min(deadline, next_poll) - now)):
                 chunk = os.read(key.fd, _READ)
@@ -231,6 +203,7 @@ class ReplProcess:
         self.memory_poll_s = memory_poll_s
         self.replies = 0
         self.peak_rss_mb = 0.0
+        self.peak_private_mb = 0.0
         self._proc: subprocess.Popen[bytes] | None = None
         self._sel: selectors.BaseSelector | None = None
         self._buf = bytearray()
@@ -316,6 +289,10 @@ class ReplProcess:
     def rss_mb(self) -> float:
         """Current resident memory of the process tree."""
         return self._memory.rss_mb() if self._memory else 0.0
+
+    def memory(self) -> MemorySample:
+        """Current memory of the process tree: private, RSS, PSS, USS."""
+        return self._memory.sample() if self._memory else MemorySample()
 
     # ------------------------------------------------------------------ round trip
 
@@ -433,12 +410,14 @@ class ReplProcess:
     def _check_memory(self) -> None:
         if self._memory is None or self.memory_mb is None:
             return
-        rss = self._memory.rss_mb()
+        rss, sample = self._memory.poll(self.memory_mb)
         self.peak_rss_mb = max(self.peak_rss_mb, rss)
-        if rss > self.memory_mb:
-            raise ReplOutOfMemory(
-                f"the REPL's process tree used {rss:.0f} MB, over the {self.memory_mb:g} MB cap"
-            )
+        if sample is None:
+            return
+        self.peak_private_mb = max(self.peak_private_mb, sample.private_mb)
+        problem = over_cap(sample, self.memory_mb, "the REPL's process tree")
+        if problem:
+            raise ReplOutOfMemory(problem)
 
     def _crashed(self, what: str) -> ReplCrashed:
         assert self._proc is not None

@@ -72,7 +72,8 @@ PASS_THROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "LEAN_PATH", "LEAN_SRC_PATH"
 LAKE_VARS = ("LEAN_PATH", "LEAN_SRC_PATH", "LEAN_SYSROOT", "LD_LIBRARY_PATH")
 # Address space beyond the memory cap: Mathlib's .olean files are mapped whole (about 5 GB at
 # v4.15, more since, shared between workers), glibc reserves 64 MB per malloc arena (up to 8
-# per core) and each thread its stack. The RSS poller stays the memory cap; this is a backstop.
+# per core) and each thread its stack. The private-memory poller (lean/memory.py) stays the
+# memory cap; this is a backstop.
 ADDRESS_SPACE_ALLOWANCE_MB = 32768
 INSTALL_HINT = (
     "Install bubblewrap: `sudo apt-get install bubblewrap` (Debian, Ubuntu) or "

@@ -237,9 +237,11 @@ def _version_of(argv: Sequence[str]) -> str:
 def doctor(
     config: LeanConfig, *, which: Callable[[str], str | None] = shutil.which
 ) -> DoctorReport:
-    """Report toolchain, Mathlib and REPL versions, the sandbox, and run a test check."""
+    """Report toolchain, Mathlib and REPL versions, the sandbox, and run a test check; then
+    the memory of the REPL workers (shared vs private) and the workers this machine takes."""
     from formalize.lean import sandbox
     from formalize.lean.checker import LeanChecker
+    from formalize.lean.memory import report_rows
 
     report = DoctorReport()
     row = report.rows.append
@@ -266,12 +268,15 @@ def doctor(
             checker.preflight()
             report.results = checker.check([DOCTOR_TRUE, DOCTOR_WRONG])
             launch = checker.launch
+            samples = checker.worker_memory()
     except SetupError as exc:
         report.problems.append(str(exc))
         return report
     true, wrong = report.results
     row(("test check", f"true statement: {true.status.value}; wrong one: {wrong.status.value}"))
     report.rows += launch.describe() if launch is not None else []
+    if config.backend == "repl":
+        report.rows += report_rows(samples, config.memory_mb, config.workers)
     if true.status is not CheckStatus.OK:
         detail = true.reason or "; ".join(m.text for m in true.errors())
         report.problems.append(f"a true statement did not check: {true.status.value} ({detail})")

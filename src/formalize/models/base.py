@@ -167,13 +167,19 @@ Outcome = list[RawCompletion] | Failure
 @dataclass(frozen=True)
 class EngineSpec:
     """A parsed engine spec: engine name, model (path, hub id or served name), base URL and the
-    raw ``?key=value`` options (see ``formalize.models.spec.parse_spec``)."""
+    raw ``?key=value`` options (see ``formalize.models.spec.parse_spec``). ``base_urls``: every
+    server listed (``base_url`` is the first)."""
 
     text: str
     engine: str
     model: str
     base_url: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    base_urls: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.base_url and not self.base_urls:
+            object.__setattr__(self, "base_urls", (self.base_url,))
 
 
 @dataclass

@@ -1,8 +1,16 @@
 """``openai:MODEL@BASE_URL`` — any OpenAI-compatible server (vLLM, SGLang, a hosted API).
 
-Requests run on a bounded thread pool (``concurrency``), each with a timeout, retried with
-exponential back-off (honouring ``Retry-After``) on 408/409/429, 5xx, timeouts, dropped
-connections and unreadable bodies. ``n`` is sent to servers that honour it and emulated with
+``openai:MODEL@URL1,URL2,...`` spreads the requests over several servers serving the same model
+(replicas): each goes to the one with the fewest requests outstanding, and a server that fails
+(connection refused, timeout, 5xx) is skipped until a probe finds it answering again
+(``formalize.models.servers``). The start-up check needs one server answering and warns about
+the others. Which replica answered is not part of the cache key: a rerun with other URLs
+replays the cache (``revision=TAG`` tells apart different weights served under one name).
+
+Requests run on a bounded thread pool (``concurrency`` per server), each with a timeout, retried
+with exponential back-off (honouring ``Retry-After``) on 408/409/429, 5xx, timeouts, dropped
+connections and unreadable bodies; a request that fails for its server's sake is retried at once
+on another healthy server. ``n`` is sent to servers that honour it and emulated with
 one request per sample where they do not (``n=auto`` finds out on the first call). The API key
 comes from ``$FORMALIZE_OPENAI_API_KEY``, then ``$OPENAI_API_KEY``, else ``EMPTY`` (what local
 servers expect); ``api_key_env=NAME`` names another variable.
@@ -35,6 +43,7 @@ from formalize.models.base import (
 )
 from formalize.models.devices import has_package
 from formalize.models.profiles import Message, ModelProfile, render_plain
+from formalize.models.servers import Server, ServerSet
 from formalize.models.spec import choice, non_negative_int, parse_bool, positive_float, positive_int
 
 log = logging.getLogger(__name__)
@@ -46,6 +55,12 @@ RETRY_STATUS = (408, 409, 429)
 
 def server_problem(base_url: str, timeout_s: float = 5.0) -> str | None:
     """Why nothing answers HTTP at ``base_url`` (None when a server answers, whatever it says)."""
+    reason = _no_answer(base_url, timeout_s)
+    return f"no server answers at {base_url} ({reason})" if reason else None
+
+
+def _no_answer(base_url: str, timeout_s: float) -> str | None:
+    """Why ``GET base_url/models`` got no HTTP answer (None when it got one)."""
     import urllib.error
     import urllib.request
 
@@ -55,8 +70,7 @@ def server_problem(base_url: str, timeout_s: float = 5.0) -> str | None:
     except urllib.error.HTTPError:
         return None  # it answered: a missing route or a refused key is for the engine to say
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return f"no server answers at {base_url} ({reason})"
+        return str(getattr(exc, "reason", exc))
 
 
 class _NotSupported(Exception):
@@ -74,13 +88,14 @@ class OpenAIEngine(Engine):
     OPTIONS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "api": (choice("chat", "completions"), "chat", "chat completions or plain completions"),
         "n": (choice("auto", "native", "emulate"), "auto", "how to get n samples"),
-        "concurrency": (positive_int, 8, "requests in flight at once"),
+        "concurrency": (positive_int, 8, "requests in flight at once, per server"),
         "timeout": (positive_float, 600.0, "seconds to wait for one response"),
-        "retries": (non_negative_int, 5, "retries of a failed request"),
+        "retries": (non_negative_int, 5, "retries of a failed request (+1 per extra server)"),
         "backoff": (positive_float, 1.0, "first retry delay in seconds (doubles each time)"),
         "max_backoff": (positive_float, 60.0, "longest retry delay in seconds"),
         "api_key_env": (str, None, "environment variable holding the API key"),
         "check": (parse_bool, True, "ask the server's /models at start-up"),
+        "revision": (str, None, "a label for the served weights (part of cache keys)"),
     }
     KEY_OPTIONS = ("api",)
 
@@ -92,18 +107,18 @@ class OpenAIEngine(Engine):
             unmet.append(
                 Unmet("the openai engine needs the openai package", install_hint("openai"))
             )
-        if options.get("check", True) and spec.base_url:
-            problem = server_problem(spec.base_url)
-            if problem:
+        if options.get("check", True) and spec.base_urls:
+            problems = [p for p in (server_problem(url) for url in spec.base_urls) if p]
+            if len(problems) == len(spec.base_urls):
                 unmet.append(
                     Unmet(
-                        problem,
+                        "; ".join(problems),
                         "start the server, e.g. `python -m vllm.entrypoints.openai.api_server "
                         f"--model PATH --served-model-name {spec.model} --port 8000`, fix the "
                         "URL in the spec, or add ?check=false to skip this check",
                     )
                 )
-        return unmet
+        return unmet  # some answering will do: the engine warns about the others as it starts
 
     def __init__(
         self,
@@ -120,16 +135,28 @@ class OpenAIEngine(Engine):
             hint = install_hint("openai")
             raise SetupError(f"the openai engine needs the openai package: {hint}") from exc
         self._openai = openai
-        self._client = openai.OpenAI(
-            base_url=self.base_url,
-            api_key=self._api_key(),
-            timeout=self.options["timeout"],
-            max_retries=0,
+        self.revision = self.options["revision"]
+        key = self._api_key()
+        servers = [
+            Server(
+                url,
+                openai.OpenAI(
+                    base_url=url, api_key=key, timeout=self.options["timeout"], max_retries=0
+                ),
+            )
+            for url in spec.base_urls
+        ]
+        probe_timeout = min(5.0, self.options["timeout"])
+        self.servers = ServerSet(
+            servers,
+            probe=lambda url: _no_answer(url, probe_timeout),
+            backoff=self.options["backoff"],
+            max_backoff=self.options["max_backoff"],
         )
         self._n_native: bool | None = {"native": True, "emulate": False}.get(self.options["n"])
         self._state = threading.Lock()
         if self.options["check"]:
-            self._check_server()
+            self._check_servers()
 
     def _api_key(self) -> str:
         names = [self.options["api_key_env"]] if self.options["api_key_env"] else KEY_VARIABLES
@@ -140,46 +167,61 @@ class OpenAIEngine(Engine):
             raise SetupError(f"api_key_env={names[0]} but ${names[0]} is not set")
         return "EMPTY"
 
-    def _check_server(self) -> None:
+    def _check_servers(self) -> None:
+        """Every server answering serves the model; at least one answers (the others are
+        skipped until they do, with a warning)."""
+        silent = []
+        for server in self.servers.servers:
+            problem = self._check_server(server)
+            if problem:
+                silent.append(f"{server.url} ({problem})")
+                self.servers.failed(server, problem)
+        if len(silent) == len(self.servers):
+            where = silent[0] if len(silent) == 1 else f"any of the {len(silent)} servers: "
+            if len(silent) > 1:
+                where += "; ".join(silent)
+            raise SetupError(
+                f"no OpenAI-compatible server answers at {where}; start one, e.g. "
+                "`python -m vllm.entrypoints.openai.api_server --model PATH --served-model-name "
+                f"{self.model} --port 8000`, or add ?check=false to skip this check"
+            )
+
+    def _check_server(self, server: Server) -> str | None:
+        """Why ``server`` cannot be used now (None when it can); a ``SetupError`` for a
+        server that answers but will never do (a refused key, another model)."""
         openai = self._openai
         try:
-            served = [
-                m.id for m in self._client.models.list(timeout=min(10.0, self.options["timeout"]))
-            ]
+            listed = server.client.models.list(timeout=min(10.0, self.options["timeout"]))
+            served = [m.id for m in listed]
         except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
             raise SetupError(
-                f"the server at {self.base_url} refused the API key ({exc}); set "
+                f"the server at {server.url} refused the API key ({exc}); set "
                 f"{' or '.join(KEY_VARIABLES)} (or api_key_env=NAME)"
             ) from None
         except openai.APIConnectionError as exc:
-            raise SetupError(
-                f"no OpenAI-compatible server answers at {self.base_url} ({exc}); start one, e.g. "
-                "`python -m vllm.entrypoints.openai.api_server --model PATH --served-model-name "
-                f"{self.model} --port 8000`, or add ?check=false to skip this check"
-            ) from None
+            return f"connection failed ({exc.__cause__ or exc})"
         except openai.APIStatusError:
-            return  # no /models route: the first request will tell
+            return None  # no /models route: the first request will tell
         if served and self.model not in served:
             raise SetupError(
-                f"the server at {self.base_url} does not serve {self.model!r}; it serves: "
+                f"the server at {server.url} does not serve {self.model!r}; it serves: "
                 f"{', '.join(served)}"
             )
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Engine, model, base URL, profile and options (never the API key)."""
         info = super().describe()
         info["base_url"] = self.base_url
+        info["base_urls"] = [s.url for s in self.servers.servers]
         info["n_native"] = self._n_native
         return info
-
-    def cache_identity(self) -> dict[str, Any]:
-        """Served model name and base URL (two servers may serve different weights as one name)."""
-        return {**super().cache_identity(), "base_url": self.base_url}
 
     def close(self) -> None:
         """Close the HTTP connections."""
         if not self._closed:
-            self._client.close()
+            for server in self.servers.servers:
+                server.client.close()
         super().close()
 
     # ------------------------------------------------------------------ generation
@@ -203,7 +245,7 @@ class OpenAIEngine(Engine):
                 units.extend((c, s, 1) for s in range(params.n))
         parts: dict[int, list[RawCompletion]] = {}
         failures: dict[int, str] = {}
-        workers = min(self.options["concurrency"], max(1, len(units)))
+        workers = min(self.options["concurrency"] * len(self.servers), max(1, len(units)))
         with ThreadPoolExecutor(workers, thread_name_prefix="openai") as pool:
             futures = [
                 (
@@ -276,14 +318,14 @@ class OpenAIEngine(Engine):
         if self.options["api"] == "chat":
             if self.profile.template_kwargs:
                 body["extra_body"] = {"chat_template_kwargs": self.profile.template_kwargs}
-            chat: Any = self._client.chat.completions
             response = self._call(
-                lambda: chat.create(messages=messages, **body), probing=probing and count > 1
+                lambda client: client.chat.completions.create(messages=messages, **body),
+                probing=probing and count > 1,
             )
         else:
             prompt = render_plain(messages)
             response = self._call(
-                lambda: self._client.completions.create(prompt=prompt, **body),
+                lambda client: client.completions.create(prompt=prompt, **body),
                 probing=probing and count > 1,
             )
         got = self._read(response)
@@ -320,46 +362,70 @@ class OpenAIEngine(Engine):
             )
         return out
 
-    def _call(self, request: Callable[[], T], *, probing: bool = False) -> T:
-        """Run ``request`` with retries; raise ``_GiveUp``/``SetupError`` when it cannot work."""
+    def _call(self, request: Callable[[Any], T], *, probing: bool = False) -> T:
+        """Run ``request(client)`` on a server, with retries; raise ``_GiveUp``/``SetupError``
+        when it cannot work.
+
+        A failure that is the server's (connection, timeout, 5xx) marks it down and the next
+        attempt goes at once to another healthy server; otherwise, or when none is left, the
+        next attempt waits the back-off. Attempts: ``retries`` + 1, plus one per extra server.
+        """
         openai = self._openai
-        retries = self.options["retries"]
-        for attempt in range(retries + 1):
+        attempts = self.options["retries"] + len(self.servers)
+        failed_on: list[Server] = []
+        for attempt in range(attempts):
             retry_after: float | None = None
-            try:
-                return request()
-            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise SetupError(
-                    f"{self.base_url} refused the API key: {exc}; set {KEY_VARIABLES[0]}"
-                ) from None
-            except openai.NotFoundError as exc:
-                raise SetupError(
-                    f"{self.base_url}: {exc} (is {self.model!r} served there?)"
-                ) from None
-            except openai.APIStatusError as exc:
-                if exc.status_code == 400 and probing:
-                    raise _NotSupported() from exc
-                if exc.status_code not in RETRY_STATUS and exc.status_code < 500:
-                    raise _GiveUp(f"the server rejected the request: {exc}") from None
-                reason = exc.message
-                retry_after = _retry_after(exc)
-            except openai.APITimeoutError:
-                reason = f"no response within {self.options['timeout']:g} s"
-            except openai.APIConnectionError as exc:
-                reason = f"connection failed ({exc.__cause__ or exc})"
-            except ValueError as exc:  # a body that is not valid JSON
-                reason = f"unreadable response ({exc})"
-            except openai.APIResponseValidationError as exc:
-                reason = f"unexpected response ({exc})"
-            if attempt == retries:
-                raise _GiveUp(f"{reason}; gave up after {retries + 1} attempts")
+            server_fault = False
+            server = self.servers.acquire(avoid=failed_on)
+            if server is None:
+                reason = f"no server answers ({self.servers.summary()})"
+            else:
+                try:
+                    response = request(server.client)
+                    self.servers.answered(server)
+                    return response
+                except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+                    raise SetupError(
+                        f"{server.url} refused the API key: {exc}; set {KEY_VARIABLES[0]}"
+                    ) from None
+                except openai.NotFoundError as exc:
+                    raise SetupError(
+                        f"{server.url}: {exc} (is {self.model!r} served there?)"
+                    ) from None
+                except openai.APIStatusError as exc:
+                    if exc.status_code == 400 and probing:
+                        raise _NotSupported() from exc
+                    if exc.status_code not in RETRY_STATUS and exc.status_code < 500:
+                        raise _GiveUp(f"the server rejected the request: {exc}") from None
+                    reason = exc.message
+                    retry_after = _retry_after(exc)
+                    server_fault = exc.status_code >= 500
+                except openai.APITimeoutError:
+                    reason = f"no response within {self.options['timeout']:g} s"
+                    server_fault = True
+                except openai.APIConnectionError as exc:
+                    reason = f"connection failed ({exc.__cause__ or exc})"
+                    server_fault = True
+                except ValueError as exc:  # a body that is not valid JSON
+                    reason = f"unreadable response ({exc})"
+                except openai.APIResponseValidationError as exc:
+                    reason = f"unexpected response ({exc})"
+                finally:
+                    self.servers.release(server)
+                failed_on.append(server)
+                if server_fault:
+                    self.servers.failed(server, reason)
+                reason = f"{server.url}: {reason}"
+            if attempt == attempts - 1:
+                raise _GiveUp(f"{reason}; gave up after {attempts} attempts")
+            if server_fault and self.servers.any_healthy(avoid=failed_on):
+                log.info("%s; retrying on another server", reason)
+                continue
             delay = min(self.options["max_backoff"], self.options["backoff"] * 2**attempt)
             if retry_after is not None:
                 delay = min(self.options["max_backoff"], max(delay, retry_after))
             delay *= 1 + 0.1 * random.random()
-            log.warning(
-                "%s: %s; retry %d/%d in %.2f s", self.base_url, reason, attempt + 1, retries, delay
-            )
+            log.warning("%s; retry %d/%d in %.2f s", reason, attempt + 1, attempts - 1, delay)
             time.sleep(delay)
         raise AssertionError("unreachable")
 

@@ -1,8 +1,9 @@
 """Engine specs (``hf:...``, ``vllm:...``, ``openai:MODEL@URL``) and the engine registry.
 
 A spec is ``ENGINE:TARGET[?key=value&...]``. ``TARGET`` is a local path or a hub id for the local
-engines and ``MODEL@BASE_URL`` for ``openai``. Options are checked against the engine's
-``OPTIONS``; unknown engines and options get a "did you mean" suggestion.
+engines and ``MODEL@BASE_URL`` for ``openai``, or ``MODEL@URL1,URL2,...`` for several replicas
+serving the same model (``formalize.models.servers``). Options are checked against the
+engine's ``OPTIONS``; unknown engines and options get a "did you mean" suggestion.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ COMMON_OPTIONS: dict[str, tuple[Any, Any, str]] = {
 }
 
 _URL = re.compile(r"@(?=https?://)")
+_NEXT_URL = re.compile(r",\s*(?=https?://)")
 
 
 def register_engine(name: str, target: str | type[Engine]) -> None:
@@ -65,6 +67,7 @@ def parse_spec(text: str) -> EngineSpec:
             f"Known engines: {', '.join(engine_names())}"
         )
     base_url = None
+    base_urls: tuple[str, ...] = ()
     if engine == "openai":
         parts = _URL.split(rest, maxsplit=1)
         if len(parts) != 2 or not parts[0]:
@@ -73,27 +76,48 @@ def parse_spec(text: str) -> EngineSpec:
                 "e.g. openai:criticlean@http://127.0.0.1:8000/v1"
             )
         model = parts[0]
-        url = urlsplit(parts[1])
-        options = dict(parse_qsl(url.query, keep_blank_values=True))
-        base_url = urlunsplit((url.scheme, url.netloc, url.path.rstrip("/"), "", ""))
+        addresses, _, query = parts[1].partition("?")
+        options = dict(parse_qsl(query, keep_blank_values=True))
+        base_urls = _base_urls(text, addresses)
+        base_url = base_urls[0]
     else:
         model, _, query = rest.partition("?")
         options = dict(parse_qsl(query, keep_blank_values=True))
     if not model.strip():
         raise InputError(f"spec {text!r} names no model")
     return EngineSpec(
-        text=text, engine=engine, model=model.strip(), base_url=base_url, options=options
+        text=text,
+        engine=engine,
+        model=model.strip(),
+        base_url=base_url,
+        options=options,
+        base_urls=base_urls,
     )
 
 
+def _base_urls(text: str, addresses: str) -> tuple[str, ...]:
+    """The comma-separated server addresses of an ``openai:`` spec, normalised (no trailing
+    slash), each once."""
+    out: list[str] = []
+    for address in _NEXT_URL.split(addresses):
+        url = urlsplit(address.strip())
+        if not url.netloc:
+            raise InputError(f"spec {text!r}: {address!r} is not a server address")
+        normal = urlunsplit((url.scheme, url.netloc, url.path.rstrip("/"), "", ""))
+        if normal in out:
+            raise InputError(f"spec {text!r} lists the server {normal} twice")
+        out.append(normal)
+    return tuple(out)
+
+
 def spec_without_url(text: str) -> str:
-    """The spec with an ``openai:`` server's address dropped (its options kept): what names a
-    model whichever port serves it."""
+    """The spec with an ``openai:`` spec's server addresses dropped (its options kept): what
+    names a model whichever ports serve it."""
     engine, colon, rest = text.partition(":")
     parts = _URL.split(rest, maxsplit=1)
     if not colon or len(parts) != 2:
         return text
-    query = urlsplit(parts[1]).query
+    query = parts[1].partition("?")[2]
     return f"{engine}:{parts[0]}" + (f"?{query}" if query else "")
 
 
