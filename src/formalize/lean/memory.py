@@ -21,8 +21,8 @@ Where ``smaps_rollup`` cannot be read (not Linux, a kernel before 4.14, no permi
 another user's process), RSS stands in for every figure and ``MemorySample.exact`` is False:
 the cap then counts the shared mappings too, as it used to.
 
-Sizing (``LeanConfig.workers`` None): the pool starts one worker, measures its USS once the
-header is imported, and starts as many more as ``suggest_workers`` allows (see there).
+Sizing (``LeanConfig.workers`` None): the pool starts one worker, measures its private memory
+once the header is imported, and starts as many more as ``suggest_workers`` allows (see there).
 """
 
 from __future__ import annotations
