@@ -65,7 +65,9 @@ def connect(settings: RaySettings, wanted_cpus: float = 0) -> bool:
         raise SetupError(
             f"no Ray cluster answers at {where!r} ({exc}). Start one (`ray start --head` on "
             "the head node, `ray start --address HEAD:6379` on the others; docs/cluster.md), "
-            "check the address, or give no --ray-address to start a local cluster for the run"
+            "check the address (and, with token authentication, that RAY_AUTH_MODE and "
+            "RAY_AUTH_TOKEN are the cluster's), or give no --ray-address to start a local "
+            "cluster for the run"
         ) from None
     return True
 
