@@ -150,3 +150,17 @@ def test_a_ray_run_gives_the_local_corpus_and_a_rerun_sends_nothing(
     assert len(repl_requests(tmp_path / "ray")) == checks
     assert again.counters.skipped == 4 and again.counters.model_calls == 0
     assert snapshot(outcome.db) == snapshot(local.db)
+
+
+def test_an_actor_that_cannot_build_its_engine_stops_the_run_with_its_reason(
+    cluster: None, tmp_path: Path, servers: Any
+) -> None:
+    from test_executors import closed_port
+
+    dead = f"openai:kimina@http://127.0.0.1:{closed_port()}/v1"
+    with pytest.raises(SetupError) as caught:
+        run_job(ray_config(tmp_path, servers, translator=dead))
+    text = str(caught.value)
+    assert "the translator" in text and "actors could not start" in text
+    assert "SetupError: no OpenAI-compatible server answers" in text
+    assert "Traceback" not in text  # the actor's reason, not Ray's report around it

@@ -142,8 +142,19 @@ def start_actors(
     except RayActorError as exc:
         for actor in actors:
             ray.kill(actor)
-        raise SetupError(f"the {what} actors could not start: {exc}") from None
+        raise SetupError(f"the {what} actors could not start: {_reason(exc)}") from None
     return actors
+
+
+def _reason(exc: BaseException) -> str:
+    """The error an actor's constructor raised, without Ray's traceback around it: the last
+    ``Name: message`` line (Ray passes a constructor's exception on as text only)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    for line in reversed(lines):
+        name, sep, message = line.partition(": ")
+        if sep and name.rsplit(".", 1)[-1].endswith(("Error", "Exception")):
+            return f"{name.rsplit('.', 1)[-1]}: {message}"
+    return str(exc)
 
 
 class RayEngine(Engine):
