@@ -74,14 +74,13 @@ def run_job(
         executor = _executor(config, check)
         if executor is not None:
             stack.callback(executor.close)  # last: after the engines and the checker
-        ready = executor is not None and executor.prepare(check)
         lean_config = _lean_config(config, check)
         checker = None
         if lean_config is not None and executor is not None:
             checker = executor.checker(lean_config, None if store is None else store.cache)
             stack.callback(checker.close)
-            if ready:
-                check.lean(checker)
+        if executor is not None and executor.prepare(check) and checker is not None:
+            check.lean(checker)
         judges = _judges(config, check) if not bad & {"critic", "judges"} else []
         roles = [("translator", config.translator)] if "translator" not in bad else []
         for judge in judges:

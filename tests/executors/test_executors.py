@@ -91,6 +91,9 @@ def test_an_unreachable_cluster_is_a_preflight_problem_with_what_to_do(
     assert "ray start --head" in text and "docs/cluster.md" in text
     t, c = servers
     assert not t.completion_requests and not c.completion_requests
+    import ray
+
+    assert not ray.is_initialized()  # no local Ray started behind the user's back
 
 
 def test_an_address_with_the_local_executor_is_refused(tmp_path: Path, servers: Any) -> None:
@@ -162,3 +165,16 @@ def test_the_ray_executors_engine_check_leaves_devices_to_the_actors() -> None:
     # vLLM needs a GPU this machine lacks; the actors' nodes may have one
     executor.check_engines(check, [("translator", "vllm:some/model"), ("critic", "nope:x")])
     assert [m.what for m in check.missing] == ["critic nope:x"]
+
+
+def test_without_an_address_the_run_starts_a_local_ray_and_stops_it(
+    tmp_path: Path, servers: Any
+) -> None:
+    ray = pytest.importorskip("ray")
+    from test_ray_dispatch import POOLS
+
+    assert not ray.is_initialized()
+    settings = {**POOLS, "num_cpus": 2, "object_store_mb": 200}
+    outcome = run_job(config_for(tmp_path, servers, executor="ray", ray=settings))
+    assert outcome.counters.accepted == 2
+    assert not ray.is_initialized()  # stopped at the end of the run

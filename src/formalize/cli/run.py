@@ -16,6 +16,7 @@ from formalize.cli.common import (
     report_issues,
 )
 from formalize.config import field_default
+from formalize.executors import EXECUTORS
 
 EPILOG = f"""\
 examples:
@@ -236,7 +237,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     cluster.add_argument(
         "--executor",
-        choices=("local", "ray"),
+        choices=EXECUTORS,
         help=f"local: in this process; ray: on a Ray cluster (default: {_default('executor')})",
     )
     cluster.add_argument(

@@ -260,6 +260,8 @@ class RayLeanBackend:
 
 def _stop(actors: Sequence[Any]) -> None:
     """Ask each actor to close (its processes, its model), then end it."""
+    if not actors:
+        return  # and no Ray call: one on an empty list would start a local Ray
     with contextlib.suppress(Exception):
         ray.get([a.close.remote() for a in actors], timeout=30)
     for actor in actors:
@@ -276,7 +278,7 @@ class RayExecutor:
         self.settings = settings
         self._owned = False
         self._connected = False
-        self._closers: list[Any] = []
+        self._lean_workers = 1
 
     def _connect(self) -> None:
         if not self._connected:
@@ -285,8 +287,10 @@ class RayExecutor:
 
     def _wanted_cpus(self) -> float:
         s = self.settings
+        defaults = {"translator": 1, "lean": self._lean_workers, "critic": 1}
         return sum(
-            (s.pool(p).num_cpus or 1) * s.pool(p).actors for p in ("translator", "lean", "critic")
+            (cpus if (cpus := s.pool(p).num_cpus) is not None else n) * s.pool(p).actors
+            for p, n in defaults.items()
         )
 
     def prepare(self, check: Preflight) -> bool:
@@ -322,6 +326,7 @@ class RayExecutor:
     def checker(self, config: LeanConfig, cache: Cache | None) -> LeanChecker:
         """A ``LeanChecker`` (gate, headers, cache here) over the Lean actors (started on
         the checker's first use)."""
+        self._lean_workers = config.workers
         backend = RayLeanBackend(config, self.settings.lean, self.settings)
         return LeanChecker(config, cache=cache, backend=backend)
 
