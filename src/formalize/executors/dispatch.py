@@ -19,11 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ray
-from ray.exceptions import RayActorError, RayTaskError
+from ray.exceptions import (
+    NodeDiedError,
+    ObjectLostError,
+    OutOfMemoryError,
+    RayActorError,
+    RayTaskError,
+    WorkerCrashedError,
+)
 
 from formalize.errors import FormalizeError, SetupError
 
 log = logging.getLogger(__name__)
+
+# What a chunk meets when its actor or node is lost, rather than its own code failing.
+FAULTS = (RayActorError, ObjectLostError, OutOfMemoryError, NodeDiedError, WorkerCrashedError)
 
 
 class PoolLost(SetupError):
@@ -117,7 +127,7 @@ class Dispatcher:
                     if isinstance(exc.cause, FormalizeError):
                         raise exc.cause from None
                     raise
-                except RayActorError as exc:
+                except FAULTS as exc:
                     tries[index] += 1
                     last_actor[index] = actor
                     self._died(actor, exc)
