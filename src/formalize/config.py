@@ -68,6 +68,10 @@ class RunConfig:
     progress: bool = True
     progress_interval: float = 30.0
     lean: dict[str, Any] = field(default_factory=dict)
+    # where the heavy stages run: local (this process) or ray (actor pools; docs/cluster.md)
+    executor: str = "local"
+    ray_address: str | None = None  # None: a local Ray cluster for the run; auto; HOST:PORT
+    ray: dict[str, Any] = field(default_factory=dict)  # the [ray] table (pools, faults)
 
     def __post_init__(self) -> None:
         issues = check_values(dataclasses.asdict(self))
@@ -156,6 +160,18 @@ def check_values(values: Mapping[str, Any]) -> list[SettingIssue]:
             filter_names(typed["filters"], has_reference=False)
         except InputError as exc:
             issues.append(SettingIssue("filters", str(exc)))
+    if "executor" in typed:
+        from formalize.executors import check_executor
+
+        if problem := check_executor(typed["executor"]):
+            issues.append(SettingIssue("executor", problem))
+    if typed.get("ray"):
+        from formalize.executors.settings import RaySettings
+
+        try:
+            RaySettings.from_mapping(typed["ray"])
+        except ValueError as exc:
+            issues.append(SettingIssue("ray", str(exc)))
     if "vote" in typed:
         from formalize.critic import VoteRule
 
@@ -222,20 +238,41 @@ def resolve_leniently(
             issues.append(SettingIssue(key, f"unknown key in {source}{hint}"))
             continue
         merged[key], origin[key] = value, f"in {source}"
-    lean = merged.pop("lean", {})
-    if not isinstance(lean, dict):
-        issues.append(SettingIssue("lean", f"expected a [lean] table, got {describe(lean)}"))
-        lean = {}
+    tables: dict[str, dict[str, Any]] = {}
+    for name in _TABLES:
+        table = merged.pop(name, {})
+        if not isinstance(table, dict):
+            issues.append(SettingIssue(name, f"expected a [{name}] table, got {describe(table)}"))
+            table = {}
+        tables[name] = table
     for key, value in cli_values.items():
         if value is None:
             continue
-        if key == "lean":
-            lean.update({k: v for k, v in value.items() if v is not None})
+        if key in _TABLES:
+            _merge_flags(tables[key], value)
         elif key in known:
             merged[key], origin[key] = value, f"from --{key.replace('_', '-')}"
-    merged["lean"] = lean
+    merged.update(tables)
     bad: set[str] = set()
     for issue in check_values(merged):
         bad.add(issue.key)
         issues.append(SettingIssue(issue.key, f"{issue.message} ({origin.get(issue.key, '')})"))
     return RunConfig(**{k: v for k, v in merged.items() if k not in bad}), issues
+
+
+# Settings given as tables ([lean], [ray]); flags change single keys in them.
+_TABLES = ("lean", "ray")
+
+
+def _merge_flags(table: dict[str, Any], flags: dict[str, Any]) -> None:
+    """Flags' values (None: not given) into a table; a sub-table value merges key by key."""
+    for key, value in flags.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            given = {k: v for k, v in value.items() if v is not None}
+            if given:
+                old = table.get(key)
+                table[key] = {**old, **given} if isinstance(old, dict) else given
+        else:
+            table[key] = value

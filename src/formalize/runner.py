@@ -53,7 +53,6 @@ def run_job(
     missing before any model loads. ``issue_reporter`` gets the skipped input rows, ``notice``
     one-line messages for the user (which input fields were used, ...).
     """
-    from formalize.lean import LeanChecker
     from formalize.translate import Translator
 
     say = notice or (lambda text: None)
@@ -72,26 +71,32 @@ def run_job(
         store = _open_store(db, check)
         if store is not None:
             stack.callback(store.close)
+        executor = _executor(config, check)
+        if executor is not None:
+            stack.callback(executor.close)  # last: after the engines and the checker
         lean_config = _lean_config(config, check)
         checker = None
-        if lean_config is not None:
-            checker = LeanChecker(lean_config, cache=None if store is None else store.cache)
+        if lean_config is not None and executor is not None:
+            checker = executor.checker(lean_config, None if store is None else store.cache)
             stack.callback(checker.close)
+        if executor is not None and executor.prepare(check) and checker is not None:
             check.lean(checker)
         judges = _judges(config, check) if not bad & {"critic", "judges"} else []
         roles = [("translator", config.translator)] if "translator" not in bad else []
         for judge in judges:
             role = "critic" if len(judges) == 1 else f"judge {judge.name}"
             roles += [(role, spec) for spec in judge.engine_specs]
-        check.engines(roles)
+        if executor is not None:
+            executor.check_engines(check, roles)
         filter_names = _filter_names(config, problems, check)
         check.raise_if_missing()
         log.info("preflight passed; corpus %s", db)
         assert store is not None and checker is not None and read is not None
+        assert executor is not None and lean_config is not None
         say(f"input: {len(problems)} problems from {config.input}")
         say(read.describe_fields())
 
-        engine_for = _engine_loader(config, store, stack)
+        engine_for = _engine_loader(config, store, stack, executor)
         translator_engine = engine_for(config.translator)
         translator = Translator(
             translator_engine,
@@ -132,6 +137,7 @@ def run_job(
             batch_size=config.batch_size,
             max_in_flight=config.max_in_flight,
             retry_exhausted=config.retry_exhausted,
+            check_slice=max(16, 8 * executor.lean_workers(lean_config)),
             filters=filters,
             policy=_policy(config),
             provenance=provenance,
@@ -259,13 +265,22 @@ def _judges(config: RunConfig, check: Preflight) -> list[Any]:
         return []
 
 
+def _executor(config: RunConfig, check: Preflight) -> Any:
+    """The run's executor (``formalize.executors``), or None with the problem in ``check``."""
+    from formalize.executors import build_executor
+
+    try:
+        return build_executor(config.executor, config.ray_address, config.ray)
+    except FormalizeError as exc:
+        check.add(f"executor {config.executor}", str(exc))
+        return None
+
+
 def _engine_loader(
-    config: RunConfig, store: Store, stack: contextlib.ExitStack
+    config: RunConfig, store: Store, stack: contextlib.ExitStack, executor: Any
 ) -> Callable[[str], Any]:
     """``spec -> engine``, loading each spec once (a judge on the translator's spec shares
-    its engine), closed with the run."""
-    from formalize.models import load_engine
-
+    its engine), closed with the run; the executor decides where it runs."""
     loaded: dict[str, Any] = {}
 
     def engine_for(spec: str) -> Any:
@@ -273,7 +288,7 @@ def _engine_loader(
             role = "translator" if spec == config.translator else "judge"
             started = time.monotonic()
             log.info("loading the %s engine %s", role, spec)
-            engine = load_engine(spec, cache=store.cache)
+            engine = executor.engine(spec, role, store.cache)
             stack.callback(engine.close)
             log.info("%s engine ready in %.1f s: %s", role, time.monotonic() - started, engine)
             loaded[spec] = engine

@@ -16,6 +16,7 @@ from formalize.cli.common import (
     report_issues,
 )
 from formalize.config import field_default
+from formalize.executors import EXECUTORS
 
 EPILOG = f"""\
 examples:
@@ -229,6 +230,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="when stderr is not a terminal, a progress line every S seconds "
         f"(default: {_default('progress_interval')})",
     )
+    cluster = p.add_argument_group(
+        "executor",
+        "where the translator, Lean and critic run: here (local) or on Ray actor pools (ray), "
+        "sized in the config's [ray] table (docs/cluster.md)",
+    )
+    cluster.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        help=f"local: in this process; ray: on a Ray cluster (default: {_default('executor')})",
+    )
+    cluster.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="the Ray cluster to join: auto (this node's, from `ray start`) or HOST:PORT "
+        "(default: start a local Ray cluster for the run and stop it at its end)",
+    )
+    for pool in ("translator", "lean", "critic"):
+        cluster.add_argument(
+            f"--{pool}-actors",
+            type=int,
+            metavar="N",
+            help=f"{pool} actors with --executor ray (default: [ray.{pool}] actors, else 1)",
+        )
     from formalize.cli.check import add_lean_options
 
     add_lean_options(p)
@@ -251,6 +275,10 @@ def resolve_config(args: argparse.Namespace) -> tuple[Any, list[Any]]:
         cli["critic"] = critics[0]
     cli["db"] = str(args.db) if args.db else None
     cli["lean"] = lean_overrides(args)
+    cli["ray"] = {
+        pool: {"actors": getattr(args, f"{pool}_actors", None)}
+        for pool in ("translator", "lean", "critic")
+    }
     return resolve_leniently(file_values, cli, source=str(args.config or "the config file"))
 
 

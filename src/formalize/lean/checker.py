@@ -71,10 +71,18 @@ class _Plan:
 class LeanChecker:
     """Checks Lean statements; build it from a ``LeanConfig``, close it when done."""
 
-    def __init__(self, config: LeanConfig | None = None, cache: Cache | None = None) -> None:
+    def __init__(
+        self,
+        config: LeanConfig | None = None,
+        cache: Cache | None = None,
+        *,
+        backend: Backend | None = None,
+    ) -> None:
+        """``backend``: where checks run instead of the config's backend (the Ray executor's
+        Lean actors); the gate, the headers and the cache stay here."""
         self.config = config or LeanConfig()
         self.cache = cache
-        self._backend: Backend | None = None
+        self._backend: Backend | None = backend
         self._headers: dict[str, PreparedHeader] = {}
         self._toolchain: str | None = self.config.toolchain
         self._toolchain_read = self.config.toolchain is not None
@@ -229,6 +237,15 @@ class LeanChecker:
                 keyed[(plan.header, plan.body)], toolchain=toolchain
             )
         return [r for r in results if r is not None]
+
+    def run_jobs(self, jobs: Sequence[Job]) -> tuple[list[CheckResult], dict[str, CheckResult]]:
+        """Run jobs that another checker has gated and prepared (``check``/``probe`` of the
+        Ray executor's driver), on this checker's backend, no cache: body-relative results in
+        job order, and the headers that failed to import (what the driver's checker needs to
+        tell setup failures from statement errors)."""
+        backend = self._get_backend()
+        results = backend.run(list(jobs))
+        return results, dict(backend.failed_headers)
 
     def close(self) -> None:
         """Stop every Lean process."""

@@ -366,6 +366,19 @@ class Engine(abc.ABC):
             )
         return [r or [] for r in results]
 
+    def generate_prepared(
+        self, conversations: list[list[Message]], params: GenerationParams
+    ) -> list[Outcome]:
+        """The backend call alone: prepared conversations in, raw outcomes out, no cache and
+        no stop strings (what a remote executor's worker runs; ``generate`` does the rest)."""
+        if self._closed:
+            raise RuntimeError(f"engine {self.spec!r} is closed")
+        return self._generate(conversations, params)
+
+    def provenance(self) -> dict[str, Any]:
+        """What every completion of this engine records as its origin (parameters aside)."""
+        return self._provenance()
+
     # ------------------------------------------------------------------ helpers
 
     def _finish(
