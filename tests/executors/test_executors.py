@@ -178,3 +178,17 @@ def test_without_an_address_the_run_starts_a_local_ray_and_stops_it(
     outcome = run_job(config_for(tmp_path, servers, executor="ray", ray=settings))
     assert outcome.counters.accepted == 2
     assert not ray.is_initialized()  # stopped at the end of the run
+
+
+def test_a_lean_actor_runs_a_fixed_number_of_workers() -> None:
+    """The workers per Lean actor are fixed before the actors start: an explicit ``workers``
+    wins, then the actor's ``num_cpus``, then the driver's cores but one (a local pool's
+    sizing by free memory does not apply to an actor, which shares its node)."""
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    from formalize.executors.ray import actor_workers
+    from formalize.lean.config import LeanConfig, default_workers
+
+    assert actor_workers(LeanConfig(workers=3), PoolSettings(num_cpus=8)) == 3
+    assert actor_workers(LeanConfig(), PoolSettings(num_cpus=6)) == 6
+    assert actor_workers(LeanConfig(), PoolSettings(num_cpus=0.5)) == 1
+    assert actor_workers(LeanConfig(), PoolSettings()) == default_workers()

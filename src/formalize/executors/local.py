@@ -39,8 +39,10 @@ class LocalExecutor:
         return LeanChecker(config, cache=cache)
 
     def lean_workers(self, config: LeanConfig) -> int:
-        """The config's ``workers``."""
-        return config.workers
+        """The config's ``workers`` (unset: the most a self-sizing pool starts)."""
+        from formalize.lean.config import default_workers
+
+        return config.workers or default_workers()
 
     def close(self) -> None:
         """Nothing to release: engines and the checker close themselves."""

@@ -13,6 +13,7 @@ is already initialised in this process (a notebook, the tests) is used as it is.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -27,7 +28,7 @@ from formalize.executors.actors import EngineActor, LeanActor
 from formalize.executors.dispatch import Dispatcher, split
 from formalize.executors.settings import PoolSettings, RaySettings
 from formalize.lean.checker import LeanChecker
-from formalize.lean.config import LeanConfig
+from formalize.lean.config import LeanConfig, default_workers
 from formalize.lean.pool import Job
 from formalize.models.base import Engine, GenerationParams, Outcome
 from formalize.models.profiles import Message
@@ -38,6 +39,18 @@ from formalize.records import CheckResult
 log = logging.getLogger(__name__)
 
 ENGINE_CHUNK = 8  # conversations per chunk when [ray.<pool>] chunk_size is not set
+
+
+def actor_workers(config: LeanConfig, pool: PoolSettings) -> int:
+    """REPL workers per Lean actor: ``[lean] workers``, else the actor's ``num_cpus``, else
+    one per driver core but one. Fixed before the actors start (the chunk size and the CPUs
+    they ask Ray for depend on it): a local pool's sizing by free memory does not apply, since
+    an actor does not own its node."""
+    if config.workers is not None:
+        return config.workers
+    if pool.num_cpus is not None:
+        return max(1, int(pool.num_cpus))
+    return default_workers()
 
 
 def connect(settings: RaySettings, wanted_cpus: float = 0) -> bool:
@@ -206,17 +219,19 @@ class RayLeanBackend:
     each with its own REPL pool; started on first use."""
 
     def __init__(self, config: LeanConfig, pool: PoolSettings, settings: RaySettings) -> None:
-        self.config = config
+        workers = actor_workers(config, pool)
+        self.config = dataclasses.replace(config, workers=workers)
         self.pool = pool
         self.settings = settings
         self.failed_headers: dict[str, CheckResult] = {}
-        self.chunk = pool.chunk_size or 4 * config.workers
+        self.chunk = pool.chunk_size or 4 * workers
         self.actors: list[Any] = []
         self.dispatcher: Dispatcher | None = None
 
     def _start(self) -> Dispatcher:
         if self.dispatcher is None:
-            cpus = self.pool.num_cpus if self.pool.num_cpus is not None else self.config.workers
+            workers = self.config.workers or 1  # set by __init__
+            cpus = self.pool.num_cpus if self.pool.num_cpus is not None else workers
             options = actor_options(
                 self.pool, self.settings, cpus=cpus, gpus=self.pool.num_gpus or 0
             )
@@ -326,13 +341,13 @@ class RayExecutor:
     def checker(self, config: LeanConfig, cache: Cache | None) -> LeanChecker:
         """A ``LeanChecker`` (gate, headers, cache here) over the Lean actors (started on
         the checker's first use)."""
-        self._lean_workers = config.workers
+        self._lean_workers = actor_workers(config, self.settings.lean)
         backend = RayLeanBackend(config, self.settings.lean, self.settings)
         return LeanChecker(config, cache=cache, backend=backend)
 
     def lean_workers(self, config: LeanConfig) -> int:
         """REPL workers across the Lean actors (sizes the pipeline's check slices)."""
-        return config.workers * self.settings.lean.actors
+        return actor_workers(config, self.settings.lean) * self.settings.lean.actors
 
     def close(self) -> None:
         """Stop the local cluster this run started (a joined cluster keeps running)."""

@@ -35,8 +35,8 @@ class PoolSettings:
 
     - ``actors``: actors in the pool.
     - ``num_cpus`` / ``num_gpus``: Ray resources per actor (``num_gpus`` None: the engine's
-      ``tp`` x ``dp`` for a ``vllm:`` spec, else 0; ``num_cpus`` None: 1, or the Lean
-      config's ``workers`` for the Lean pool).
+      ``tp`` x ``dp`` for a ``vllm:`` spec, else 0; ``num_cpus`` None: 1, or the workers
+      per Lean actor for the Lean pool, ``formalize.executors.ray.actor_workers``).
     - ``memory_mb``: Ray's ``memory`` resource per actor (scheduling: an actor only goes where
       that much is free); None asks for none.
     - ``resources``: custom resources per actor, e.g. ``{lean_node = 1}`` to keep Lean on the
