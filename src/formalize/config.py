@@ -9,7 +9,6 @@ reported at once, each with its key.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import sys
 import typing
 from collections.abc import Mapping
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from formalize.errors import InputError
-from formalize.settings import SettingIssue, describe, render_issues, type_problem
+from formalize.settings import SettingIssue, describe, did_you_mean, render_issues, type_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -233,8 +232,7 @@ def resolve_leniently(
     origin: dict[str, str] = {}
     for key, value in file_values.items():
         if key not in known:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(key, known)
             issues.append(SettingIssue(key, f"unknown key in {source}{hint}"))
             continue
         merged[key], origin[key] = value, f"in {source}"

@@ -7,8 +7,10 @@ type expected, instead of failing later in a comparison.
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,12 @@ def describe(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "a list"
     return f"{type(value).__name__} {value!r}"
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``known`` to a misspelt ``word``, else ``""``."""
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def type_problem(value: Any, hint: Any) -> str | None:

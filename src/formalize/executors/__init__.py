@@ -9,11 +9,11 @@ know which executor it runs on. Importing this package imports no Ray.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from formalize.errors import InputError, SetupError
+from formalize.settings import did_you_mean
 
 if TYPE_CHECKING:
     from formalize.cache import Cache
@@ -59,8 +59,7 @@ def check_executor(name: str) -> str | None:
     """Why ``name`` is not an executor (None when it is)."""
     if name in EXECUTORS:
         return None
-    close = difflib.get_close_matches(name, EXECUTORS, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(name, EXECUTORS)
     return f"unknown executor {name!r}{hint}; one of: {', '.join(EXECUTORS)}"
 
 

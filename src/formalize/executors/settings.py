@@ -18,13 +18,12 @@ Nothing here imports Ray; ``formalize.executors.ray`` turns these into actors.
 
 from __future__ import annotations
 
-import difflib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from formalize.settings import type_problem
+from formalize.settings import did_you_mean, type_problem
 
 POOLS = ("translator", "lean", "critic")
 
@@ -121,8 +120,7 @@ class RaySettings:
                     kwargs[key] = value
             else:
                 known = sorted({*top, *POOLS})
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(key, known)
                 problems.append(f"unknown Ray setting {key!r}{hint}")
         if address is not None:
             kwargs["address"] = address
@@ -163,8 +161,7 @@ def _pool(
     for key, value in values.items():
         key = key.replace("-", "_")
         if key not in hints:
-            close = difflib.get_close_matches(key, sorted(hints), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(key, hints)
             problems.append(f"unknown setting {key!r} in [ray.{name}]{hint}")
         elif value is not None and (why := type_problem(value, hints[key])):
             problems.append(f"[ray.{name}] {key}: {why}")

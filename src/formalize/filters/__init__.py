@@ -15,7 +15,6 @@ line in :data:`REGISTRY`:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from formalize.filters.refuted import RefutedFilter
 from formalize.filters.trivial import TrivialFilter
 from formalize.filters.vacuous import VacuousFilter
 from formalize.records import AttemptStatus, Signal, SignalOutcome
+from formalize.settings import did_you_mean
 
 if TYPE_CHECKING:
     from formalize.lean import LeanChecker
@@ -75,8 +75,7 @@ def filter_names(spec: str | Sequence[str] | None, *, has_reference: bool) -> tu
         return ()
     for name in names:
         if name not in REGISTRY:
-            close = difflib.get_close_matches(name, sorted(REGISTRY), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(name, REGISTRY)
             known = ", ".join(sorted(REGISTRY))
             raise InputError(f"unknown filter {name!r}{hint}; known: {known}, or none")
     return tuple(dict.fromkeys(names))

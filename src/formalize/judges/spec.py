@@ -9,11 +9,12 @@ decisions become one: ``all`` (every judge accepts), ``any``, ``majority`` (more
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from formalize.settings import did_you_mean
 
 #: The kinds of judge (``kind`` in a ``[[judges]]`` table).
 KINDS = ("critic", "back_translation")
@@ -156,8 +157,7 @@ def _from_table(k: int, table: Mapping[str, Any], samples: int, vote: str) -> Ju
         raise ValueError(f"{where}: expected a table ([[judges]]), got {type(table).__name__}")
     unknown = [key for key in table if key not in _KEYS]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], _KEYS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(unknown[0], _KEYS)
         raise ValueError(f"{where}: unknown key {unknown[0]!r}{hint}; known: {', '.join(_KEYS)}")
     spec = table.get("spec")
     if not isinstance(spec, str) or not spec.strip():

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import shlex
 import typing
@@ -151,14 +150,13 @@ class LeanConfig:
 
         Raises ``ValueError`` with every problem named.
         """
-        from formalize.settings import type_problem
+        from formalize.settings import did_you_mean, type_problem
 
         hints = typing.get_type_hints(cls)
         problems = []
         for key, value in values.items():
             if key not in hints:
-                close = difflib.get_close_matches(key, sorted(hints), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(key, hints)
                 problems.append(f"unknown Lean setting {key!r}{hint}")
             elif value is not None and (why := type_problem(value, hints[key])):
                 problems.append(f"{key}: {why}")

@@ -25,7 +25,6 @@ when the training starts (``formalize.train.recipes``), where those are imported
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from formalize.errors import InputError
-from formalize.settings import SettingIssue, describe, render_issues, type_problem
+from formalize.settings import SettingIssue, describe, did_you_mean, render_issues, type_problem
 
 ROLES = ("critic", "translator")
 #: (role, method) -> the training export it trains on (``formalize corpus export --for``)
@@ -163,8 +162,7 @@ def resolve(
     merged: dict[str, Any] = {}
     for key, value in file_values.items():
         if key not in known:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(key, known)
             issues.append(SettingIssue(key, f"unknown key in {source}{hint}"))
         elif key in ("trainer", "peft") and not isinstance(value, dict):
             issues.append(SettingIssue(key, f"expected a [{key}] table, got {describe(value)}"))
