@@ -159,7 +159,7 @@ def test_an_unset_workers_sizes_the_pool_from_the_first_worker_and_the_memory_av
 
     monkeypatch.setattr(memory, "worker_budget_mb", budget)
     monkeypatch.setattr(memory, "available_mb", lambda: 170.0)  # 0.9 * 170 / 50: 3 more
-    monkeypatch.setattr(memory, "cpu_workers", lambda: 8)
+    monkeypatch.setattr(memory, "default_workers", lambda: 8)
     pool = ReplPool(mapped_config(tmp_path, olean, workers=None), mapped_cmd(olean))
     try:
         results = pool.run(ok_jobs(8))
@@ -167,7 +167,7 @@ def test_an_unset_workers_sizes_the_pool_from_the_first_worker_and_the_memory_av
         assert pool.size == 4 and (pool.sizing or "").startswith("4 worker(s)")
         (first,) = budgets  # measured once, on the first worker with its header imported
         assert first.rss_mb > FILE_MB and first.private_mb < CAP_MB
-        monkeypatch.setattr(memory, "cpu_workers", lambda: 2)
+        monkeypatch.setattr(memory, "default_workers", lambda: 2)
         pool.run(ok_jobs(4))
         assert pool.size == 4  # sized once
     finally:

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from formalize.lean.config import default_workers
+
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
@@ -213,11 +215,6 @@ def available_mb() -> float:
     return psutil.virtual_memory().available / MB
 
 
-def cpu_workers() -> int:
-    """One worker per core, leaving one core for the rest of the pipeline; at least one."""
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
 def worker_budget_mb(sample: MemorySample, memory_mb: float) -> float:
     """The private memory to count per worker: ``GROWTH_FACTOR`` times a freshly imported
     worker's, never more than the cap (a worker over it is restarted)."""
@@ -229,9 +226,9 @@ def suggest_workers(
 ) -> int:
     """How many workers this machine takes: the ``running`` ones (whose memory is no longer
     available) plus one per ``budget_mb`` in ``AVAILABLE_SHARE`` of the memory available, at
-    most one per core but one (``cpu_workers``), at least one."""
+    most one per core but one (``default_workers``), at least one."""
     more = math.floor(AVAILABLE_SHARE * max(0.0, available_mb) / max(budget_mb, 1.0))
-    cap = cores if cores is not None else cpu_workers()
+    cap = cores if cores is not None else default_workers()
     return max(1, min(cap, running + more))
 
 
@@ -257,7 +254,7 @@ def report_rows(
         rule = (
             f"{len(samples)} running + {AVAILABLE_SHARE:.0%} of the memory available / "
             f"{budget:.0f} MB per worker ({GROWTH_FACTOR:g} x the private memory of a worker "
-            f"after its import, at most the cap), at most {cpu_workers()} (cores - 1)"
+            f"after its import, at most the cap), at most {default_workers()} (cores - 1)"
         )
         setting = "workers unset: a run uses this" if workers is None else f"workers = {workers}"
         rows.append(("suggested workers", f"{n}: {rule}; {setting}"))

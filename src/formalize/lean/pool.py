@@ -30,7 +30,7 @@ from typing import Any
 
 from formalize.errors import SetupError
 from formalize.lean import memory
-from formalize.lean.config import LeanConfig
+from formalize.lean.config import LeanConfig, default_workers
 from formalize.lean.headers import probe_command
 from formalize.lean.protocol import error_object_result, verdict
 from formalize.lean.repl import ReplFailure, ReplNotStarted, ReplProcess, ReplTimeout
@@ -497,7 +497,7 @@ class ReplPool:
             self.sizing = (
                 f"{target} worker(s): {memory.AVAILABLE_SHARE:.0%} of {available:.0f} MB "
                 f"available / {budget:.0f} MB per worker (first worker: {first.describe()}), "
-                f"at most {memory.cpu_workers()} (cores - 1)"
+                f"at most {default_workers()} (cores - 1)"
             )
             log.info("Lean pool: %s", self.sizing)
             self._add_workers(target)
