@@ -119,11 +119,6 @@ class LeanChecker:
         backend = self._backend
         return backend.worker_memory() if isinstance(backend, ReplPool) else []
 
-    @property
-    def sizing(self) -> str | None:
-        """How a self-sized REPL pool chose its number of workers (None: not sized)."""
-        return self._backend.sizing if isinstance(self._backend, ReplPool) else None
-
     def preflight(self) -> None:
         """Fail fast (``SetupError``, saying what is missing) when the backend cannot run.
 

@@ -203,7 +203,6 @@ class ReplProcess:
         self.memory_poll_s = memory_poll_s
         self.replies = 0
         self.peak_rss_mb = 0.0
-        self.peak_private_mb = 0.0
         self._proc: subprocess.Popen[bytes] | None = None
         self._sel: selectors.BaseSelector | None = None
         self._buf = bytearray()
@@ -412,10 +411,7 @@ class ReplProcess:
             return
         rss, sample = self._memory.poll(self.memory_mb)
         self.peak_rss_mb = max(self.peak_rss_mb, rss)
-        if sample is None:
-            return
-        self.peak_private_mb = max(self.peak_private_mb, sample.private_mb)
-        problem = over_cap(sample, self.memory_mb, "the REPL's process tree")
+        problem = over_cap(sample, self.memory_mb, "the REPL's process tree") if sample else None
         if problem:
             raise ReplOutOfMemory(problem)
 

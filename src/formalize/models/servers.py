@@ -31,7 +31,6 @@ class Server:
     url: str
     client: Any = None  # the engine's HTTP client for this server
     outstanding: int = 0
-    sent: int = 0
     failures: int = 0  # failures since it last answered
     down_until: float | None = None  # None: healthy
     last_error: str = ""
@@ -86,7 +85,6 @@ class ServerSet:
             chosen = next(s for s in order if s in tied)
             self._turn = (self.servers.index(chosen) + 1) % len(self.servers)
             chosen.outstanding += 1
-            chosen.sent += 1
             return chosen
 
     def release(self, server: Server) -> None:
