@@ -74,15 +74,23 @@ def connect(settings: RaySettings, wanted_cpus: float = 0) -> bool:
     try:
         ray.init(**kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = settings.address
-        raise SetupError(
-            f"no Ray cluster answers at {where!r} ({exc}). Start one (`ray start --head` on "
-            "the head node, `ray start --address HEAD:6379` on the others; docs/cluster.md), "
+        check = (
             "check the address (and, with token authentication, that RAY_AUTH_MODE and "
-            "RAY_AUTH_TOKEN are the cluster's), or give no --ray-address to start a local "
-            "cluster for the run"
-        ) from None
+            "RAY_AUTH_TOKEN are the cluster's)"
+        )
+        raise _no_cluster(settings.address, exc, check) from None
     return True
+
+
+def _no_cluster(
+    address: str | None, reason: object, check: str = "check the address"
+) -> SetupError:
+    """The error for a cluster that does not answer at ``address``, with what to do."""
+    return SetupError(
+        f"no Ray cluster answers at {address!r} ({reason}). Start one (`ray start --head` on "
+        "the head node, `ray start --address HEAD:6379` on the others; docs/cluster.md), "
+        f"{check}, or give no --ray-address to start a local cluster for the run"
+    )
 
 
 def _reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -97,11 +105,7 @@ def _reachable(address: str, timeout_s: float = 5.0) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()
     except OSError as exc:
-        raise SetupError(
-            f"no Ray cluster answers at {address!r} ({exc}). Start one (`ray start --head` on "
-            "the head node, `ray start --address HEAD:6379` on the others; docs/cluster.md), "
-            "check the address, or give no --ray-address to start a local cluster for the run"
-        ) from None
+        raise _no_cluster(address, exc) from None
 
 
 def actor_options(
@@ -219,19 +223,18 @@ class RayLeanBackend:
     each with its own REPL pool; started on first use."""
 
     def __init__(self, config: LeanConfig, pool: PoolSettings, settings: RaySettings) -> None:
-        workers = actor_workers(config, pool)
-        self.config = dataclasses.replace(config, workers=workers)
+        self.workers = actor_workers(config, pool)
+        self.config = dataclasses.replace(config, workers=self.workers)
         self.pool = pool
         self.settings = settings
         self.failed_headers: dict[str, CheckResult] = {}
-        self.chunk = pool.chunk_size or 4 * workers
+        self.chunk = pool.chunk_size or 4 * self.workers
         self.actors: list[Any] = []
         self.dispatcher: Dispatcher | None = None
 
     def _start(self) -> Dispatcher:
         if self.dispatcher is None:
-            workers = self.config.workers or 1  # set by __init__
-            cpus = self.pool.num_cpus if self.pool.num_cpus is not None else workers
+            cpus = self.pool.num_cpus if self.pool.num_cpus is not None else self.workers
             options = actor_options(
                 self.pool, self.settings, cpus=cpus, gpus=self.pool.num_gpus or 0
             )
