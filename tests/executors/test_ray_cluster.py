@@ -133,8 +133,8 @@ def write_toml(path: Path, log: Path) -> Path:
         "critic": {"actors": 1, "num_cpus": 0.25, "chunk_size": 4},
     }
     lines = ['executor = "ray"', "samples = 2", "batch_size = 3", "progress = false", "[lean]"]
-    # a restarted actor's REPL appends to the existing log: its folder is writable in the
-    # sandbox (sandbox_writable)
+    # `--log=PATH`, one argument: the sandbox shows an existing file named as an argument
+    # read-only, and a restarted actor's REPL starts when the log exists
     repl = [PYTHON, str(FAKE_REPL), f"--log={log}", "--latency-ms", str(LATENCY_MS)]
     lines += [
         f"repl_cmd = {json.dumps(repl)}",
