@@ -381,26 +381,3 @@ def test_file_mode_runs_lean_with_lakes_environment(lake_project: Path) -> None:
     )
     assert seen["LAKE"] is None and seen["PATH"].startswith(f"{toolchain}/bin:")
     assert len(lake_calls(lake_project)) == 1
-
-
-def test_a_file_argument_inside_a_writable_directory_stays_writable(tmp_path: Path) -> None:
-    """An existing file named on the command line (``--log PATH``, appended to by a restarted
-    REPL) inside ``sandbox_writable`` is shown by the writable bind, not hidden under a
-    read-only one of its own."""
-    if sandbox_mode() == "off":
-        pytest.skip(f"the sandbox cannot run here: {support().problem}")
-    import subprocess
-
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    log = logs / "repl.log"
-    log.write_text("first run\n", encoding="utf-8")
-    log.chmod(0o666)  # as root the sandbox runs as nobody
-    config = dataclasses.replace(fake_config(tmp_path), sandbox="on", sandbox_writable=(logs,))
-    append = "import sys; open(sys.argv[1], 'a').write('restarted\\n')"
-    plan = plan_command(config, [PYTHON, "-c", append, str(log)], cwd=None)
-    assert ("rw", str(logs)) in {(m.kind, m.dest) for m in plan.mounts}
-    assert str(log) not in {m.dest for m in plan.mounts}
-    done = subprocess.run(plan.argv, env=plan.env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert log.read_text(encoding="utf-8") == "first run\nrestarted\n"

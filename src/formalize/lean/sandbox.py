@@ -454,8 +454,7 @@ def _search_paths(env: Mapping[str, str]) -> list[str]:
 
 
 def _mounts(read_only: Sequence[str], writable: Sequence[str]) -> list[Mount]:
-    """Binds for the paths that exist, minus read-only ones already inside another (read-only
-    or writable).
+    """Binds for the paths that exist, minus read-only ones already inside another.
 
     ``SetupError`` for a path that is ``/``, a home directory or ``/home``, or holds one: a
     setting that would undo the sandbox (paths inside them are fine: a toolchain in ``~/.elan``).
@@ -477,11 +476,10 @@ def _mounts(read_only: Sequence[str], writable: Sequence[str]) -> list[Mount]:
             continue  # shown already
         if seen.get(full) != "rw":
             seen[full] = kind
+    ro_roots = [p for p, kind in seen.items() if kind == "ro"]
     out = []
     for path, kind in seen.items():
-        # a read-only path inside another shown path is shown already: inside a writable
-        # one (a log file the REPL appends to), a read-only bind would hide it from writes
-        if kind == "ro" and any(_under(path, root) for root in seen if root != path):
+        if kind == "ro" and any(_under(path, root) for root in ro_roots if root != path):
             continue
         out.append(Mount(kind, path, path))
     return out
