@@ -381,3 +381,38 @@ def test_file_mode_runs_lean_with_lakes_environment(lake_project: Path) -> None:
     )
     assert seen["LAKE"] is None and seen["PATH"].startswith(f"{toolchain}/bin:")
     assert len(lake_calls(lake_project)) == 1
+
+
+def test_read_only_paths_stay_read_only_inside_a_writable_directory(tmp_path: Path) -> None:
+    """A writable directory that holds the Lake project (or the toolchain, or a file the
+    command names) does not make them writable: each keeps a read-only bind of its own.
+    Otherwise a candidate that ran code could rewrite the lakefile, which `lake` runs
+    outside the sandbox."""
+    if sandbox_mode() == "off":
+        pytest.skip(f"the sandbox cannot run here: {support().problem}")
+    import subprocess
+
+    shared = tmp_path / "shared"
+    project = shared / "project"
+    project.mkdir(parents=True)
+    for folder in (shared, project):
+        folder.chmod(0o777)  # as root the sandbox runs as nobody: only the mounts may refuse
+    config = dataclasses.replace(
+        fake_config(tmp_path), sandbox="on", lean_project=project, sandbox_writable=(shared,)
+    )
+    write = (
+        "import sys\n"
+        "for folder in sys.argv[1:]:\n"
+        "    try:\n"
+        "        open(folder + '/written', 'w').write('x')\n"
+        "        print(folder, 'written')\n"
+        "    except OSError as exc:\n"
+        "        print(folder, exc.errno)\n"
+    )
+    plan = plan_command(config, [PYTHON, "-c", write, str(shared), str(project)], cwd=None)
+    kinds = {(m.kind, m.dest) for m in plan.mounts}
+    assert ("rw", str(shared)) in kinds and ("ro", str(project)) in kinds
+    done = subprocess.run(plan.argv, env=plan.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"{shared} written", f"{project} 30"]  # 30: EROFS
+    assert not (project / "written").exists()
