@@ -302,6 +302,41 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("open ... in before a command", "open Nat in\nnamespace Foo\n" + T, "found `namespace`"),
     ("open ... in at the very end", T + "\nopen Nat in", "unexpected `open` at line 2"),
     ("declaration after the theorem", T + "\ndef f := 1", "after the theorem"),
+    # --- notation atoms read where Lean does not have them (red team, 2026-12-02) -------------
+    (
+        "local atoms retokenizing a side proof before they exist",
+        "def evil (n : ℕ) : Bool := n == 5\n"
+        "def f : {n : ℕ // n = 1 ∧ evil 5 = true} :=\n"
+        "  ⟨1, by simp [(Nat.add_zero ·)] ; decide +native ; simp [(· + 0), (· + 0)]⟩\n"
+        'section\nlocal notation "·)]" => 1\nlocal notation "(·" => 1\nend\n' + T,
+        "is read where Lean does not have it",
+    ),
+    (
+        "an atom used before its notation command",
+        'theorem t : ⋆⋆ = 1 := sorry\nnotation "⋆⋆" => (1 : ℕ)',
+        "is read where Lean does not have it",
+    ),
+    (
+        "a local atom used after the end of its section",
+        'section\nlocal notation "⋆⋆" => (1 : ℕ)\nend\ntheorem t : ⋆⋆ = 1 := sorry',
+        "is read where Lean does not have it",
+    ),
+    # --- auto-params spelt out: Lean evaluates the tactic constant (red team, 2026-12-02) -----
+    (
+        "autoParam in a binder",
+        "def tac := 0\ndef g (_h : autoParam (1 = 1) tac) : ℕ := 1\ntheorem t : g = 1 := sorry",
+        "forbidden name `autoParam`",
+    ),
+    (
+        "autoParam in a structure field",
+        "def tac := 0\nstructure S where\n  h : autoParam (1 = 1) tac\n" + T,
+        "forbidden name `autoParam`",
+    ),
+    (
+        "optParam spelt out",
+        "def g (n : optParam ℕ 3) : ℕ := n\ntheorem t : g = 3 := sorry",
+        "forbidden name `optParam`",
+    ),
     # --- the gate's own limits ----------------------------------------------------------------
     ("empty candidate", "", "empty candidate"),
     ("blank candidate", "  \n\n ", "empty candidate"),

@@ -95,12 +95,14 @@ DEFAULT_MAX_TOKENS = 4_000
 
 _BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
-# Name components that reach the metaprogramming API, IO, or kernel bypasses.
+# Name components that reach the metaprogramming API, IO, or kernel bypasses; ``autoParam``
+# (and ``optParam``) spelt out are the binder defaults the gate refuses in their sugared form:
+# Lean evaluates an auto-param's tactic constant, candidate code, when the argument is missing.
 _FORBIDDEN_NAME_PARTS = frozenset(
     """
     Lean Elab Meta IO EIO BaseIO unsafeIO unsafeBaseIO unsafeEIO unsafeCast FilePath System Process
     ofReduceBool ofReduceNat reduceBool reduceNat trustCompiler implemented_by extern sorryAx
-    _root_ native_decide run_cmd run_tac run_elab run_meta by_elab test_extern
+    _root_ native_decide run_cmd run_tac run_elab run_meta by_elab test_extern autoParam optParam
     """.split()  # noqa: SIM905
 )
 _NOTATION_WORDS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
@@ -174,20 +176,56 @@ def blank_comments(text: str, tokens: Iterable[Token]) -> str:
 # ----------------------------------------------------------------------------- characters
 
 
-def _notation_atoms(tokens: list[Token]) -> list[str]:
+@dataclass(frozen=True)
+class _Atom:
+    """A notation atom of the candidate: where its command starts (Lean has the token only
+    after that), and whether it is ``local`` (Lean drops it again at the ``end`` of its
+    section or namespace)."""
+
+    text: str
+    declared_at: int
+    local: bool
+
+
+def _notation_atoms(tokens: list[Token]) -> list[_Atom]:
     """The atoms of the candidate's ``notation``/``infix…`` commands (checked by the grammar)."""
     code = [t for t in tokens if t.kind not in COMMENT_KINDS]
-    atoms: list[str] = []
+    atoms: list[_Atom] = []
     for k, tok in enumerate(code):
         if tok.kind == KEYWORD and tok.text in _NOTATION_WORDS:
+            local = k > 0 and code[k - 1].text == "local"
             for nxt in code[k + 1 : k + 40]:
                 if nxt.kind == STRING and "\\" not in nxt.text:
                     atom = nxt.text[1:-1].strip(" ")
                     if atom and not any(c.isspace() for c in atom):
-                        atoms.append(atom)
+                        atoms.append(_Atom(atom, tok.offset, local))
                 elif nxt.text == "=>":
                     break
     return atoms
+
+
+def _check_atom_scopes(tokens: list[Token], atoms: list[_Atom]) -> None:
+    """Refuse a notation atom read as a token where Lean does not have it: before its
+    ``notation`` command, or (a ``local`` one) after an ``end`` that follows it. The gate
+    lexes the whole text with every atom; Lean adds each only for its scope, and text read
+    with an atom in one and without it in the other (``(·`` against ``(`` ``·``) would be two
+    different programs."""
+    scopes: dict[str, list[_Atom]] = {}
+    for atom in atoms:
+        scopes.setdefault(atom.text, []).append(atom)
+    ends = [t.offset for t in tokens if t.kind == KEYWORD and t.text == "end"]
+    for tok in tokens:
+        if tok.text not in scopes or tok.kind == STRING or tok.kind in COMMENT_KINDS:
+            continue
+        if not any(
+            a.declared_at < tok.offset
+            and not (a.local and any(a.declared_at < e < tok.offset for e in ends))
+            for a in scopes[tok.text]
+        ):
+            raise _Reject(
+                f"notation atom `{tok.text}` at line {tok.line} is read where Lean does not "
+                "have it (before its notation command, or after the `end` of a local one)"
+            )
 
 
 def _check_characters(text: str, blanked: str, tokens: list[Token], table: TokenTable) -> None:
@@ -334,10 +372,12 @@ def _check(
         tokens = tokenize(text, table, max_tokens=DEFAULT_MAX_TOKENS)
         atoms = _notation_atoms(tokens)
         if atoms:  # Lean reads the candidate's own notation atoms as tokens after they are made
-            table = table.with_tokens(atoms)
+            table = table.with_tokens(a.text for a in atoms)
             tokens = tokenize(text, table, max_tokens=DEFAULT_MAX_TOKENS)
     except LexError as exc:
         raise Refusal(str(exc)) from None
+    if atoms:
+        _check_atom_scopes(tokens, atoms)
     seen += tokens
     blanked = blank_comments(text, tokens)
     _check_characters(text, blanked, tokens, table)
