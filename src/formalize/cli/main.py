@@ -134,14 +134,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     with logging_to(args.verbose, args.log_file):
         try:
-            return int(func(args) or 0)
+            code = int(func(args) or 0)
+            sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+            return code
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:
+            return _reader_went_away()
         except FormalizeError as exc:
             logging.getLogger("formalize").debug("stopped", exc_info=True)
             print(f"error: {exc}", file=sys.stderr)
             return 2
+
+
+def _reader_went_away() -> int:
+    """stdout's reader closed it (``formalize corpus export -o - | head``): no traceback, and
+    no second error when Python flushes stdout at exit; 141 as for a process killed by SIGPIPE."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 if __name__ == "__main__":
