@@ -40,6 +40,15 @@ common tasks:
   formalize corpus stats | export | path    inspect and export the corpus
   formalize review [sample|export|report]   label attempts in a local web app; precision
   formalize corpus export --for critic-sft -o DIR; formalize train critic --data DIR ...
+
+exit codes (every command; each command's --help says which it uses):
+  0    done
+  1    done, but some input lines were skipped (each reported with FILE:LINE), or a
+       `lean doctor` test check came out wrong
+  2    nothing done: bad usage, settings or input, or something missing (listed)
+  3    `bench calibrate`: no policy meets the goal (none is written)
+  130  interrupted (Ctrl-C); what finished is saved, rerun the same command to resume
+  141  stdout's reader went away (`formalize corpus export -o - | head`)
 """
 
 
