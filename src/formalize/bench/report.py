@@ -83,7 +83,13 @@ def _lean_line(lean: dict[str, Any] | None) -> list[str]:
         return []
     line = f"- Lean: the suite's statements were written for {lean['suite']}; "
     line += f"this project's is {lean['project']}"
-    return [line + (" (they differ)" if lean.get("differs") else "")]
+    if lean.get("differs"):
+        line += (
+            " (they differ: no Lean runs in a critic benchmark, so the numbers do not depend on "
+            f"the project's Lean; they include how well the critic reads {lean['suite']}-era "
+            "Mathlib)"
+        )
+    return [line]
 
 
 def render_report(results: dict[str, Any], plot: str | None) -> str:

@@ -4,6 +4,7 @@ become."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -189,10 +190,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-        try:
+        # uvicorn re-raises the Ctrl-C it shut down on: here that is a normal stop
+        with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[listening])
-        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on: a normal stop
-            pass
     return 0
 
 
