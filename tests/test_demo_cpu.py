@@ -35,3 +35,6 @@ def test_the_plumbing_demo_runs_and_labels_itself(tmp_path: Path) -> None:
     assert "plumbing demo done (not a corpus)" in done.stderr
     assert "problems" in done.stdout and "candidates" in done.stdout  # corpus stats ran
     assert db.is_file()
+    # step 2: hand-written statements through the gate, the REPL and the filters' probes
+    assert "sum-two-odds     ok         vacuous passed, refuted passed" in done.stderr
+    assert "hostile          rejected   unexpected `#eval`" in done.stderr
