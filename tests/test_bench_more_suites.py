@@ -167,13 +167,14 @@ def bench_with_project_lean(
     )
 
 
-def test_a_run_warns_when_the_suites_lean_differs_from_the_projects(
+def test_a_run_notes_what_a_different_suite_lean_means_for_its_numbers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     results = bench_with_project_lean(tmp_path, monkeypatch, "leanprover/lean4:v4.15.0")
     err = capsys.readouterr().err
-    assert "warning: suite consistencycheck was written for Lean v4.9.0" in err
+    assert "note: suite consistencycheck was written for Lean v4.9.0" in err
     assert "this project's Lean is v4.15.0" in err
+    assert "bench critic runs no Lean" in err and "warning" not in err
     assert results["lean"] == {
         "suite": "v4.9.0",
         "project": "v4.15.0",
@@ -183,12 +184,13 @@ def test_a_run_warns_when_the_suites_lean_differs_from_the_projects(
     assert results["suite"]["lean_version"] == "v4.9.0"  # type: ignore[index]
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     line = "- Lean: the suite's statements were written for v4.9.0; this project's is v4.15.0"
-    assert f"{line} (they differ)" in report
+    assert f"{line} (they differ: no Lean runs in a critic benchmark" in report
 
 
-def test_no_warning_when_the_versions_agree(
+def test_no_note_when_the_versions_agree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     results = bench_with_project_lean(tmp_path, monkeypatch, "leanprover/lean4:v4.9.0")
-    assert "warning" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "warning" not in err and "note: suite" not in err
     assert results["lean"]["differs"] is False  # type: ignore[index]

@@ -230,3 +230,45 @@ def test_whole_run_with_a_tiny_packaged_model_through_hf(
     assert (out / "report.md").read_text("utf-8").startswith("# Critic benchmark: proofnet-dev")
     assert (out / "threshold.png").stat().st_size > 0
     assert cache_rows(db) > 0  # model calls were cached in the corpus file
+
+
+def test_a_critic_whose_answers_do_not_parse_is_flagged_not_scored(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """100% unparsed answers used to print ACC 50.0 and TNR 100 with no word of warning."""
+    monkeypatch.setattr(
+        "formalize.models.load_engine",
+        lambda spec, cache=None: ScriptedEngine(lambda prompt, i: "I think so.", spec=spec),
+    )
+    out = tmp_path / "run"
+    argv = ["bench", "critic", "--suite", str(write_pairs(tmp_path / "p.jsonl"))]
+    assert main([*argv, "--critic", "scripted:x", "-o", str(out), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 100.0% of the pairs (5 of 5) got no parseable critic answer" in err
+    tnr = next(line for line in err.splitlines() if line.startswith("TNR"))
+    assert "100.0 †" in tnr
+    report = (out / "report.md").read_text(encoding="utf-8")
+    tnr_row = next(line for line in report.splitlines() if line.startswith("| TNR"))
+    assert "| 100.0 † |" in tnr_row
+    assert "measure the answer format more than the critic" in report
+
+
+def test_calibrating_runs_that_give_nothing_to_search_says_why(
+    tmp_path: Path, home: Path, scripted: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        {"id": f"u{i}", "informal": "S.", "lean": f"theorem u{i} : True -- BAD", "label": False}
+        for i in range(4)
+    ]
+    pairs = tmp_path / "neg.jsonl"
+    pairs.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "run"
+    argv = ["bench", "critic", "--suite", str(pairs), "--critic", "scripted:x"]
+    assert main([*argv, "-o", str(out), "--no-progress", "--bootstrap", "0"]) == 0
+    capsys.readouterr()
+    cal = tmp_path / "cal"
+    assert main(["bench", "calibrate", str(out), "--max-false-accept", "0.05", "-o", str(cal)]) == 3
+    err = capsys.readouterr().err
+    assert "nothing to search: no judge voted faithful on any of the 4 items" in err
+    assert "policy  TPR" not in err  # no empty table
+    assert "Nothing to search" in (cal / "report.md").read_text(encoding="utf-8")

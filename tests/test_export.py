@@ -98,7 +98,7 @@ def test_accepted_rows_keep_the_critic_reasons_and_raw_answers_on_request(
         (answer,) = row["critic_answers"]
         assert answer["judgement"] == "faithful"
         assert answer["raw"].startswith("<think>Let me compare each hypothesis.</think>")
-    assert export(corpus, "-o", str(out)) == 0
+    assert export(corpus, "-o", str(out), "--force") == 0
     assert "critic_answers" not in json.loads(out.read_text().splitlines()[0])
 
 
@@ -140,13 +140,13 @@ def test_a_datasets_folder_loads_with_load_dataset(corpus: Path, tmp_path: Path)
     assert set(loaded["rejected"]["status"]) >= {"lean_error", "rejected", "unfaithful"}
     assert loaded["train"][0]["provenance"]["critic_samples"] == 1
     assert json.loads((folder / "runs.json").read_text())["runs"][0]["status"] == "completed"
-    # exporting again replaces the earlier export; any other non-empty folder is refused
-    assert export(corpus, "--format", "hf", "-o", str(folder)) == 0
+    # exporting again (--force) replaces the earlier export; any other non-empty folder is refused
+    assert export(corpus, "--format", "hf", "-o", str(folder), "--force") == 0
     assert not (folder / "data" / "rejected-00000-of-00001.parquet").exists()
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep me")
-    assert export(corpus, "--format", "hf", "-o", str(other)) == 2
+    assert export(corpus, "--format", "hf", "-o", str(other), "--force") == 2
     assert (other / "notes.txt").read_text() == "keep me"
 
 
@@ -183,3 +183,57 @@ def test_push_to_hub_creates_the_repo_and_uploads_the_folder(
     assert upload[1]["files"] == ["README.md", "data/train-00000-of-00001.parquet", "runs.json"]
     assert "pushed 2 rows to the hub dataset me/lean-statements" in capsys.readouterr().err
     assert export(corpus, "--push-to-hub", "me/x", "-o", "x.jsonl") == 2  # not a folder
+
+
+def test_an_existing_output_is_replaced_only_with_force(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "e.jsonl"
+    out.write_text("my notes\n")
+    assert export(corpus, "-o", str(out)) == 2
+    assert out.read_text() == "my notes\n"
+    assert export(corpus, "-o", str(out), "--force") == 0
+    assert len(out.read_text().splitlines()) == 2
+    folder = tmp_path / "ds"
+    assert export(corpus, "--format", "hf", "-o", str(folder)) == 0
+    assert export(corpus, "--format", "hf", "-o", str(folder)) == 2  # an earlier export too
+    assert export(corpus, "--format", "hf", "-o", str(folder), "--force") == 0
+    (tmp_path / "empty").mkdir()
+    assert export(corpus, "--format", "hf", "-o", str(tmp_path / "empty")) == 0
+
+
+def test_a_reader_that_goes_away_ends_the_export_quietly(corpus: Path) -> None:
+    """``formalize corpus export -o - | head``: the reader closes the pipe first (here before
+    the export writes anything, so the outcome does not depend on timing)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    argv = [sys.executable, "-m", "formalize.cli.main", "corpus", "export", "--db", str(corpus)]
+    try:
+        done = subprocess.run(
+            [*argv, "-o", "-"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+            check=False,
+            text=True,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+def test_a_datasets_folder_names_no_model_server(corpus: Path, tmp_path: Path) -> None:
+    """What --push-to-hub publishes leaves the servers' hosts out; a local file keeps them."""
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "public"
+    assert export(corpus, "--format", "hf", "-o", str(folder), "--include-rejected") == 0
+    texts = [p.read_text() for p in (folder / "README.md", folder / "runs.json")]
+    for shard in sorted((folder / "data").glob("*.parquet")):
+        table = pq.read_table(shard)
+        texts.append(json.dumps(table.select(["translator", "critic", "provenance"]).to_pylist()))
+        texts.append(table.schema.metadata[b"formalize"].decode())
+    assert all("127.0.0.1" not in text for text in texts)
+    assert "openai:kimina@http://<host>/v1" in texts[0]
+    local = tmp_path / "local.jsonl"
+    assert export(corpus, "-o", str(local)) == 0
+    assert "127.0.0.1" in local.read_text()

@@ -251,8 +251,9 @@ def test_the_command_writes_the_folder_and_says_what_it_left_out(
     assert "critic-sft: wrote 3 rows (train 3); left out: annotators_tied 1" in err
     assert (out / "data" / "train-00000-of-00001.parquet").is_file()
     assert json.loads((out / "training.json").read_text())["options"]["balance"] is False
-    # exporting again replaces the export
-    assert export(corpus, "--for", "critic-rl", "-o", str(out), "--split", "1,0,0") == 0
+    # exporting again replaces the export, with --force
+    assert export(corpus, "--for", "critic-rl", "-o", str(out), "--split", "1,0,0") == 2
+    assert export(corpus, "--for", "critic-rl", "-o", str(out), "--split", "1,0,0", "--force") == 0
     assert json.loads((out / "training.json").read_text())["kind"] == "critic-rl"
 
 

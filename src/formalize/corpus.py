@@ -17,6 +17,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ class Funnel:
     # every signal (filters, judges): name -> {outcome: count} (trivial is counted even when it
     # does not reject)
     signal_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # attempts by how they ended (AttemptStatus values: no_code, lean_error, accepted, ...)
+    statuses: dict[str, int] = field(default_factory=dict)
 
     @property
     def attempts_per_accepted(self) -> float | None:
@@ -449,6 +452,22 @@ class Store:
         )
         return [json.loads(r[0]) for r in rows if r[0]]
 
+    def last_translators(self, problem_ids: Sequence[str]) -> Counter[str]:
+        """How many of ``problem_ids`` each translator (the spec in its run's config) worked on
+        last: the run of each problem's last round. Problems with no attempt are left out."""
+        runs = {run["id"]: str(run["config"].get("translator")) for run in self.runs()}
+        found: Counter[str] = Counter()
+        for start in range(0, len(problem_ids), 500):
+            part = list(problem_ids[start : start + 500])
+            marks = ", ".join("?" * len(part))
+            rows = self._query(
+                "SELECT (SELECT a.run_id FROM attempts a WHERE a.problem_id = p.id "
+                f"AND a.round = p.rounds_done LIMIT 1) FROM problems p WHERE p.id IN ({marks})",
+                part,
+            )
+            found.update(runs.get(r[0], "?") for r in rows if r[0] is not None)
+        return found
+
     def run_provenance(self) -> dict[str, dict[str, Any]]:
         """Each run's provenance (models and their parameters, prompts, code version), read from
         the first attempt it wrote."""
@@ -497,6 +516,10 @@ class Store:
             runs=count("SELECT COUNT(*) FROM runs"),
             filter_rejected=self._filter_rejections(),
             signal_counts=self._signal_counts(),
+            statuses={
+                str(r[0]): int(r[1])
+                for r in self._query("SELECT status, COUNT(*) FROM attempts GROUP BY status")
+            },
         )
 
     def _filter_rejections(self) -> dict[str, int]:

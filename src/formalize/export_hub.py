@@ -16,14 +16,22 @@ import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from formalize.corpus import Store
 from formalize.errors import InputError, SetupError
-from formalize.export import COLUMNS, iter_rejected, iter_rows, parquet_schema, write_parquet
+from formalize.export import (
+    COLUMNS,
+    METADATA_KEY,
+    iter_rejected,
+    iter_rows,
+    parquet_schema,
+    write_parquet,
+)
 from formalize.install import install_hint
+from formalize.redact import redact_fields, redact_hosts
 
 CARD = "README.md"
 RUNS = "runs.json"
@@ -33,20 +41,33 @@ _MARK = "<!-- written by formalize corpus export -->"
 T = TypeVar("T")
 
 
+# Columns that name models and servers: their hosts are left out of a datasets folder.
+PROVENANCE_COLUMNS = ("translator", "critic", "provenance")
+
+
 def write_dataset_folder(
     store: Store, folder: Path, include_rejected: bool = False, critic_raw: bool = False
 ) -> int:
-    """Write the datasets folder (replacing an earlier export there); returns the row count."""
+    """Write the datasets folder (replacing an earlier export there); returns the row count.
+
+    A datasets folder is what ``--push-to-hub`` publishes, so model servers' hosts are left
+    out of it (``formalize.redact``): in the provenance columns, the card and ``runs.json``."""
+
+    def public(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        return (redact_fields(row, PROVENANCE_COLUMNS) for row in rows)
 
     def fill(tmp: Path) -> int:
         schema = parquet_schema(store, critic_raw)
-        rows = iter_rows(store, False, critic_raw)
+        metadata = redact_hosts(json.loads(schema.metadata[METADATA_KEY.encode()]))
+        schema = schema.with_metadata(
+            {METADATA_KEY: json.dumps(metadata, ensure_ascii=False, default=str)}
+        )
+        rows = public(iter_rows(store, False, critic_raw))
         counts = {"train": write_parquet(rows, shard_path(tmp, "train"), schema)}
         if include_rejected:
             counts["rejected"] = write_parquet(
-                iter_rejected(store, critic_raw), shard_path(tmp, "rejected"), schema
+                public(iter_rejected(store, critic_raw)), shard_path(tmp, "rejected"), schema
             )
-        metadata = json.loads(schema.metadata[b"formalize"])
         (tmp / RUNS).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", "utf-8")
         (tmp / CARD).write_text(dataset_card(metadata, counts, critic_raw), "utf-8")
         return sum(counts.values())

@@ -50,6 +50,7 @@ from formalize.export_hub import (
     write_folder,
 )
 from formalize.records import LabelValue
+from formalize.redact import redact_fields, redact_hosts
 from formalize.train.labels import (
     Drop,
     Pair,
@@ -380,7 +381,8 @@ def write_training_export(store: Store, folder: Path, options: TrainingExport) -
     def fill(tmp: Path) -> None:
         schema = training_schema(options.kind)
         for name, rows in splits.items():
-            write_parquet(iter(rows), shard_path(tmp, name), schema)
+            public = (redact_fields(row, ("reasons_from",)) for row in rows)
+            write_parquet(public, shard_path(tmp, name), schema)
         files = shard_digests(tmp)
         manifest = {
             "kind": options.kind,
@@ -393,7 +395,7 @@ def write_training_export(store: Store, folder: Path, options: TrainingExport) -
             "prompts": prompts,
             "files": files,
             "data_sha256": data_digest(files),
-            **export_metadata(store),
+            **redact_hosts(export_metadata(store)),  # a folder meant for the hub: no hosts
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
         (tmp / MANIFEST).write_text(text, "utf-8")

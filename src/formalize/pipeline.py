@@ -34,6 +34,7 @@ from formalize.records import (
     Candidate,
     CandidateStatus,
     CheckResult,
+    CheckStatus,
     Problem,
     Signal,
     Verdict,
@@ -74,12 +75,18 @@ class Counters:
 
     problems: int = 0
     skipped: int = 0  # finished in an earlier run
+    skipped_exhausted: int = 0  # of those, exhausted (not retried): see Pipeline.skipped_exhausted
     done: int = 0
     exhausted: int = 0  # every round ran, nothing accepted
     duplicates: int = 0  # judged faithful, but each statement duplicated another entry
     retried: int = 0  # exhausted earlier, continued by --retry-exhausted
     retry_capped: int = 0  # exhausted earlier with all --rounds already used: not retried
     candidates: int = 0
+    no_code: int = 0  # answers with no Lean code in them
+    generation_failed: int = 0  # prompts the translator engine failed on
+    rejected_by_gate: int = 0  # refused by the statement safety gate; never reached Lean
+    lean_errors: int = 0  # Lean reported errors
+    check_failed: int = 0  # the checker failed: timeout, crash, out of memory, protocol
     compiled: int = 0
     rejected_by_filters: int = 0  # compiled candidates a Lean-verified filter rejected
     critic_calls_saved: int = 0  # critic judgements those rejections made unnecessary
@@ -150,6 +157,8 @@ class Pipeline:
         self.provenance = dict(provenance or {})
         self.provenance.setdefault("retry_exhausted", retry_exhausted)
         self._retried: dict[str, int] = {}  # problem id -> rounds it had when retried
+        # problems exhausted in earlier runs and skipped by this one (not retried)
+        self.skipped_exhausted: list[str] = []
         self.provenance.setdefault("translate_prompt", translator.prompt_version)
         self.provenance.setdefault("critic_prompt", self.panel.prompt_version)
         self.on_progress = on_progress
@@ -184,6 +193,9 @@ class Pipeline:
                 c.retried += 1
             elif state.state in (ProblemState.DONE, ProblemState.EXHAUSTED):
                 c.skipped += 1
+                if state.state is ProblemState.EXHAUSTED and not state.duplicate_of:
+                    c.skipped_exhausted += 1
+                    self.skipped_exhausted.append(problem.id)
                 c.done += state.state is ProblemState.DONE
                 duplicate = state.state is ProblemState.EXHAUSTED and bool(state.duplicate_of)
                 c.duplicates += duplicate
@@ -192,6 +204,8 @@ class Pipeline:
             if state.rounds_done >= self.rounds:  # an earlier run with more rounds stopped here
                 c.skipped += 1
                 c.exhausted += 1
+                c.skipped_exhausted += 1
+                self.skipped_exhausted.append(problem.id)
                 continue
             feedback = Feedback.from_json(state.feedback) if state.feedback else None
             queue.append(TranslationRequest(problem, state.rounds_done + 1, feedback))
@@ -322,6 +336,9 @@ class Pipeline:
                 c.at(request.round).translated += 1
                 c.at(request.round).candidates += len(cands)
                 c.candidates += len(cands)
+                for cand in cands:
+                    c.no_code += cand.status is CandidateStatus.NO_CODE
+                    c.generation_failed += cand.status is CandidateStatus.GENERATION_FAILED
             self._engine_stats()
 
     def _checked(self, chunk: _Chunk, keys: Sequence[tuple[int, int]]) -> None:
@@ -332,6 +349,11 @@ class Pipeline:
                 ok = (i, j) in chunk.checks and chunk.checks[(i, j)].ok
                 progress.compiled += ok
                 self.counters.compiled += ok
+                result = chunk.checks.get((i, j))
+                if result is not None and not ok:
+                    self.counters.rejected_by_gate += result.status is CheckStatus.REJECTED
+                    self.counters.lean_errors += result.status is CheckStatus.LEAN_ERROR
+                    self.counters.check_failed += result.status.is_infrastructure
 
     def _judged(self, chunk: _Chunk) -> None:
         with self._count:

@@ -17,6 +17,13 @@ from typing import Any
 from formalize.errors import FormalizeError, SetupError
 
 
+# Said under a list that names a missing machine part (Lean, a GPU, weights, a server).
+DEMO_CPU_HINT = (
+    "To see the pipeline work on this machine without them: `make demo-cpu` in a checkout (tiny "
+    "packaged models and a stand-in Lean; a plumbing demo whose output is not a corpus)."
+)
+
+
 @dataclass(frozen=True)
 class Missing:
     """One thing a run needs that is not there: what it is for, the problem, how to fix it."""
@@ -43,6 +50,8 @@ def render(missing: Sequence[Missing], width: int = 100) -> str:
         lines.append(_fill(first, width, "", "    "))
         if item.fix:
             lines.append(_fill(f"fix: {item.fix}", width, "    ", "         "))
+    if any(not m.what.startswith(("setting", "input")) for m in missing):
+        lines.append(_fill(DEMO_CPU_HINT, width, "", ""))
     return "\n".join(lines)
 
 

@@ -22,6 +22,7 @@ from formalize.inputs import FieldMap, InputIssue, ReadResult, read_problems
 from formalize.judges import build_panel
 from formalize.pipeline import Counters, Pipeline, install_interrupt_handler
 from formalize.preflight import Preflight
+from formalize.run_notes import funnel_note, skipped_exhausted_note
 from formalize.settings import SettingIssue
 from formalize.version import code_version
 
@@ -37,6 +38,7 @@ class RunOutcome:
     counters: Counters
     stopped: bool
     skipped_lines: int = 0  # input rows that could not be read
+    notes: tuple[str, ...] = ()  # what the counts do not say (formalize.run_notes)
 
 
 def run_job(
@@ -155,7 +157,22 @@ def run_job(
             restore()
             store.finish_run(run_id, status, pipeline.counters.as_dict())
             log.info("run %s %s: %s", run_id, status, pipeline.counters.as_dict())
-        return RunOutcome(run_id, store.path, counters, pipeline.stopped, read.skipped)
+        notes = (
+            None  # with --retry-exhausted, the retry_capped note says what to do
+            if config.retry_exhausted
+            else skipped_exhausted_note(
+                store, pipeline.skipped_exhausted, config.translator, config.rounds
+            ),
+            funnel_note(counters),
+        )
+        return RunOutcome(
+            run_id,
+            store.path,
+            counters,
+            pipeline.stopped,
+            read.skipped,
+            tuple(n for n in notes if n),
+        )
 
 
 def _read_input(config: RunConfig, check: Preflight) -> ReadResult | None:

@@ -110,3 +110,32 @@ def test_beyond_loopback_every_request_needs_the_printed_token(corpus: Path) -> 
 def test_without_a_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["review", "--db", str(tmp_path / "none.db")]) == 2
     assert "no corpus at" in capsys.readouterr().err
+
+
+def test_a_busy_port_is_an_error_that_names_its_holder(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        assert main(["review", "--db", str(corpus), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is in use by " in err
+    assert f"(pid {os.getpid()}:" in err  # this test's own process holds it
+    assert "Traceback" not in err and "open http" not in err  # no URL printed first
+
+
+def test_without_a_port_the_next_free_one_is_taken() -> None:
+    import socket
+
+    from formalize.review.port import bind
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        busy = held.getsockname()[1]
+        with bind("127.0.0.1", None, default=busy) as taken:
+            assert busy < taken.getsockname()[1] < busy + 20

@@ -306,6 +306,26 @@ def calibrate(joined: Joined, objective: Objective, closest: int = 5) -> Calibra
     )
 
 
+def nothing_to_choose_from(searched: int, joined: Joined) -> str | None:
+    """Why the search had nothing to weigh (no policy, or no unfaithful item to bound false
+    accepts with), with what to do; None when it had."""
+    n = len(joined.ids)
+    if searched == 0:
+        return (
+            f"nothing to search: no judge voted faithful on any of the {n} items, so every "
+            "policy accepts nothing. A judge that rejects everything usually means its answers "
+            "did not parse (see the `unparsed` share in each run's report.md) or a wrong prompt "
+            "template; fix the judge and rerun `formalize bench critic`."
+        )
+    if joined.negatives == 0:
+        return (
+            f"none of the {n} items is unfaithful, so a false-accept rate cannot be bounded "
+            "(every policy's bound is 100%). Calibrate on a suite with unfaithful items "
+            "(label false), e.g. proofnet-dev."
+        )
+    return None
+
+
 def check(joined: Joined, objective: Objective, policy: Policy) -> Calibration:
     """Measure one given policy on the joined items (no search)."""
     tp, fp = _accepted(policy, _patterns(joined, policy.judges))

@@ -14,6 +14,7 @@ from formalize.bench.calibrate import (
     Objective,
     Scored,
     describe,
+    nothing_to_choose_from,
     vote_text,
     weighted_text,
 )
@@ -311,6 +312,8 @@ def render_report(cal: Calibration, results: dict[str, Any], plot: str | None) -
             "`formalize bench calibrate THOSE_RUNS... --policy policy.toml` with the same goal.",
             "",
         ]
+    elif why := nothing_to_choose_from(cal.searched, joined):
+        lines += ["## No feasible policy", "", why[0].upper() + why[1:], ""]
     else:
         lines += [
             "## No feasible policy",

@@ -1,5 +1,11 @@
-"""The suite's Lean against the project's: statements written for another Lean and Mathlib can
-name lemmas that moved or mean something else, so a bench run says when the two differ."""
+"""The suite's Lean against the project's, and what a difference means for a bench run.
+
+The intended pairing: `formalize run` checks candidates with the project's Lean (v4.15.0 by
+default, the era the released translator and critics were trained in); a suite keeps the Lean
+its statements were written for (proofnet-dev: v4.28.0). `bench critic` runs no Lean: the critic
+reads each statement as text, so the project's Lean does not change a benchmark's numbers. What
+a newer suite does measure is how well the critic reads Mathlib names of that newer era: that is
+what the note says, once per run, and the report records."""
 
 from __future__ import annotations
 
@@ -56,14 +62,15 @@ def lean_record(suite: Suite) -> dict[str, str | bool | None]:
     }
 
 
-def lean_warning(suite: Suite) -> str | None:
-    """A warning when the suite records a Lean version other than the project's."""
+def lean_note(suite: Suite) -> str | None:
+    """A note when the suite records a Lean version other than the project's, saying what the
+    difference does (and does not) mean for the numbers."""
     record = lean_record(suite)
     if not record["differs"]:
         return None
     return (
-        f"warning: suite {suite.name} was written for Lean {record['suite']}, but this project's "
-        f"Lean is {record['project']} ({record['project_source']}): Mathlib names and notation "
-        "change between versions, so a statement can read differently here than when it was "
-        "labelled; compare critics on it, but read its numbers with that in mind"
+        f"note: suite {suite.name} was written for Lean {record['suite']}; this project's Lean "
+        f"is {record['project']} ({record['project_source']}). bench critic runs no Lean (the "
+        "critic reads the statements as text), so this does not change the numbers; they do "
+        f"include how well the critic reads Mathlib of the {record['suite']} era"
     )

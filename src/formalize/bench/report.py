@@ -39,6 +39,40 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}"
 
 
+# Unparsed answers count as rejections: past WARN_UNPARSED of them a run says so on screen and
+# in its report; from MOSTLY_UNPARSED on, its metrics are marked as measuring the answer parser.
+WARN_UNPARSED = 0.1
+MOSTLY_UNPARSED = 0.5
+MOSTLY_MARK = "†"
+
+
+def unparsed_share(results: dict[str, Any]) -> float:
+    """The share of pairs none of whose critic answers could be parsed."""
+    counts = results["counts"]
+    return counts["unparsed"] / counts["items"] if counts.get("items") else 0.0
+
+
+def unparsed_warning(results: dict[str, Any]) -> str | None:
+    """A warning when many answers could not be parsed (they count as rejections, so TNR looks
+    good and TPR bad for reasons that have nothing to do with the critic's judgement)."""
+    share = unparsed_share(results)
+    if share < WARN_UNPARSED:
+        return None
+    counts = results["counts"]
+    mark = f" (marked {MOSTLY_MARK})" if share >= MOSTLY_UNPARSED else ""
+    return (
+        f"warning: {pct(share)}% of the pairs ({counts['unparsed']} of {counts['items']}) got no "
+        "parseable critic answer; they count as rejections, so these metrics"
+        f"{mark} measure the answer format more than the critic. Check the raw answers in "
+        "results.jsonl, the prompt template (--template) and the engine's chat template."
+    )
+
+
+def mostly_unparsed(results: dict[str, Any]) -> bool:
+    """True when the metrics rest mostly on unparsed answers."""
+    return unparsed_share(results) >= MOSTLY_UNPARSED
+
+
 def _ci(entry: Any) -> str:
     ci = entry.get("ci") if isinstance(entry, dict) else None
     return f"[{pct(ci[0])}, {pct(ci[1])}]" if ci else ""
@@ -49,7 +83,13 @@ def _lean_line(lean: dict[str, Any] | None) -> list[str]:
         return []
     line = f"- Lean: the suite's statements were written for {lean['suite']}; "
     line += f"this project's is {lean['project']}"
-    return [line + (" (they differ)" if lean.get("differs") else "")]
+    if lean.get("differs"):
+        line += (
+            " (they differ: no Lean runs in a critic benchmark, so the numbers do not depend on "
+            f"the project's Lean; they include how well the critic reads {lean['suite']}-era "
+            "Mathlib)"
+        )
+    return [line]
 
 
 def render_report(results: dict[str, Any], plot: str | None) -> str:
@@ -80,13 +120,19 @@ def render_report(results: dict[str, Any], plot: str | None) -> str:
         "| metric | value | 95% CI |",
         "| --- | ---: | --- |",
     ]
+    marked = mostly_unparsed(results)
     for key, label in _ROWS:
         entry = metrics.get(key)
         value = pct(metric_value(entry))
+        if marked and key != "unparsed_rate":
+            value += f" {MOSTLY_MARK}"
         if key == "unparsed_rate":
             n = counts["unparsed"]
             value += f" ({n} pair{'' if n == 1 else 's'})"
         lines.append(f"| {label} | {value} | {_ci(entry)} |")
+    warning = unparsed_warning(results)
+    if warning:
+        lines += ["", f"**{warning}**"]
     c = results["confusion"]
     lines += [
         "",

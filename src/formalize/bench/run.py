@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from formalize import __version__
-from formalize.bench.lean_versions import lean_record, lean_warning
+from formalize.bench.lean_versions import lean_note, lean_record
 from formalize.bench.metrics import Outcome, summarize
 from formalize.bench.report import write_json, write_outputs
 from formalize.bench.suites import BenchItem, Suite, select_items
@@ -75,9 +75,9 @@ def run_critic_bench(
     output = Path(output)
     all_items = suite.load()
     items = select_items(all_items, limit, seed)
-    warning = lean_warning(suite)
-    if warning:
-        print(warning, file=sys.stderr)
+    note = lean_note(suite)
+    if note:
+        print(note, file=sys.stderr)
     output.mkdir(parents=True, exist_ok=True)
     identity = run_identity(suite, critic, critic_spec)
     _check_identity(output, identity)

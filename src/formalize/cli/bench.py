@@ -286,9 +286,10 @@ def default_output(
 def print_summary(results: dict[str, Any]) -> None:
     """The headline numbers of a run, on stderr."""
     from formalize.bench.metrics import metric_value
-    from formalize.bench.report import pct
+    from formalize.bench.report import MOSTLY_MARK, mostly_unparsed, pct, unparsed_warning
 
     m = results["metrics"]
+    mark = f" {MOSTLY_MARK}" if mostly_unparsed(results) else ""
     rows = []
     for key, label in (
         ("acc", "ACC (TPR+TNR)/2"),
@@ -301,9 +302,8 @@ def print_summary(results: dict[str, Any]) -> None:
     ):
         entry = m[key]
         ci = entry.get("ci") if isinstance(entry, dict) else None
-        rows.append(
-            (label, pct(metric_value(entry)), f"[{pct(ci[0])}, {pct(ci[1])}]" if ci else "")
-        )
+        value = pct(metric_value(entry)) + ("" if key == "unparsed_rate" else mark)
+        rows.append((label, value, f"[{pct(ci[0])}, {pct(ci[1])}]" if ci else ""))
     counts = results["counts"]
     print(
         f"{results['suite']['name']}: {counts['items']} pairs "
@@ -312,6 +312,9 @@ def print_summary(results: dict[str, Any]) -> None:
         file=sys.stderr,
     )
     print(format_table(("metric (%)", "value", "95% CI"), rows), file=sys.stderr)
+    warning = unparsed_warning(results)
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

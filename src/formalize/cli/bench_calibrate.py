@@ -148,7 +148,7 @@ def default_output(suite: str, runs: list[Path], goal: str) -> Path:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run ``bench calibrate``."""
-    from formalize.bench.calibrate import Objective, calibrate, check
+    from formalize.bench.calibrate import Objective, calibrate, check, nothing_to_choose_from
     from formalize.bench.calibrate_report import POLICY, REPORT, write_outputs
     from formalize.bench.judges import join_runs, load_judge_run
     from formalize.bench.policy_file import read_policy
@@ -187,13 +187,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"the policy {verdict} the goal here; report: {output / REPORT}", file=sys.stderr)
         return 0 if result.chosen else EXIT_NO_POLICY
     if result.chosen is None:
-        print(
-            f"no feasible policy: none of the {result.searched} policies meets the goal on "
-            f"{len(joined.ids)} items ({joined.negatives} unfaithful). The closest:",
-            file=sys.stderr,
-        )
-        rows = [_summary(s, joined) for s in result.closest]
-        print(format_table(headers, rows), file=sys.stderr)
+        why = nothing_to_choose_from(result.searched, joined)
+        if why:
+            print(f"no feasible policy: {why}", file=sys.stderr)
+        else:
+            print(
+                f"no feasible policy: none of the {result.searched} policies meets the goal on "
+                f"{len(joined.ids)} items ({joined.negatives} unfaithful). The closest:",
+                file=sys.stderr,
+            )
+            rows = [_summary(s, joined) for s in result.closest]
+            print(format_table(headers, rows), file=sys.stderr)
         print(f"report: {output / REPORT}", file=sys.stderr)
         return EXIT_NO_POLICY
     chosen = result.chosen

@@ -23,7 +23,10 @@ examples:
 
 Parquet columns `provenance` and `check_messages` are nested; the file's metadata (key
 `formalize`) holds each run's config, counts and provenance. The suffix of --output decides
-the format; an unknown suffix, or one that disagrees with --format, is an error."""
+the format; an unknown suffix, or one that disagrees with --format, is an error. An existing
+--output is replaced only with --force. A datasets folder (--format hf, --for, --push-to-hub)
+leaves out the model servers' hosts (`openai:MODEL@http://<host>/v1`): it is meant for sharing.
+Exit status 141: the reader of stdout went away (`| head`); what it read is complete rows."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -82,6 +85,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     export.add_argument(
         "--private", action="store_true", help="with --push-to-hub: create the repo private"
     )
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --output if it exists (a file, or an earlier export's folder)",
+    )
     _add_training_options(export)
     export.set_defaults(func=cmd_export)
 
@@ -110,7 +118,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
             ("  exhausted (no accepted pair)", f.problems_exhausted),
             ("  duplicates of another problem's entry", f.problems_duplicate),
             ("candidates", f.candidates),
+            ("  no Lean code in the answer", f.statuses.get("no_code", 0)),
+            *_if_any("  translator engine failed", f.statuses.get("generation_failed", 0)),
             ("  rejected by the safety gate", f.rejected),
+            ("  Lean errors", f.statuses.get("lean_error", 0)),
+            *_if_any(
+                "  checker failed (timeout, crash, memory)", f.statuses.get("check_failed", 0)
+            ),
             ("  compiled", f.compiled),
             ("    rejected by Lean-verified filters", sum(f.filter_rejected.values())),
             *((f"      {status}", n) for status, n in f.filter_rejected.items()),
@@ -133,6 +147,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
             )
             print(format_table(("signal", *outcomes), table))
     return 0
+
+
+def _if_any(label: str, n: int) -> tuple[tuple[str, int], ...]:
+    """A table row only when ``n`` is not zero (rare outcomes)."""
+    return ((label, n),) if n else ()
 
 
 def _add_training_options(export: argparse.ArgumentParser) -> None:
@@ -229,12 +248,25 @@ def _export_training(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_overwrite(output: str | None, force: bool) -> None:
+    """Refuse (``FormalizeError``) when ``output`` exists and ``--force`` was not given."""
+    if output is None or output == "-" or force:
+        return
+    path = Path(output)
+    if path.is_dir() and not any(path.iterdir()):
+        return  # an empty folder is a place to write, not something to lose
+    if path.exists():
+        what = "folder" if path.is_dir() else "file"
+        raise FormalizeError(f"{output} exists ({what}); pass --force to replace it")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the corpus."""
     import tempfile
 
     from formalize.export import choose_format, export_corpus
 
+    _refuse_overwrite(args.output, args.force)
     if args.for_kind:
         return _export_training(args)
     fmt = args.format

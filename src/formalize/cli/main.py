@@ -40,6 +40,15 @@ common tasks:
   formalize corpus stats | export | path    inspect and export the corpus
   formalize review [sample|export|report]   label attempts in a local web app; precision
   formalize corpus export --for critic-sft -o DIR; formalize train critic --data DIR ...
+
+exit codes (every command; each command's --help says which it uses):
+  0    done
+  1    done, but some input lines were skipped (each reported with FILE:LINE), or a
+       `lean doctor` test check came out wrong
+  2    nothing done: bad usage, settings or input, or something missing (listed)
+  3    `bench calibrate`: no policy meets the goal (none is written)
+  130  interrupted (Ctrl-C); what finished is saved, rerun the same command to resume
+  141  stdout's reader went away (`formalize corpus export -o - | head`)
 """
 
 
@@ -134,14 +143,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     with logging_to(args.verbose, args.log_file):
         try:
-            return int(func(args) or 0)
+            code = int(func(args) or 0)
+            sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+            return code
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:
+            return _reader_went_away()
         except FormalizeError as exc:
             logging.getLogger("formalize").debug("stopped", exc_info=True)
             print(f"error: {exc}", file=sys.stderr)
             return 2
+
+
+def _reader_went_away() -> int:
+    """stdout's reader closed it (``formalize corpus export -o - | head``): no traceback, and
+    no second error when Python flushes stdout at exit; 141 as for a process killed by SIGPIPE."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 if __name__ == "__main__":

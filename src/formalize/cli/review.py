@@ -4,6 +4,7 @@ become."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -49,7 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     _db(parser, None)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port (default: 8765, or the next free one when it is in use)",
+    )
     _annotator(
         parser,
         None,
@@ -153,21 +159,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"the review app needs the `review` extra ({exc.name} is missing): "
             "pip install -e '.[review]' in a checkout (`pip install 'formalize-lean[review]'`)"
         ) from exc
+    from formalize.review.port import DEFAULT_PORT, bind
     from formalize.review.security import is_loopback
 
-    if not 0 < args.port < 65536:
+    if args.port is not None and not 0 < args.port < 65536:
         raise FormalizeError("--port must be between 1 and 65535")
     token = None if is_loopback(args.host) else secrets.token_urlsafe(24)
+    listening = bind(args.host, args.port)  # before the URL is printed: a busy port says so
+    port = int(listening.getsockname()[1])
     settings = ReviewSettings(
         host=args.host,
-        port=args.port,
+        port=port,
         annotator=(args.annotator or default_annotator()).strip(),
         token=token,
     )
-    with _open(args) as store:
+    with listening, _open(args) as store:
         app = create_app(store, settings)
         shown = f"[{args.host}]" if ":" in args.host else args.host
-        url = f"http://{shown}:{args.port}/"
+        url = f"http://{shown}:{port}/"
+        if args.port is None and port != DEFAULT_PORT:
+            print(f"port {DEFAULT_PORT} is in use: serving on {port}", file=sys.stderr)
         print(f"formalize review: {store.path}", file=sys.stderr)
         if token is None:
             print(f"open {url}  (Ctrl-C stops)", file=sys.stderr)
@@ -178,7 +189,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 f"(scripts: header 'Authorization: Bearer {token}'; Ctrl-C stops)",
                 file=sys.stderr,
             )
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        # uvicorn re-raises the Ctrl-C it shut down on: here that is a normal stop
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[listening])
     return 0
 
 

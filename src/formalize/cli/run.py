@@ -300,6 +300,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         ("  finished earlier (skipped)", c.skipped),
         ("input lines skipped", outcome.skipped_lines),
         ("candidates", c.candidates),
+        ("  no Lean code in the answer", c.no_code),
+        *((("  translator engine failed", c.generation_failed),) if c.generation_failed else ()),
+        ("  refused by the safety gate", c.rejected_by_gate),
+        ("  Lean errors", c.lean_errors),
+        *(
+            (("  checker failed (timeout, crash, memory)", c.check_failed),)
+            if c.check_failed
+            else ()
+        ),
         ("  compiled", c.compiled),
         ("  rejected by Lean-verified filters", c.rejected_by_filters),
         ("  critic calls saved by the filters", c.critic_calls_saved),
@@ -318,6 +327,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "were not retried; raise --rounds to give them more",
             file=sys.stderr,
         )
+    for note in outcome.notes:
+        print(note, file=sys.stderr)
     minutes = (time.monotonic() - started) / 60
     if outcome.stopped:
         state = (
