@@ -22,6 +22,16 @@ from formalize.filters import REGISTRY, FilterItem, FilterSettings
 from formalize.filters.reference import reference_of
 from formalize.records import Problem
 
+def answered(statement: str) -> str:
+    """The statement with PutnamBench's answers filled in, as a translator would write it
+    (``with_answers`` where this version of the project has it)."""
+    try:
+        from formalize.filters.comparing import with_answers
+    except ImportError:
+        return statement
+    return with_answers(statement)
+
+
 FILES = ("minif2f", "proofnet", "putnambench", "mobench")
 MODULAR = ("[MOD", "[ZMOD", "[PMOD", "[SMOD")
 
@@ -45,8 +55,9 @@ def count(directory: Path, only_modular: bool = False) -> dict[str, dict[str, Co
             header, statement = found
             if only_modular and not any(m in statement for m in MODULAR):
                 continue
+            candidate = answered(statement)
             item = FilterItem.of(
-                Problem(id="p", informal="-", metadata=row), statement, header or "import Mathlib"
+                Problem(id="p", informal="-", metadata=row), candidate, header or "import Mathlib"
             )
             for fname, cls in REGISTRY.items():
                 flt = cls(None, settings)  # type: ignore[arg-type]  # probes need no checker

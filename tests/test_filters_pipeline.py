@@ -40,7 +40,7 @@ RULES = [
     {"probe": "trivial", "when": r"\(2 : ℕ\) \+ 2 = 4"},
     {
         "probe": "equiv",
-        "when": r"formalize_probe_candidate : Prop :=\s+\(∀ \(n : ℕ\), n \+ 0 = n\)",
+        "when": r"formalize_probe_candidate_\w+ : Prop :=\s+\(∀ \(n : ℕ\), n \+ 0 = n\)",
     },
 ]
 VACUOUS = "theorem eps (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) : x + 1 > x := by sorry"
@@ -107,7 +107,7 @@ def test_vacuous_refused_with_evidence_fed_back_and_fixed(tmp_path: Path, engine
     assert {a.status for a in first} == {AttemptStatus.VACUOUS}
     vacuous = first[0].signal("vacuous")
     assert vacuous is not None and vacuous.outcome is SignalOutcome.FAILED
-    assert "theorem formalize_probe_vacuous (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0)" in vacuous.evidence
+    assert "theorem formalize_probe_vacuous_1 (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0)" in vacuous.evidence
     assert first[0].verdict is None  # the critic was never asked
     assert "(h₁ : x < 0)" not in critic_prompts(engines[1])
     # round 2 got the finding and Lean's proof, and its fixed statement was accepted
@@ -123,9 +123,9 @@ def test_vacuous_refused_with_evidence_fed_back_and_fixed(tmp_path: Path, engine
         "judge:criticlean": SignalOutcome.PASSED,  # the critic's verdict, after the filters
     }
     assert accepted.provenance["filters"] == {
-        "vacuous": "1+tactics.1",
-        "refuted": "1+tactics.1",
-        "trivial": "1+tactics.1",
+        "vacuous": "2+tactics.2",
+        "refuted": "2+tactics.2",
+        "trivial": "2+tactics.2",
     }
 
     # zeta: refuted in round 1; the true sum of round 2 is trivial, recorded, and accepted
