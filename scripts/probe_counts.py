@@ -22,6 +22,7 @@ from formalize.filters import REGISTRY, FilterItem, FilterSettings
 from formalize.filters.reference import reference_of
 from formalize.records import Problem
 
+
 def answered(statement: str) -> str:
     """The statement with PutnamBench's answers filled in, as a translator would write it
     (``with_answers`` where this version of the project has it)."""

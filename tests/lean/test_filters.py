@@ -240,7 +240,7 @@ def test_what_a_probe_result_proves() -> None:
     assert probe_error(result(*failures), probe) is None
     everything = [at(a.by, "linarith failed") for a in probe.alternatives]
     assert not proved(result(*everything), probe)
-    own_sorry = at(first.start + 40, uses_sorry, Severity.WARNING)
+    own_sorry = at(first.start + 40, "declaration uses 'sorry'", Severity.WARNING)
     assert not proved(result(own_sorry, *failures), probe)
     timeout = at(second.start, "(deterministic) timeout, maximum number of heartbeats (20000)")
     assert probe_error(result(timeout, *everything), probe) is None  # a failed alternative
