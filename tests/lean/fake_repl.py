@@ -52,6 +52,7 @@ the theorems whose ``by`` block matches it too) and fail otherwise with "unsolve
 their ``by``, where Lean reports it. ``--probe-error`` (a JSON list of ``{"probe": KIND,
 "when": REGEX, "error": TEXT}``) makes a matching probe theorem fail to elaborate: the error
 sits on the theorem's name, outside its ``by`` block, as an error in its statement would.
+A second ``def _root_.x`` of one name in a command or file is "already declared", as in Lean.
 
 Wording depends on ``--lean-version``: ``declaration uses 'sorry'`` before v4.28 and
 ``declaration uses `sorry``` from v4.28; ``unknown identifier 'x'`` before v4.22 and
@@ -353,6 +354,7 @@ class FakeRepl:
             elif t.text == "fake_error":
                 out.append(error(pos, t, "fake_error: an error the statement asked for"))
         out += self.probes(text, clean, toks, pos)
+        out += self.redeclared(toks, pos)
         out += self.declarations(text, toks, pos, sorries)
         if toks and toks[-1].text == "by":
             by = toks[-1]
@@ -360,6 +362,19 @@ class FakeRepl:
                 end = pos(len(text.rstrip()))
                 out.insert(0, msg("error", end, None, "unexpected end of input; expected '{'"))
             out.append(error(pos, by, "unsolved goals\n⊢ FakeGoal"))
+        return out
+
+    def redeclared(self, toks: list[Tok], pos: Positions) -> list[dict[str, Any]]:
+        """Lean's error for a second ``def _root_.x`` of one name in a command (or a file):
+        namespaces cannot keep such names apart."""
+        out, seen = [], set()
+        for i, t in enumerate(toks[:-1]):
+            name = toks[i + 1]
+            if t.text in ("def", "abbrev", "theorem") and name.text.startswith("_root_."):
+                plain = name.text[len("_root_.") :]
+                if plain in seen:
+                    out.append(error(pos, name, f"'{plain}' has already been declared"))
+                seen.add(plain)
         return out
 
     def probes(
