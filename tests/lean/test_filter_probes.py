@@ -196,3 +196,16 @@ def test_the_reference_is_elaborated_before_the_candidate() -> None:
     assert probe.body.index("formalize_probe_reference_") < probe.body.index(
         "formalize_probe_candidate_"
     )
+
+
+def test_probe_texts_of_a_plain_statement() -> None:
+    """What a self-test runs: every filter's probes for a statement text, no Lean needed."""
+    from formalize.filters import probe_texts
+
+    lean = "theorem t (n : ℕ) (h : n ≡ 3 [MOD 4]) : n % 4 = 3 := by sorry"
+    for name in ("vacuous", "refuted", "trivial"):
+        (probe,) = probe_texts(name, lean) or []
+        assert f"formalize_probe_{name}_1" in probe.body and "[MOD 4]" in probe.body
+    (reference,) = probe_texts("reference", lean, reference=lean) or []
+    assert reference.goals == ("equiv_mp", "equiv_mpr")
+    assert probe_texts("vacuous", "theorem f : False := sorry") is None
