@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -34,6 +35,7 @@ def answered(statement: str) -> str:
 
 
 FILES = ("minif2f", "proofnet", "putnambench", "mobench")
+VARIABLE = re.compile(r"(?m)^variable\b")
 MODULAR = ("[MOD", "[ZMOD", "[PMOD", "[SMOD")
 
 
@@ -64,6 +66,11 @@ def count(directory: Path, only_modular: bool = False) -> dict[str, dict[str, Co
                 flt = cls(None, settings)  # type: ignore[arg-type]  # probes need no checker
                 built = flt.probes(item)
                 per[fname]["probe" if built else flt.skip_reason(item)] += 1
+                if fname == "reference" and built:
+                    body = built[0].body
+                    per[fname]["  with answers substituted"] += candidate != statement
+                    per[fname]["  with universes pinned"] += "universe formalize_u" in body
+                    per[fname]["  closed over variables"] += bool(VARIABLE.search(statement))
         out[name] = per
     return out
 
@@ -81,9 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     reasons: Counter[str] = Counter()
     for name, per in result.items():
         for fname, counter in per.items():
-            total = sum(counter.values())
+            total = sum(v for k, v in counter.items() if not k.startswith(" "))
             print(f"{name:12} {fname:10} {counter['probe']:4} / {total}")
-            reasons.update({f"{fname}: {k}": v for k, v in counter.items() if k != "probe"})
+            for key in sorted(k for k in counter if k.startswith(" ")):
+                print(f"{'':12} {'':10} {counter[key]:4} {key.strip()}")
+            reasons.update(
+                {f"{fname}: {k}": v for k, v in counter.items() if k != "probe" and k[0] != " "}
+            )
     for reason, n in reasons.most_common(12):
         print(f"{n:5}  {reason}")
     return 0
