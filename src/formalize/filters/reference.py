@@ -21,6 +21,7 @@ elaborate.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 
@@ -33,7 +34,7 @@ from formalize.filters.comparing import (
     with_answers,
 )
 from formalize.filters.probes import Block, Probe, assemble, closed, declaration, parts
-from formalize.lean.headers import prepare_header
+from formalize.lean.headers import PreparedHeader, prepare_header
 from formalize.lean.statement import SafetyReport, check_statement, rename_auxiliaries
 from formalize.records import CheckResult, Problem, Signal, SignalOutcome
 
@@ -67,11 +68,21 @@ def _section(report: SafetyReport, definition: str, preamble: str = "") -> tuple
     return imports, pin_universes(text)
 
 
+@functools.lru_cache(maxsize=256)
+def _prepared(header: str) -> PreparedHeader:
+    """A header prepared as the checker prepares it (once per header: it warns of what it
+    drops)."""
+    return prepare_header(header, check_statement)
+
+
 def _header_lines(header: str) -> str:
-    """The lines of a header other than its imports (``open``, ``set_option``), as a
-    candidate checked under it saw them."""
-    kept = [line for line in header.split("\n") if line.strip() and not line.startswith("import ")]
-    return "".join(f"{line}\n" for line in kept)
+    """The lines of a header other than its imports (``open``, allowed ``set_option``\\ s), as
+    the checker prepared them for the candidate."""
+    prepared = _prepared(header)
+    if prepared.rejection:
+        return ""
+    kept = [line for line in prepared.text.split("\n") if line.strip()]
+    return "".join(f"{line}\n" for line in kept if not line.startswith("import "))
 
 
 class ReferenceFilter(LeanFilter):
@@ -126,7 +137,7 @@ class ReferenceFilter(LeanFilter):
         header, statement = found
         prefix = ""
         if header.strip():
-            prepared = prepare_header(header, check_statement)
+            prepared = _prepared(header)
             if prepared.rejection:
                 return None
             prefix = prepared.text + "\n"
