@@ -149,7 +149,7 @@ def proved_alternatives(result: CheckResult, probe: Probe) -> list[Alternative]:
         return []
     if probe_error(result, probe) is not None:
         return []
-    bad = [m for m in _errors(result)] + [
+    bad = _errors(result) + [
         m for m in result.messages if m.severity is Severity.WARNING and "sorry" in m.text
     ]
     return [a for a in probe.alternatives if not any(_within(probe, a, m) for m in bad)]
