@@ -40,7 +40,7 @@ RULES = [
     {"probe": "trivial", "when": r"\(2 : ℕ\) \+ 2 = 4"},
     {
         "probe": "equiv",
-        "when": r"formalize_probe_candidate : Prop :=\s+\(∀ \(n : ℕ\), n \+ 0 = n\)",
+        "when": r"formalize_probe_candidate_\w+ : Prop :=\s+\(∀ \(n : ℕ\), n \+ 0 = n\)",
     },
 ]
 VACUOUS = "theorem eps (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) : x + 1 > x := by sorry"
@@ -79,12 +79,19 @@ def engines() -> Iterator[tuple[ScriptedOpenAIServer, ScriptedOpenAIServer]]:
         yield t, c
 
 
-def config_for(tmp_path: Path, engines: Any, rows: list[dict[str, Any]], **kw: Any) -> RunConfig:
-    """test_pipeline's run settings, with these rows and the fake REPL proving by ``RULES``."""
+def config_for(
+    tmp_path: Path,
+    engines: Any,
+    rows: list[dict[str, Any]],
+    repl_flags: tuple[str, ...] = (),
+    **kw: Any,
+) -> RunConfig:
+    """test_pipeline's run settings, with these rows and the fake REPL proving by ``RULES``
+    (and given ``repl_flags``)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     base = pipeline_config(tmp_path, engines, samples=2, rounds=3)
     lean = dict(base.lean)
-    lean["repl_cmd"] = [*lean["repl_cmd"], "--prove", json.dumps(RULES)]
+    lean["repl_cmd"] = [*lean["repl_cmd"], "--prove", json.dumps(RULES), *repl_flags]
     values = {**base.to_dict(), "lean": lean}
     values["input"] = str(write_problems(tmp_path / "problems.jsonl", rows))
     return RunConfig(**{**values, **kw})
@@ -107,7 +114,7 @@ def test_vacuous_refused_with_evidence_fed_back_and_fixed(tmp_path: Path, engine
     assert {a.status for a in first} == {AttemptStatus.VACUOUS}
     vacuous = first[0].signal("vacuous")
     assert vacuous is not None and vacuous.outcome is SignalOutcome.FAILED
-    assert "theorem formalize_probe_vacuous (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0)" in vacuous.evidence
+    assert "theorem formalize_probe_vacuous_1 (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0)" in vacuous.evidence
     assert first[0].verdict is None  # the critic was never asked
     assert "(h₁ : x < 0)" not in critic_prompts(engines[1])
     # round 2 got the finding and Lean's proof, and its fixed statement was accepted
@@ -123,9 +130,9 @@ def test_vacuous_refused_with_evidence_fed_back_and_fixed(tmp_path: Path, engine
         "judge:criticlean": SignalOutcome.PASSED,  # the critic's verdict, after the filters
     }
     assert accepted.provenance["filters"] == {
-        "vacuous": "1+tactics.1",
-        "refuted": "1+tactics.1",
-        "trivial": "1+tactics.1",
+        "vacuous": "2+tactics.2",
+        "refuted": "2+tactics.2",
+        "trivial": "2+tactics.2",
     }
 
     # zeta: refuted in round 1; the true sum of round 2 is trivial, recorded, and accepted
@@ -233,7 +240,7 @@ def test_stats_and_parquet_show_each_filter(
     assert re.search(r"rejected by Lean-verified filters\s+4", out)
     assert re.search(r"\n\s+vacuous\s+2\n\s+refuted\s+2\n", out)
     # failed, passed, inconclusive of 8 compiled; zeta has no hypotheses for vacuous
-    assert re.search(r"\ntrivial\s+2\s+6\s+0\nvacuous\s+2\s+2\s+4\n", out)
+    assert re.search(r"\ntrivial\s+2\s+6\s+0\s+0\nvacuous\s+2\s+2\s+4\s+0\n", out)
 
     with Store(outcome.db) as store:
         export_corpus(store, tmp_path / "all.parquet", include_rejected=True)
@@ -245,3 +252,32 @@ def test_stats_and_parquet_show_each_filter(
     entries = {r["problem_id"]: r for r in table if r["kind"] == "entry"}
     assert entries["eps"]["filter_vacuous"] == "passed"
     assert entries["zeta"]["filter_vacuous"] == "inconclusive"  # no hypotheses to contradict
+
+
+def test_a_probe_that_does_not_elaborate_is_inconclusive_and_counted(
+    tmp_path: Path, engines: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19, item 6: an error outside the tactic blocks (here the fake REPL's, on the
+    probe's statement) is no "nothing proved": the signal is inconclusive with the error, and
+    `corpus stats` counts it per filter."""
+    from formalize.cli.main import main
+
+    error = "failed to infer binder type"
+    broken = [{"probe": "trivial", "when": r"x \+ 1 > x", "error": error}]
+    flags = ("--probe-error", json.dumps(broken))
+    outcome = run_job(config_for(tmp_path, engines, PROBLEMS[:1], repl_flags=flags))
+    with Store(outcome.db) as store:
+        attempts = store.attempts("eps")
+    trivial = [a.signal("trivial") for a in attempts]
+    assert len(trivial) == 4 and all(s is not None for s in trivial)
+    for signal in trivial:
+        assert signal is not None and signal.outcome is SignalOutcome.INCONCLUSIVE
+        assert signal.reason.startswith("the probe did not elaborate at line ")
+        assert signal.reason.endswith(": failed to infer binder type")
+    assert AttemptStatus.ACCEPTED in {a.status for a in attempts if a.round == 2}
+    capsys.readouterr()
+    assert main(["corpus", "stats", "--db", str(outcome.db)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"signal\s+failed\s+passed\s+inconclusive\s+probe error\n", out)
+    assert re.search(r"\ntrivial\s+0\s+0\s+4\s+4\n", out)
+    assert re.search(r"\nvacuous\s+2\s+2\s+0\s+0\n", out)

@@ -63,7 +63,8 @@ class RunConfig:
     reject_trivial: bool = False  # a statement automation proves outright is rejected
     require_reference: bool = False  # accept only statements proved equivalent to the reference
     judge_all: bool = False  # ask the critic about filter-rejected statements too (research)
-    probe_timeout_s: float = 10.0  # wall-clock bound of each filter probe
+    # wall-clock backstop of each filter probe (Lean's heartbeats bound each alternative first)
+    probe_timeout_s: float = 60.0
     progress: bool = True
     progress_interval: float = 30.0
     lean: dict[str, Any] = field(default_factory=dict)

@@ -44,6 +44,10 @@ class ProblemState(str, enum.Enum):
     EXHAUSTED = "exhausted"  # every round ran without an accepted entry
 
 
+#: The key of :attr:`Funnel.signal_counts` counting probes that did not elaborate.
+PROBE_ERRORS = "probe error"
+
+
 @dataclass(frozen=True)
 class ProblemProgress:
     """A problem's standing: its state, rounds finished and the feedback for the next round;
@@ -75,7 +79,7 @@ class Funnel:
     # attempts each Lean-verified filter rejected, by status (vacuous, refuted, ...)
     filter_rejected: dict[str, int] = field(default_factory=dict)
     # every signal (filters, judges): name -> {outcome: count} (trivial is counted even when it
-    # does not reject)
+    # does not reject), and PROBE_ERRORS: the inconclusive ones whose probe did not elaborate
     signal_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     # attempts by how they ended (AttemptStatus values: no_code, lean_error, accepted, ...)
     statuses: dict[str, int] = field(default_factory=dict)
@@ -539,6 +543,18 @@ class Store:
         )
         for name, outcome, n in rows:
             out.setdefault(str(name), {})[str(outcome)] = int(n)
+        from formalize.filters.base import PROBE_ERROR
+
+        # probes that did not elaborate (a share of the inconclusive): only their reason says so
+        broken = self._query(
+            "SELECT json_extract(s.value, '$.name'), COUNT(*)"
+            " FROM attempts, json_each(attempts.record, '$.signals') AS s"
+            " WHERE attempts.record LIKE ? AND json_extract(s.value, '$.outcome') = 'inconclusive'"
+            " AND json_extract(s.value, '$.reason') LIKE ? GROUP BY 1",
+            (f"%{PROBE_ERROR}%", f"{PROBE_ERROR}%"),
+        )
+        for name, n in broken:
+            out.setdefault(str(name), {})[PROBE_ERRORS] = int(n)
         return out
 
 

@@ -47,7 +47,12 @@ before the reply), ``fake_sleep_<ms>`` (sleeps that long first).
 Probes of the Lean-verified filters (theorems named ``formalize_probe_<kind>…``, proved by
 tactics) are proved by the rules the test gives with ``--prove`` (a JSON list of
 ``{"probe": "vacuous", "when": "REGEX"}``: proved when a rule for that kind matches the
-command's text, comments and strings blanked) and fail with "unsolved goals" otherwise.
+command's text, comments and strings blanked; a rule with ``"tactic": "REGEX"`` proves only
+the theorems whose ``by`` block matches it too) and fail otherwise with "unsolved goals" at
+their ``by``, where Lean reports it. ``--probe-error`` (a JSON list of ``{"probe": KIND,
+"when": REGEX, "error": TEXT}``) makes a matching probe theorem fail to elaborate: the error
+sits on the theorem's name, outside its ``by`` block, as an error in its statement would.
+A second ``def _root_.x`` of one name in a command or file is "already declared", as in Lean.
 
 Wording depends on ``--lean-version``: ``declaration uses 'sorry'`` before v4.28 and
 ``declaration uses `sorry``` from v4.28; ``unknown identifier 'x'`` before v4.22 and
@@ -195,6 +200,7 @@ class Options:
     flush: bool = True
     log: str | None = None
     prove: list[dict[str, str]] = field(default_factory=list)  # the probe rules of --prove
+    probe_error: list[dict[str, str]] = field(default_factory=list)  # --probe-error rules
 
 
 @dataclass
@@ -348,6 +354,7 @@ class FakeRepl:
             elif t.text == "fake_error":
                 out.append(error(pos, t, "fake_error: an error the statement asked for"))
         out += self.probes(text, clean, toks, pos)
+        out += self.redeclared(toks, pos)
         out += self.declarations(text, toks, pos, sorries)
         if toks and toks[-1].text == "by":
             by = toks[-1]
@@ -357,13 +364,27 @@ class FakeRepl:
             out.append(error(pos, by, "unsolved goals\n⊢ FakeGoal"))
         return out
 
+    def redeclared(self, toks: list[Tok], pos: Positions) -> list[dict[str, Any]]:
+        """Lean's error for a second ``def _root_.x`` of one name in a command (or a file):
+        namespaces cannot keep such names apart."""
+        out, seen = [], set()
+        for i, t in enumerate(toks[:-1]):
+            name = toks[i + 1]
+            if t.text in ("def", "abbrev", "theorem") and name.text.startswith("_root_."):
+                plain = name.text[len("_root_.") :]
+                if plain in seen:
+                    out.append(error(pos, name, f"'{plain}' has already been declared"))
+                seen.add(plain)
+        return out
+
     def probes(
         self, text: str, clean: str, toks: list[Tok], pos: Positions
     ) -> list[dict[str, Any]]:
         """The filters' probes (theorems named ``formalize_probe_<kind>…`` proved by tactics):
         proved when a ``--prove`` rule for that kind matches the probe's text (the command,
-        or in file mode its statement's ``FormalizeCheckN`` block; comments blanked), else an
-        "unsolved goals" error at the theorem's name."""
+        or in file mode its statement's ``FormalizeCheckN`` block; comments blanked) and, for a
+        rule with ``tactic``, its ``by`` block matches too; else an "unsolved goals" error at
+        its ``by``. A ``--probe-error`` rule that matches puts its error on the name instead."""
         out = []
         for i, t in enumerate(toks[:-1]):
             name = toks[i + 1]
@@ -374,13 +395,37 @@ class FakeRepl:
             begin = clean.rfind("namespace FormalizeCheck", 0, t.start)
             end = clean.find("end FormalizeCheck", t.start)
             own = clean[max(begin, 0) : len(clean) if end < 0 else end]
+            # the theorem's `by` block: from its `by` to the next command of the probe
+            by = next(
+                (
+                    u
+                    for k, u in enumerate(toks[i + 2 :], i + 2)
+                    if u.text == "by" and toks[k - 1].text == ":="
+                ),
+                name,
+            )
+            after = re.search(r"\n(?=\S)", clean[by.end :])
+            block = clean[by.end : len(clean) if after is None else by.end + after.start()]
+            broken = next(
+                (
+                    rule
+                    for rule in self.options.probe_error
+                    if kind.startswith(rule["probe"]) and re.search(rule["when"], own, re.DOTALL)
+                ),
+                None,
+            )
+            if broken is not None:
+                out.append(error(pos, name, broken["error"]))
+                continue
             proved = any(
-                kind.startswith(rule["probe"]) and re.search(rule["when"], own, re.DOTALL)
+                kind.startswith(rule["probe"])
+                and re.search(rule["when"], own, re.DOTALL)
+                and re.search(rule.get("tactic", ""), block, re.DOTALL)
                 for rule in self.options.prove
             )
             if not proved:
                 out.append(
-                    error(pos, name, "unsolved goals\n⊢ FakeGoal (fake REPL: no --prove rule)")
+                    error(pos, by, "unsolved goals\n⊢ FakeGoal (fake REPL: no --prove rule)")
                 )
         return out
 
@@ -689,6 +734,12 @@ def main(argv: list[str] | None = None) -> None:
         metavar="JSON",
         help='probe rules: a JSON list of {"probe": KIND, "when": REGEX} (or a file holding it)',
     )
+    parser.add_argument(
+        "--probe-error",
+        metavar="JSON",
+        help='probes that do not elaborate: a JSON list of {"probe": KIND, "when": REGEX, '
+        '"error": TEXT}',
+    )
     args = parser.parse_args(argv)
     prove = []
     if args.prove:
@@ -706,6 +757,7 @@ def main(argv: list[str] | None = None) -> None:
         flush=not args.no_flush,
         log=args.log,
         prove=prove,
+        probe_error=json.loads(args.probe_error) if args.probe_error else [],
     )
     if args.lean_json:
         sys.exit(lean_json(args.lean_json, options))

@@ -5,6 +5,7 @@ rule the test gives matches it (the real-Lean cases are in ``test_lean_real.py``
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ from formalize.filters import (
     run_filters,
     tactic_lists,
 )
-from formalize.filters.base import proved
-from formalize.filters.probes import Probe
+from formalize.filters.base import probe_error, proved
+from formalize.filters.probes import PROBE_HEARTBEATS, Probe
 from formalize.lean import LeanChecker
 from formalize.records import (
     AttemptStatus,
@@ -48,7 +49,7 @@ RULES = [
     {"probe": "vacuous", "when": r"h₁ : x < 0"},
     {"probe": "refuted", "when": r"¬ \(\(2 : ℕ\) \+ 2 = 5\)"},
     {"probe": "trivial", "when": r"\(2 : ℕ\) \+ 2 = 4"},
-    {"probe": "equiv", "when": r"formalize_probe_reference : Prop :=\s+\(∀ \(m : ℕ\)"},
+    {"probe": "equiv", "when": r"formalize_probe_reference_\w+ : Prop :=\s+\(∀ \(m : ℕ\)"},
 ]
 
 
@@ -150,34 +151,56 @@ def test_probes_are_built_from_the_parsed_signature() -> None:
     (vacuous,) = probes_of("vacuous", lean) or []
     assert vacuous.header == "import Mathlib"
     body = vacuous.body
-    assert "theorem formalize_probe_vacuous (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) :\n    False" in body
+    # the statement itself, its conclusion kept (so its binders elaborate as there) but inert
+    assert (
+        "theorem formalize_probe_vacuous_1 (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) :\n"
+        "    (fun _ : Prop => False) (x = answer) := by\n  show False\n  omega"
+    ) in body
     assert "abbrev answer : ℕ := 3" in body and "open Real" in body
     assert body.rstrip().endswith("end Foo")  # the namespace the candidate left open is closed
     assert "theorem main" not in body and "sorry" not in body and "comment" not in body
-    for tactic in tactic_lists()["vacuous"]:
-        assert f"| {tactic}" in body
+    assert [a.tactic for a in vacuous.alternatives] == tactic_lists()["vacuous"]
+    assert vacuous.goals == ("vacuous",)
     (refuted,) = probes_of("refuted", lean) or []
-    assert "¬ (∀ (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0), x = answer)" in refuted.body
+    assert "¬ (∀ (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0), x = answer) := by\n  try push_neg" in (
+        refuted.body
+    )
     (trivial,) = probes_of("trivial", lean) or []
-    assert "theorem formalize_probe_trivial (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) :\n" in trivial.body
-    assert "maxHeartbeats 20000 in" in trivial.body
+    assert "theorem formalize_probe_trivial_3 (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) :\n" in trivial.body
     assert not any("native_decide" in p for p in tactic_lists().values() if isinstance(p, list))
+
+
+def test_every_alternative_is_a_theorem_of_its_own_with_its_own_heartbeats() -> None:
+    """Issue 19, item 1: `first | simp_all | … | linarith` committed to `simp_all`, which
+    rewrites `0 < x`, `x + 1 < 1` over ℝ and stops, so `linarith` was never tried. Now each
+    tactic is the whole `by` block of its own theorem, under its own heartbeat bound."""
+    lean = "theorem t (x : ℝ) (h₀ : 0 < x) (h₁ : x + 1 < 1) : x = 2 := by sorry"
+    (probe,) = probes_of("vacuous", lean) or []
+    assert "first" not in probe.body
+    texts = {a.tactic: probe.text_of(a) for a in probe.alternatives}
+    for k, (tactic, text) in enumerate(texts.items(), 1):
+        assert text.startswith(f"set_option maxHeartbeats {PROBE_HEARTBEATS} in\n")
+        assert f"theorem formalize_probe_vacuous_{k} (x : ℝ)" in text
+        # the tactic ends the block: it closes the goal, or its theorem fails on its own
+        assert text.endswith(f":= by\n  show False\n  {tactic}")
+        assert probe.body[probe.alternatives[k - 1].by :].startswith("by\n")
+    assert list(texts).index("simp_all") < list(texts).index("linarith")
+    assert probe.body.count("set_option maxHeartbeats") == len(tactic_lists()["vacuous"])
 
 
 def test_reference_probe_compares_closed_propositions_both_ways() -> None:
     ref = "theorem ref (m : ℕ) (h : 0 < m) : m = m + 0 := by"
     (probe,) = probes_of("reference", PLAIN, formal_statement=ref, header=HEADER) or []
     body = probe.body
-    assert (
-        "def _root_.formalize_probe_candidate : Prop :=\n  (∀ (n : ℕ) (h : 0 < n), n + 0 = n)"
-        in body
-    )
-    assert (
-        "def _root_.formalize_probe_reference : Prop :=\n  (∀ (m : ℕ) (h : 0 < m), m = m + 0)"
-        in body
-    )
-    assert "formalize_probe_candidate → formalize_probe_reference" in body
-    assert "formalize_probe_reference → formalize_probe_candidate" in body
+    cand = re.search(r"def _root_\.(formalize_probe_candidate_\w+) : Prop :=", body)
+    refn = re.search(r"def _root_\.(formalize_probe_reference_\w+) : Prop :=", body)
+    assert cand and refn
+    assert f"{cand[0]}\n  (∀ (n : ℕ) (h : 0 < n), n + 0 = n)" in body
+    assert f"{refn[0]}\n  (∀ (m : ℕ) (h : 0 < m), m = m + 0)" in body
+    assert refn.start() < cand.start()  # the reference is elaborated first
+    assert f"{cand[1]} → {refn[1]} := by\n  intro h\n  unfold {cand[1]} {refn[1]} at *" in body
+    assert f"{refn[1]} → {cand[1]} := by" in body
+    assert probe.goals == ("equiv_mp", "equiv_mpr")
     # a reference the gate refuses is no reference
     hostile = '#eval IO.println "x"\ntheorem ref : True := by sorry'
     assert probes_of("reference", PLAIN, reference=hostile) is None
@@ -193,21 +216,40 @@ def test_statements_without_a_probe_get_a_reason() -> None:
     assert probes_of("reference", PLAIN) is None
 
 
-def test_a_sorry_in_the_probe_is_no_proof() -> None:
-    probe = Probe(
-        HEADER, "abbrev a : ℕ := sorry\n\ntheorem formalize_probe_x : a = a := by rfl", False
+def test_what_a_probe_result_proves() -> None:
+    """A goal is proved by an alternative with no error and no `sorry` in its own text; an
+    error in a `by` block is that alternative's failure; an error elsewhere (the statement
+    part, the context) means the probe did not elaborate."""
+    lean = "abbrev a : ℕ := sorry\ntheorem t (n : ℕ) (h : n < 0) : n = a := by sorry"
+    (probe,) = probes_of("vacuous", lean) or []
+    first, second = probe.alternatives[:2]
+
+    def at(offset: int, text: str, severity: Severity = Severity.ERROR) -> Message:
+        line, column = probe.position(offset)
+        return Message(severity, line, column, text)
+
+    def result(*messages: Message) -> CheckResult:
+        errors = any(m.severity is Severity.ERROR for m in messages)
+        return CheckResult(CheckStatus.LEAN_ERROR if errors else CheckStatus.OK, messages=messages)
+
+    context_sorry = at(
+        probe.body.index("abbrev a") + 7, "declaration uses 'sorry'", Severity.WARNING
     )
-
-    def result(line: int) -> CheckResult:
-        warning = Message(Severity.WARNING, line, 7, "declaration uses 'sorry'")
-        return CheckResult(CheckStatus.OK, messages=(warning,))
-
-    assert proved(result(1), probe)  # the context's answer placeholder: not the probe's
-    assert not proved(result(3), probe)
-    assert not proved(CheckResult(CheckStatus.LEAN_ERROR, reason="unsolved goals"), probe)
-
-
-# --------------------------------------------------------------------------- through Lean
+    failures = [at(a.by, "unsolved goals") for a in probe.alternatives[1:]]
+    assert proved(result(context_sorry, *failures), probe)  # the first alternative closed it
+    assert probe_error(result(*failures), probe) is None
+    everything = [at(a.by, "linarith failed") for a in probe.alternatives]
+    assert not proved(result(*everything), probe)
+    own_sorry = at(first.start + 40, "declaration uses 'sorry'", Severity.WARNING)
+    assert not proved(result(own_sorry, *failures), probe)
+    timeout = at(second.start, "(deterministic) timeout, maximum number of heartbeats (20000)")
+    assert probe_error(result(timeout, *everything), probe) is None  # a failed alternative
+    broken = at(first.start + 40, "failed to infer binder type")
+    assert probe_error(result(broken), probe) == broken
+    assert not proved(result(broken), probe)
+    nowhere = Message(Severity.ERROR, 0, 0, "unknown environment")
+    assert probe_error(result(nowhere), probe) == nowhere
+    assert not proved(CheckResult(CheckStatus.TIMEOUT, reason="timed out"), probe)
 
 
 def test_each_filter_through_the_checker(tmp_path: Path) -> None:
@@ -233,17 +275,17 @@ def test_each_filter_through_the_checker(tmp_path: Path) -> None:
         ("passed", "passed", "passed", "inconclusive"),
     ]
     vacuous = found[0][0]
-    assert "contradict" in vacuous.reason and vacuous.version == "1+tactics.1"
-    assert "theorem formalize_probe_vacuous (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0)" in vacuous.evidence
+    assert "contradict" in vacuous.reason and vacuous.version == "2+tactics.2"
+    assert "theorem formalize_probe_vacuous_1 (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0)" in vacuous.evidence
     assert found[3][3].reason.startswith("Lean proved the statement equivalent")
     assert found[4][3].reason == "equivalence to the reference was not proved"
     assert found[5][3].reason == "the problem has no reference statement"
     # every probe went to the REPL as a command from the header's environment
     sent = probe_requests(tmp_path)
     assert sent and all("sorry" not in cmd for cmd in sent)
-    # vacuous probes hold the binders only: VACUOUS's, and the three PLAIN ones' (sent once);
-    # FALSE and TRIVIAL have no hypotheses to probe
-    assert sum("formalize_probe_vacuous" in cmd for cmd in sent) == 2
+    # vacuous probes hold the statement: VACUOUS's, PLAIN's (its two items sent once) and
+    # PLAIN's variant; FALSE and TRIVIAL have no hypotheses to probe
+    assert sum("formalize_probe_vacuous" in cmd for cmd in sent) == 3
 
 
 def test_probes_are_cached(tmp_path: Path) -> None:

@@ -124,3 +124,63 @@ def test_real_filters(backend: str) -> None:
     assert outcome["equivalent"]["reference"] == "passed"
     assert outcome["equivalent"]["vacuous"] == outcome["equivalent"]["refuted"] == "passed"
     assert outcome["not_equivalent"]["reference"] == "inconclusive"
+
+
+# Issue 19's probe shapes on real Lean (written from reading Lean's and Mathlib's sources; they
+# have not run on the project's machines, which have no Lean).
+ISSUE_19 = {
+    # `simp_all` rewrites and stops; `linarith` closes False in its own alternative
+    "linarith": "theorem i19_lin (x : ℝ) (h₀ : 0 < x) (h₁ : x + 1 < 1) : x = 2 := by sorry",
+    # `{x}` is ℝ from the conclusion; without it `0 < x ∧ x < 1` would default to ℕ, where it
+    # is contradictory (the version 1 probe "proved" a vacuity the statement does not have)
+    "untyped": (
+        "theorem i19_untyped {x} (h₀ : 0 < x) (h₁ : x < 1) : x ∈ Set.Ioo (0 : ℝ) 1 := by sorry"
+    ),
+    # a "no such object" statement: never vacuous
+    "no_object": "theorem i19_none (x : ℕ) (h : x + 1 = 0) : False := by sorry",
+    # universe-polymorphic, against its renaming (the reference below)
+    "universes": "theorem i19_grp {G : Type*} [Group G] (a : G) : a * 1 = a := by sorry",
+    # [MOD n] no longer blinds the probes
+    "modular": "theorem i19_mod (n : ℕ) (h : n % 4 = 3) : n ≡ 3 [MOD 4] := by sorry",
+}
+ISSUE_19_REFERENCES = {
+    "universes": "theorem i19_ref {H : Type*} [Group H] (b : H) : b * 1 = b := by sorry",
+    "modular": "theorem i19_mref (m : ℕ) (h : m % 4 = 3) : m ≡ 3 [MOD 4] := by sorry",
+}
+PUTNAM_ROW = (
+    "import Mathlib\n\nabbrev i19_solution : ℕ := sorry\n-- 6\n"
+    "theorem i19_putnam : i19_solution = 2 * 3 :=\nsorry\n"
+)
+
+
+@pytest.mark.parametrize("backend", ["repl", "file"])
+def test_real_filters_issue_19_shapes(backend: str) -> None:
+    from formalize.filters import DEFAULT_FILTERS, FilterItem, build_filters, run_filters
+    from formalize.records import Problem
+
+    def problem(case: str) -> Problem:
+        ref = ISSUE_19_REFERENCES.get(case)
+        return Problem(case, "a problem", metadata={"reference": ref} if ref else {})
+
+    items = [FilterItem.of(problem(c), lean, "import Mathlib") for c, lean in ISSUE_19.items()]
+    answered = "abbrev i19_ans : ℕ := 6\ntheorem i19_c : i19_ans = 2 * 3 := by sorry"
+    putnam = Problem("putnam", "a problem", metadata={"lean4_file": PUTNAM_ROW})
+    unanswered = Problem("bare", "p", metadata={"lean4_file": PUTNAM_ROW.replace("-- 6\n", "")})
+    items += [FilterItem.of(p, answered, "import Mathlib") for p in (putnam, unanswered)]
+    with LeanChecker(backend_config(backend)) as checker:
+        checker.preflight()
+        assert all(r.ok for r in checker.check([i.lean for i in items]))
+        found = run_filters(build_filters([*DEFAULT_FILTERS, "reference"], checker), items)
+    by_case = dict(zip([*ISSUE_19, "putnam", "bare"], found, strict=True))
+    signal = {case: {s.name: s for s in signals} for case, signals in by_case.items()}
+    assert signal["linarith"]["vacuous"].outcome.value == "failed"
+    assert signal["untyped"]["vacuous"].outcome.value == "passed"
+    assert signal["no_object"]["vacuous"].outcome.value == "inconclusive"
+    assert signal["universes"]["reference"].outcome.value == "passed"
+    assert signal["modular"]["reference"].outcome.value == "passed"
+    assert signal["modular"]["vacuous"].outcome.value == "passed"
+    assert signal["putnam"]["reference"].outcome.value == "passed"
+    assert signal["bare"]["reference"].reason == "the reference's answer is sorry"
+    # no probe of these failed to elaborate
+    for signals in signal.values():
+        assert not any(s.reason.startswith("the probe did not elaborate") for s in signals.values())

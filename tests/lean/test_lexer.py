@@ -18,6 +18,7 @@ from formalize.lean.lexer import (
     SYMBOL,
     LexError,
     Token,
+    brackets,
     code_tokens,
     is_id_first,
     is_id_rest,
@@ -221,3 +222,34 @@ def test_lex_error_names_the_position() -> None:
         tokenize("theorem t :\n  x = /- oops")
     assert (info.value.line, info.value.column) == (2, 6)
     assert "unterminated comment" in str(info.value) and "line 2" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("(", (0, 1)),
+        ("![", (0, 1)),
+        ("[MOD", (0, 1)),
+        ("[ZMOD", (0, 1)),
+        ("[PMOD", (0, 1)),
+        ("[SMOD", (0, 1)),
+        ("]→L[", (1, 1)),
+        ("]]", (2, 0)),
+        (")", (1, 0)),
+    ],
+)
+def test_brackets_of_a_token(text: str, expected: tuple[int, int]) -> None:
+    (tok,) = [t for t in tokenize(text) if t.text == text]
+    assert brackets(tok) == expected
+
+
+def test_modular_notation_brackets_balance() -> None:
+    """`[MOD n]` opens one bracket that its `]` closes (issue 19: it counted as none, so the
+    `]` cut binder groups wrongly and every probe of such a statement was blind)."""
+    depth = 0
+    for tok in tokenize("a ≡ b [ZMOD n] ∧ c ≡ d [MOD (n + 1)] ∧ x ≡ y [PMOD p] ∧ u ≡ v [SMOD q]"):
+        closes, opens = brackets(tok)
+        depth -= closes
+        assert depth >= 0
+        depth += opens
+    assert depth == 0

@@ -118,9 +118,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--probe-timeout",
         type=float,
-        default=10.0,
+        default=60.0,
         metavar="S",
-        help="wall-clock seconds per filter probe (default: 10)",
+        help="wall-clock backstop per filter probe, in seconds; Lean's heartbeat bound on each "
+        "alternative stops a probe first (default: 60)",
     )
     p.add_argument(
         "--no-progress",

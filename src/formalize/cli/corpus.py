@@ -136,14 +136,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ]
         print(format_table(("stage", "count"), rows))
         if f.signal_counts:
-            outcomes = ("failed", "passed", "inconclusive")
+            from formalize.corpus import PROBE_ERRORS
+
+            outcomes = ("failed", "passed", "inconclusive", PROBE_ERRORS)
             table = [
                 (name, *(counts.get(o, 0) for o in outcomes))
                 for name, counts in f.signal_counts.items()
             ]
             print(
                 "\nsignals per filter and judge "
-                "(failed: Lean proved the flaw, or the judge objected)"
+                "(failed: Lean proved the flaw, or the judge objected; probe error: of the "
+                "inconclusive, probes that did not elaborate)"
             )
             print(format_table(("signal", *outcomes), table))
     return 0

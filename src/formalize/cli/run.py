@@ -181,7 +181,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         dest="probe_timeout_s",
         type=float,
         metavar="S",
-        help=f"wall-clock seconds per probe (default: {_default('probe_timeout_s')})",
+        help="wall-clock backstop per probe, in seconds; Lean's heartbeat bound on each "
+        f"alternative stops a probe first (default: {_default('probe_timeout_s')})",
     )
     inputs = p.add_argument_group("input")
     inputs.add_argument(

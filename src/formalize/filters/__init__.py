@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 
 from formalize.errors import InputError
 from formalize.filters.base import Filter, FilterItem, FilterSettings, LeanFilter, tactic_lists
+from formalize.filters.probes import Probe
 from formalize.filters.reference import ReferenceFilter, reference_of
 from formalize.filters.refuted import RefutedFilter
 from formalize.filters.trivial import TrivialFilter
 from formalize.filters.vacuous import VacuousFilter
-from formalize.records import AttemptStatus, Signal, SignalOutcome
+from formalize.records import AttemptStatus, Problem, Signal, SignalOutcome
 from formalize.settings import did_you_mean
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ __all__ = [
     "FilterSettings",
     "build_filters",
     "filter_names",
+    "probe_texts",
     "reference_of",
     "run_filters",
     "tactic_lists",
@@ -79,6 +81,23 @@ def filter_names(spec: str | Sequence[str] | None, *, has_reference: bool) -> tu
             known = ", ".join(sorted(REGISTRY))
             raise InputError(f"unknown filter {name!r}{hint}; known: {known}, or none")
     return tuple(dict.fromkeys(names))
+
+
+def probe_texts(
+    name: str,
+    statement: str,
+    header: str = "import Mathlib",
+    reference: str | None = None,
+    settings: FilterSettings | None = None,
+) -> list[Probe] | None:
+    """The probes filter ``name`` builds for a plain statement (``reference``: the problem's
+    reference statement), without Lean: what a self-test or a reader can run by hand. None
+    when the filter builds none (its signal would be ``inconclusive``)."""
+    problem = Problem(
+        id="probe", informal="-", metadata={"reference": reference} if reference else {}
+    )
+    flt = REGISTRY[name](None, settings or FilterSettings())  # type: ignore[arg-type]
+    return flt.probes(FilterItem.of(problem, statement, header))
 
 
 def build_filters(

@@ -2,11 +2,20 @@
 
 A probe is the candidate's own gated text (what Lean was sent for the compile check: its
 imports, ``open``\\ s, ``variable``\\ s, auxiliary definitions) with the main declaration
-replaced by the probe's theorem, built from the gate's parse of that declaration
+replaced by the probe's theorems, built from the gate's parse of that declaration
 (:class:`formalize.lean.statement.Signature`: its binder groups and its conclusion, each a
 balanced span of the gated text). No unparsed model text goes in: a span that is not
 balanced, or a statement without a parsed signature, gets no probe. The probe closes every
 scope the candidate left open. Tactic lists come from ``tactics.toml``.
+
+Each tactic of a list is an **alternative**: a theorem of its own (``formalize_probe_<goal>_<k>``)
+under its own ``set_option maxHeartbeats N in``, whose ``by`` block is that one tactic, so
+it closes the goal or fails, and runs on a fresh heartbeat budget (Lean counts heartbeats per
+command). A ``first | t1 | t2`` block would commit to the first tactic that does not throw,
+even one that leaves the goal open (``simp_all``), and a heartbeat exception is not caught by
+``first`` (``Core.tryCatch`` rethrows runtime exceptions), so one expensive tactic would end
+the whole probe. A goal is proved when one of its alternatives is; an error outside every
+alternative's ``by`` block means the probe itself did not elaborate.
 
 Pure functions.
 """
@@ -21,18 +30,62 @@ from formalize.lean.statement import SafetyReport, split_header
 
 #: The main declarations a probe is built for (a ProofNet-style ``def … : Prop := sorry`` is not).
 THEOREM_KINDS = frozenset({"theorem", "lemma", "example"})
-#: Bound on each probe's elaboration (Lean's heartbeats; the wall-clock timeout is separate).
+#: Default bound on each alternative (Lean's heartbeats, in thousands as ``maxHeartbeats``
+#: counts them; ``tactics.toml`` may set its own). The wall-clock timeout is only a backstop.
 PROBE_HEARTBEATS = 20_000
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """One alternative of a probe: the goal it proves (``vacuous``, ``equiv_mp``, …), its
+    tactic, and where it is in the probe's body (character offsets of its first character, of
+    its ``by`` and of its end)."""
+
+    goal: str
+    tactic: str
+    start: int
+    by: int
+    stop: int
+
+    def shifted(self, offset: int) -> Alternative:
+        """The same alternative ``offset`` characters further on."""
+        return Alternative(
+            self.goal, self.tactic, self.start + offset, self.by + offset, self.stop + offset
+        )
+
+
+@dataclass(frozen=True)
+class Block:
+    """Probe text with the alternatives in it (offsets relative to ``text``)."""
+
+    text: str
+    alternatives: tuple[Alternative, ...]
+
+
+@dataclass(frozen=True)
 class Probe:
-    """One probe: the header to check it under, its text, and whether the candidate has
-    global effects (file mode then checks it alone)."""
+    """One probe: the header to check it under, its text, whether the candidate has global
+    effects (file mode then checks it alone), and its alternatives."""
 
     header: str
     body: str
     alone: bool
+    alternatives: tuple[Alternative, ...] = ()
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column) of a character offset of the body, as Lean reports positions
+        (line 1-based, column 0-based in code points)."""
+        line_start = self.body.rfind("\n", 0, offset) + 1
+        return self.body.count("\n", 0, offset) + 1, offset - line_start
+
+    @property
+    def goals(self) -> tuple[str, ...]:
+        """The goals the probe must prove, in order."""
+        return tuple(dict.fromkeys(a.goal for a in self.alternatives))
+
+    def text_of(self, alternative: Alternative) -> str:
+        """The text of one alternative (its theorem)."""
+        return self.body[alternative.start : alternative.stop]
 
 
 def balanced(text: str) -> bool:
@@ -51,12 +104,6 @@ def balanced(text: str) -> bool:
             return False
         depth += opens
     return depth == 0
-
-
-def tactic_block(tactics: Sequence[str]) -> str:
-    """``first | t1 | t2 | ...`` on its own lines."""
-    alternatives = "\n".join(f"    | {t}" for t in tactics)
-    return f"  first\n{alternatives}"
 
 
 def parts(report: SafetyReport) -> tuple[str, str, str, list[str], str] | None:
@@ -80,23 +127,54 @@ def parts(report: SafetyReport) -> tuple[str, str, str, list[str], str] | None:
     )
 
 
-def in_context(report: SafetyReport, header: str, declaration: str) -> Probe | None:
-    """The candidate's context with its main declaration replaced by ``declaration``."""
+def in_context(report: SafetyReport, header: str, block: Block) -> Probe | None:
+    """The candidate's context with its main declaration replaced by ``block``."""
     cut = parts(report)
     if cut is None:
         return None
     imports, before, after, _, _ = cut
-    body = f"{before}\n{declaration}\n{after}"
-    return Probe(imports or header, body, bool(report.global_effects))
+    return assemble(imports or header, [before, block, after], bool(report.global_effects))
 
 
-def declaration(name: str, binders: Sequence[str], goal: str, tactics: Sequence[str]) -> str:
-    """``theorem name binders : goal := by first | ...`` under a heartbeat bound."""
-    head = " ".join([name, *binders])
-    return (
-        f"set_option maxHeartbeats {PROBE_HEARTBEATS} in\n"
-        f"theorem {head} :\n    {goal} := by\n{tactic_block(tactics)}"
-    )
+def assemble(header: str, pieces: Sequence[str | Block], alone: bool, sep: str = "\n") -> Probe:
+    """A probe whose body is ``pieces`` joined by ``sep``, the blocks' alternatives placed."""
+    body, alternatives = "", []
+    for n, piece in enumerate(pieces):
+        if n:
+            body += sep
+        if isinstance(piece, Block):
+            alternatives += [a.shifted(len(body)) for a in piece.alternatives]
+            piece = piece.text
+        body += piece
+    return Probe(header, body, alone, tuple(alternatives))
+
+
+def declaration(
+    goal_name: str,
+    binders: Sequence[str],
+    goal: str,
+    tactics: Sequence[str],
+    heartbeats: int = PROBE_HEARTBEATS,
+    prelude: Sequence[str] = (),
+) -> Block:
+    """One theorem per tactic, ``formalize_probe_<goal_name>_<k> binders : goal := by``,
+    then the ``prelude`` tactics and that tactic, each under ``heartbeats``."""
+    head = " ".join(binders)
+    texts, alternatives, offset = [], [], 0
+    for k, tactic in enumerate(tactics, 1):
+        before_by = (
+            f"set_option maxHeartbeats {heartbeats} in\n"
+            f"theorem formalize_probe_{goal_name}_{k}{' ' + head if head else ''} :\n"
+            f"    {goal} := "
+        )
+        steps = "".join(f"\n  {step}" for step in [*prelude, tactic])
+        text = f"{before_by}by{steps}"
+        alternatives.append(
+            Alternative(goal_name, tactic, offset, offset + len(before_by), offset + len(text))
+        )
+        texts.append(text)
+        offset += len(text) + 2
+    return Block("\n\n".join(texts), tuple(alternatives))
 
 
 def closed(binders: Sequence[str], conclusion: str) -> str:

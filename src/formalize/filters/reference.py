@@ -4,21 +4,37 @@ When an input row carries a reference formalization (a field ``reference``, or t
 files' ``formal_statement`` with its ``header``, or a whole ``lean4_file``), the reference is
 gated like any statement (its auxiliary names renamed ``formalize_ref_…`` so they cannot
 meet the candidate's) and the two are compared as propositions, BEq+ style: each is made a
-``Prop`` definition in its own context (its own section, with its ``open``\\ s and
-definitions), and Lean must prove both directions, ``P → Q`` and ``Q → P``, with the
-``equivalence`` tactic list. ``passed``: proved equivalent; ``inconclusive``: not proved
-(which ``require_reference`` turns into a rejection) or no reference to compare with.
-A statement whose context declares ``variable``\\ s is compared only if Lean accepts the
-definitions as closed propositions.
+``Prop`` definition in its own context (its own section, with its ``open``\\ s, header lines
+and definitions), the reference's first, and Lean must prove both directions, ``P → Q`` and
+``Q → P``, with the ``equivalence`` tactic list (one alternative per tactic).
+
+To make that comparison possible: PutnamBench's answer placeholder ``abbrev …_solution :=
+sorry`` gets the answer from the comment after it (without one: ``inconclusive``, "the
+reference's answer is sorry"); ``Type*``/``Sort*`` on both sides are pinned to one universe;
+the ``variable``\\ s a statement uses are bound in its proposition; the definitions' names are
+unique to the pair (file mode checks several probes in one file). A candidate with global
+effects (an ``instance``, a notation) is never compared: it could change what the reference
+means. ``passed``: proved equivalent; ``inconclusive``: not proved (which
+``require_reference`` turns into a rejection), no reference, or a probe that did not
+elaborate.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Sequence
 
 from formalize.filters.base import FilterItem, LeanFilter
-from formalize.filters.probes import PROBE_HEARTBEATS, Probe, closed, parts, tactic_block
-from formalize.lean.headers import prepare_header
+from formalize.filters.comparing import (
+    UNIVERSE,
+    pin_universes,
+    sorry_answer,
+    variable_binders,
+    with_answers,
+)
+from formalize.filters.probes import Block, Probe, assemble, closed, declaration, parts
+from formalize.lean.headers import PreparedHeader, prepare_header
 from formalize.lean.statement import SafetyReport, check_statement, rename_auxiliaries
 from formalize.records import CheckResult, Problem, Signal, SignalOutcome
 
@@ -39,16 +55,34 @@ def reference_of(problem: Problem) -> tuple[str, str] | None:
     return None
 
 
-def _section(report: SafetyReport, definition: str) -> tuple[str, str] | None:
-    """(imports, the statement's context in a section ending with ``definition``)."""
+def _section(report: SafetyReport, definition: str, preamble: str = "") -> tuple[str, str] | None:
+    """(imports, the statement's context in a section ending with ``definition``: the closed
+    proposition, over the ``variable``\\ s it uses, universes pinned)."""
     cut = parts(report)
     if cut is None:
         return None
     imports, before, after, binders, conclusion = cut
-    body = (
-        f"section\n{before}\n{definition} : Prop :=\n  {closed(binders, conclusion)}\n{after}\nend"
-    )
-    return imports, body
+    over = variable_binders(before, [*binders, conclusion])
+    prop = closed([*over, *binders], conclusion)
+    text = f"section\n{preamble}{before}\n{definition} : Prop :=\n  {prop}\n{after}\nend"
+    return imports, pin_universes(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(header: str) -> PreparedHeader:
+    """A header prepared as the checker prepares it (once per header: it warns of what it
+    drops)."""
+    return prepare_header(header, check_statement)
+
+
+def _header_lines(header: str) -> str:
+    """The lines of a header other than its imports (``open``, allowed ``set_option``\\ s), as
+    the checker prepared them for the candidate."""
+    prepared = _prepared(header)
+    if prepared.rejection:
+        return ""
+    kept = [line for line in prepared.text.split("\n") if line.strip()]
+    return "".join(f"{line}\n" for line in kept if not line.startswith("import "))
 
 
 class ReferenceFilter(LeanFilter):
@@ -60,49 +94,73 @@ class ReferenceFilter(LeanFilter):
 
     def probes(self, item: FilterItem) -> list[Probe] | None:
         ref = self.reference(item)
-        if ref is None:
+        if ref is None or item.report.global_effects:
             return None
-        mine = _section(item.report, "def _root_.formalize_probe_candidate")
-        theirs = _section(ref, "def _root_.formalize_probe_reference")
+        if sorry_answer(item.report.text or "") or sorry_answer(ref.text or ""):
+            return None
+        tag = hashlib.sha256(f"{item.report.text}\0{ref.text}".encode()).hexdigest()[:12]
+        cand, refn = f"formalize_probe_candidate_{tag}", f"formalize_probe_reference_{tag}"
+        own = parts(item.report)
+        preamble = _header_lines(item.header) if own is not None and not own[0] else ""
+        theirs = _section(ref, f"def _root_.{refn}")
+        mine = _section(item.report, f"def _root_.{cand}", preamble)
         if mine is None or theirs is None:
             return None
         imports = [line for part in (item.header, mine[0], theirs[0]) for line in part.split("\n")]
         header = "\n".join(dict.fromkeys(line for line in imports if line.startswith("import ")))
-        tactics = tactic_block(self.settings.tactics["equivalence"])
-        directions = []
-        for name, p, q in (
-            ("mp", "formalize_probe_candidate", "formalize_probe_reference"),
-            ("mpr", "formalize_probe_reference", "formalize_probe_candidate"),
-        ):
-            directions.append(
-                f"set_option maxHeartbeats {PROBE_HEARTBEATS} in\n"
-                f"theorem formalize_probe_equiv_{name} : {p} → {q} := by\n"
-                f"  intro h\n  unfold {p} {q} at *\n{tactics}"
+        name = {
+            cand: cand + (f".{{{UNIVERSE}}}" if UNIVERSE in mine[1] else ""),
+            refn: refn + (f".{{{UNIVERSE}}}" if UNIVERSE in theirs[1] else ""),
+        }
+        pinned = UNIVERSE in mine[1] + theirs[1]
+        pieces: list[str | Block] = [f"universe {UNIVERSE}"] if pinned else []
+        pieces += [theirs[1], mine[1]]
+        for goal, p, q in (("equiv_mp", cand, refn), ("equiv_mpr", refn, cand)):
+            pieces.append(
+                declaration(
+                    goal,
+                    [],
+                    f"{name[p]} → {name[q]}",
+                    self.settings.tactics["equivalence"],
+                    self.settings.heartbeats,
+                    prelude=["intro h", f"unfold {p} {q} at *"],
+                )
             )
-        body = "\n\n".join([mine[1], theirs[1], *directions])
         alone = bool(item.report.global_effects or ref.global_effects)
-        return [Probe(header, body, alone)]
+        return [assemble(header, pieces, alone, sep="\n\n")]
 
     def reference(self, item: FilterItem) -> SafetyReport | None:
-        """The gated reference statement, its auxiliary names renamed."""
+        """The gated reference statement, answers substituted, auxiliary names renamed."""
         found = reference_of(item.problem)
         if found is None:
             return None
         header, statement = found
         prefix = ""
         if header.strip():
-            prepared = prepare_header(header, check_statement)
+            prepared = _prepared(header)
             if prepared.rejection:
                 return None
             prefix = prepared.text + "\n"
-        report = check_statement(rename_auxiliaries(prefix + statement, "formalize_ref"))
+        text = rename_auxiliaries(prefix + with_answers(statement), "formalize_ref")
+        report = check_statement(text)
         return report if report.ok else None
 
     def skip_reason(self, item: FilterItem) -> str:
         if reference_of(item.problem) is None:
             return "the problem has no reference statement"
-        if self.reference(item) is None:
+        ref = self.reference(item)
+        if ref is None:
             return "the reference statement does not pass the statement gate"
+        if item.report.global_effects:
+            effects = ", ".join(item.report.global_effects)
+            return (
+                f"the candidate has global effects ({effects}): "
+                "they could change what the reference means"
+            )
+        if sorry_answer(item.report.text or ""):
+            return "the candidate's answer is sorry"
+        if sorry_answer(ref.text or ""):
+            return "the reference's answer is sorry"
         return super().skip_reason(item)
 
     def read(self, plan: Sequence[Probe], results: Sequence[CheckResult], elapsed: float) -> Signal:

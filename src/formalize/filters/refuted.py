@@ -1,8 +1,8 @@
 """``refuted``: the statement is false; Lean proves its negation.
 
-Probe: ``¬ (∀ binders, conclusion)``, ``push_neg`` (where it applies), then the ``refuted``
-tactic list. Catches wrong constants and false closed claims (``2 + 2 = 5``); a refutation
-that needs a witness Lean's automation cannot find is not caught.
+Probe: ``¬ (∀ binders, conclusion)``, then ``try push_neg`` and one tactic of the ``refuted``
+list, one alternative per tactic. Catches wrong constants and false closed claims
+(``2 + 2 = 5``); a refutation that needs a witness Lean's automation cannot find is not caught.
 """
 
 from __future__ import annotations
@@ -22,9 +22,14 @@ class RefutedFilter(LeanFilter):
         cut = parts(item.report)
         if cut is None:
             return None
-        tactics = ["(try push_neg) <;> " + t for t in self.settings.tactics["refuted"]]
         goal = f"¬ {closed(cut[3], cut[4])}"
-        probe = in_context(
-            item.report, item.header, declaration("formalize_probe_refuted", [], goal, tactics)
+        decl = declaration(
+            "refuted",
+            [],
+            goal,
+            self.settings.tactics["refuted"],
+            self.settings.heartbeats,
+            prelude=["try push_neg"],
         )
+        probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

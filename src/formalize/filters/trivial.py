@@ -1,8 +1,9 @@
 """``trivial``: automation closes the statement outright.
 
-Probe: the statement itself, closed by the ``trivial`` tactic list. Recorded, but it rejects
-only with ``reject_trivial``: a correct "compute the value" statement is often closed by
-``norm_num``.
+Probe: the statement itself (its binders and conclusion), one alternative per tactic of the
+``trivial`` list. Recorded, but it rejects only with ``reject_trivial``: a correct "compute
+the value" statement is often closed by ``norm_num``, and a "no such object exists" statement
+(conclusion ``False``) that automation proves is solved, not flawed.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ class TrivialFilter(LeanFilter):
         cut = parts(item.report)
         if cut is None:
             return None
-        decl = declaration(
-            "formalize_probe_trivial", cut[3], cut[4], self.settings.tactics["trivial"]
-        )
+        tactics = self.settings.tactics["trivial"]
+        decl = declaration("trivial", cut[3], cut[4], tactics, self.settings.heartbeats)
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

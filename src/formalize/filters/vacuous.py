@@ -1,14 +1,44 @@
 """``vacuous``: the hypotheses contradict each other, so the statement is true of nothing.
 
-Probe: the statement's binders (its variables and hypotheses) with the goal ``False``, closed
-by the ``vacuous`` tactic list. Hypotheses stated inside the conclusion (``∀ x, p x → …``)
-are not looked at; a statement without binders gets ``passed`` (nothing to contradict).
+Probe: the statement itself with its conclusion kept but made irrelevant,
+``theorem … binders : (fun _ : Prop => False) (conclusion)``, then ``show False`` and one
+tactic of the ``vacuous`` list (one alternative per tactic). Lean elaborates the binders
+exactly as in the statement (an untyped binder ``{x}`` gets its type from the conclusion, as
+there), and the goal is ``False`` from the binders alone.
+
+What it cannot decide: hypotheses stated inside the conclusion (``∀ x, p x → …``) are not
+looked at. A statement with no binders, or whose conclusion is ``False`` or a negation
+``¬ P`` (a "no such object exists" problem: a contradiction from its hypotheses is its own
+content, and ``trivial`` records it when automation proves it), gets ``inconclusive`` with
+the reason; it is never failed.
 """
 
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
 from formalize.filters.probes import Probe, declaration, in_context, parts
+
+#: The goal: the statement's conclusion, elaborated as in the statement, reduced to ``False``.
+IRRELEVANT = "(fun _ : Prop => False) ({conclusion})"
+
+
+def negative(conclusion: str) -> bool:
+    """Whether a conclusion is ``False`` or a negation (``¬ P``, ``Not P``), parentheses
+    around it ignored."""
+    text = conclusion.strip()
+    while text.startswith("(") and text.endswith(")") and _outer(text):
+        text = text[1:-1].strip()
+    return text == "False" or text.startswith("¬") or text.startswith("Not ")
+
+
+def _outer(text: str) -> bool:
+    """Whether the first ``(`` of ``text`` is closed by its last character."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i == len(text) - 1
+    return False
 
 
 class VacuousFilter(LeanFilter):
@@ -20,10 +50,15 @@ class VacuousFilter(LeanFilter):
 
     def probes(self, item: FilterItem) -> list[Probe] | None:
         cut = parts(item.report)
-        if cut is None or not cut[3]:
+        if cut is None or not cut[3] or negative(cut[4]):
             return None
         decl = declaration(
-            "formalize_probe_vacuous", cut[3], "False", self.settings.tactics["vacuous"]
+            "vacuous",
+            cut[3],
+            IRRELEVANT.format(conclusion=cut[4]),
+            self.settings.tactics["vacuous"],
+            self.settings.heartbeats,
+            prelude=["show False"],
         )
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]
@@ -32,4 +67,9 @@ class VacuousFilter(LeanFilter):
         cut = parts(item.report)
         if cut is not None and not cut[3]:
             return "the statement has no hypotheses to contradict"
+        if cut is not None and negative(cut[4]):
+            return (
+                "the conclusion is False or a negation: a contradiction from the hypotheses "
+                "is the statement's own content (see trivial), not a flaw"
+            )
         return super().skip_reason(item)

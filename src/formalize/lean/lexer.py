@@ -163,20 +163,29 @@ def code_tokens(tokens: list[Token]) -> list[Token]:
 
 
 def brackets(tok: Token) -> tuple[int, int]:
-    """(closes, opens): how many brackets a token closes and then opens. A token opens as many
-    as the opening brackets it ends with (``(``, ``![``, ``C(``, ``[MOD``) and closes as many as
-    the closing ones it starts with (``)``, ``]]``, ``⟫_ℝ``); ``]→L[`` does both."""
+    """(closes, opens): how many brackets a token closes and then opens. A token's bracket
+    characters are read in order: a closing one with nothing open before it in the token closes
+    one, what stays open at its end opens (``(``, ``![``, ``C(`` and ``[MOD``, ``[ZMOD``,
+    ``[PMOD``, ``[SMOD`` open one; ``)``, ``]]``, ``⟫_ℝ`` close; ``]→L[`` does both)."""
     if tok.kind not in (SYMBOL, KEYWORD):
         return 0, 0
     answer = _BRACKETS.get(tok.text)
     if answer is None:
-        text = tok.text
-        closes = len(text) - len(text.lstrip(")]}⟩⦄⟫⟧"))
-        opens = len(text) - len(text.rstrip("([{⟨⦃⟪⟦")) if closes < len(text) else 0
-        answer = _BRACKETS[text] = (closes, opens)
+        closes = depth = 0
+        for char in tok.text:
+            if char in _OPENERS:
+                depth += 1
+            elif char in _CLOSERS:
+                if depth:
+                    depth -= 1
+                else:
+                    closes += 1
+        answer = _BRACKETS[tok.text] = (closes, depth)
     return answer
 
 
+_OPENERS = frozenset("([{⟨⦃⟪⟦")
+_CLOSERS = frozenset(")]}⟩⦄⟫⟧")
 _BRACKETS: dict[str, tuple[int, int]] = {}
 
 
