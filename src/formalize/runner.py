@@ -108,6 +108,7 @@ def run_job(
         )
         first = panel.members[0].judge
         filters, filter_record = _build_filters(config, filter_names, checker)
+        filters = _lean_truth(checker, filters, config, say)
         if filters:
             say("filters: " + ", ".join(f.name for f in filters))
         run_id = store.start_run({**config.to_dict(), **filter_record}, code_version())
@@ -224,6 +225,17 @@ def _build_filters(
     filters = build_filters(names, checker, settings)
     record = {"filters_used": list(names), "filter_tactics": settings.tactics if names else {}}
     return filters, record
+
+
+def _lean_truth(checker: Any, filters: list[Any], config: RunConfig, say: Any) -> list[Any]:
+    """Before the first check: the Lean's tokens added to the gate, the filters its self-test
+    found wrong switched off (``formalize.truth``; measured once per Lean revision)."""
+    from formalize.filters import FilterSettings
+    from formalize.truth import prepare_run
+
+    return prepare_run(
+        checker, filters, FilterSettings(probe_timeout_s=config.probe_timeout_s), say
+    )
 
 
 def _open_store(db: Path, check: Preflight) -> Store | None:

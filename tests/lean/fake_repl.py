@@ -49,6 +49,11 @@ tactics) are proved by the rules the test gives with ``--prove`` (a JSON list of
 ``{"probe": "vacuous", "when": "REGEX"}``: proved when a rule for that kind matches the
 command's text, comments and strings blanked) and fail with "unsolved goals" otherwise.
 
+The filters' token-table command (``formalize.lean.leantokens``: text containing
+``getTokenTable``) gets one info message at its ``#eval``, ``formalize-token-table: <JSON
+array>``, listing the tokens given with ``--lean-tokens`` (a JSON list, or a file holding one)
+plus ``--extra-tokens`` (a JSON list), or a few core tokens without them.
+
 Wording depends on ``--lean-version``: ``declaration uses 'sorry'`` before v4.28 and
 ``declaration uses `sorry``` from v4.28; ``unknown identifier 'x'`` before v4.22 and
 ``Unknown identifier `x``` from v4.22 (the recordings show the change lies in (v4.15, v4.26]);
@@ -93,6 +98,8 @@ KNOWN_ROOTS = frozenset(
         "LeanSearchClient",
     ]
 )
+# The token table of a Lean given no --lean-tokens: a few of core's tokens.
+CORE_TOKENS = ("(", ")", ":", ":=", "theorem", "by", "fun", "∀", "→", "+", "=", "#eval")
 DECL_KEYWORDS = frozenset({"theorem", "lemma", "example", "def", "abbrev", "instance"})
 UNNAMED = frozenset({"example", "instance"})
 _TOKEN = re.compile(r"#?[A-Za-z_\u00c0-\uffff][A-Za-z0-9_'!?.\u00c0-\uffff]*|:=|[^\sA-Za-z_]")
@@ -195,6 +202,7 @@ class Options:
     flush: bool = True
     log: str | None = None
     prove: list[dict[str, str]] = field(default_factory=list)  # the probe rules of --prove
+    lean_tokens: list[str] = field(default_factory=lambda: list(CORE_TOKENS))  # its token table
 
 
 @dataclass
@@ -348,6 +356,8 @@ class FakeRepl:
             elif t.text == "fake_error":
                 out.append(error(pos, t, "fake_error: an error the statement asked for"))
         out += self.probes(text, clean, toks, pos)
+        if "getTokenTable" in clean:
+            out += self.token_table(toks, pos)
         out += self.declarations(text, toks, pos, sorries)
         if toks and toks[-1].text == "by":
             by = toks[-1]
@@ -383,6 +393,12 @@ class FakeRepl:
                     error(pos, name, "unsolved goals\n⊢ FakeGoal (fake REPL: no --prove rule)")
                 )
         return out
+
+    def token_table(self, toks: list[Tok], pos: Positions) -> list[dict[str, Any]]:
+        """The token-table command's answer: an info message at its ``#eval``."""
+        at = next((t for t in toks if t.text == "#eval"), toks[0])
+        table = json.dumps(self.options.lean_tokens, ensure_ascii=False, separators=(",", ":"))
+        return [msg("info", pos(at.start), pos(at.end), f"formalize-token-table: {table}")]
 
     def declarations(
         self, text: str, toks: list[Tok], pos: Positions, sorries: list[dict[str, Any]]
@@ -689,7 +705,20 @@ def main(argv: list[str] | None = None) -> None:
         metavar="JSON",
         help='probe rules: a JSON list of {"probe": KIND, "when": REGEX} (or a file holding it)',
     )
+    parser.add_argument(
+        "--lean-tokens", metavar="JSON", help="its token table: a JSON list (or a file holding it)"
+    )
+    parser.add_argument("--extra-tokens", metavar="JSON", help="tokens added to that table")
     args = parser.parse_args(argv)
+    lean_tokens = list(CORE_TOKENS)
+    if args.lean_tokens:
+        raw = args.lean_tokens
+        if not raw.lstrip().startswith("["):
+            with open(raw, encoding="utf-8") as fh:
+                raw = fh.read()
+        lean_tokens = json.loads(raw)
+    if args.extra_tokens:
+        lean_tokens += json.loads(args.extra_tokens)
     prove = []
     if args.prove:
         raw = args.prove
@@ -706,6 +735,7 @@ def main(argv: list[str] | None = None) -> None:
         flush=not args.no_flush,
         log=args.log,
         prove=prove,
+        lean_tokens=lean_tokens,
     )
     if args.lean_json:
         sys.exit(lean_json(args.lean_json, options))

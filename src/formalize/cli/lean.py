@@ -43,7 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "doctor",
         help="report toolchain, Mathlib and REPL versions and run a test check",
         description="Report what is installed and built, then check a true and a wrong "
-        "statement with the chosen backend. Exit code 0 when both come out as expected.",
+        "statement with the chosen backend, compare Lean's token table with the gate's and "
+        "run the filters' self-test (a filter Lean proves wrong is switched off for that Lean "
+        "revision). Exit code 0 when the two checks come out as expected.",
     )
     add_lean_options(doctor)
     doctor.add_argument("--header", metavar="TEXT", help="header to import (import Mathlib)")
@@ -57,7 +59,21 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
     project = Path(args.lean_project) if args.lean_project else default_lean_project()
     setup_project(project, args.lean_version)
+    _measure_truth(project)
     return 0
+
+
+def _measure_truth(project: Path) -> None:
+    """After setup: ask the new Lean for its token table and run the filters' self-test."""
+    from formalize.lean import LeanChecker
+    from formalize.lean.config import LeanConfig
+    from formalize.truth import describe, measure_and_cache
+
+    print("asking Lean for its token table and running the filters' self-test ...")
+    with LeanChecker(LeanConfig().with_overrides(lean_project=project)) as checker:
+        truth, path = measure_and_cache(checker)
+    print(describe(truth))
+    print(f"cached in {path}" if path else "not cached (a check could not run)")
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -72,6 +88,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         config = LeanConfig().with_overrides(**overrides)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    report = doctor(config)
+    from formalize.truth import doctor_rows
+
+    report = doctor(config, more=doctor_rows)
     print(report.render())
     return 0 if report.ok else 1
