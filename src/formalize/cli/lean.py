@@ -65,13 +65,18 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 def _measure_truth(project: Path) -> None:
     """After setup: ask the new Lean for its token table and run the filters' self-test."""
+    from formalize.errors import FormalizeError
     from formalize.lean import LeanChecker
     from formalize.lean.config import LeanConfig
     from formalize.truth import describe, measure_and_cache
 
     print("asking Lean for its token table and running the filters' self-test ...")
-    with LeanChecker(LeanConfig().with_overrides(lean_project=project)) as checker:
-        truth, path = measure_and_cache(checker)
+    try:
+        with LeanChecker(LeanConfig().with_overrides(lean_project=project)) as checker:
+            truth, path = measure_and_cache(checker)
+    except FormalizeError as exc:  # the project is built; the doctor says more
+        print(f"could not ask Lean ({exc}); `formalize lean doctor` retries and says more")
+        return
     print(describe(truth))
     print(f"cached in {path}" if path else "not cached (a check could not run)")
 
