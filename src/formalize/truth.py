@@ -184,18 +184,27 @@ def prepare_run(
     settings: FilterSettings | None = None,
     say: Say | None = None,
 ) -> list[Filter]:
-    """Before a run's first check: the Lean's answers (cached, or measured now when its
-    revision is new), its extra tokens added to the gate, and ``filters`` with the ones its
-    self-test found wrong switched off; said once, loudly."""
+    """Before a run's first check: the Lean's answers (:func:`answers`) and ``filters`` with
+    the ones its self-test found wrong switched off (:func:`apply`); said once, loudly."""
+    return apply(answers(checker, settings, say), filters, say)
+
+
+def answers(
+    checker: LeanChecker, settings: FilterSettings | None = None, say: Say | None = None
+) -> LeanTruth | None:
+    """The answers of the checker's Lean (cached, or measured now when its revision is new),
+    with its extra tokens added to the gate of this process; None when the revision is
+    unknown (the gate then reads with its packaged table)."""
     settings = settings or FilterSettings()
-    tell = say or (lambda text: None)
+    tell = say or _warn
     revision = revision_of(checker.config)
     if revision is None:
+        use_lean_tokens(())
         tell(
             "Lean self-test: not run (the Lean project's revision is unknown: no "
             "lean-toolchain); `formalize lean doctor` runs it"
         )
-        return list(filters)
+        return None
     path = cache_path(revision, checker.config.header, settings)
     truth = load(path)
     if truth is None:
@@ -207,18 +216,22 @@ def prepare_run(
         if factual:
             save(path, truth)
     install(truth)
-    return _announce(truth, filters, tell)
-
-
-def _announce(truth: LeanTruth, filters: Sequence[Filter], tell: Say) -> list[Filter]:
     diff = truth.diff
     if diff is None:
         message = f"WARNING: could not read the token table of Lean {truth.revision}: "
-        log.warning("%s%s", message, truth.token_error)
         tell(message + str(truth.token_error))
     elif diff.extra:
         tell(f"Lean self-test: {len(diff.extra)} tokens of Lean {truth.revision} added to the gate")
-    out = switch_off(filters, truth.selftest)
+    return truth
+
+
+def apply(
+    truth: LeanTruth | None, filters: Sequence[Filter], say: Say | None = None
+) -> list[Filter]:
+    """``filters`` with the ones ``truth``'s self-test found wrong switched off, each said
+    once, loudly (unchanged without answers)."""
+    if truth is None:
+        return list(filters)
     off = truth.selftest.switched_off
     for f in filters:
         if f.name in off:
@@ -226,9 +239,13 @@ def _announce(truth: LeanTruth, filters: Sequence[Filter], tell: Say) -> list[Fi
                 f"WARNING: filter {f.name} is SWITCHED OFF for Lean {truth.revision} (every "
                 f"signal inconclusive): {off[f.name]}"
             )
-            log.warning("%s", message)
-            tell(message)
-    return out
+            (say or _warn)(message)
+    return switch_off(filters, truth.selftest)
+
+
+def _warn(text: str) -> None:
+    """Where the answers are told without a ``say``: the log."""
+    log.log(logging.WARNING if text.startswith("WARNING") else logging.INFO, "%s", text)
 
 
 def doctor_rows(checker: LeanChecker) -> list[tuple[str, str]]:
@@ -247,6 +264,8 @@ def describe(truth: LeanTruth) -> str:
 
 __all__ = [
     "LeanTruth",
+    "answers",
+    "apply",
     "cache_path",
     "describe",
     "doctor_rows",

@@ -244,3 +244,36 @@ def test_the_command_is_a_fixed_text_the_gate_would_refuse() -> None:
     # trusted text, sent as a probe: the gate refuses `#eval` in any statement
     assert "Lean.Parser.getTokenTable" in TOKEN_TABLE_COMMAND
     assert not check_statement(TOKEN_TABLE_COMMAND).ok
+
+
+# --------------------------------------------------------------------------- formalize check
+
+
+def test_check_command_asks_lean_first(
+    tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lean_fakes import fake_cli_args
+
+    from formalize.cli.main import main
+
+    path = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "new", "lean": "theorem a (a b : ℕ) (h : a ⊞⊞ b) : a = b := by sorry"},
+        {"id": "false", "lean": "theorem f : (2 : ℕ) + 2 = 5 := by sorry"},
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    rules = [*TRUTH, {"probe": "trivial", "when": "."}]  # a Lean whose trivial is wrong
+    flags = ("--prove", json.dumps(rules), "--lean-tokens", lean_has("⊞⊞"))
+    project = lean_project(tmp_path)
+    args = ["check", str(path), *fake_cli_args(*flags), "--lean-project", str(project)]
+    code = main([*args, "--filters", "refuted,trivial"])
+    out, err = capsys.readouterr()
+    results = {r["id"]: r for r in map(json.loads, out.splitlines())}
+    assert code == 0
+    assert results["new"]["status"] == "rejected" and "⊞⊞" in results["new"]["reason"]
+    signals = {s["name"]: s for s in results["false"]["signals"]}
+    refuted = "inconclusive" if "refuted" in expected_off() else "failed"
+    assert signals["refuted"]["outcome"] == refuted
+    trivial = signals["trivial"]
+    assert trivial["outcome"] == "inconclusive" and trivial["reason"].startswith("self-test")
+    assert err.count("WARNING: filter trivial is SWITCHED OFF") == 1
