@@ -45,6 +45,10 @@ def test_a_run_asks_lean_first_and_switches_a_wrong_filter_off(
     assert len(loud) == 1 and loud[0].startswith("WARNING:")
     with Store(outcome.db) as store:
         attempts = store.attempts("eps")
+        (run,) = store.runs()
+    # the run's record keeps what its Lean said
+    assert run["config"]["lean_self_test"]["revision"] == "leanprover/lean4:v4.15.0"
+    assert "vacuous" in run["config"]["lean_self_test"]["switched_off"]
     signals = [a.signal("vacuous") for a in attempts]
     assert signals and all(s is not None for s in signals)
     for s in signals:

@@ -22,6 +22,7 @@ import datetime
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,18 @@ class LeanTruth:
             str(data.get("measured_at", "")),
         )
 
+    def summary(self) -> dict[str, object]:
+        """What a run's record keeps: the revision, the tokens added to the gate, the filters
+        switched off and why."""
+        diff = self.diff
+        return {
+            "revision": self.revision,
+            "measured_at": self.measured_at,
+            "tokens_added": list(diff.extra) if diff is not None else None,
+            "token_error": self.token_error,
+            "switched_off": self.selftest.switched_off,
+        }
+
     def rows(self) -> list[tuple[str, str]]:
         """Lines for ``formalize lean doctor``'s table."""
         diff = self.diff
@@ -151,7 +164,7 @@ def load(path: Path) -> LeanTruth | None:
 def save(path: Path, truth: LeanTruth) -> None:
     """Write the answers (atomically: a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # processes sharing the data home
     tmp.write_text(truth.to_json(), encoding="utf-8")
     tmp.replace(path)
 
