@@ -12,7 +12,7 @@ The answers are cached in the data home (``lean-truth/<key>.json``; the Lean pro
 may be read-only), keyed by the revision, the header, the self-test's and the filters'
 versions. ``formalize lean setup`` and ``doctor`` measure afresh; a run measures before its
 first check when the revision is new and otherwise reads the cache. A Lean whose revision is
-unknown (no ``lean-toolchain`` in the project: a ``--repl-cmd`` without one, kimina) is not
+unknown (no ``lean-toolchain`` in the project, or the kimina backend) is not
 measured at run time; the run says so, and ``formalize lean doctor`` measures it.
 """
 
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from formalize.lean import LeanChecker, LeanConfig
 
 log = logging.getLogger(__name__)
+#: Checked first: that the header imports.
+READY = "theorem formalize_truth_ready : True := by sorry"
 Say = Callable[[str], None]
 
 
@@ -116,7 +118,10 @@ class LeanTruth:
 
 
 def revision_of(config: LeanConfig) -> str | None:
-    """The Lean project's revision (toolchain and Mathlib), None when unknown."""
+    """The Lean project's revision (toolchain and Mathlib), None when unknown (and for the
+    kimina backend, whose server's Lean the local project does not name)."""
+    if config.backend == "kimina":
+        return None
     return read_versions(config.lean_project).stamp()
 
 
@@ -136,8 +141,12 @@ def measure(
     checker: LeanChecker, settings: FilterSettings, revision: str | None = None
 ) -> tuple[LeanTruth, bool]:
     """Ask the checker's Lean for its token table and run the self-test; also whether the
-    answers are facts about that Lean (False when a check could not run: not to be cached)."""
+    answers are facts about that Lean (False when a check could not run: not to be cached).
+    ``SetupError`` when the header does not import."""
     header = checker.config.header
+    # a header that does not import raises SetupError here, as at a run's first check,
+    # rather than making every answer below a wrong one
+    checker.check([READY])
     (result,) = checker.probe([(header, TOKEN_TABLE_COMMAND, False)])
     factual = not result.status.is_infrastructure
     tokens: tuple[str, ...] | None = None

@@ -277,3 +277,40 @@ def test_check_command_asks_lean_first(
     trivial = signals["trivial"]
     assert trivial["outcome"] == "inconclusive" and trivial["reason"].startswith("self-test")
     assert err.count("WARNING: filter trivial is SWITCHED OFF") == 1
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def test_setup_asks_the_new_lean(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from formalize.cli import lean as lean_cli
+    from formalize.cli.main import main
+
+    measured: list[Path] = []
+    with monkeypatch.context() as patch:
+        patch.setattr("formalize.lean.setup.setup_project", lambda project, version: None)
+        patch.setattr(lean_cli, "_measure_truth", lambda project: measured.append(project))
+        assert main(["lean", "setup", "--lean-project", str(tmp_path / "p")]) == 0
+    assert measured == [tmp_path / "p"]
+    # what it prints, with the fake REPL as the new Lean
+    with checker_for(tmp_path, TRUTH, "--extra-tokens", '["⊞⊞"]') as checker:
+        config = checker.config
+    lean_cli._measure_truth(config.lean_project, config)
+    out = capsys.readouterr().out
+    assert "1 not in the gate's table ('⊞⊞')" in out
+    assert "self-test trivial: agrees with Lean" in out
+    assert "cached in " in out and str(home) in out
+    # and a Lean that cannot be asked does not undo the setup
+    lean_cli._measure_truth(tmp_path / "p", fake_config(tmp_path, "--fail-import"))
+    assert "could not ask Lean" in capsys.readouterr().out
+
+
+def test_kimina_has_no_revision(tmp_path: Path) -> None:
+    from formalize.truth import revision_of
+
+    config = fake_config(tmp_path, lean_project=lean_project(tmp_path))
+    assert revision_of(config) is not None
+    kimina = config.with_overrides(backend="kimina", kimina_url="http://127.0.0.1:9")
+    assert revision_of(kimina) is None

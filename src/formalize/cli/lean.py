@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from formalize.cli.check import add_lean_options, lean_overrides
+
+if TYPE_CHECKING:
+    from formalize.lean.config import LeanConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,16 +68,17 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure_truth(project: Path) -> None:
-    """After setup: ask the new Lean for its token table and run the filters' self-test."""
+def _measure_truth(project: Path, config: LeanConfig | None = None) -> None:
+    """After setup: ask the new Lean for its token table and run the filters' self-test
+    (``config``: how to run it, default the project's REPL)."""
     from formalize.errors import FormalizeError
-    from formalize.lean import LeanChecker
-    from formalize.lean.config import LeanConfig
+    from formalize.lean import LeanChecker, LeanConfig
     from formalize.truth import describe, measure_and_cache
 
     print("asking Lean for its token table and running the filters' self-test ...")
+    config = config or LeanConfig().with_overrides(lean_project=project)
     try:
-        with LeanChecker(LeanConfig().with_overrides(lean_project=project)) as checker:
+        with LeanChecker(config) as checker:
             truth, path = measure_and_cache(checker)
     except FormalizeError as exc:  # the project is built; the doctor says more
         print(f"could not ask Lean ({exc}); `formalize lean doctor` retries and says more")
