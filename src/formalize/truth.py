@@ -9,8 +9,8 @@ and Mathlib revision, :meth:`formalize.lean.project.ProjectVersions.stamp`) and 
   known case is wrong is switched off for that Lean (its signals ``inconclusive``).
 
 The answers are cached in the data home (``lean-truth/<key>.json``; the Lean project itself
-may be read-only), keyed by the revision, the header, the self-test's and the filters'
-versions. ``formalize lean setup`` and ``doctor`` measure afresh; a run measures before its
+may be read-only), keyed by the revision, the header, the code's, the self-test's and the
+filters' versions. ``formalize lean setup`` and ``doctor`` measure afresh; a run measures before its
 first check when the revision is new and otherwise reads the cache. A Lean whose revision is
 unknown (no ``lean-toolchain`` in the project, or the kimina backend) is not
 measured at run time; the run says so, and ``formalize lean doctor`` measures it.
@@ -40,6 +40,7 @@ from formalize.lean.leantokens import (
 )
 from formalize.lean.project import read_versions
 from formalize.lean.tokens import packaged_table, use_lean_tokens
+from formalize.version import code_version
 
 if TYPE_CHECKING:
     from formalize.lean import LeanChecker, LeanConfig
@@ -132,7 +133,10 @@ def cache_path(revision: str, header: str, settings: FilterSettings) -> Path:
     versions = sorted(
         (n, f"{c.base_version}+tactics.{settings.tactics_version}") for n, c in REGISTRY.items()
     )
-    key = json.dumps([SELFTEST_VERSION, revision, header, versions], ensure_ascii=False)
+    # the code version too: the gate's parse decides which probes exist (a fix to it must be
+    # self-tested again on the same Lean)
+    parts = [SELFTEST_VERSION, code_version(), revision, header, versions]
+    key = json.dumps(parts, ensure_ascii=False)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
     return data_home() / "lean-truth" / f"{digest}.json"
 
