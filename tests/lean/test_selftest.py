@@ -314,3 +314,35 @@ def test_kimina_has_no_revision(tmp_path: Path) -> None:
     assert revision_of(config) is not None
     kimina = config.with_overrides(backend="kimina", kimina_url="http://127.0.0.1:9")
     assert revision_of(kimina) is None
+
+
+def test_fake_answers_the_token_table_command_like_an_info_message(tmp_path: Path) -> None:
+    """The fake's answer has the recorded shape of an info message (``def_eval``'s
+    ``#check``: severity, pos, endPos at the command keyword, data), holding the table."""
+    import subprocess
+
+    from lean_fakes import fake_cmd
+
+    requests_text = (
+        json.dumps({"cmd": "import Mathlib"})
+        + "\n\n"
+        + json.dumps({"cmd": TOKEN_TABLE_COMMAND, "env": 0})
+        + "\n\n"
+    )
+    done = subprocess.run(
+        fake_cmd("--extra-tokens", '["⊞⊞"]'),
+        input=requests_text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    replies = [json.loads(r) for r in done.stdout.split("\n\n") if r.strip()]
+    assert replies[0] == {"env": 0}
+    (message,) = replies[1]["messages"]
+    assert sorted(message) == ["data", "endPos", "pos", "severity"]
+    assert message["severity"] == "info"
+    assert message["pos"] == {"line": 2, "column": 0}
+    assert message["endPos"] == {"line": 2, "column": 5}
+    assert message["data"].startswith(MARK)
+    assert "⊞⊞" in json.loads(message["data"][len(MARK) :])
