@@ -346,3 +346,18 @@ def test_fake_answers_the_token_table_command_like_an_info_message(tmp_path: Pat
     assert message["endPos"] == {"line": 2, "column": 5}
     assert message["data"].startswith(MARK)
     assert "⊞⊞" in json.loads(message["data"][len(MARK) :])
+
+
+def test_doctor_command_prints_the_answers(
+    tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lean_fakes import fake_cli_args
+
+    from formalize.cli.main import main
+
+    flags = ("--prove", json.dumps(TRUTH), "--extra-tokens", '["⊞⊞"]')
+    project = lean_project(tmp_path)
+    main(["lean", "doctor", *fake_cli_args(*flags), "--lean-project", str(project)])
+    out = capsys.readouterr().out
+    assert "lean tokens" in out and "('⊞⊞')" in out
+    assert "self-test reference" in out and "lean truth cache" in out
