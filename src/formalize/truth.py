@@ -174,12 +174,18 @@ def load(path: Path) -> LeanTruth | None:
         return None
 
 
-def save(path: Path, truth: LeanTruth) -> None:
-    """Write the answers (atomically: a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save(path: Path, truth: LeanTruth) -> bool:
+    """Write the answers (atomically: a reader never sees half a file); False, logged, when
+    the data home cannot be written (the answers then hold for this process only)."""
     tmp = path.with_suffix(f".{os.getpid()}.tmp")  # processes sharing the data home
-    tmp.write_text(truth.to_json(), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(truth.to_json(), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("cannot cache Lean's answers in %s: %s", path, exc)
+        return False
+    return True
 
 
 def measure_and_cache(
@@ -193,7 +199,7 @@ def measure_and_cache(
     path = None
     if revision is not None and factual:
         path = cache_path(revision, checker.config.header, settings)
-        save(path, truth)
+        path = path if save(path, truth) else None
     install(truth)
     return truth, path
 
@@ -279,7 +285,8 @@ def doctor_rows(checker: LeanChecker) -> list[tuple[str, str]]:
     afresh and cached), and where they are cached."""
     truth, path = measure_and_cache(checker)
     rows = truth.rows()
-    rows.append(("lean truth cache", str(path) if path else "not cached (revision unknown)"))
+    why = "not cached (revision unknown, a check that could not run, or no data home)"
+    rows.append(("lean truth cache", str(path) if path else why))
     return rows
 
 

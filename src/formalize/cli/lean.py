@@ -83,7 +83,7 @@ def _measure_truth(project: Path, config: LeanConfig | None = None) -> None:
         print(f"could not ask Lean ({exc}); `formalize lean doctor` retries and says more")
         return
     print(describe(truth))
-    print(f"cached in {path}" if path else "not cached (a check could not run)")
+    print(f"cached in {path}" if path else "not cached (a check could not run, or no data home)")
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
