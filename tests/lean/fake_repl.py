@@ -357,7 +357,7 @@ class FakeRepl:
                 out.append(error(pos, t, "fake_error: an error the statement asked for"))
         out += self.probes(text, clean, toks, pos)
         if "getTokenTable" in clean:
-            out += self.token_table(toks, pos)
+            out += self.token_table(toks, pos, clean.index("getTokenTable"))
         out += self.declarations(text, toks, pos, sorries)
         if toks and toks[-1].text == "by":
             by = toks[-1]
@@ -394,9 +394,11 @@ class FakeRepl:
                 )
         return out
 
-    def token_table(self, toks: list[Tok], pos: Positions) -> list[dict[str, Any]]:
-        """The token-table command's answer: an info message at its ``#eval``."""
-        at = next((t for t in toks if t.text == "#eval"), toks[0])
+    def token_table(self, toks: list[Tok], pos: Positions, where: int) -> list[dict[str, Any]]:
+        """The token-table command's answer: an info message at its ``#eval`` (the last one
+        before ``where``: in file mode the header's check is an ``#eval`` too)."""
+        evals = [t for t in toks if t.text == "#eval" and t.start < where]
+        at = evals[-1] if evals else toks[0]
         table = json.dumps(self.options.lean_tokens, ensure_ascii=False, separators=(",", ":"))
         return [msg("info", pos(at.start), pos(at.end), f"formalize-token-table: {table}")]
 

@@ -342,8 +342,8 @@ def test_fake_answers_the_token_table_command_like_an_info_message(tmp_path: Pat
     (message,) = replies[1]["messages"]
     assert sorted(message) == ["data", "endPos", "pos", "severity"]
     assert message["severity"] == "info"
-    assert message["pos"] == {"line": 2, "column": 0}
-    assert message["endPos"] == {"line": 2, "column": 5}
+    assert message["pos"] == {"line": 1, "column": 0}
+    assert message["endPos"] == {"line": 1, "column": 5}
     assert message["data"].startswith(MARK)
     assert "⊞⊞" in json.loads(message["data"][len(MARK) :])
 
@@ -361,3 +361,16 @@ def test_doctor_command_prints_the_answers(
     out = capsys.readouterr().out
     assert "lean tokens" in out and "('⊞⊞')" in out
     assert "self-test reference" in out and "lean truth cache" in out
+
+
+def test_file_mode_asks_lean_too(tmp_path: Path, home: Path) -> None:
+    from formalize.truth import measure_and_cache
+
+    args = ("--prove", json.dumps(TRUTH), "--extra-tokens", '["⊞⊞"]')
+    config = fake_config(tmp_path, *args, backend="file", lean_project=lean_project(tmp_path))
+    with LeanChecker(config) as checker:
+        truth, path = measure_and_cache(checker)
+    assert truth.token_error is None and truth.diff is not None
+    assert truth.diff.extra == ("⊞⊞",)
+    assert {n for n, v in truth.selftest.verdicts.items() if not v.ok} == expected_off()
+    assert path is not None and load(path) == truth

@@ -28,12 +28,13 @@ from formalize.records import CheckResult, CheckStatus, Severity
 
 #: The mark that starts the info message carrying the table.
 MARK = "formalize-token-table:"
-#: The command, a constant: it prints the header environment's token table as JSON.
-TOKEN_TABLE_COMMAND = f"""\
-open Lean Elab Command in
-#eval show CommandElabM Unit from do
-  let tokens := (Lean.Parser.getTokenTable (← getEnv)).findPrefix ""
-  logInfo m!"{MARK} {{Lean.Json.compress (Lean.toJson tokens)}}\""""
+#: The command, a constant: it prints the header environment's token table as JSON (written
+#: like the header check of :func:`formalize.lean.headers.probe_command`).
+TOKEN_TABLE_COMMAND = (
+    "#eval show Lean.Elab.Command.CommandElabM Unit from do\n"
+    '  let tokens := (Lean.Parser.getTokenTable (← Lean.getEnv)).findPrefix ""\n'
+    f'  Lean.logInfo ("{MARK} " ++ (Lean.toJson tokens).compress)'
+)
 
 
 class TokenTableError(Exception):
