@@ -6,11 +6,17 @@ with a Lean project whose revision is known."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
-from test_filters_pipeline import PROBLEMS, config_for, engines  # noqa: F401 (a fixture)
+import pytest
+from test_filters_pipeline import PROBLEMS, RULES, config_for, engines  # noqa: F401 (a fixture)
 from test_pipeline import repl_log
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lean"))  # the Lean tests' helpers
+from fake_lake import lake_project
 
 from formalize.config import RunConfig
 from formalize.corpus import Store
@@ -23,12 +29,14 @@ def test_a_run_asks_lean_first_and_switches_a_wrong_filter_off(
     tmp_path: Path,
     engines: Any,  # noqa: F811
     home: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    project = tmp_path / "lean_project"
-    project.mkdir()
-    (project / "lean-toolchain").write_text("leanprover/lean4:v4.15.0\n", encoding="utf-8")
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # lake_project puts its `lake` first
     base = config_for(tmp_path, engines, PROBLEMS[:1])
-    lean = {**base.lean, "lean_project": str(project)}
+    # the project's own Lean is the fake, proving by the pipeline test's rules, logging
+    log = repl_log(tmp_path)
+    project = lake_project(tmp_path, "--log", str(log), "--prove", json.dumps(RULES))
+    lean = {**base.lean, "lean_project": str(project), "repl_cmd": None}
     config = RunConfig(**{**base.to_dict(), "lean": lean, "rounds": 1})
     notes: list[str] = []
     try:
@@ -47,7 +55,8 @@ def test_a_run_asks_lean_first_and_switches_a_wrong_filter_off(
         attempts = store.attempts("eps")
         (run,) = store.runs()
     # the run's record keeps what its Lean said
-    assert run["config"]["lean_self_test"]["revision"] == "leanprover/lean4:v4.15.0"
+    revision = "leanprover/lean4:v4.15.0 mathlib@v4.15.0 (aaaaaaaaaaaa)"
+    assert run["config"]["lean_self_test"]["revision"] == revision
     assert "vacuous" in run["config"]["lean_self_test"]["switched_off"]
     signals = [a.signal("vacuous") for a in attempts]
     assert signals and all(s is not None for s in signals)

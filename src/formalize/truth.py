@@ -12,8 +12,9 @@ The answers are cached in the data home (``lean-truth/<key>.json``; the Lean pro
 may be read-only), keyed by the revision, the header, the code's, the self-test's and the
 filters' versions. ``formalize lean setup`` and ``doctor`` measure afresh; a run measures before its
 first check when the revision is new and otherwise reads the cache. A Lean whose revision is
-unknown (no ``lean-toolchain`` in the project, or the kimina backend) is not
-measured at run time; the run says so, and ``formalize lean doctor`` measures it.
+unknown (no ``lean-toolchain`` in the project), or a Lean other than the project's own (a
+``--repl-cmd``, a custom ``lean_cmd``, the kimina backend), is not measured at run time; the
+run says so, and ``formalize lean doctor`` measures it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 from formalize.filters.base import Filter, FilterSettings
 from formalize.filters.selftest import SELFTEST_VERSION, SelfTestReport, run_selftest, switch_off
 from formalize.home import data_home
+from formalize.lean.config import LeanConfig
 from formalize.lean.leantokens import (
     TOKEN_TABLE_COMMAND,
     TokenDiff,
@@ -43,7 +45,7 @@ from formalize.lean.tokens import packaged_table, use_lean_tokens
 from formalize.version import code_version
 
 if TYPE_CHECKING:
-    from formalize.lean import LeanChecker, LeanConfig
+    from formalize.lean import LeanChecker
 
 log = logging.getLogger(__name__)
 #: Checked first: that the header imports.
@@ -119,9 +121,13 @@ class LeanTruth:
 
 
 def revision_of(config: LeanConfig) -> str | None:
-    """The Lean project's revision (toolchain and Mathlib), None when unknown (and for the
-    kimina backend, whose server's Lean the local project does not name)."""
-    if config.backend == "kimina":
+    """The revision (toolchain and Mathlib) of the Lean project whose own Lean the checks run;
+    None when unknown, and whenever the checks run another Lean than the project names: a
+    ``--repl-cmd``, a ``lean_cmd`` other than ``lake env lean``, the kimina backend's
+    server (``formalize lean doctor`` still asks those, without caching the answers)."""
+    if config.backend == "kimina" or (config.backend == "repl" and config.repl_cmd):
+        return None
+    if config.backend == "file" and tuple(config.lean_cmd) != LeanConfig().lean_cmd:
         return None
     return read_versions(config.lean_project).stamp()
 
@@ -233,8 +239,8 @@ def answers(
     if revision is None:
         use_lean_tokens(())
         tell(
-            "Lean self-test: not run (the Lean project's revision is unknown: no "
-            "lean-toolchain); `formalize lean doctor` runs it"
+            "Lean self-test: not run (the checks do not run a Lean project's own Lean at a "
+            "known revision); `formalize lean doctor` runs it"
         )
         return None
     path = cache_path(revision, checker.config.header, settings)

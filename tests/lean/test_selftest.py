@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_lake import lake_project, lean_project
 from lean_fakes import fake_config, requests, shared_dir
 
 from formalize.filters import FilterItem, FilterSettings, build_filters
@@ -43,21 +45,13 @@ MOD_BLIND = parts(check_statement(MOD_CASE.lean)) is None
 
 
 @pytest.fixture(autouse=True)
-def packaged_tokens() -> Iterator[None]:
-    """Every test starts and ends with the gate's packaged table alone."""
+def packaged_tokens(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts and ends with the gate's packaged table alone (and its PATH, which
+    ``lake_project`` changes)."""
+    monkeypatch.setenv("PATH", os.environ["PATH"])
     use_lean_tokens(())
     yield
     use_lean_tokens(())
-
-
-def lean_project(tmp_path: Path, toolchain: str = "leanprover/lean4:v4.15.0") -> Path:
-    """A directory with the files that name a Lean revision (nothing built: the fake runs)."""
-    project = tmp_path / "lean_project"
-    project.mkdir(exist_ok=True)
-    (project / "lean-toolchain").write_text(toolchain + "\n", encoding="utf-8")
-    manifest = {"packages": [{"name": "mathlib", "inputRev": "v4.15.0", "rev": "a" * 40}]}
-    (project / "lake-manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return project
 
 
 _LOGS = itertools.count()
@@ -72,9 +66,10 @@ def log_file(tmp_path: Path) -> str:
 def checker_for(
     tmp_path: Path, rules: list[dict[str, str]] = TRUTH, *flags: str, toolchain: str = ""
 ) -> LeanChecker:
+    """A checker running the project's own (fake) Lean, at a known revision."""
     args = ("--log", log_file(tmp_path), "--prove", json.dumps(rules), *flags)
-    project = lean_project(tmp_path, *([toolchain] if toolchain else []))
-    return LeanChecker(fake_config(tmp_path, *args, lean_project=project))
+    project = lake_project(tmp_path, *args, toolchain=toolchain)
+    return LeanChecker(fake_config(tmp_path, repl_cmd=None, lean_project=project))
 
 
 def sent(tmp_path: Path) -> list[str]:
@@ -252,7 +247,7 @@ def test_the_command_is_a_fixed_text_the_gate_would_refuse() -> None:
 def test_check_command_asks_lean_first(
     tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from lean_fakes import fake_cli_args
+    from lean_fakes import PYTHON_HOME
 
     from formalize.cli.main import main
 
@@ -264,8 +259,8 @@ def test_check_command_asks_lean_first(
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     rules = [*TRUTH, {"probe": "trivial", "when": "."}]  # a Lean whose trivial is wrong
     flags = ("--prove", json.dumps(rules), "--lean-tokens", lean_has("⊞⊞"))
-    project = lean_project(tmp_path)
-    args = ["check", str(path), *fake_cli_args(*flags), "--lean-project", str(project)]
+    project = lake_project(tmp_path, *flags)
+    args = ["check", str(path), "--lean-project", str(project), "--sandbox-path", PYTHON_HOME]
     code = main([*args, "--filters", "refuted,trivial"])
     out, err = capsys.readouterr()
     results = {r["id"]: r for r in map(json.loads, out.splitlines())}
@@ -307,13 +302,19 @@ def test_setup_asks_the_new_lean(
     assert "could not ask Lean" in capsys.readouterr().out
 
 
-def test_kimina_has_no_revision(tmp_path: Path) -> None:
+def test_only_the_projects_own_lean_has_its_revision(tmp_path: Path) -> None:
+    from formalize.lean import LeanConfig
     from formalize.truth import revision_of
 
-    config = fake_config(tmp_path, lean_project=lean_project(tmp_path))
-    assert revision_of(config) is not None
-    kimina = config.with_overrides(backend="kimina", kimina_url="http://127.0.0.1:9")
+    own = LeanConfig(lean_project=lean_project(tmp_path))
+    assert revision_of(own) == "leanprover/lean4:v4.15.0 mathlib@v4.15.0 (aaaaaaaaaaaa)"
+    assert revision_of(own.with_overrides(backend="file")) == revision_of(own)
+    # another Lean than the project names: a --repl-cmd, a custom lean_cmd, a kimina server
+    assert revision_of(own.with_overrides(repl_cmd=["my-repl"])) is None
+    assert revision_of(own.with_overrides(backend="file", lean_cmd=["lean", "--json"])) is None
+    kimina = own.with_overrides(backend="kimina", kimina_url="http://127.0.0.1:9")
     assert revision_of(kimina) is None
+    assert revision_of(LeanConfig(lean_project=tmp_path / "nothing")) is None
 
 
 def test_fake_answers_the_token_table_command_like_an_info_message(tmp_path: Path) -> None:
@@ -367,7 +368,11 @@ def test_file_mode_asks_lean_too(tmp_path: Path, home: Path) -> None:
     from formalize.truth import measure_and_cache
 
     args = ("--prove", json.dumps(TRUTH), "--extra-tokens", '["⊞⊞"]')
-    config = fake_config(tmp_path, *args, backend="file", lean_project=lean_project(tmp_path))
+    project = lake_project(tmp_path, *args)
+    from formalize.lean import LeanConfig
+
+    default = LeanConfig().lean_cmd  # `lake env lean --json`
+    config = fake_config(tmp_path, backend="file", lean_cmd=default, lean_project=project)
     with LeanChecker(config) as checker:
         truth, path = measure_and_cache(checker)
     assert truth.token_error is None and truth.diff is not None
