@@ -110,6 +110,8 @@ def run_job(
         )
         first = panel.members[0].judge
         filters, filter_record = _build_filters(config, filter_names, checker)
+        filters, truth_record = _lean_truth(checker, filters, config, say)
+        filter_record = {**filter_record, **truth_record}
         if filters:
             say("filters: " + ", ".join(f.name for f in filters))
         run_id = store.start_run({**config.to_dict(), **filter_record}, code_version())
@@ -241,6 +243,21 @@ def _build_filters(
     filters = build_filters(names, checker, settings)
     record = {"filters_used": list(names), "filter_tactics": settings.tactics if names else {}}
     return filters, record
+
+
+def _lean_truth(
+    checker: Any, filters: list[Any], config: RunConfig, say: Any
+) -> tuple[list[Any], dict[str, Any]]:
+    """Before the first check: the Lean's tokens added to the gate, the filters its self-test
+    found wrong switched off (``formalize.truth``; measured once per Lean revision), and what
+    the run record keeps of it."""
+    from formalize.filters import FilterSettings
+    from formalize.truth import answers, apply
+
+    settings = FilterSettings(probe_timeout_s=config.probe_timeout_s)
+    truth = answers(checker, settings, say)
+    record = {"lean_self_test": None if truth is None else truth.summary()}
+    return apply(truth, filters, say), record
 
 
 def _open_store(db: Path, check: Preflight) -> Store | None:

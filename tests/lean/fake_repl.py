@@ -54,6 +54,11 @@ their ``by``, where Lean reports it. ``--probe-error`` (a JSON list of ``{"probe
 sits on the theorem's name, outside its ``by`` block, as an error in its statement would.
 A second ``def _root_.x`` of one name in a command or file is "already declared", as in Lean.
 
+The filters' token-table command (``formalize.lean.leantokens``: text containing
+``getTokenTable``) gets one info message at its ``#eval``, ``formalize-token-table: <JSON
+array>``, listing the tokens given with ``--lean-tokens`` (a JSON list, or a file holding one)
+plus ``--extra-tokens`` (a JSON list), or a few core tokens without them.
+
 Wording depends on ``--lean-version``: ``declaration uses 'sorry'`` before v4.28 and
 ``declaration uses `sorry``` from v4.28; ``unknown identifier 'x'`` before v4.22 and
 ``Unknown identifier `x``` from v4.22 (the recordings show the change lies in (v4.15, v4.26]);
@@ -98,6 +103,8 @@ KNOWN_ROOTS = frozenset(
         "LeanSearchClient",
     ]
 )
+# The token table of a Lean given no --lean-tokens: a few of core's tokens.
+CORE_TOKENS = ("(", ")", ":", ":=", "theorem", "by", "fun", "∀", "→", "+", "=", "#eval")
 DECL_KEYWORDS = frozenset({"theorem", "lemma", "example", "def", "abbrev", "instance"})
 UNNAMED = frozenset({"example", "instance"})
 _TOKEN = re.compile(r"#?[A-Za-z_\u00c0-\uffff][A-Za-z0-9_'!?.\u00c0-\uffff]*|:=|[^\sA-Za-z_]")
@@ -201,6 +208,7 @@ class Options:
     log: str | None = None
     prove: list[dict[str, str]] = field(default_factory=list)  # the probe rules of --prove
     probe_error: list[dict[str, str]] = field(default_factory=list)  # --probe-error rules
+    lean_tokens: list[str] = field(default_factory=lambda: list(CORE_TOKENS))  # its token table
 
 
 @dataclass
@@ -355,6 +363,8 @@ class FakeRepl:
                 out.append(error(pos, t, "fake_error: an error the statement asked for"))
         out += self.probes(text, clean, toks, pos)
         out += self.redeclared(toks, pos)
+        if "getTokenTable" in clean:
+            out += self.token_table(toks, pos, clean.index("getTokenTable"))
         out += self.declarations(text, toks, pos, sorries)
         if toks and toks[-1].text == "by":
             by = toks[-1]
@@ -428,6 +438,14 @@ class FakeRepl:
                     error(pos, by, "unsolved goals\n⊢ FakeGoal (fake REPL: no --prove rule)")
                 )
         return out
+
+    def token_table(self, toks: list[Tok], pos: Positions, where: int) -> list[dict[str, Any]]:
+        """The token-table command's answer: an info message at its ``#eval`` (the last one
+        before ``where``: in file mode the header's check is an ``#eval`` too)."""
+        evals = [t for t in toks if t.text == "#eval" and t.start < where]
+        at = evals[-1] if evals else toks[0]
+        table = json.dumps(self.options.lean_tokens, ensure_ascii=False, separators=(",", ":"))
+        return [msg("info", pos(at.start), pos(at.end), f"formalize-token-table: {table}")]
 
     def declarations(
         self, text: str, toks: list[Tok], pos: Positions, sorries: list[dict[str, Any]]
@@ -740,7 +758,19 @@ def main(argv: list[str] | None = None) -> None:
         help='probes that do not elaborate: a JSON list of {"probe": KIND, "when": REGEX, '
         '"error": TEXT}',
     )
+        "--lean-tokens", metavar="JSON", help="its token table: a JSON list (or a file holding it)"
+    )
+    parser.add_argument("--extra-tokens", metavar="JSON", help="tokens added to that table")
     args = parser.parse_args(argv)
+    lean_tokens = list(CORE_TOKENS)
+    if args.lean_tokens:
+        raw = args.lean_tokens
+        if not raw.lstrip().startswith("["):
+            with open(raw, encoding="utf-8") as fh:
+                raw = fh.read()
+        lean_tokens = json.loads(raw)
+    if args.extra_tokens:
+        lean_tokens += json.loads(args.extra_tokens)
     prove = []
     if args.prove:
         raw = args.prove
@@ -758,6 +788,7 @@ def main(argv: list[str] | None = None) -> None:
         log=args.log,
         prove=prove,
         probe_error=json.loads(args.probe_error) if args.probe_error else [],
+        lean_tokens=lean_tokens,
     )
     if args.lean_json:
         sys.exit(lean_json(args.lean_json, options))

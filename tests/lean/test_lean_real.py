@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +185,31 @@ def test_real_filters_issue_19_shapes(backend: str) -> None:
     # no probe of these failed to elaborate
     for signals in signal.values():
         assert not any(s.reason.startswith("the probe did not elaborate") for s in signals.values())
+
+
+# Lean's truth at run time (formalize.truth): the token-table command and the filters'
+# self-test, on the real Lean. The token table must be readable and hold core's and Mathlib's
+# atoms; every filter must agree with the self-test's known verdicts (a failure here names
+# the filter and the case: what would be switched off for this Lean).
+@pytest.mark.parametrize("backend", ["repl", "file"])
+def test_real_token_table_and_selftest(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from formalize.lean.tokens import packaged_table, use_lean_tokens
+    from formalize.truth import measure_and_cache
+
+    monkeypatch.setenv("FORMALIZE_HOME", str(tmp_path))
+    try:
+        with LeanChecker(backend_config(backend)) as checker:
+            checker.preflight()
+            truth, _ = measure_and_cache(checker)
+    finally:
+        use_lean_tokens(())
+    assert truth.token_error is None and truth.lean_tokens is not None
+    assert {"theorem", ":=", "∑", "ℝ"} <= set(truth.lean_tokens)
+    diff = truth.diff
+    assert diff is not None
+    # the gate's table is built from the sources of the pinned Leans: few tokens are new
+    assert len(diff.extra) < 0.01 * len(packaged_table().tags), diff.summary()
+    wrong = {n: v.reason for n, v in truth.selftest.verdicts.items() if not v.ok}
+    assert not wrong, wrong

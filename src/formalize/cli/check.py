@@ -264,15 +264,18 @@ def _filter(
     items: Sequence[Item],
     results: Sequence[Any],
     checker: Any,
+    truth: Any = None,
 ) -> dict[int, tuple[Any, ...]]:
-    """Each compiled statement's signals (by item index)."""
+    """Each compiled statement's signals (by item index); a filter the Lean's self-test found
+    wrong (``truth``) is switched off."""
     if not names:
         return {}
     from formalize.filters import FilterItem, FilterSettings, build_filters, run_filters
     from formalize.records import Problem
+    from formalize.truth import apply
 
     settings = FilterSettings(probe_timeout_s=args.probe_timeout)
-    filters = build_filters(names, checker, settings)
+    filters = apply(truth, build_filters(names, checker, settings), _say)
     compiled = [i for i, r in enumerate(results) if r.ok]
     batch = []
     for i in compiled:
@@ -282,6 +285,19 @@ def _filter(
         header = item.header if item.header is not None else checker.config.header
         batch.append(FilterItem.of(problem, item.lean, header))
     return dict(zip(compiled, run_filters(filters, batch), strict=True))
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _lean_answers(args: argparse.Namespace, checker: Any) -> Any:
+    """Before the first check: the Lean's tokens added to the gate and its self-test
+    (``formalize.truth``; measured once per Lean revision)."""
+    from formalize.filters import FilterSettings
+    from formalize.truth import answers
+
+    return answers(checker, FilterSettings(probe_timeout_s=args.probe_timeout), _say)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -304,14 +320,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise InputError(str(exc)) from None
     results: list[Any] = [None] * len(items)
     begin = time.monotonic()
+    truth = None
     with LeanChecker(config) as checker:
         if items:
             checker.preflight()
+            truth = _lean_answers(args, checker)
         for header, idx in _groups(items):
             out = checker.check([items[i].lean for i in idx], header=header, progress=args.progress)
             for i, result in zip(idx, out, strict=True):
                 results[i] = result
-        signals = _filter(args, names, items, results, checker)
+        signals = _filter(args, names, items, results, checker, truth)
     wall = time.monotonic() - begin
     lines = [
         result_line(item, r, signals.get(i, ()) if names else None)

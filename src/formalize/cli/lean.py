@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from formalize.cli.check import add_lean_options, lean_overrides
+
+if TYPE_CHECKING:
+    from formalize.lean.config import LeanConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -43,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "doctor",
         help="report toolchain, Mathlib and REPL versions and run a test check",
         description="Report what is installed and built, then check a true and a wrong "
-        "statement with the chosen backend. Exit code 0 when both come out as expected.",
+        "statement with the chosen backend, compare Lean's token table with the gate's and "
+        "run the filters' self-test (a filter Lean proves wrong is switched off for that Lean "
+        "revision). Exit code 0 when the two checks come out as expected.",
     )
     add_lean_options(doctor)
     doctor.add_argument("--header", metavar="TEXT", help="header to import (import Mathlib)")
@@ -57,7 +63,27 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
     project = Path(args.lean_project) if args.lean_project else default_lean_project()
     setup_project(project, args.lean_version)
+    _measure_truth(project)
     return 0
+
+
+def _measure_truth(project: Path, config: LeanConfig | None = None) -> None:
+    """After setup: ask the new Lean for its token table and run the filters' self-test
+    (``config``: how to run it, default the project's REPL)."""
+    from formalize.errors import FormalizeError
+    from formalize.lean import LeanChecker, LeanConfig
+    from formalize.truth import describe, measure_and_cache
+
+    print("asking Lean for its token table and running the filters' self-test ...")
+    config = config or LeanConfig().with_overrides(lean_project=project)
+    try:
+        with LeanChecker(config) as checker:
+            truth, path = measure_and_cache(checker)
+    except FormalizeError as exc:  # the project is built; the doctor says more
+        print(f"could not ask Lean ({exc}); `formalize lean doctor` retries and says more")
+        return
+    print(describe(truth))
+    print(f"cached in {path}" if path else "not cached (a check could not run, or no data home)")
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -72,6 +98,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         config = LeanConfig().with_overrides(**overrides)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    report = doctor(config)
+    from formalize.truth import doctor_rows
+
+    report = doctor(config, more=doctor_rows)
     print(report.render())
     return 0 if report.ok else 1

@@ -17,11 +17,15 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from formalize.errors import SetupError
 from formalize.lean.config import REPL_BINARY, LeanConfig
 from formalize.lean.project import find_repl_binary, read_versions
 from formalize.records import CheckResult, CheckStatus
+
+if TYPE_CHECKING:
+    from formalize.lean.checker import LeanChecker
 
 
 @dataclass(frozen=True)
@@ -235,10 +239,15 @@ def _version_of(argv: Sequence[str]) -> str:
 
 
 def doctor(
-    config: LeanConfig, *, which: Callable[[str], str | None] = shutil.which
+    config: LeanConfig,
+    *,
+    which: Callable[[str], str | None] = shutil.which,
+    more: Callable[[LeanChecker], list[tuple[str, str]]] | None = None,
 ) -> DoctorReport:
     """Report toolchain, Mathlib and REPL versions, the sandbox, and run a test check; then
-    the memory of the REPL workers (shared vs private) and the workers this machine takes."""
+    the memory of the REPL workers (shared vs private) and the workers this machine takes;
+    then ``more``'s rows, asked of the same checker (``formalize.truth``: Lean's tokens and
+    the filters' self-test)."""
     from formalize.lean import sandbox
     from formalize.lean.checker import LeanChecker
     from formalize.lean.memory import report_rows
@@ -269,6 +278,7 @@ def doctor(
             report.results = checker.check([DOCTOR_TRUE, DOCTOR_WRONG])
             launch = checker.launch
             samples = checker.worker_memory()
+            extra = more(checker) if more is not None else []
     except SetupError as exc:
         report.problems.append(str(exc))
         return report
@@ -277,6 +287,7 @@ def doctor(
     report.rows += launch.describe() if launch is not None else []
     if config.backend == "repl":
         report.rows += report_rows(samples, config.memory_mb, config.workers)
+    report.rows += extra
     if true.status is not CheckStatus.OK:
         detail = true.reason or "; ".join(m.text for m in true.errors())
         report.problems.append(f"a true statement did not check: {true.status.value} ({detail})")

@@ -326,8 +326,9 @@ _EXPOSURE: Exposure | None = None
 
 def _exposure() -> Exposure:
     global _EXPOSURE
-    if _EXPOSURE is None:
-        _EXPOSURE = Exposure(token_table())
+    table = token_table()  # a new table once the user's Lean added tokens to it
+    if _EXPOSURE is None or _EXPOSURE.table is not table:
+        _EXPOSURE = Exposure(table)
     return _EXPOSURE
 
 

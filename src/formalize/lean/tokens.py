@@ -103,12 +103,16 @@ class TokenTable:
         """True when ``text`` is in the table."""
         return text in self.tags
 
-    def with_tokens(self, extra: Iterable[str]) -> TokenTable:
-        """This table plus ``extra`` tokens (a candidate's own notation atoms)."""
+    def with_tokens(
+        self, extra: Iterable[str], tag: str = "notation:term", source: str | None = None
+    ) -> TokenTable:
+        """This table plus ``extra`` tokens (a candidate's own notation atoms; or, tagged
+        ``LEAN_TAG``, the tokens the user's Lean has and the table lacks)."""
         tags = dict(self.tags)
         for token in extra:
-            tags[token] = tags.get(token, frozenset()) | {"notation:term"}
-        return TokenTable(tags, self.scoped, self.sources)
+            tags[token] = tags.get(token, frozenset()) | {tag}
+        sources = self.sources + ((source,) if source else ())
+        return TokenTable(tags, self.scoped, sources)
 
 
 def _trie(tokens: Iterable[str]) -> dict[str, Any]:
@@ -121,13 +125,45 @@ def _trie(tokens: Iterable[str]) -> dict[str, Any]:
     return root
 
 
+#: The tag of a token the user's Lean reported (:mod:`formalize.lean.leantokens`) and the
+#: packaged table lacks: how it is declared is unknown, so no statement may use it.
+LEAN_TAG = "lean:unknown"
+_lean_extra: tuple[frozenset[str], str] = (frozenset(), "")
+
+
 @functools.lru_cache(maxsize=1)
-def token_table() -> TokenTable:
+def packaged_table() -> TokenTable:
     """The packaged token table (read once)."""
     data = json.loads(
         resources.files("formalize.lean").joinpath("tokens.json").read_text(encoding="utf-8")
     )
     return table_from_data(data)
+
+
+@functools.lru_cache(maxsize=4)
+def _extended(extra: frozenset[str], source: str) -> TokenTable:
+    return (
+        packaged_table().with_tokens(sorted(extra), LEAN_TAG, source) if extra else packaged_table()
+    )
+
+
+def token_table() -> TokenTable:
+    """The table the gate reads with: the packaged one, plus the tokens the user's Lean has
+    that it lacks once :func:`use_lean_tokens` has added them (the same object until then)."""
+    return _extended(*_lean_extra)
+
+
+def use_lean_tokens(extra: Iterable[str], source: str = "lean") -> None:
+    """Make the gate of this process read ``extra`` as tokens too (tokens the user's Lean has
+    that the packaged table lacks; ``source`` names that Lean). An empty ``extra`` restores
+    the packaged table."""
+    global _lean_extra
+    _lean_extra = (frozenset(extra), source)
+
+
+def lean_tokens_in_use() -> frozenset[str]:
+    """The tokens :func:`use_lean_tokens` added (empty: the packaged table alone)."""
+    return _lean_extra[0]
 
 
 def table_from_data(data: Mapping[str, object]) -> TokenTable:
