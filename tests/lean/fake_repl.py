@@ -758,6 +758,7 @@ def main(argv: list[str] | None = None) -> None:
         help='probes that do not elaborate: a JSON list of {"probe": KIND, "when": REGEX, '
         '"error": TEXT}',
     )
+    parser.add_argument(
         "--lean-tokens", metavar="JSON", help="its token table: a JSON list (or a file holding it)"
     )
     parser.add_argument("--extra-tokens", metavar="JSON", help="tokens added to that table")
