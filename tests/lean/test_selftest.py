@@ -34,8 +34,11 @@ TRUTH = [
     {"probe": "vacuous", "when": r"\(h₀ : x < 2\) \(h₁ : 3 < x\)"},
     {"probe": "refuted", "when": r"¬ \(\(2 : ℕ\) \+ 2 = 5\)"},
     {"probe": "trivial", "when": r"\(2 : ℕ\) \+ 2 = 4"},
-    {"probe": "equiv", "when": r"formalize_probe_candidate : Prop :=\s+\(∀ \(x y : ℝ\)"},
-    {"probe": "equiv", "when": r"formalize_probe_candidate : Prop :=\s+\(∀ \{H : Type\*\}"},
+    {"probe": "equiv", "when": r"formalize_probe_candidate_\w+ : Prop :=\s+\(∀ \(x y : ℝ\)"},
+    {
+        "probe": "equiv",
+        "when": r"formalize_probe_candidate_\w+ : Prop :=\s+\(∀ \{H : Type formalize_u\}",
+    },
 ]
 ALL = ("vacuous", "refuted", "trivial", "reference")
 # Whether the gate's parse gives the `[MOD n]` case a probe yet (issue 19 item 5, fixed on
@@ -103,9 +106,9 @@ def test_the_filters_agree_with_a_lean_that_proves_what_lean_proves(
     # every self-test probe went to Lean: the renamed pair's equivalence, the false sum's
     # negation, the contradictory hypotheses
     probes = "\n".join(sent(tmp_path))
-    assert "theorem formalize_probe_vacuous (x : ℕ) (h₀ : x < 2) (h₁ : 3 < x)" in probes
+    assert "theorem formalize_probe_vacuous_1 (x : ℕ) (h₀ : x < 2) (h₁ : 3 < x)" in probes
     assert "¬ ((2 : ℕ) + 2 = 5)" in probes
-    assert "formalize_probe_equiv_mp" in probes and "{H : Type*}" in probes
+    assert "formalize_probe_equiv_mp" in probes and "{H : Type formalize_u}" in probes
 
 
 def test_a_filter_whose_verdict_is_wrong_is_switched_off_once_loudly(
