@@ -66,6 +66,8 @@ class RunConfig:
     probe_timeout_s: float = 10.0  # wall-clock bound of each filter probe
     progress: bool = True
     progress_interval: float = 30.0
+    # after SIGTERM, the seconds until the process is gone (work in flight gets all but a few)
+    grace_period_s: float = 20.0
     lean: dict[str, Any] = field(default_factory=dict)
     # where the heavy stages run: local (this process) or ray (actor pools; docs/cluster.md)
     executor: str = "local"
@@ -130,7 +132,7 @@ def check_values(values: Mapping[str, Any]) -> list[SettingIssue]:
         value = typed.get(key)
         if value is not None and not 0.0 <= value <= 2.0:
             issues.append(SettingIssue(key, f"must be in [0, 2] (got {value})"))
-    for key in ("progress_interval", "probe_timeout_s"):
+    for key in ("progress_interval", "probe_timeout_s", "grace_period_s"):
         if typed.get(key) is not None and not typed[key] > 0:
             issues.append(SettingIssue(key, "must be > 0 seconds"))
     if "combine" in typed:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
-import signal
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -38,6 +36,7 @@ from formalize.records import (
     Signal,
     Verdict,
 )
+from formalize.stopping import DEFAULT_GRACE_S, StopHandler
 from formalize.translate import Feedback, TranslationRequest
 
 __all__ = ["Counters", "Pipeline", "attempt_status", "choose_feedback"]
@@ -155,13 +154,33 @@ class Pipeline:
         self.on_progress = on_progress
         self.counters = Counters(samples=translator.samples, filters=len(self.filters))
         self._stop = threading.Event()
+        self._wake: Future[None] = Future()  # done once a stop is asked: wakes the loop
         self._count = threading.Lock()  # counters change on the stage threads too
 
     # ------------------------------------------------------------------ control
 
     def request_stop(self) -> None:
-        """Stop after the steps in flight: nothing new starts, what runs is recorded."""
+        """Stop soon: nothing new starts, queued model requests and Lean checks are cancelled,
+        and of the chunks in flight only those already judged are recorded (whatever else
+        finished is in the cache, so a rerun replays it). Safe to call from a signal handler:
+        the cancelling happens on a thread of its own."""
+        if self._stop.is_set():
+            return
         self._stop.set()
+        threading.Thread(target=self._cancel_pending, name="stop", daemon=True).start()
+
+    def _cancel_pending(self) -> None:
+        """Ask every engine and the Lean checker to drop what they have queued."""
+        parts = {id(p): p for p in (self.translator.engine, *self.panel.engines, self.checker)}
+        for part in parts.values():
+            cancel = getattr(part, "cancel_pending", None)
+            if cancel is not None:
+                try:
+                    cancel()
+                except Exception:  # cancelling is best effort; the stop goes on regardless
+                    log.warning("could not cancel the work queued on %r", part, exc_info=True)
+        if not self._wake.done():
+            self._wake.set_result(None)
 
     @property
     def stopped(self) -> bool:
@@ -206,6 +225,7 @@ class Pipeline:
         critic_pool = pools[id(self.panel.engines[0])]
         lean_pool = ThreadPoolExecutor(1, thread_name_prefix="lean")
         inflight: dict[Future[Any], tuple[str, _Chunk]] = {}
+        aborted = False  # a second Ctrl-C (or the end of a grace period) waits for nothing
         try:
             while queue or inflight:
                 while queue and len(inflight) < self.max_in_flight and not self.stopped:
@@ -216,9 +236,16 @@ class Pipeline:
                     inflight[translate_pool.submit(self._translate, chunk)] = ("translate", chunk)
                 if not inflight:
                     break
-                finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                waiting = [*inflight, *([] if self._wake.done() else [self._wake])]
+                finished, _ = wait(waiting, return_when=FIRST_COMPLETED)
+                if self.stopped:
+                    finished = self._drop_unfinished(inflight, finished)
                 for future in finished:
+                    if future is self._wake:
+                        continue
                     stage, chunk = inflight.pop(future)
+                    if self.stopped and not self._keep_after_stop(stage, future):
+                        continue
                     future.result()  # re-raise a stage's exception here
                     log.debug("%s done: %d problems", stage, len(chunk.requests))
                     if stage == "translate":
@@ -233,10 +260,35 @@ class Pipeline:
                         # next rounds go first, so problems in flight finish before new ones start
                         queue.extendleft(reversed(self._record(chunk, run_id)))
                     self._notify()
+        except KeyboardInterrupt:
+            aborted = True
+            raise
         finally:
             for pool in (*pools.values(), lean_pool):
-                pool.shutdown(wait=True, cancel_futures=True)
+                pool.shutdown(wait=not aborted, cancel_futures=True)
         return c
+
+    def _drop_unfinished(
+        self, inflight: dict[Future[Any], tuple[str, _Chunk]], finished: set[Future[Any]]
+    ) -> set[Future[Any]]:
+        """After a stop: cancel the stages still queued on their threads; ``finished`` as the
+        loop should see it (cancelled stages taken out of ``inflight``)."""
+        for future in list(inflight):
+            if future not in finished and future.cancel():
+                stage, chunk = inflight.pop(future)
+                log.debug("stop: %s of %d problems cancelled", stage, len(chunk.requests))
+        return {f for f in finished if f is self._wake or f in inflight}
+
+    def _keep_after_stop(self, stage: str, future: Future[Any]) -> bool:
+        """After a stop only judged chunks are recorded: a chunk that has not reached its end
+        goes no further (its finished model calls and Lean checks are in the cache for the
+        rerun), nor does a judge stage that was cancelled part-way."""
+        error = future.exception()
+        if stage == "judge" and error is None:
+            return True
+        if error is not None:
+            log.info("stop: %s ended with %s: %s", stage, type(error).__name__, error)
+        return False
 
     def _retry(self, state: ProblemProgress) -> bool:
         """Whether an exhausted problem gets more rounds (``retry_exhausted``): not when its
@@ -427,27 +479,7 @@ class Pipeline:
                 self.on_progress(self.counters)
 
 
-def install_interrupt_handler(pipeline: Pipeline) -> Callable[[], None]:
-    """First Ctrl-C: stop after the current step; second: abort. Returns a restore function."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = signal.getsignal(signal.SIGINT)
-    presses = {"n": 0}
-
-    def handler(signum: int, frame: Any) -> None:
-        presses["n"] += 1
-        if presses["n"] == 1:
-            pipeline.request_stop()
-            print(
-                "\nstopping after the steps in flight (Ctrl-C again to abort now; a rerun resumes)",
-                file=sys.stderr,
-            )
-        else:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-
-    def restore() -> None:
-        signal.signal(signal.SIGINT, previous)
-
-    return restore
+def install_interrupt_handler(pipeline: Pipeline, grace_s: float | None = None) -> StopHandler:
+    """Ctrl-C and SIGTERM stop ``pipeline`` (``formalize.stopping``); call ``restore()`` on the
+    handler returned when the run is over."""
+    return StopHandler(pipeline.request_stop, grace_s=grace_s or DEFAULT_GRACE_S).install()

@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from formalize.judges import build_panel
 from formalize.pipeline import Counters, Pipeline, install_interrupt_handler
 from formalize.preflight import Preflight
 from formalize.settings import SettingIssue
+from formalize.stopping import Abort
 from formalize.version import code_version
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,9 @@ class RunOutcome:
     counters: Counters
     stopped: bool
     skipped_lines: int = 0  # input rows that could not be read
+    signal: str | None = None  # SIGINT or SIGTERM when a signal stopped the run
+    aborted: bool = False  # stopped at once (a second signal, or the grace period ran out)
+    exit_code: int = 0  # 130 after Ctrl-C, 143 after SIGTERM (formalize.stopping)
 
 
 def run_job(
@@ -142,20 +147,32 @@ def run_job(
             policy=_policy(config),
             provenance=provenance,
         )
-        restore = install_interrupt_handler(pipeline)
+        handler = install_interrupt_handler(pipeline, config.grace_period_s)
         status = "failed"
+        aborted = False
         try:
-            with _progress(pipeline, config):
-                counters = pipeline.run(problems, run_id)
+            with _progress(pipeline, config), _heartbeat(store, run_id):
+                pipeline.run(problems, run_id)
             status = "interrupted" if pipeline.stopped else "completed"
-        except KeyboardInterrupt:
+        except Abort:
+            status, aborted = "interrupted", True
+        except KeyboardInterrupt:  # a Ctrl-C before the handler was in place
             status = "interrupted"
             raise
         finally:
-            restore()
+            handler.restore()
             store.finish_run(run_id, status, pipeline.counters.as_dict())
             log.info("run %s %s: %s", run_id, status, pipeline.counters.as_dict())
-        return RunOutcome(run_id, store.path, counters, pipeline.stopped, read.skipped)
+        return RunOutcome(
+            run_id,
+            store.path,
+            pipeline.counters,
+            pipeline.stopped or aborted,
+            read.skipped,
+            signal=handler.signal_name,
+            aborted=aborted,
+            exit_code=handler.exit_code,
+        )
 
 
 def _read_input(config: RunConfig, check: Preflight) -> ReadResult | None:
@@ -318,6 +335,28 @@ def _critic_params(config: RunConfig, samples: int) -> Any:
     if config.critic_max_tokens is not None:
         changes["max_tokens"] = config.critic_max_tokens
     return dataclasses.replace(params, **changes)
+
+
+@contextlib.contextmanager
+def _heartbeat(store: Store, run_id: str) -> Iterator[None]:
+    """Write the run's heartbeat every ``HEARTBEAT_S`` while it runs (``formalize.liveness``)."""
+    from formalize.liveness import HEARTBEAT_S
+
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_S):
+            try:
+                store.heartbeat(run_id)
+            except Exception:  # a busy store misses one beat; the next one comes
+                log.debug("heartbeat not written", exc_info=True)
+
+    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
 
 
 @contextlib.contextmanager

@@ -15,7 +15,8 @@ exit codes:
   1    done, but some input lines were skipped (each is reported as `skipped: FILE:LINE: why`)
        or, for `lean doctor`, a test check came out wrong
   2    nothing done: bad usage, bad settings or input, or something the run needs is missing
-  130  interrupted (Ctrl-C); what finished is saved, and rerunning the same command resumes"""
+  130  interrupted (Ctrl-C); what finished is saved, and rerunning the same command resumes
+  143  stopped by SIGTERM (Slurm, Kubernetes, preemption) within the grace period; as for 130"""
 
 
 class HelpFormatter(argparse.HelpFormatter):

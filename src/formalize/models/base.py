@@ -294,6 +294,12 @@ class Engine(abc.ABC):
         """Release the model, processes and connections (idempotent)."""
         self._closed = True
 
+    def cancel_pending(self) -> None:
+        """Drop the requests queued and not yet started (a run is stopping); the calls they
+        belong to end with those conversations failed. Default: nothing to drop (the backend
+        runs each batch as one call)."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """What this engine is: name, spec, model, revision, profile and its options."""
         return {
