@@ -256,6 +256,9 @@ class Engine(abc.ABC):
     OPTIONS: ClassVar[dict[str, tuple[Any, Any, str]]] = {}
     #: options that change what is generated (part of the cache key)
     KEY_OPTIONS: ClassVar[tuple[str, ...]] = ()
+    #: True when each conversation is a request of its own (a server): a batch may be sent as
+    #: single conversations at once without losing throughput
+    concurrent_requests: ClassVar[bool] = False
 
     def __init__(
         self,

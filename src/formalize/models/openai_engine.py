@@ -85,6 +85,7 @@ class OpenAIEngine(Engine):
     """Chat or text completions from an OpenAI-compatible server."""
 
     name = "openai"
+    concurrent_requests = True  # each conversation is its own request
     OPTIONS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "api": (choice("chat", "completions"), "chat", "chat completions or plain completions"),
         "n": (choice("auto", "native", "emulate"), "auto", "how to get n samples"),
