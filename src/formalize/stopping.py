@@ -64,7 +64,9 @@ class StopHandler:
         self.aborted = False
         self.deadline: float | None = None  # monotonic time the process must be gone by
         self._previous: dict[int, Any] = {}
-        self._timer_armed = False
+        self._disarmed = threading.Event()  # set by restore: the soft deadline no longer fires
+        self._firing = threading.Lock()
+        self._expired = False  # the soft deadline has fired
 
     @property
     def exit_code(self) -> int:
@@ -72,6 +74,11 @@ class StopHandler:
         if self.signum is None:
             return 0
         return EXIT_TERMINATED if self.signum == signal.SIGTERM else EXIT_INTERRUPTED
+
+    @property
+    def timer_name(self) -> str:
+        """The name of the thread that ends the grace period (one per handler)."""
+        return f"grace-period-{id(self):x}"
 
     @property
     def signal_name(self) -> str | None:
@@ -90,10 +97,8 @@ class StopHandler:
     def restore(self) -> None:
         """Give the signals back to their previous handlers; a pending soft deadline is
         cancelled (the hard exit, once armed, stays: the process must still go in time)."""
-        if self._timer_armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous.pop(signal.SIGALRM, signal.SIG_DFL))
-            self._timer_armed = False
+        with self._firing:
+            self._disarmed.set()
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         self._previous = {}
@@ -107,11 +112,13 @@ class StopHandler:
             return
         if self.aborted:
             return  # already unwinding; the hard exit is armed
+        if self._expired:
+            self._abort("the grace period is nearly over: stopping the work in flight now")
         self._abort(f"{signal.Signals(signum).name} again: stopping now")
 
     def _first(self, signum: int) -> None:
+        finish_s = max(0.0, self.grace_s - reserve_s(self.grace_s))
         if signum == signal.SIGTERM:
-            finish_s = max(0.0, self.grace_s - reserve_s(self.grace_s))
             self._say(
                 f"\nSIGTERM: stopping; the work in flight has {finish_s:.0f} s to finish, the "
                 f"process exits within {self.grace_s:.0f} s (a rerun resumes)"
@@ -128,16 +135,22 @@ class StopHandler:
             self._arm_soft_deadline(finish_s)
 
     def _arm_soft_deadline(self, seconds: float) -> None:
+        """In ``seconds``, interrupt the main thread (with SIGTERM, sent to it alone, which
+        wakes it from any wait) and abort there."""
         if seconds <= 0:
             self._abort("the grace period is over: stopping now")
-        self._previous.setdefault(signal.SIGALRM, signal.getsignal(signal.SIGALRM))
-        signal.signal(signal.SIGALRM, self._alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        self._timer_armed = True
+        main = threading.main_thread().ident
+        assert main is not None
 
-    def _alarm(self, signum: int, frame: Any) -> None:
-        if not self.aborted:
-            self._abort("the grace period is nearly over: stopping the work in flight now")
+        def fire() -> None:
+            if self._disarmed.wait(seconds):
+                return
+            with self._firing:
+                if not self._disarmed.is_set() and not self.aborted:
+                    self._expired = True
+                    signal.pthread_kill(main, signal.SIGTERM)
+
+        threading.Thread(target=fire, name=self.timer_name, daemon=True).start()
 
     def _abort(self, message: str) -> None:
         self.aborted = True

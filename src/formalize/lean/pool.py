@@ -113,11 +113,15 @@ class _Batch:
             if self.left == 0:
                 self.cond.notify_all()
 
-    def cancel(self, dropped: int) -> None:
-        """``dropped`` queued jobs were taken off the board and will never be done."""
+    def cancel(self) -> None:
+        """No more jobs of this batch are queued (those queued are dropped next)."""
         with self.cond:
             self.cancelled = True
-            self.left -= dropped
+
+    def dropped(self, count: int) -> None:
+        """``count`` jobs of this batch were not queued, or taken off the board: never done."""
+        with self.cond:
+            self.left -= count
             self.cond.notify_all()
 
     def wait(self) -> list[CheckResult]:
@@ -150,6 +154,9 @@ class _Board:
         with self.cond:
             while self.size >= self.capacity and not self.closed:
                 self.cond.wait()
+            if item[1].cancelled:
+                item[1].dropped(1)
+                return
             if self.closed:
                 raise RuntimeError("the Lean pool is closed")
             self.queues.setdefault(item[0].header, collections.deque()).append(item)
@@ -476,7 +483,8 @@ class ReplPool:
         with self._lock:
             batches = list(self._batches)
         for batch in batches:
-            batch.cancel(self.board.discard(batch))
+            batch.cancel()
+            batch.dropped(self.board.discard(batch))
 
     def close(self) -> None:
         """Stop the workers and kill every process."""
