@@ -5,7 +5,10 @@ no answer for a whole batch's worth of items in a row stops the run (the engine 
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +23,7 @@ from formalize.bench.run import PREDICTIONS, read_predictions
 from formalize.critic import Critic
 from formalize.models import GenerationError, load_engine
 
+REPO = Path(__file__).resolve().parents[1]
 ITEMS = 12
 HELD = {"q9", "q10", "q11"}  # answered only once the gate opens
 
@@ -120,3 +124,53 @@ def test_a_critic_that_answers_nothing_stops_the_run_and_saves_no_failure(
     ):
         bench(server, path, out)
     assert read_predictions(out / PREDICTIONS) == {}
+
+
+def test_sigterm_to_bench_critic_exits_143_with_every_judged_item_saved(
+    tmp_path: Path, home: Path
+) -> None:
+    path, out = suite(tmp_path), tmp_path / "out"
+    script = HeldCritic()
+    with ScriptedOpenAIServer(script, model="critic") as server:
+        spec = f"openai:critic@{server.base_url}?backoff=0.01&concurrency=4"
+        argv = [
+            sys.executable,
+            "-m",
+            "formalize.cli.main",
+            "bench",
+            "critic",
+            "--suite",
+            str(path),
+            "--critic",
+            spec,
+            "--output",
+            str(out),
+            "--batch-size",
+            "4",
+            "--no-cache",
+            "--no-progress",
+            "--bootstrap",
+            "50",
+        ]
+        env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+        proc = subprocess.Popen(argv, stderr=subprocess.PIPE, env=env, text=True)
+        try:
+            for _ in HELD:
+                assert script.held.acquire(timeout=120)
+            deadline = time.monotonic() + 120
+            while len(read_predictions(out / PREDICTIONS)) < ITEMS - len(HELD):
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            script.opened.set()
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 143, err
+        assert f"stopped with {ITEMS - len(HELD)} of {ITEMS} pairs judged" in err
+        assert len(read_predictions(out / PREDICTIONS)) == ITEMS - len(HELD)
+        script.asked.clear()
+        rerun = subprocess.run(argv, stderr=subprocess.PIPE, env=env, text=True, timeout=120)
+        assert rerun.returncode == 0, rerun.stderr
+    assert sorted(script.asked) == sorted(HELD)

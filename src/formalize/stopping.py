@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,51 @@ ABORT_EXIT_S = 5.0  # after an abort, the longest the process may take to exit
 
 class Abort(KeyboardInterrupt):
     """Raised in the main thread to stop now: a second signal, or the grace period ran out."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM as an exception in the main thread, for commands that stop on it at once
+    (``sigterm_as_interrupt``); the CLI exits 143."""
+
+    exit_code = EXIT_TERMINATED
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM stops it as Ctrl-C does (``Terminated``), so that what it
+    saves on an interrupt is saved (a no-op outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def exit_soon(code: int, seconds: float = ABORT_EXIT_S) -> None:
+    """End the process with ``code`` in ``seconds`` unless it has ended by then: after an
+    interrupt, threads still waiting on a model or Lean must not hold the exit."""
+    deadline = time.monotonic() + seconds
+
+    def exit_now() -> None:
+        while time.monotonic() < deadline:
+            time.sleep(max(0.0, deadline - time.monotonic()))
+        _flush()
+        os._exit(code)
+
+    threading.Thread(target=exit_now, name="exit-soon", daemon=True).start()
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
 
 
 def reserve_s(grace_s: float) -> float:
@@ -174,9 +219,7 @@ class StopHandler:
                 time.sleep(max(0.0, deadline - time.monotonic()))
             if self.deadline != deadline:
                 return  # an earlier deadline took over
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(OSError, ValueError):
-                    stream.flush()
+            _flush()
             os._exit(code)
 
         threading.Thread(target=exit_now, name="hard-exit", daemon=True).start()

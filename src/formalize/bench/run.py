@@ -153,8 +153,11 @@ def _judge(
         cancel = getattr(engine, "cancel_pending", None)
         if cancel is not None:
             cancel()
+        # counted on disk: the interrupt may come between an item's write and its book-keeping
+        wanted = set(done) | {item.id for item in todo}
+        saved = len(wanted & set(read_predictions(path)))
         print(
-            f"\nstopped with {len(done)} of {total} pairs judged; rerun the same command to resume",
+            f"\nstopped with {saved} of {total} pairs judged; rerun the same command to resume",
             file=sys.stderr,
         )
         raise

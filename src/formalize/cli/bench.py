@@ -26,7 +26,8 @@ examples:
   formalize bench critic --suite pairs.jsonl --critic openai:MODEL@http://127.0.0.1:8000/v1
 
 Rerunning the same command resumes from --output's predictions.jsonl; model calls also replay
-from the cache in the corpus file (--db). Ctrl-C stops after the current batch.
+from the cache in the corpus file (--db). Each pair is saved as soon as it is judged: Ctrl-C
+(exit 130) or SIGTERM (exit 143) loses only the pairs in flight.
 
 """
     + EXIT_CODES
@@ -178,6 +179,7 @@ def cmd_critic(args: argparse.Namespace) -> int:
     from formalize.bench import load_suite, run_critic_bench
     from formalize.bench.report import REPORT, RESULTS
     from formalize.critic import DEFAULT_TEMPLATE, Critic, VoteRule, critic_params
+    from formalize.stopping import sigterm_as_interrupt
 
     if args.critic_samples < 1:
         raise InputError("--critic-samples must be at least 1")
@@ -234,17 +236,18 @@ def cmd_critic(args: argparse.Namespace) -> int:
                     params=params,
                     template=args.template or DEFAULT_TEMPLATE,
                 )
-            results = run_critic_bench(
-                suite,
-                critic,
-                output,
-                critic_spec=args.critic,
-                limit=args.limit,
-                seed=args.seed,
-                batch_size=args.batch_size,
-                bootstrap=args.bootstrap,
-                progress=args.progress,
-            )
+            with sigterm_as_interrupt():
+                results = run_critic_bench(
+                    suite,
+                    critic,
+                    output,
+                    critic_spec=args.critic,
+                    limit=args.limit,
+                    seed=args.seed,
+                    batch_size=args.batch_size,
+                    bootstrap=args.bootstrap,
+                    progress=args.progress,
+                )
         finally:
             for each in engines:
                 close = getattr(each, "close", None)

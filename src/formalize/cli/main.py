@@ -135,9 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     with logging_to(args.verbose, args.log_file):
         try:
             return int(func(args) or 0)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
+        except KeyboardInterrupt as exc:
+            from formalize.stopping import EXIT_INTERRUPTED, exit_soon
+
+            code = int(getattr(exc, "exit_code", EXIT_INTERRUPTED))
+            print(
+                "terminated (SIGTERM)" if code != EXIT_INTERRUPTED else "interrupted",
+                file=sys.stderr,
+            )
+            if argv is None:  # the command itself, not a call from Python: no thread at work
+                exit_soon(code)  # (a model call, a Lean check) may hold the exit
+            return code
         except FormalizeError as exc:
             logging.getLogger("formalize").debug("stopped", exc_info=True)
             print(f"error: {exc}", file=sys.stderr)
