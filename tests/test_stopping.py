@@ -3,6 +3,7 @@ process from a gone one, and the store showing lost runs as interrupted (migrati
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import socket
@@ -173,3 +174,19 @@ def test_migration_7_adds_the_process_columns_and_ends_runs_left_running(tmp_pat
         assert record["status"] == "interrupted"
         columns = {row[1] for row in store._query("PRAGMA table_info(runs)")}
     assert {"pid", "host", "process_start", "heartbeat_at"} <= columns
+
+
+def test_corpus_stats_counts_runs_by_status_with_lost_ones_interrupted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from formalize.cli.main import main
+
+    db = tmp_path / "corpus.db"
+    with Store(db) as store:
+        store.finish_run(store.start_run({}, "x"), "completed", {})
+        add_running_run(store, "killed", ended_process(), socket.gethostname(), time.time())
+    assert main(["corpus", "stats", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^runs +2$", out, re.M)
+    assert re.search(r"^  completed +1$", out, re.M)
+    assert re.search(r"^  interrupted +1$", out, re.M)

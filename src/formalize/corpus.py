@@ -268,7 +268,9 @@ class Store:
             )
 
     def runs(self) -> list[dict[str, Any]]:
-        """Every run, oldest first."""
+        """Every run, oldest first (a ``running`` one whose process is gone is marked
+        ``interrupted`` first: a long-open store, the review app's, sees it too)."""
+        self._mark_lost_runs()
         rows = self._query(
             "SELECT id, started_at, ended_at, status, config, code_version, counts FROM runs "
             "ORDER BY started_at"
