@@ -109,6 +109,8 @@ class _Chunk:
     checks: dict[tuple[int, int], CheckResult] = field(default_factory=dict)
     signals: dict[tuple[int, int], tuple[Signal, ...]] = field(default_factory=dict)
     verdicts: dict[tuple[int, int], Verdict] = field(default_factory=dict)
+    # judged before any stop was asked: no request of it can have been cancelled
+    judged_whole: bool = False
 
 
 class Pipeline:
@@ -244,7 +246,7 @@ class Pipeline:
                     if future is self._wake:
                         continue
                     stage, chunk = inflight.pop(future)
-                    if self.stopped and not self._keep_after_stop(stage, future):
+                    if self.stopped and not self._keep_after_stop(stage, chunk, future):
                         continue
                     future.result()  # re-raise a stage's exception here
                     log.debug("%s done: %d problems", stage, len(chunk.requests))
@@ -279,12 +281,12 @@ class Pipeline:
                 log.debug("stop: %s of %d problems cancelled", stage, len(chunk.requests))
         return {f for f in finished if f is self._wake or f in inflight}
 
-    def _keep_after_stop(self, stage: str, future: Future[Any]) -> bool:
-        """After a stop only judged chunks are recorded: a chunk that has not reached its end
-        goes no further (its finished model calls and Lean checks are in the cache for the
-        rerun), nor does a judge stage that was cancelled part-way."""
+    def _keep_after_stop(self, stage: str, chunk: _Chunk, future: Future[Any]) -> bool:
+        """After a stop only chunks judged in full before it are recorded: any other goes no
+        further (its finished model calls and Lean checks are in the cache for the rerun); a
+        judge stage that ended after the stop may hold a cancelled request's non-answer."""
         error = future.exception()
-        if stage == "judge" and error is None:
+        if stage == "judge" and error is None and chunk.judged_whole:
             return True
         if error is not None:
             log.info("stop: %s ended with %s: %s", stage, type(error).__name__, error)
@@ -364,6 +366,7 @@ class Pipeline:
             verdict, signals = assessed[unique[(i, chunk.candidates[i][j].lean)]]
             chunk.verdicts[(i, j)] = verdict
             chunk.signals[(i, j)] = chunk.signals.get((i, j), ()) + signals
+        chunk.judged_whole = not self.stopped  # the stop is set before anything is cancelled
 
     # ------------------------------------------------------------------ bookkeeping
 
