@@ -33,7 +33,7 @@ class Calls:
 
 def handler(grace_s: float = 20.0) -> tuple[StopHandler, Calls]:
     calls = Calls()
-    return StopHandler(calls, grace_s=grace_s, hard_exit=False, stream=sys.stderr), calls
+    return StopHandler(calls, grace_s=grace_s, stream=sys.stderr), calls
 
 
 def test_sigterm_asks_the_run_to_stop_once_and_a_second_signal_aborts() -> None:

@@ -482,7 +482,12 @@ class Pipeline:
                 self.on_progress(self.counters)
 
 
-def install_interrupt_handler(pipeline: Pipeline, grace_s: float | None = None) -> StopHandler:
-    """Ctrl-C and SIGTERM stop ``pipeline`` (``formalize.stopping``); call ``restore()`` on the
-    handler returned when the run is over."""
-    return StopHandler(pipeline.request_stop, grace_s=grace_s or DEFAULT_GRACE_S).install()
+def install_interrupt_handler(
+    pipeline: Pipeline, grace_s: float | None = None, *, hard_exit: bool = False
+) -> StopHandler:
+    """Ctrl-C and SIGTERM stop ``pipeline`` (``formalize.stopping``; ``hard_exit`` for the
+    command line); call ``restore()`` on the handler returned when the run is over."""
+    handler = StopHandler(
+        pipeline.request_stop, grace_s=grace_s or DEFAULT_GRACE_S, hard_exit=hard_exit
+    )
+    return handler.install()

@@ -50,13 +50,16 @@ def run_job(
     setting_issues: Sequence[SettingIssue] = (),
     issue_reporter: Callable[[Sequence[InputIssue]], None] | None = None,
     notice: Callable[[str], None] | None = None,
+    exit_on_abort: bool = False,
 ) -> RunOutcome:
     """Run the main job described by ``config``.
 
     First the preflight: ``setting_issues`` (settings that could not be used), the input, the
     store, Lean and both engines are checked, and a ``PreflightError`` lists everything
     missing before any model loads. ``issue_reporter`` gets the skipped input rows, ``notice``
-    one-line messages for the user (which input fields were used, ...).
+    one-line messages for the user (which input fields were used, ...). Ctrl-C and SIGTERM
+    stop the run (``formalize.stopping``); ``exit_on_abort`` (the command line) lets the
+    process end itself when the grace period is over or a second signal came.
     """
     from formalize.translate import Translator
 
@@ -147,7 +150,9 @@ def run_job(
             policy=_policy(config),
             provenance=provenance,
         )
-        handler = install_interrupt_handler(pipeline, config.grace_period_s)
+        handler = install_interrupt_handler(
+            pipeline, config.grace_period_s, hard_exit=exit_on_abort
+        )
         status = "failed"
         aborted = False
         try:

@@ -90,7 +90,8 @@ class StopHandler:
 
     ``on_stop`` is called on the first signal (from the main thread, between two bytecodes: it
     must only set flags or start a thread). ``hard_exit`` lets the handler end the process with
-    ``os._exit`` when the grace period is over; tests of the handler itself turn it off.
+    ``os._exit`` when the grace period is over, or a few seconds after an abort: right for the
+    command line, wrong for a Python session that called the job (it is off by default).
     """
 
     def __init__(
@@ -98,7 +99,7 @@ class StopHandler:
         on_stop: Callable[[], None],
         *,
         grace_s: float = DEFAULT_GRACE_S,
-        hard_exit: bool = True,
+        hard_exit: bool = False,
         stream: TextIO | None = None,
     ) -> None:
         self.on_stop = on_stop
@@ -112,6 +113,7 @@ class StopHandler:
         self._disarmed = threading.Event()  # set by restore: the soft deadline no longer fires
         self._firing = threading.Lock()
         self._expired = False  # the soft deadline has fired
+        self._restoring = False
 
     @property
     def exit_code(self) -> int:
@@ -142,6 +144,7 @@ class StopHandler:
     def restore(self) -> None:
         """Give the signals back to their previous handlers; a pending soft deadline is
         cancelled (the hard exit, once armed, stays: the process must still go in time)."""
+        self._restoring = True  # a deadline firing now must not raise in here
         with self._firing:
             self._disarmed.set()
         for signum, previous in self._previous.items():
@@ -155,8 +158,8 @@ class StopHandler:
             self.signum = signum
             self._first(signum)
             return
-        if self.aborted:
-            return  # already unwinding; the hard exit is armed
+        if self.aborted or self._restoring:
+            return  # already unwinding, or the job is over
         if self._expired:
             self._abort("the grace period is nearly over: stopping the work in flight now")
         self._abort(f"{signal.Signals(signum).name} again: stopping now")

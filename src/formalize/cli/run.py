@@ -307,6 +307,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         setting_issues=setting_issues,
         issue_reporter=report_issues,
         notice=lambda text: print(text, file=sys.stderr),
+        exit_on_abort=True,
     )
     c = outcome.counters
     rows = [
