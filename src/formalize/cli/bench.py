@@ -179,7 +179,6 @@ def cmd_critic(args: argparse.Namespace) -> int:
     from formalize.bench import load_suite, run_critic_bench
     from formalize.bench.report import REPORT, RESULTS
     from formalize.critic import DEFAULT_TEMPLATE, Critic, VoteRule, critic_params
-    from formalize.stopping import sigterm_as_interrupt
 
     if args.critic_samples < 1:
         raise InputError("--critic-samples must be at least 1")
@@ -236,18 +235,17 @@ def cmd_critic(args: argparse.Namespace) -> int:
                     params=params,
                     template=args.template or DEFAULT_TEMPLATE,
                 )
-            with sigterm_as_interrupt():
-                results = run_critic_bench(
-                    suite,
-                    critic,
-                    output,
-                    critic_spec=args.critic,
-                    limit=args.limit,
-                    seed=args.seed,
-                    batch_size=args.batch_size,
-                    bootstrap=args.bootstrap,
-                    progress=args.progress,
-                )
+            results = run_critic_bench(
+                suite,
+                critic,
+                output,
+                critic_spec=args.critic,
+                limit=args.limit,
+                seed=args.seed,
+                batch_size=args.batch_size,
+                bootstrap=args.bootstrap,
+                progress=args.progress,
+            )
         finally:
             for each in engines:
                 close = getattr(each, "close", None)

@@ -16,7 +16,8 @@ exit codes:
        or, for `lean doctor`, a test check came out wrong
   2    nothing done: bad usage, bad settings or input, or something the run needs is missing
   130  interrupted (Ctrl-C); what finished is saved, and rerunning the same command resumes
-  143  stopped by SIGTERM (Slurm, Kubernetes, preemption) within the grace period; as for 130"""
+  143  stopped by SIGTERM (Slurm, Kubernetes, preemption; `run` within --grace-period);
+       as for 130"""
 
 
 class HelpFormatter(argparse.HelpFormatter):

@@ -132,12 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    with logging_to(args.verbose, args.log_file):
+    from formalize.stopping import EXIT_INTERRUPTED, exit_soon, sigterm_as_interrupt
+
+    # SIGTERM stops every command as Ctrl-C does (exit 143); `run` has its own, gentler stop
+    with logging_to(args.verbose, args.log_file), sigterm_as_interrupt():
         try:
             return int(func(args) or 0)
         except KeyboardInterrupt as exc:
-            from formalize.stopping import EXIT_INTERRUPTED, exit_soon
-
             code = int(getattr(exc, "exit_code", EXIT_INTERRUPTED))
             print(
                 "terminated (SIGTERM)" if code != EXIT_INTERRUPTED else "interrupted",

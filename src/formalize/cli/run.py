@@ -38,8 +38,8 @@ informal_statement/problem/informal_prefix, answer, ...) and printed; override w
 --id-field, --text-field, --answer-field. Rerunning the same command resumes: finished problems
 are skipped and model calls and Lean checks replay from the corpus's cache.
 
-Ctrl-C or SIGTERM (what Slurm, Kubernetes and preemptible instances send) stops the run:
-nothing new starts, queued model requests and Lean checks are cancelled, what finished is
+Ctrl-C or SIGTERM (what Slurm, Kubernetes and preemptible instances send) stops the run.
+Nothing new starts, queued model requests and Lean checks are cancelled, what finished is
 saved, the run is marked interrupted and the summary says how to resume (exit 130 after
 Ctrl-C, 143 after SIGTERM). A second Ctrl-C stops at once. After SIGTERM the process is gone
 within --grace-period seconds.
