@@ -276,3 +276,64 @@ def test_a_run_killed_with_sigkill_shows_as_interrupted_on_the_next_open(
     run.finish()
     with Store(db) as store:
         assert store.runs()[0]["status"] == "interrupted"
+
+
+def test_a_stop_starts_nothing_new_and_records_only_chunks_judged_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_pipeline import config_for
+
+    from formalize.pipeline import Pipeline
+    from formalize.runner import run_job
+
+    stopped = threading.Event()
+    request_stop = Pipeline.request_stop
+
+    def noted(self: Pipeline) -> None:
+        request_stop(self)
+        stopped.set()
+
+    monkeypatch.setattr(Pipeline, "request_stop", noted)
+    main = threading.main_thread().ident
+    assert main is not None
+    asked: list[tuple[int, bool]] = []  # (case, asked after the stop)
+
+    def translator(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+        case = re.search(r"case (\d+) of", messages[-1]["content"])
+        assert case is not None
+        asked.append((int(case.group(1)), stopped.is_set()))
+        repair = "did not compile" in messages[-1]["content"]
+        if case.group(1) == "0" and repair and not stopped.is_set():
+            # the second round of the first chunk's problems (cases 0, 1): its first round is
+            # recorded, other chunks are somewhere in flight; Ctrl-C
+            signal.pthread_kill(main, signal.SIGINT)
+            assert stopped.wait(60)
+        return slow_translator(messages, params)
+
+    rows = many_problems(12)
+    with (
+        ScriptedOpenAIServer(translator, model="kimina") as t,
+        ScriptedOpenAIServer(critic, model="criticlean") as c,
+    ):
+        config = config_for(
+            tmp_path,
+            (t, c),
+            input=str(write_problems(tmp_path / "twelve.jsonl", rows)),
+            batch_size=2,
+            samples=2,
+            max_in_flight=3,
+        )
+        outcome = run_job(config)
+    assert outcome.stopped and (outcome.signal, outcome.exit_code) == ("SIGINT", 130)
+    # after the stop, no translation began: the only requests are the chunk in flight's
+    assert {case for case, late in asked if late} <= {0, 1}
+    with Store(tmp_path / "corpus.db") as store:
+        assert store.runs()[0]["status"] == "interrupted"
+        attempts = store.attempts()
+    rounds: dict[tuple[str, int], int] = {}
+    for a in attempts:
+        rounds[(a.problem_id, a.round)] = rounds.get((a.problem_id, a.round), 0) + 1
+    assert {("alpha-0", 1), ("beta-1", 1)} <= set(rounds)  # judged before the stop: kept
+    assert ("alpha-0", 2) not in rounds  # translating at the stop: not recorded
+    assert set(rounds.values()) == {2}  # every round recorded is whole (2 samples)
+    assert len(rounds) < 12  # and the stop came well before the end

@@ -305,10 +305,16 @@ class Pipeline:
 
     # ------------------------------------------------------------------ stages
 
+    # Each stage returns at once when a stop came before it started: its chunk goes no further.
+
     def _translate(self, chunk: _Chunk) -> None:
+        if self.stopped:
+            return
         chunk.candidates = self.translator.translate(chunk.requests)
 
     def _check(self, chunk: _Chunk) -> None:
+        if self.stopped:
+            return
         by_header: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
         nothing_to_check = []
         for i, cands in enumerate(chunk.candidates):
@@ -320,6 +326,8 @@ class Pipeline:
         self._checked(chunk, nothing_to_check)
         for header, keys in by_header.items():
             for start in range(0, len(keys), self.check_slice):
+                if self.stopped:
+                    return  # the slices checked are cached; the chunk goes no further
                 part = keys[start : start + self.check_slice]
                 statements = [chunk.candidates[i][j].lean for i, j in part]
                 results = self.checker.check(statements, header=header)
@@ -328,6 +336,8 @@ class Pipeline:
                 self._notify()
 
     def _filter(self, chunk: _Chunk) -> None:
+        if self.stopped:
+            return
         keys = sorted(k for k, r in chunk.checks.items() if r.ok)
         if self.filters and keys:
             # identical statements for one problem are filtered once
@@ -346,6 +356,8 @@ class Pipeline:
                 self.counters.at(chunk.requests[i].round).filtered += 1
 
     def _judge(self, chunk: _Chunk) -> None:
+        if self.stopped:
+            return
         compiled = sorted(k for k, r in chunk.checks.items() if r.ok)
         rejected = {k for k in compiled if self.policy.status(chunk.signals.get(k, ())) is not None}
         keys = compiled if self.policy.judge_all else [k for k in compiled if k not in rejected]
