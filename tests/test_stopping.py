@@ -190,3 +190,10 @@ def test_corpus_stats_counts_runs_by_status_with_lost_ones_interrupted(
     assert re.search(r"^runs +2$", out, re.M)
     assert re.search(r"^  completed +1$", out, re.M)
     assert re.search(r"^  interrupted +1$", out, re.M)
+
+
+def test_without_a_start_time_a_live_id_is_judged_by_the_heartbeat() -> None:
+    me = ProcessIdentity.current()
+    unknown = ProcessIdentity(me.pid, me.host, None)
+    assert not process_gone(unknown, heartbeat_age_s=1.0)
+    assert process_gone(unknown, heartbeat_age_s=STALE_S * 2)

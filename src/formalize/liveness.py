@@ -3,9 +3,9 @@ is running from one whose process was killed (SIGKILL, out of memory, a lost nod
 
 A run records its process's id, host and start time. On the same host the answer is exact: the
 process is gone when no process has that id, or when the one that has it started at another
-time (the id was reused). On another host nothing can be asked; there the run's heartbeat (a
-time the run writes every ``HEARTBEAT_S``) decides: a run silent for ``STALE_S`` is taken as
-gone.
+time (the id was reused). On another host nothing can be asked (nor, on the same host, the
+start time where ``/proc`` is missing); there the run's heartbeat (a time the run writes every
+``HEARTBEAT_S``) decides: a run silent for ``STALE_S`` is taken as gone.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def process_gone(recorded: ProcessIdentity, heartbeat_age_s: float | None) -> bo
         return heartbeat_age_s is not None and heartbeat_age_s > STALE_S
     if not _pid_exists(recorded.pid):
         return True
-    if recorded.start is None:
-        return False  # an id in use, nothing to compare: presume it is the run
+    if recorded.start is None:  # an id in use, no start time to compare: the heartbeat says
+        return heartbeat_age_s is not None and heartbeat_age_s > STALE_S
     now = start_token(recorded.pid)
     return now is not None and now != recorded.start
 
