@@ -131,13 +131,14 @@ def _judge(
 
     bar = tqdm(total=total, initial=total - len(todo), desc=name, unit="pair", disable=not progress)
     # an engine that sends each conversation as its own request (a server) gets the items one
-    # by one, ``batch_size`` at once, so each is saved as it comes back; one that generates a
-    # batch in one call (vLLM, hf) gets batches, whose items all finish together
+    # by one, ``batch_size`` at once (at most as many as it has requests in flight), so each
+    # is saved as it comes back; one that generates a batch in one call (vLLM, hf) gets
+    # batches, whose items all finish together
     engine = getattr(critic, "engine", None)
-    single = bool(getattr(engine, "concurrent_requests", False))
+    slots = getattr(engine, "parallel_requests", lambda: 0)()
     judged = (
-        _down_after(_one_by_one(critic, todo, batch_size), batch_size)
-        if single
+        _down_after(_one_by_one(critic, todo, min(batch_size, slots)), batch_size)
+        if slots
         else _batched(critic, todo, batch_size)
     )
     try:

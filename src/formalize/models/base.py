@@ -256,9 +256,6 @@ class Engine(abc.ABC):
     OPTIONS: ClassVar[dict[str, tuple[Any, Any, str]]] = {}
     #: options that change what is generated (part of the cache key)
     KEY_OPTIONS: ClassVar[tuple[str, ...]] = ()
-    #: True when each conversation is a request of its own (a server): a batch may be sent as
-    #: single conversations at once without losing throughput
-    concurrent_requests: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -296,6 +293,12 @@ class Engine(abc.ABC):
     def close(self) -> None:
         """Release the model, processes and connections (idempotent)."""
         self._closed = True
+
+    def parallel_requests(self) -> int:
+        """How many conversations this engine sends as requests of their own at once (a
+        server's engine), so that a batch may be sent one conversation at a time without
+        losing throughput; 0 when it generates a batch in one call (vLLM, hf)."""
+        return 0
 
     def cancel_pending(self) -> None:
         """Drop the requests queued and not yet started (a run is stopping); the calls they

@@ -85,7 +85,6 @@ class OpenAIEngine(Engine):
     """Chat or text completions from an OpenAI-compatible server."""
 
     name = "openai"
-    concurrent_requests = True  # each conversation is its own request
     OPTIONS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "api": (choice("chat", "completions"), "chat", "chat completions or plain completions"),
         "n": (choice("auto", "native", "emulate"), "auto", "how to get n samples"),
@@ -284,6 +283,10 @@ class OpenAIEngine(Engine):
             else:
                 results[c] = parts.get(c, [])
         return [r if r is not None else Failure("not generated") for r in results]
+
+    def parallel_requests(self) -> int:
+        """Requests this engine keeps in flight at once (``concurrency`` per server)."""
+        return int(self.options["concurrency"]) * len(self.servers)
 
     def cancel_pending(self) -> None:
         """Cancel the requests not yet sent (those on the wire finish and are kept): their
