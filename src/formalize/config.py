@@ -18,6 +18,7 @@ from typing import Any
 
 from formalize.errors import InputError
 from formalize.settings import SettingIssue, describe, did_you_mean, render_issues, type_problem
+from formalize.stopping import DEFAULT_GRACE_S
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,7 +68,7 @@ class RunConfig:
     progress: bool = True
     progress_interval: float = 30.0
     # after SIGTERM, the seconds until the process is gone (work in flight gets all but a few)
-    grace_period_s: float = 20.0
+    grace_period_s: float = DEFAULT_GRACE_S
     lean: dict[str, Any] = field(default_factory=dict)
     # where the heavy stages run: local (this process) or ray (actor pools; docs/cluster.md)
     executor: str = "local"

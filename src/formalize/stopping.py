@@ -162,7 +162,8 @@ class StopHandler:
             return  # already unwinding, or the job is over
         if self._expired:
             self._abort("the grace period is nearly over: stopping the work in flight now")
-        self._abort(f"{signal.Signals(signum).name} again: stopping now")
+        again = " again" if signum == self.signum else ""
+        self._abort(f"{signal.Signals(signum).name}{again}: stopping now")
 
     def _first(self, signum: int) -> None:
         finish_s = max(0.0, self.grace_s - reserve_s(self.grace_s))
