@@ -106,9 +106,20 @@ def test_this_process_is_alive_and_an_exited_one_is_gone() -> None:
 
 
 @pytest.mark.skipif(start_token(1) is None, reason="no /proc here: start times are unknown")
-def test_a_reused_process_id_is_told_apart_by_its_start_time() -> None:
+def test_a_reused_id_a_reboot_and_another_namespace_are_told_apart() -> None:
     me = ProcessIdentity.current()
-    assert process_gone(ProcessIdentity(me.pid, me.host, "another-boot:1"), None)
+    assert me.start is not None
+    boot, namespace, ticks = me.start.split("|")
+    assert not process_gone(me, None)
+    # the id now belongs to a process that started at another time: the run's is gone
+    assert process_gone(ProcessIdentity(me.pid, me.host, f"{boot}|{namespace}|{ticks}0"), None)
+    # recorded before a reboot: gone, whatever holds the id now
+    assert process_gone(ProcessIdentity(me.pid, me.host, f"other-boot|{namespace}|{ticks}"), None)
+    # recorded in another pid namespace (a container on this host): its ids mean nothing here,
+    # so the heartbeat decides
+    elsewhere = ProcessIdentity(ended_process(), me.host, f"{boot}|pid:[1]|{ticks}")
+    assert not process_gone(elsewhere, heartbeat_age_s=1.0)
+    assert process_gone(elsewhere, heartbeat_age_s=STALE_S * 2)
 
 
 def test_on_another_host_only_a_silent_heartbeat_says_gone() -> None:

@@ -1,11 +1,13 @@
 """Whether the process that recorded a run is still alive: what lets the store tell a run that
 is running from one whose process was killed (SIGKILL, out of memory, a lost node).
 
-A run records its process's id, host and start time. On the same host the answer is exact: the
-process is gone when no process has that id, or when the one that has it started at another
-time (the id was reused). On another host nothing can be asked (nor, on the same host, the
-start time where ``/proc`` is missing); there the run's heartbeat (a time the run writes every
-``HEARTBEAT_S``) decides: a run silent for ``STALE_S`` is taken as gone.
+A run records its process's id, host and start time (with the boot and the process-id
+namespace it was seen from). On the same host, seen from the same namespace, the answer is
+exact: the process is gone when the host has rebooted since, when no process has that id, or
+when the one that has it started at another time (the id was reused). From another host, or
+another namespace (a container beside the run's), or where ``/proc`` does not say, nothing can
+be asked; there the run's heartbeat (a time the run writes every ``HEARTBEAT_S``) decides: a run
+silent for ``STALE_S`` is taken as gone.
 """
 
 from __future__ import annotations
@@ -36,29 +38,47 @@ class ProcessIdentity:
 
 
 def start_token(pid: int) -> str | None:
-    """When process ``pid`` started, as an opaque token unique across reboots (Linux: the boot
-    id and the start time in clock ticks from ``/proc``); None where unknown."""
+    """When process ``pid`` started, as an opaque token ``BOOT|NAMESPACE|TICKS`` (Linux: the
+    boot id, this process's pid namespace, the start time in clock ticks from ``/proc``); None
+    where unknown."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
     except OSError:
         return None
     # the command name (field 2) may hold spaces and parentheses: fields restart after the last ")"
     fields = stat[stat.rfind(")") + 2 :].split()
-    if len(fields) < 20:
+    where = _where()
+    if len(fields) < 20 or where is None:
         return None
-    return f"{boot}:{fields[19]}"  # field 22 of the whole line: starttime
+    return f"{where[0]}|{where[1]}|{fields[19]}"  # field 22 of the whole line: starttime
+
+
+def _where() -> tuple[str, str] | None:
+    """This boot's id and this process's pid namespace, or None where unknown."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    return boot, namespace
 
 
 def process_gone(recorded: ProcessIdentity, heartbeat_age_s: float | None) -> bool:
-    """True when the recorded process is certainly (same host) or presumably (another host,
-    silent for ``STALE_S``) no longer running."""
+    """True when the recorded process is certainly (same host and namespace) or presumably
+    (elsewhere, silent for ``STALE_S``) no longer running."""
+    silent = heartbeat_age_s is not None and heartbeat_age_s > STALE_S
     if recorded.host != socket.gethostname():
-        return heartbeat_age_s is not None and heartbeat_age_s > STALE_S
+        return silent
+    parts = recorded.start.split("|") if recorded.start else []
+    where = _where()
+    if len(parts) != 3 or where is None:  # nothing to compare the process with
+        return silent if _pid_exists(recorded.pid) else True
+    if parts[0] != where[0]:
+        return True  # the host has rebooted since
+    if parts[1] != where[1]:
+        return silent  # another pid namespace: its ids mean other processes here
     if not _pid_exists(recorded.pid):
         return True
-    if recorded.start is None:  # an id in use, no start time to compare: the heartbeat says
-        return heartbeat_age_s is not None and heartbeat_age_s > STALE_S
     now = start_token(recorded.pid)
     return now is not None and now != recorded.start
 
