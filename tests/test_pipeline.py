@@ -363,7 +363,7 @@ def test_ctrl_c_stops_after_the_current_step_and_a_rerun_finishes(
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err.decode()
-    assert "stopping after the steps in flight" in err.decode()
+    assert "stopping: nothing new starts" in err.decode()
     assert "min of work; what finished is saved. To resume, rerun the same command" in err.decode()
     with Store(db) as store:
         (run,) = store.runs()

@@ -18,6 +18,7 @@ from typing import Any
 
 from formalize.errors import InputError
 from formalize.settings import SettingIssue, describe, did_you_mean, render_issues, type_problem
+from formalize.stopping import DEFAULT_GRACE_S
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,6 +68,8 @@ class RunConfig:
     probe_timeout_s: float = 60.0
     progress: bool = True
     progress_interval: float = 30.0
+    # after SIGTERM, the seconds until the process is gone (work in flight gets all but a few)
+    grace_period_s: float = DEFAULT_GRACE_S
     lean: dict[str, Any] = field(default_factory=dict)
     # where the heavy stages run: local (this process) or ray (actor pools; docs/cluster.md)
     executor: str = "local"
@@ -131,7 +134,7 @@ def check_values(values: Mapping[str, Any]) -> list[SettingIssue]:
         value = typed.get(key)
         if value is not None and not 0.0 <= value <= 2.0:
             issues.append(SettingIssue(key, f"must be in [0, 2] (got {value})"))
-    for key in ("progress_interval", "probe_timeout_s"):
+    for key in ("progress_interval", "probe_timeout_s", "grace_period_s"):
         if typed.get(key) is not None and not typed[key] > 0:
             issues.append(SettingIssue(key, "must be > 0 seconds"))
     if "combine" in typed:

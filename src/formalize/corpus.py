@@ -26,6 +26,7 @@ from typing import Any
 
 from formalize.errors import FormalizeError
 from formalize.home import data_home
+from formalize.liveness import ProcessIdentity, process_gone
 from formalize.migrations import MIGRATIONS
 from formalize.records import Attempt, AttemptStatus, Entry, Problem
 
@@ -137,6 +138,7 @@ class Store:
         if str(mode).lower() != "wal":
             raise FormalizeError(f"{self.path}: could not enable WAL mode (got {mode!r})")
         self._migrate()
+        self._mark_lost_runs()
         self.cache = StoreCache(self)
 
     # ----------------------------------------------------------------- plumbing
@@ -212,20 +214,57 @@ class Store:
     # ----------------------------------------------------------------- runs
 
     def start_run(self, config: dict[str, Any], code_version: str) -> str:
-        """Record a new run with its resolved config; returns its id."""
+        """Record a new run with its resolved config and this process; returns its id."""
         run_id = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(3).hex()}"
+        me = ProcessIdentity.current()
+        now = time.time()
         with self._write() as con:
             con.execute(
-                "INSERT INTO runs(id, started_at, status, config, code_version) "
-                "VALUES (?, ?, 'running', ?, ?)",
+                "INSERT INTO runs(id, started_at, status, config, code_version, pid, host, "
+                "process_start, heartbeat_at) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
-                    time.time(),
+                    now,
                     json.dumps(config, sort_keys=True, default=str),
                     code_version,
+                    me.pid,
+                    me.host,
+                    me.start,
+                    now,
                 ),
             )
         return run_id
+
+    def heartbeat(self, run_id: str) -> None:
+        """Note that ``run_id`` is still running (what tells it from a run on another host
+        whose node was lost; ``formalize.liveness``)."""
+        with self._write() as con:
+            con.execute(
+                "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'",
+                (time.time(), run_id),
+            )
+
+    def _mark_lost_runs(self) -> None:
+        """Mark ``interrupted`` every ``running`` run whose process is gone."""
+        rows = self._query(
+            "SELECT id, pid, host, process_start, heartbeat_at FROM runs "
+            "WHERE status = 'running' AND pid IS NOT NULL"
+        )
+        now = time.time()
+        lost = [
+            (beat, run_id)
+            for run_id, pid, host, start, beat in rows
+            if process_gone(
+                ProcessIdentity(int(pid), str(host), start), None if beat is None else now - beat
+            )
+        ]
+        if lost:
+            with self._write() as con:
+                con.executemany(
+                    "UPDATE runs SET status = 'interrupted', ended_at = ? "
+                    "WHERE id = ? AND status = 'running'",
+                    lost,
+                )
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         """Mark a run finished (``completed``, ``interrupted``, ``failed``) with its counts."""
@@ -236,7 +275,9 @@ class Store:
             )
 
     def runs(self) -> list[dict[str, Any]]:
-        """Every run, oldest first."""
+        """Every run, oldest first (a ``running`` one whose process is gone is marked
+        ``interrupted`` first: a long-open store, the review app's, sees it too)."""
+        self._mark_lost_runs()
         rows = self._query(
             "SELECT id, started_at, ended_at, status, config, code_version, counts FROM runs "
             "ORDER BY started_at"

@@ -182,4 +182,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX problems_source ON problems(json_extract(record, '$.source'))",
         ),
     ),
+    Migration(
+        7,
+        "each run records its process, so a run whose process is gone shows as interrupted",
+        (
+            "ALTER TABLE runs ADD COLUMN pid INTEGER",
+            "ALTER TABLE runs ADD COLUMN host TEXT",
+            "ALTER TABLE runs ADD COLUMN process_start TEXT",
+            "ALTER TABLE runs ADD COLUMN heartbeat_at REAL",
+            # a run recorded without its process cannot be checked: one still `running` when
+            # the store is upgraded was stopped without a word (a SIGTERM or SIGKILL before)
+            "UPDATE runs SET status = 'interrupted' WHERE status = 'running'",
+        ),
+    ),
 )

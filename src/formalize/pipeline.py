@@ -16,8 +16,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
-import signal
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -39,6 +37,7 @@ from formalize.records import (
     Signal,
     Verdict,
 )
+from formalize.stopping import DEFAULT_GRACE_S, StopHandler
 from formalize.translate import Feedback, TranslationRequest
 
 __all__ = ["Counters", "Pipeline", "attempt_status", "choose_feedback"]
@@ -117,6 +116,8 @@ class _Chunk:
     checks: dict[tuple[int, int], CheckResult] = field(default_factory=dict)
     signals: dict[tuple[int, int], tuple[Signal, ...]] = field(default_factory=dict)
     verdicts: dict[tuple[int, int], Verdict] = field(default_factory=dict)
+    # judged before any stop was asked: no request of it can have been cancelled
+    judged_whole: bool = False
 
 
 class Pipeline:
@@ -164,13 +165,33 @@ class Pipeline:
         self.on_progress = on_progress
         self.counters = Counters(samples=translator.samples, filters=len(self.filters))
         self._stop = threading.Event()
+        self._wake: Future[None] = Future()  # done once a stop is asked: wakes the loop
         self._count = threading.Lock()  # counters change on the stage threads too
 
     # ------------------------------------------------------------------ control
 
     def request_stop(self) -> None:
-        """Stop after the steps in flight: nothing new starts, what runs is recorded."""
+        """Stop soon: nothing new starts, queued model requests and Lean checks are cancelled,
+        and of the chunks in flight only those already judged are recorded (whatever else
+        finished is in the cache, so a rerun replays it). Safe to call from a signal handler:
+        the cancelling happens on a thread of its own."""
+        if self._stop.is_set():
+            return
         self._stop.set()
+        threading.Thread(target=self._cancel_pending, name="stop", daemon=True).start()
+
+    def _cancel_pending(self) -> None:
+        """Ask every engine and the Lean checker to drop what they have queued."""
+        parts = {id(p): p for p in (self.translator.engine, *self.panel.engines, self.checker)}
+        for part in parts.values():
+            cancel = getattr(part, "cancel_pending", None)
+            if cancel is not None:
+                try:
+                    cancel()
+                except Exception:  # cancelling is best effort; the stop goes on regardless
+                    log.warning("could not cancel the work queued on %r", part, exc_info=True)
+        if not self._wake.done():
+            self._wake.set_result(None)
 
     @property
     def stopped(self) -> bool:
@@ -220,6 +241,7 @@ class Pipeline:
         critic_pool = pools[id(self.panel.engines[0])]
         lean_pool = ThreadPoolExecutor(1, thread_name_prefix="lean")
         inflight: dict[Future[Any], tuple[str, _Chunk]] = {}
+        aborted = False  # a second Ctrl-C (or the end of a grace period) waits for nothing
         try:
             while queue or inflight:
                 while queue and len(inflight) < self.max_in_flight and not self.stopped:
@@ -230,9 +252,16 @@ class Pipeline:
                     inflight[translate_pool.submit(self._translate, chunk)] = ("translate", chunk)
                 if not inflight:
                     break
-                finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                waiting = [*inflight, *([] if self._wake.done() else [self._wake])]
+                finished, _ = wait(waiting, return_when=FIRST_COMPLETED)
+                if self.stopped:
+                    finished = self._drop_unfinished(inflight, finished)
                 for future in finished:
+                    if future is self._wake:
+                        continue
                     stage, chunk = inflight.pop(future)
+                    if self.stopped and not self._keep_after_stop(stage, chunk, future):
+                        continue
                     future.result()  # re-raise a stage's exception here
                     log.debug("%s done: %d problems", stage, len(chunk.requests))
                     if stage == "translate":
@@ -247,10 +276,35 @@ class Pipeline:
                         # next rounds go first, so problems in flight finish before new ones start
                         queue.extendleft(reversed(self._record(chunk, run_id)))
                     self._notify()
+        except KeyboardInterrupt:
+            aborted = True
+            raise
         finally:
             for pool in (*pools.values(), lean_pool):
-                pool.shutdown(wait=True, cancel_futures=True)
+                pool.shutdown(wait=not aborted, cancel_futures=True)
         return c
+
+    def _drop_unfinished(
+        self, inflight: dict[Future[Any], tuple[str, _Chunk]], finished: set[Future[Any]]
+    ) -> set[Future[Any]]:
+        """After a stop: cancel the stages still queued on their threads; ``finished`` as the
+        loop should see it (cancelled stages taken out of ``inflight``)."""
+        for future in list(inflight):
+            if future not in finished and future.cancel():
+                stage, chunk = inflight.pop(future)
+                log.debug("stop: %s of %d problems cancelled", stage, len(chunk.requests))
+        return {f for f in finished if f is self._wake or f in inflight}
+
+    def _keep_after_stop(self, stage: str, chunk: _Chunk, future: Future[Any]) -> bool:
+        """After a stop only chunks judged in full before it are recorded: any other goes no
+        further (its finished model calls and Lean checks are in the cache for the rerun); a
+        judge stage that ended after the stop may hold a cancelled request's non-answer."""
+        error = future.exception()
+        if stage == "judge" and error is None and chunk.judged_whole:
+            return True
+        if error is not None:
+            log.info("stop: %s ended with %s: %s", stage, type(error).__name__, error)
+        return False
 
     def _retry(self, state: ProblemProgress) -> bool:
         """Whether an exhausted problem gets more rounds (``retry_exhausted``): not when its
@@ -265,10 +319,16 @@ class Pipeline:
 
     # ------------------------------------------------------------------ stages
 
+    # Each stage returns at once when a stop came before it started: its chunk goes no further.
+
     def _translate(self, chunk: _Chunk) -> None:
+        if self.stopped:
+            return
         chunk.candidates = self.translator.translate(chunk.requests)
 
     def _check(self, chunk: _Chunk) -> None:
+        if self.stopped:
+            return
         by_header: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
         nothing_to_check = []
         for i, cands in enumerate(chunk.candidates):
@@ -280,6 +340,8 @@ class Pipeline:
         self._checked(chunk, nothing_to_check)
         for header, keys in by_header.items():
             for start in range(0, len(keys), self.check_slice):
+                if self.stopped:
+                    return  # the slices checked are cached; the chunk goes no further
                 part = keys[start : start + self.check_slice]
                 statements = [chunk.candidates[i][j].lean for i, j in part]
                 results = self.checker.check(statements, header=header)
@@ -288,6 +350,8 @@ class Pipeline:
                 self._notify()
 
     def _filter(self, chunk: _Chunk) -> None:
+        if self.stopped:
+            return
         keys = sorted(k for k, r in chunk.checks.items() if r.ok)
         if self.filters and keys:
             # identical statements for one problem are filtered once
@@ -306,6 +370,8 @@ class Pipeline:
                 self.counters.at(chunk.requests[i].round).filtered += 1
 
     def _judge(self, chunk: _Chunk) -> None:
+        if self.stopped:
+            return
         compiled = sorted(k for k, r in chunk.checks.items() if r.ok)
         rejected = {k for k in compiled if self.policy.status(chunk.signals.get(k, ())) is not None}
         keys = compiled if self.policy.judge_all else [k for k in compiled if k not in rejected]
@@ -326,6 +392,7 @@ class Pipeline:
             verdict, signals = assessed[unique[(i, chunk.candidates[i][j].lean)]]
             chunk.verdicts[(i, j)] = verdict
             chunk.signals[(i, j)] = chunk.signals.get((i, j), ()) + signals
+        chunk.judged_whole = not self.stopped  # the stop is set before anything is cancelled
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -449,27 +516,12 @@ class Pipeline:
                 self.on_progress(self.counters)
 
 
-def install_interrupt_handler(pipeline: Pipeline) -> Callable[[], None]:
-    """First Ctrl-C: stop after the current step; second: abort. Returns a restore function."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = signal.getsignal(signal.SIGINT)
-    presses = {"n": 0}
-
-    def handler(signum: int, frame: Any) -> None:
-        presses["n"] += 1
-        if presses["n"] == 1:
-            pipeline.request_stop()
-            print(
-                "\nstopping after the steps in flight (Ctrl-C again to abort now; a rerun resumes)",
-                file=sys.stderr,
-            )
-        else:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-
-    def restore() -> None:
-        signal.signal(signal.SIGINT, previous)
-
-    return restore
+def install_interrupt_handler(
+    pipeline: Pipeline, grace_s: float | None = None, *, hard_exit: bool = False
+) -> StopHandler:
+    """Ctrl-C and SIGTERM stop ``pipeline`` (``formalize.stopping``; ``hard_exit`` for the
+    command line); call ``restore()`` on the handler returned when the run is over."""
+    handler = StopHandler(
+        pipeline.request_stop, grace_s=grace_s or DEFAULT_GRACE_S, hard_exit=hard_exit
+    )
+    return handler.install()

@@ -16,7 +16,6 @@ from typing import Any
 
 from formalize.errors import FormalizeError, SetupError
 
-
 # Said under a list that names a missing machine part (Lean, a GPU, weights, a server).
 DEMO_CPU_HINT = (
     "To see the pipeline work on this machine without them: `make demo-cpu` in a checkout (tiny "

@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from formalize.pipeline import Counters, Pipeline, install_interrupt_handler
 from formalize.preflight import Preflight
 from formalize.run_notes import funnel_note, skipped_exhausted_note
 from formalize.settings import SettingIssue
+from formalize.stopping import Abort
 from formalize.version import code_version
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ class RunOutcome:
     stopped: bool
     skipped_lines: int = 0  # input rows that could not be read
     notes: tuple[str, ...] = ()  # what the counts do not say (formalize.run_notes)
+    signal: str | None = None  # SIGINT or SIGTERM when a signal stopped the run
+    aborted: bool = False  # stopped at once (a second signal, or the grace period ran out)
+    exit_code: int = 0  # 130 after Ctrl-C, 143 after SIGTERM (formalize.stopping)
 
 
 def run_job(
@@ -47,13 +52,16 @@ def run_job(
     setting_issues: Sequence[SettingIssue] = (),
     issue_reporter: Callable[[Sequence[InputIssue]], None] | None = None,
     notice: Callable[[str], None] | None = None,
+    exit_on_abort: bool = False,
 ) -> RunOutcome:
     """Run the main job described by ``config``.
 
     First the preflight: ``setting_issues`` (settings that could not be used), the input, the
     store, Lean and both engines are checked, and a ``PreflightError`` lists everything
     missing before any model loads. ``issue_reporter`` gets the skipped input rows, ``notice``
-    one-line messages for the user (which input fields were used, ...).
+    one-line messages for the user (which input fields were used, ...). Ctrl-C and SIGTERM
+    stop the run (``formalize.stopping``); ``exit_on_abort`` (the command line) lets the
+    process end itself when the grace period is over or a second signal came.
     """
     from formalize.translate import Translator
 
@@ -146,17 +154,22 @@ def run_job(
             policy=_policy(config),
             provenance=provenance,
         )
-        restore = install_interrupt_handler(pipeline)
+        handler = install_interrupt_handler(
+            pipeline, config.grace_period_s, hard_exit=exit_on_abort
+        )
         status = "failed"
+        aborted = False
         try:
-            with _progress(pipeline, config):
-                counters = pipeline.run(problems, run_id)
+            with _progress(pipeline, config), _heartbeat(store, run_id):
+                pipeline.run(problems, run_id)
             status = "interrupted" if pipeline.stopped else "completed"
-        except KeyboardInterrupt:
+        except Abort:
+            status, aborted = "interrupted", True
+        except KeyboardInterrupt:  # a Ctrl-C before the handler was in place
             status = "interrupted"
             raise
         finally:
-            restore()
+            handler.restore()
             store.finish_run(run_id, status, pipeline.counters.as_dict())
             log.info("run %s %s: %s", run_id, status, pipeline.counters.as_dict())
         notes = (
@@ -165,15 +178,18 @@ def run_job(
             else skipped_exhausted_note(
                 store, pipeline.skipped_exhausted, config.translator, config.rounds
             ),
-            funnel_note(counters),
+            funnel_note(pipeline.counters),
         )
         return RunOutcome(
             run_id,
             store.path,
-            counters,
-            pipeline.stopped,
+            pipeline.counters,
+            pipeline.stopped or aborted,
             read.skipped,
             tuple(n for n in notes if n),
+            signal=handler.signal_name,
+            aborted=aborted,
+            exit_code=handler.exit_code,
         )
 
 
@@ -352,6 +368,28 @@ def _critic_params(config: RunConfig, samples: int) -> Any:
     if config.critic_max_tokens is not None:
         changes["max_tokens"] = config.critic_max_tokens
     return dataclasses.replace(params, **changes)
+
+
+@contextlib.contextmanager
+def _heartbeat(store: Store, run_id: str) -> Iterator[None]:
+    """Write the run's heartbeat every ``HEARTBEAT_S`` while it runs (``formalize.liveness``)."""
+    from formalize.liveness import HEARTBEAT_S
+
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_S):
+            try:
+                store.heartbeat(run_id)
+            except Exception:  # a busy store misses one beat; the next one comes
+                log.debug("heartbeat not written", exc_info=True)
+
+    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
 
 
 @contextlib.contextmanager

@@ -61,6 +61,14 @@ class Worker:
     def refuse(self, items: list[int]) -> list[int]:
         raise SetupError("the REPL cannot run here")
 
+    def held(self, items: list[int], started: str, release: str) -> list[int]:
+        """Says it started (file ``started``), then waits for the file ``release``."""
+        Path(started).write_text("x")
+        deadline = time.monotonic() + 60
+        while not os.path.exists(release) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return [10 * x for x in items]
+
 
 def workers(n: int, max_restarts: int = 1) -> list[Any]:
     remote = ray.remote(Worker).options(num_cpus=0.1, max_restarts=max_restarts, max_task_retries=0)
@@ -117,6 +125,34 @@ def test_an_error_of_the_actors_code_is_passed_on_not_retried(cluster: None) -> 
     with pytest.raises(SetupError, match="the REPL cannot run here"):
         dispatcher.map([([1],)])
     assert dispatcher.stats.chunks == 1 and dispatcher.stats.retried == 0
+
+
+def test_cancel_pending_sends_no_more_chunks_and_keeps_the_ones_sent(
+    cluster: None, tmp_path: Path
+) -> None:
+    import threading
+
+    from formalize.executors.dispatch import CANCELLED, Dispatcher
+
+    started, release = tmp_path / "started", tmp_path / "release"
+    dispatcher = Dispatcher("test", workers(1), "held", in_flight=1)
+    chunks = [([k], str(started), str(release)) for k in range(3)]
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(dispatcher.map(chunks)))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert time.monotonic() < deadline, "the first chunk never started"
+            time.sleep(0.01)
+        dispatcher.cancel_pending()  # one slot, taken: chunks 1 and 2 wait in the dispatcher
+    finally:
+        release.write_text("x")
+        thread.join(60)
+    assert out == [[[0], CANCELLED, CANCELLED]]
+    assert dispatcher.stats.chunks == 1
+    # a later map is not affected
+    assert dispatcher.map([([5], str(started), str(release))]) == [[50]]
 
 
 # ---------------------------------------------------------------- whole runs

@@ -134,3 +134,43 @@ def test_importing_formalize_lean_loads_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "formalize.lean.pool" not in out.stdout and "formalize.lean.checker" not in out.stdout
+
+
+def test_a_cancelled_check_caches_what_ran_and_raises(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from lean_fakes import read_log
+
+    from formalize.lean.pool import ChecksCancelled
+
+    cache = MemoryCache()
+    statements = [f"theorem t{i} : {i} = {i} := by sorry" for i in range(2)]
+    statements += ["theorem h : fake_hang = 1 := sorry"]
+    statements += [f"theorem u{i} : {i} = {i} := by sorry" for i in range(5)]
+    checker, log = checker_for(tmp_path, cache=cache, workers=1, timeout_s=60.0)
+    raised: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            checker.check(statements)
+        except BaseException as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=check)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("fake_hang" in e["request"] for e in read_log(log)):
+            assert time.monotonic() < deadline, "the hanging check never started"
+            time.sleep(0.01)
+        checker.cancel_pending()
+    finally:
+        checker.close()  # kills the hanging REPL
+        thread.join(60)
+    assert len(raised) == 1 and isinstance(raised[0], ChecksCancelled)
+    assert len(cache) == 2  # the two checks that ran; nothing for the rest
+    again, log2 = checker_for(tmp_path / "again", cache=cache)
+    with again:
+        assert all(r.ok for r in again.check(statements[:2]))
+    assert requests(log2) == []  # replayed from the cache

@@ -184,3 +184,40 @@ def test_a_repl_that_cannot_start_is_a_setup_error(tmp_path: Path) -> None:
 
 def test_fake_cmd_is_importable() -> None:
     assert fake_cmd()[0] == PYTHON
+
+
+def test_cancel_pending_drops_queued_jobs_and_keeps_finished_ones(tmp_path: Path) -> None:
+    import threading
+
+    from formalize.lean.pool import ChecksCancelled
+
+    pool, log = pool_for(tmp_path, workers=1, timeout_s=60.0)
+    jobs = [ok_job(i) for i in range(2)]
+    jobs.append(Job("import Mathlib", "theorem h : fake_hang = 1 := sorry"))
+    jobs += [ok_job(i) for i in range(3, 10)]
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pool.run(jobs)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("fake_hang" in e["request"] for e in read_log(log)):
+            assert time.monotonic() < deadline, "the hanging job never started"
+            time.sleep(0.01)
+        pool.cancel_pending()  # the worker is stuck on the hanging job: the rest is queued
+    finally:
+        pool.close()  # kills the hanging REPL
+        thread.join(60)
+    (stop,) = outcome
+    assert isinstance(stop, ChecksCancelled)
+    assert [r is not None and r.ok for r in stop.results[:2]] == [True, True]
+    # in job order; jobs never queued have no slot
+    assert len(stop.results) <= len(jobs) and set(stop.results[3:]) <= {None}
+    checked = [e["request"] for e in read_log(log) if "theorem t" in e["request"]]
+    assert len(checked) == 2  # no queued job reached the REPL

@@ -1,20 +1,23 @@
 """Running a critic over a suite: batched, resumable, with a progress bar.
 
 The output folder holds ``run.json`` (what is being measured: suite and data hash, critic spec,
-prompt, samples, generation parameters), ``predictions.jsonl`` (appended batch by batch, so a
-killed run loses at most the batch in flight), and at the end ``results.json``, ``report.md``
-and the threshold plot. Rerunning the same command resumes: items already in
-``predictions.jsonl`` are not sent to the critic again. The vote rule is applied when the
-results are computed, so rerunning with another ``--vote`` re-decides from the stored samples.
+prompt, samples, generation parameters), ``predictions.jsonl`` (appended item by item as each is
+judged, so a killed or interrupted run loses at most the items in flight), and at the end
+``results.json``, ``report.md`` and the threshold plot. Rerunning the same command resumes:
+items already in ``predictions.jsonl`` are not sent to the critic again. The vote rule is
+applied when the results are computed, so rerunning with another ``--vote`` re-decides from the
+stored samples.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,8 +29,9 @@ from formalize.bench.report import write_json, write_outputs
 from formalize.bench.suites import BenchItem, Suite, select_items
 from formalize.critic import Critic
 from formalize.errors import InputError
+from formalize.models.base import GenerationError
 from formalize.models.spec import spec_without_url
-from formalize.records import Verdict
+from formalize.records import Judgement, Verdict
 from formalize.version import code_version
 
 PREDICTIONS = "predictions.jsonl"
@@ -126,26 +130,125 @@ def _judge(
     from tqdm import tqdm
 
     bar = tqdm(total=total, initial=total - len(todo), desc=name, unit="pair", disable=not progress)
+    # an engine that sends each conversation as its own request (a server) gets the items one
+    # by one, ``batch_size`` at once (at most as many as it has requests in flight), so each
+    # is saved as it comes back; one that generates a batch in one call (vLLM, hf) gets
+    # batches, whose items all finish together
+    engine = getattr(critic, "engine", None)
+    slots = getattr(engine, "parallel_requests", lambda: 0)()
+    judged = (
+        _down_after(_one_by_one(critic, todo, min(batch_size, slots)), batch_size)
+        if slots
+        else _batched(critic, todo, batch_size)
+    )
     try:
         with path.open("a", encoding="utf-8") as handle:
-            for start in range(0, len(todo), batch_size):
-                batch = todo[start : start + batch_size]
-                verdicts = critic.judge([(item.problem(), item.critic_lean()) for item in batch])
-                for item, verdict in zip(batch, verdicts, strict=True):
-                    record = prediction_record(item, verdict)
-                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    done[item.id] = record
+            for item, verdict in judged:
+                record = prediction_record(item, verdict)
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
-                bar.update(len(batch))
+                done[item.id] = record
+                bar.update(1)
     except KeyboardInterrupt:
+        cancel = getattr(engine, "cancel_pending", None)
+        if cancel is not None:
+            cancel()
+        # counted on disk: the interrupt may come between an item's write and its book-keeping
+        wanted = set(done) | {item.id for item in todo}
+        saved = len(wanted & set(read_predictions(path)))
         print(
-            f"\nstopped with {len(done)} of {total} pairs judged; rerun the same command to resume",
+            f"\nstopped with {saved} of {total} pairs judged; rerun the same command to resume",
             file=sys.stderr,
         )
         raise
     finally:
+        judged.close()
         bar.close()
+
+
+Judged = Generator[tuple[BenchItem, Verdict], None, None]
+
+
+def _batched(critic: Critic, todo: Sequence[BenchItem], batch_size: int) -> Judged:
+    """Each item with its verdict, judged ``batch_size`` at a time in one call."""
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        verdicts = critic.judge([(item.problem(), item.critic_lean()) for item in batch])
+        yield from zip(batch, verdicts, strict=True)
+
+
+def _generation_failed(verdict: Verdict) -> bool:
+    """True when no sample of ``verdict`` has an answer: every generation failed (the text
+    ``generate_tolerantly`` gives a conversation that failed, as ``Critic.judge`` keeps it)."""
+    return bool(verdict.samples) and all(
+        s.judgement is Judgement.UNPARSED
+        and not s.raw
+        and s.reasons.startswith("generation failed")
+        for s in verdict.samples
+    )
+
+
+def _down_after(judged: Judged, limit: int) -> Judged:
+    """``judged``, raising ``GenerationError`` once ``limit`` (> 1) items in a row got no answer
+    (the engine is down: as a whole batch failing does with batched calls); the items of such a
+    run of failures are not passed on, so a rerun judges them again. Fewer failures in a row
+    (a prompt too long for the model) are passed on as unparsed verdicts."""
+    failing: list[tuple[BenchItem, Verdict]] = []
+    try:
+        for item, verdict in judged:
+            if not _generation_failed(verdict):
+                yield from failing
+                failing = []
+                yield item, verdict
+                continue
+            failing.append((item, verdict))
+            if limit > 1 and len(failing) >= limit:
+                reason = verdict.samples[0].reasons
+                raise GenerationError(
+                    f"the critic got no answer for {len(failing)} items in a row ({reason}); "
+                    "the engine looks down. Rerun the same command to resume"
+                )
+        yield from failing
+    finally:
+        judged.close()
+
+
+def _one_by_one(critic: Critic, todo: Sequence[BenchItem], workers: int) -> Judged:
+    """Each item with its verdict as soon as it is judged, ``workers`` items at a time, on
+    daemon threads (an interrupted run does not wait for the requests in flight)."""
+    jobs: queue.Queue[BenchItem | None] = queue.Queue()
+    out: queue.Queue[tuple[BenchItem, Verdict | BaseException]] = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            item = jobs.get()
+            if item is None:
+                return
+            try:
+                result: Verdict | BaseException = critic.judge(
+                    [(item.problem(), item.critic_lean())]
+                )[0]
+            except BaseException as exc:  # handed to the main thread, raised there
+                result = exc
+            out.put((item, result))
+
+    for item in todo:
+        jobs.put(item)
+    count = max(1, min(workers, len(todo)))
+    for _ in range(count):
+        jobs.put(None)
+    for n in range(count):
+        threading.Thread(target=work, name=f"bench-{n}", daemon=True).start()
+    try:
+        for _ in todo:
+            item, result = out.get()
+            if isinstance(result, BaseException):
+                raise result
+            yield item, result
+    finally:
+        stop.set()
 
 
 def prediction_record(item: BenchItem, verdict: Verdict) -> dict[str, Any]:

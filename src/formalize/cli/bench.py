@@ -26,7 +26,8 @@ examples:
   formalize bench critic --suite pairs.jsonl --critic openai:MODEL@http://127.0.0.1:8000/v1
 
 Rerunning the same command resumes from --output's predictions.jsonl; model calls also replay
-from the cache in the corpus file (--db). Ctrl-C stops after the current batch.
+from the cache in the corpus file (--db). Each pair is saved as soon as it is judged: Ctrl-C
+(exit 130) or SIGTERM (exit 143) loses only the pairs in flight.
 
 """
     + EXIT_CODES

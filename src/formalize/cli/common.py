@@ -16,7 +16,9 @@ exit codes:
        or, for `lean doctor`, a test check came out wrong
   2    nothing done: bad usage, bad settings or input, or something the run needs is missing
   130  interrupted (Ctrl-C); what finished is saved, and rerunning the same command resumes
-  141  stdout's reader went away (`... -o - | head`); what it read was whole rows"""
+  141  stdout's reader went away (`... -o - | head`); what it read was whole rows
+  143  stopped by SIGTERM (Slurm, Kubernetes, preemption; `run` within --grace-period);
+       as for 130"""
 
 
 class HelpFormatter(argparse.HelpFormatter):

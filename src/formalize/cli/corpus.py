@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from collections import Counter
 from pathlib import Path
 
 from formalize.cli.common import HelpFormatter, add_db_option, db_path, format_table
@@ -134,6 +135,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
             ("attempts per accepted pair", f.attempts_per_accepted),
             ("runs", f.runs),
         ]
+        # by status; a run whose process is gone (killed, a lost node) shows as interrupted
+        rows += sorted(Counter(f"  {r['status']}" for r in store.runs()).items())
         print(format_table(("stage", "count"), rows))
         if f.signal_counts:
             from formalize.corpus import PROBE_ERRORS

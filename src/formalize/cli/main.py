@@ -49,6 +49,7 @@ exit codes (every command; each command's --help says which it uses):
   3    `bench calibrate`: no policy meets the goal (none is written)
   130  interrupted (Ctrl-C); what finished is saved, rerun the same command to resume
   141  stdout's reader went away (`formalize corpus export -o - | head`)
+  143  stopped by SIGTERM (Slurm, Kubernetes, preemption); as for 130
 """
 
 
@@ -141,16 +142,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    with logging_to(args.verbose, args.log_file):
+    from formalize.stopping import EXIT_INTERRUPTED, exit_soon, sigterm_as_interrupt
+
+    # SIGTERM stops every command as Ctrl-C does (exit 143); `run` has its own, gentler stop
+    with logging_to(args.verbose, args.log_file), sigterm_as_interrupt():
         try:
             code = int(func(args) or 0)
             sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
             return code
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
         except BrokenPipeError:
             return _reader_went_away()
+        except KeyboardInterrupt as exc:
+            code = int(getattr(exc, "exit_code", EXIT_INTERRUPTED))
+            print(
+                "terminated (SIGTERM)" if code != EXIT_INTERRUPTED else "interrupted",
+                file=sys.stderr,
+            )
+            if argv is None:  # the command itself, not a call from Python: no thread at work
+                exit_soon(code)  # (a model call, a Lean check) may hold the exit
+            return code
         except FormalizeError as exc:
             logging.getLogger("formalize").debug("stopped", exc_info=True)
             print(f"error: {exc}", file=sys.stderr)

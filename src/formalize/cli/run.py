@@ -17,6 +17,7 @@ from formalize.cli.common import (
 )
 from formalize.config import field_default
 from formalize.executors import EXECUTORS
+from formalize.stopping import EXIT_INTERRUPTED
 
 EPILOG = f"""\
 examples:
@@ -35,8 +36,13 @@ everything missing at once, each with how to get it.
 INPUT is JSONL, JSON, CSV or parquet. Field names are picked automatically (id/name,
 informal_statement/problem/informal_prefix, answer, ...) and printed; override with
 --id-field, --text-field, --answer-field. Rerunning the same command resumes: finished problems
-are skipped and model calls and Lean checks replay from the corpus's cache. Ctrl-C stops after
-the current step.
+are skipped and model calls and Lean checks replay from the corpus's cache.
+
+Ctrl-C or SIGTERM (what Slurm, Kubernetes and preemptible instances send) stops the run.
+Nothing new starts, queued model requests and Lean checks are cancelled, what finished is
+saved, the run is marked interrupted and the summary says how to resume (exit 130 after
+Ctrl-C, 143 after SIGTERM). A second Ctrl-C stops at once. After SIGTERM the process is gone
+within --grace-period seconds.
 
 {EXIT_CODES}"""
 
@@ -231,6 +237,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="when stderr is not a terminal, a progress line every S seconds "
         f"(default: {_default('progress_interval')})",
     )
+    run.add_argument(
+        "--grace-period",
+        dest="grace_period_s",
+        type=float,
+        metavar="S",
+        help="after SIGTERM, seconds until the process has exited; the work in flight gets "
+        f"all but a few of them (default: {_default('grace_period_s')}, under Slurm's 30)",
+    )
     cluster = p.add_argument_group(
         "executor",
         "where the translator, Lean and critic run: here (local) or on Ray actor pools (ray), "
@@ -294,6 +308,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         setting_issues=setting_issues,
         issue_reporter=report_issues,
         notice=lambda text: print(text, file=sys.stderr),
+        exit_on_abort=True,
     )
     c = outcome.counters
     rows = [
@@ -332,8 +347,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     minutes = (time.monotonic() - started) / 60
     if outcome.stopped:
+        cause = f" by {outcome.signal}" if outcome.signal else ""
         state = (
-            f"stopped after {minutes:.1f} min of work; what finished is saved. "
+            f"interrupted{cause} after {minutes:.1f} min of work; what finished is saved. "
             "To resume, rerun the same command"
         )
     else:
@@ -341,5 +357,5 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"run {outcome.run_id} {state}", file=sys.stderr)
     print(f"corpus: {outcome.db}  (formalize corpus stats --db {outcome.db})", file=sys.stderr)
     if outcome.stopped:
-        return 130
+        return outcome.exit_code or EXIT_INTERRUPTED
     return 1 if outcome.skipped_lines else 0

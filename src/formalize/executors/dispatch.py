@@ -32,6 +32,9 @@ from formalize.errors import FormalizeError, SetupError
 
 log = logging.getLogger(__name__)
 
+# In ``map``'s results: a chunk never sent, because ``cancel_pending`` was called.
+CANCELLED: Any = type("Cancelled", (), {"__repr__": lambda self: "CANCELLED"})()
+
 # What a chunk meets when its actor or node is lost, rather than its own code failing.
 FAULTS = (RayActorError, ObjectLostError, OutOfMemoryError, NodeDiedError, WorkerCrashedError)
 
@@ -80,6 +83,7 @@ class Dispatcher:
         self._alive = set(range(len(self.actors)))
         self._suspect: dict[int, Any] = {}  # actor index -> ping ref, after a death
         self._lock = threading.Lock()
+        self._maps: set[threading.Event] = set()  # one per ``map`` in progress: set = cancel
 
     @property
     def alive(self) -> int:
@@ -87,8 +91,26 @@ class Dispatcher:
         with self._lock:
             return len(self._alive)
 
+    def cancel_pending(self) -> None:
+        """Send no more chunks of the ``map`` calls in progress (a run is stopping): the chunks
+        already sent finish, the others come back as ``CANCELLED``."""
+        with self._lock:
+            for cancelled in self._maps:
+                cancelled.set()
+
     def map(self, chunks: Sequence[tuple[Any, ...]]) -> list[Any]:
-        """``method(*chunk)`` on some actor for each chunk; the results in chunk order."""
+        """``method(*chunk)`` on some actor for each chunk; the results in chunk order
+        (``CANCELLED`` for chunks never sent, after ``cancel_pending``)."""
+        cancelled = threading.Event()
+        with self._lock:
+            self._maps.add(cancelled)
+        try:
+            return self._map(chunks, cancelled)
+        finally:
+            with self._lock:
+                self._maps.discard(cancelled)
+
+    def _map(self, chunks: Sequence[tuple[Any, ...]], cancelled: threading.Event) -> list[Any]:
         results: list[Any] = [None] * len(chunks)
         pending = collections.deque(range(len(chunks)))
         tries = [0] * len(chunks)
@@ -96,6 +118,12 @@ class Dispatcher:
         load = collections.Counter[int]()
         running: dict[Any, tuple[int, int]] = {}  # ref -> (chunk, actor)
         while pending or running:
+            if cancelled.is_set():
+                for index in pending:
+                    results[index] = CANCELLED
+                pending.clear()
+                if not running:
+                    break
             while pending:
                 actor = self._pick(load, avoid=last_actor.get(pending[0]))
                 if actor is None:

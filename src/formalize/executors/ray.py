@@ -25,12 +25,12 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 from formalize.cache import Cache
 from formalize.errors import FormalizeError, SetupError
 from formalize.executors.actors import EngineActor, LeanActor
-from formalize.executors.dispatch import Dispatcher, split
+from formalize.executors.dispatch import CANCELLED, Dispatcher, split
 from formalize.executors.settings import PoolSettings, RaySettings
 from formalize.lean.checker import LeanChecker
 from formalize.lean.config import LeanConfig, default_workers
-from formalize.lean.pool import Job
-from formalize.models.base import Engine, GenerationParams, Outcome
+from formalize.lean.pool import ChecksCancelled, Job
+from formalize.models.base import Engine, Failure, GenerationParams, Outcome
 from formalize.models.profiles import Message
 from formalize.models.spec import parse_spec
 from formalize.preflight import Preflight
@@ -206,7 +206,17 @@ class RayEngine(Engine):
         self, conversations: list[list[Message]], params: GenerationParams
     ) -> list[Outcome]:
         chunks = [(part, params) for part in split(conversations, self.chunk)]
-        return [o for part in self.dispatcher.map(chunks) for o in part]
+        out: list[Outcome] = []
+        for (part, _), done in zip(chunks, self.dispatcher.map(chunks), strict=True):
+            if done is CANCELLED:  # the others are cached as usual
+                out += [Failure("cancelled: the run is stopping")] * len(part)
+            else:
+                out += done
+        return out
+
+    def cancel_pending(self) -> None:
+        """Send no more chunks of the batches in flight (a run is stopping)."""
+        self.dispatcher.cancel_pending()
 
     def close(self) -> None:
         """Release the actors' models and stop the actors."""
@@ -264,11 +274,23 @@ class RayLeanBackend:
         if not todo:
             return []
         dispatcher = self._start()
-        out: list[CheckResult] = []
-        for results, failed in dispatcher.map([(part,) for part in split(todo, self.chunk)]):
+        parts = split(todo, self.chunk)
+        out: list[CheckResult | None] = []
+        for part, done in zip(parts, dispatcher.map([(part,) for part in parts]), strict=True):
+            if done is CANCELLED:
+                out += [None] * len(part)
+                continue
+            results, failed = done
             out.extend(results)
             self.failed_headers.update(failed)
-        return out
+        if any(result is None for result in out):
+            raise ChecksCancelled(out)  # what did run is cached by the checker
+        return [result for result in out if result is not None]
+
+    def cancel_pending(self) -> None:
+        """Send no more chunks of the checks in flight (a run is stopping)."""
+        if self.dispatcher is not None:
+            self.dispatcher.cancel_pending()
 
     def close(self) -> None:
         """Stop the Lean actors and their Lean processes."""

@@ -23,7 +23,7 @@ from formalize.errors import InputError, SetupError
 from formalize.lean.config import LeanConfig
 from formalize.lean.headers import PreparedHeader, normalize_header, prepare_header
 from formalize.lean.memory import MemorySample
-from formalize.lean.pool import Job, ReplPool
+from formalize.lean.pool import ChecksCancelled, Job, ReplPool
 from formalize.lean.project import (
     SETUP_HINT,
     absolute_arguments,
@@ -242,6 +242,15 @@ class LeanChecker:
         results = backend.run(list(jobs))
         return results, dict(backend.failed_headers)
 
+    def cancel_pending(self) -> None:
+        """Cancel the checks queued and not yet started (a run is stopping), where the
+        backend can: the ``check`` calls in progress end with ``ChecksCancelled``."""
+        with self._lock:
+            backend = self._backend
+        cancel = getattr(backend, "cancel_pending", None)
+        if cancel is not None:
+            cancel()
+
     def close(self) -> None:
         """Stop every Lean process."""
         with self._lock:
@@ -303,7 +312,13 @@ class LeanChecker:
         first = next(queue, None)
         if first is not None:
             stream = itertools.chain([first], queue)
-            out = self._get_backend().run(stream, progress=progress, total=total)
+            try:
+                out = self._get_backend().run(stream, progress=progress, total=total)
+            except ChecksCancelled as stop:  # what did run is cached for the rerun
+                for key, done in zip(pending, stop.results, strict=False):
+                    if done is not None:
+                        self._store(key, toolchain, done)
+                raise
             for (header, body), result in zip(pending, out, strict=True):
                 keyed[(header, body)] = result
                 self._store((header, body), toolchain, result)

@@ -77,6 +77,15 @@ class HeaderRejected(Exception):
         self.result = result
 
 
+class ChecksCancelled(Exception):
+    """A ``run`` whose queued jobs were cancelled (``ReplPool.cancel_pending``): ``results``
+    holds, in job order, the result of each job that ran and None for the others."""
+
+    def __init__(self, results: list[CheckResult | None]) -> None:
+        super().__init__("Lean checks cancelled: the run is stopping")
+        self.results = results
+
+
 class _Batch:
     """Results of one ``run`` call, filled in by workers in any order as jobs arrive."""
 
@@ -84,6 +93,7 @@ class _Batch:
         self.results: list[CheckResult | None] = []
         self.left = 0
         self.closed = False
+        self.cancelled = False
         self.bar = bar
         self.cond = threading.Condition()
 
@@ -103,12 +113,26 @@ class _Batch:
             if self.left == 0:
                 self.cond.notify_all()
 
+    def cancel(self) -> None:
+        """No more jobs of this batch are queued (those queued are dropped next)."""
+        with self.cond:
+            self.cancelled = True
+
+    def dropped(self, count: int) -> None:
+        """``count`` jobs of this batch were not queued, or taken off the board: never done."""
+        with self.cond:
+            self.left -= count
+            self.cond.notify_all()
+
     def wait(self) -> list[CheckResult]:
-        """Block until every expected job is done; the results in job order."""
+        """Block until every expected job is done; the results in job order
+        (``ChecksCancelled`` when some were cancelled)."""
         with self.cond:
             self.closed = True
             while self.left:
                 self.cond.wait()
+        if self.cancelled:
+            raise ChecksCancelled(list(self.results))
         return [r for r in self.results if r is not None]
 
 
@@ -130,6 +154,9 @@ class _Board:
         with self.cond:
             while self.size >= self.capacity and not self.closed:
                 self.cond.wait()
+            if item[1].cancelled:
+                item[1].dropped(1)
+                return
             if self.closed:
                 raise RuntimeError("the Lean pool is closed")
             self.queues.setdefault(item[0].header, collections.deque()).append(item)
@@ -169,8 +196,10 @@ class _Board:
                 best, best_score = header, score
         return best
 
-    def discard(self, batch: _Batch) -> None:
+    def discard(self, batch: _Batch) -> int:
+        """Take the batch's queued jobs off the board; how many there were."""
         with self.cond:
+            before = self.size
             for header in list(self.queues):
                 kept = collections.deque(i for i in self.queues[header] if i[1] is not batch)
                 self.size -= len(self.queues[header]) - len(kept)
@@ -179,6 +208,7 @@ class _Board:
                 else:
                     del self.queues[header]
             self.cond.notify_all()
+            return before - self.size
 
     def close(self) -> None:
         with self.cond:
@@ -388,6 +418,7 @@ class ReplPool:
         self.stats = PoolStats()
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
+        self._batches: set[_Batch] = set()  # the ``run`` calls in progress
         self.sizing: str | None = None  # how a self-sized pool chose its size
         self._start_failures = 0
         self._last_start_failure = ""
@@ -424,8 +455,12 @@ class ReplPool:
 
             bar = tqdm(total=total, desc="lean", unit="check", leave=False)
         batch = _Batch(bar)
+        with self._lock:
+            self._batches.add(batch)
         try:
             for job in itertools.chain([first], it):
+                if batch.cancelled:
+                    break
                 self.board.put((job, batch, batch.expect()))
             if bar is not None:
                 bar.total = len(batch.results)
@@ -434,11 +469,22 @@ class ReplPool:
             self.board.discard(batch)
             raise
         finally:
+            with self._lock:
+                self._batches.discard(batch)
             if bar is not None:
                 bar.close()
         if self.fatal is not None:
             raise self.fatal
         return results
+
+    def cancel_pending(self) -> None:
+        """Cancel the jobs queued and not yet taken by a worker (a run is stopping): each
+        ``run`` in progress ends, once its running checks are done, with ``ChecksCancelled``."""
+        with self._lock:
+            batches = list(self._batches)
+        for batch in batches:
+            batch.cancel()
+            batch.dropped(self.board.discard(batch))
 
     def close(self) -> None:
         """Stop the workers and kill every process."""

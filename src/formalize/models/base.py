@@ -294,6 +294,18 @@ class Engine(abc.ABC):
         """Release the model, processes and connections (idempotent)."""
         self._closed = True
 
+    def parallel_requests(self) -> int:
+        """How many conversations this engine sends as requests of their own at once (a
+        server's engine), so that a batch may be sent one conversation at a time without
+        losing throughput; 0 when it generates a batch in one call (vLLM, hf)."""
+        return 0
+
+    def cancel_pending(self) -> None:
+        """Drop the requests queued and not yet started (a run is stopping); the calls they
+        belong to end with those conversations failed. Default: nothing to drop (the backend
+        runs each batch as one call)."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """What this engine is: name, spec, model, revision, profile and its options."""
         return {

@@ -155,6 +155,7 @@ class OpenAIEngine(Engine):
         )
         self._n_native: bool | None = {"native": True, "emulate": False}.get(self.options["n"])
         self._state = threading.Lock()
+        self._pending: set[threading.Event] = set()  # one per batch in flight: set = cancelled
         if self.options["check"]:
             self._check_servers()
 
@@ -246,12 +247,20 @@ class OpenAIEngine(Engine):
         parts: dict[int, list[RawCompletion]] = {}
         failures: dict[int, str] = {}
         workers = min(self.options["concurrency"] * len(self.servers), max(1, len(units)))
+        cancelled = threading.Event()
+        with self._state:
+            self._pending.add(cancelled)
         with ThreadPoolExecutor(workers, thread_name_prefix="openai") as pool:
             futures = [
                 (
                     unit,
                     pool.submit(
-                        self._request, conversations[unit[0]], params, *unit[1:], keys[unit[0]]
+                        self._unless_cancelled,
+                        cancelled,
+                        conversations[unit[0]],
+                        params,
+                        *unit[1:],
+                        keys[unit[0]],
                     ),
                 )
                 for unit in units
@@ -265,12 +274,39 @@ class OpenAIEngine(Engine):
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
+            finally:
+                with self._state:
+                    self._pending.discard(cancelled)
         for c in range(start, len(conversations)):
             if c in failures:
                 results[c] = Failure(failures[c])
             else:
                 results[c] = parts.get(c, [])
         return [r if r is not None else Failure("not generated") for r in results]
+
+    def parallel_requests(self) -> int:
+        """Requests this engine keeps in flight at once (``concurrency`` per server)."""
+        return int(self.options["concurrency"]) * len(self.servers)
+
+    def cancel_pending(self) -> None:
+        """Cancel the requests not yet sent (those on the wire finish and are kept): their
+        conversations fail with "cancelled", the others are returned and cached."""
+        with self._state:
+            for cancelled in self._pending:
+                cancelled.set()
+
+    def _unless_cancelled(
+        self,
+        cancelled: threading.Event,
+        messages: list[Message],
+        params: GenerationParams,
+        first: int,
+        count: int,
+        key: str,
+    ) -> list[RawCompletion]:
+        if cancelled.is_set():
+            raise _GiveUp("cancelled: the run is stopping")
+        return self._request(messages, params, first, count, key)
 
     def _probe(self, messages: list[Message], params: GenerationParams, key: str) -> Outcome:
         """Ask for ``n`` samples at once and learn whether the server honours ``n``."""
