@@ -479,7 +479,9 @@ class Store:
         """Every distinct provenance of the stored attempts and entries, without the keys that
         differ from one entry to the next (``sample``, ``critic_summary``): what an export's
         column types are derived from. Each is stored once, so this reads a few rows."""
-        return [json.loads(r[0]) for r in self._query("SELECT value FROM provenances ORDER BY id")]
+        return [
+            json.loads(r[0]) for r in self._query("SELECT value FROM provenances ORDER BY value")
+        ]
 
     def run_provenance(self) -> dict[str, dict[str, Any]]:
         """Each run's provenance (models and their parameters, prompts, code version), read from
