@@ -244,10 +244,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 value TEXT NOT NULL)""",
             "ALTER TABLE attempts ADD COLUMN provenance_id INTEGER REFERENCES provenances(id)",
             "ALTER TABLE entries ADD COLUMN provenance_id INTEGER REFERENCES provenances(id)",
-            # `corpus stats` counts by outcome from this index alone (it covers attempts_status)
-            "CREATE INDEX attempts_outcome ON attempts(status, check_status, judgement)",
-            "DROP INDEX attempts_status",
+            # `corpus stats` counts from these indexes alone, not from the rows
+            "CREATE INDEX attempts_outcome ON attempts(status, check_status, judgement, run_id)",
             "CREATE INDEX problems_state ON problems(state, duplicate_of)",
+            # the review app's runs page counts entries per run
+            "CREATE INDEX entries_run ON entries(run_id)",
         ),
         _share_provenances,
     ),

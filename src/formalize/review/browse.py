@@ -383,8 +383,9 @@ class RunSummary:
 def run_summaries(store: Store) -> list[RunSummary]:
     """Every run, newest first, with its attempts by status and its entries."""
     by_status: dict[str, dict[str, int]] = {}
-    for run_id, status, count in store._query(
-        "SELECT run_id, status, COUNT(*) FROM attempts GROUP BY run_id, status"
+    for run_id, status, count in store._query(  # counted in an index: no row is read
+        "SELECT run_id, status, COUNT(*) FROM attempts INDEXED BY attempts_outcome"
+        " GROUP BY run_id, status"
     ):
         by_status.setdefault(run_id, {})[status] = int(count)
     entries = dict(store._query("SELECT run_id, COUNT(*) FROM entries GROUP BY run_id"))
