@@ -95,3 +95,31 @@ def test_new_rows_refer_to_one_stored_provenance(tmp_path: Path) -> None:
         again = store.attempts()
     assert len(again) == 3 and all(a.provenance == provenance for a in again)
     assert [list(a.provenance) for a in again] == [["big", "params", "translator"]] * 3
+
+
+def test_cache_values_are_packed_and_old_text_values_migrate(tmp_path: Path) -> None:
+    from formalize.cache_packing import pack, unpack
+
+    check = (
+        '{"elapsed_s":0.0123,"messages":[{"column":8,"end_column":20,"end_line":1,"line":1,'
+        '"severity":"warning","text":"declaration uses \'sorry\'"}],"reason":null,'
+        '"status":"ok","toolchain":"leanprover/lean4:v4.15.0"}'
+    )
+    assert unpack(pack(check)) == check and unpack(check) == check
+    assert len(pack(check)) < len(check) / 2
+    with pytest.raises(ValueError, match="unknown version"):
+        unpack(bytes([99]) + pack(check)[1:])
+    db = tmp_path / "before.db"
+    shutil.copyfile(BEFORE, db)
+    with sqlite3.connect(db) as con:  # a cache row as 0482441 wrote it: text
+        con.execute(
+            "INSERT INTO cache(key, kind, value, created_at) VALUES ('lean-check:x', "
+            "'lean-check', ?, 0)",
+            (check,),
+        )
+    with Store(db) as store:
+        assert store.cache.get("lean-check:x") == check
+        assert store._query_one("SELECT typeof(value) FROM cache") == ("blob",)
+        store.cache.put("generation:y", "é" * 3)
+        assert store.cache.get("generation:y") == "ééé"
+        assert store.cache.get("generation:z") is None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formalize.cache_packing import pack, unpack
 from formalize.errors import FormalizeError
 from formalize.home import data_home
 from formalize.migrations import (
@@ -108,16 +109,16 @@ class StoreCache:
     def get(self, key: str) -> str | None:
         """The stored value, or None."""
         row = self._store._query_one("SELECT value FROM cache WHERE key = ?", (key,))
-        return None if row is None else str(row[0])
+        return None if row is None else unpack(row[0])
 
     def put(self, key: str, value: str) -> None:
-        """Store ``value`` under ``key`` (upsert)."""
+        """Store ``value`` under ``key`` (upsert), packed (``formalize.cache_packing``)."""
         kind = key.split(":", 1)[0]
         with self._store._write() as con:
             con.execute(
                 "INSERT INTO cache(key, kind, value, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, kind, value, time.time()),
+                (key, kind, pack(value), time.time()),
             )
 
 

@@ -110,6 +110,26 @@ def _share_provenances(con: sqlite3.Connection) -> None:
             last = rows[-1][0]
 
 
+def _pack_cache(con: sqlite3.Connection) -> None:
+    """Migration 6's second backfill: cache values stored as text are packed."""
+    from formalize.cache_packing import pack
+
+    last = 0
+    while rows := con.execute(
+        "SELECT rowid, value FROM cache WHERE rowid > ? ORDER BY rowid LIMIT 1000", (last,)
+    ).fetchall():
+        con.executemany(
+            "UPDATE cache SET value = ? WHERE rowid = ?",
+            [(pack(value), rowid) for rowid, value in rows if isinstance(value, str)],
+        )
+        last = rows[-1][0]
+
+
+def _migrate_6(con: sqlite3.Connection) -> None:
+    _share_provenances(con)
+    _pack_cache(con)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -236,7 +256,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         6,
-        "provenance stored once; indexes for the funnel and the export",
+        "provenance stored once; cache values packed; indexes for the funnel and the runs page",
         (
             """CREATE TABLE provenances(
                 id INTEGER PRIMARY KEY,
@@ -250,6 +270,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             # the review app's runs page counts entries per run
             "CREATE INDEX entries_run ON entries(run_id)",
         ),
-        _share_provenances,
+        _migrate_6,
     ),
 )
