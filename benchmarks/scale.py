@@ -147,8 +147,11 @@ def killed_halfway(cmd: list[str], env: dict[str, str], db: Path, n: int) -> Non
     proc.wait()
 
 
-def measure(n: int, samples: int, folder: Path) -> dict[str, Any]:
-    """Every step at one size."""
+STEPS = ("run", "stats", "export", "rerun", "resume")
+
+
+def measure(n: int, samples: int, folder: Path, steps: tuple[str, ...] = STEPS) -> dict[str, Any]:
+    """Every step (of ``steps``) at one size; the run always."""
     env = {**os.environ, "PYTHONPATH": str(SRC), "HF_HUB_OFFLINE": "1"}
     formalize = [PYTHON, "-m", "formalize.cli.main"]
     problems, config = write_inputs(folder, n, samples)
@@ -159,8 +162,10 @@ def measure(n: int, samples: int, folder: Path) -> dict[str, Any]:
     with sqlite3.connect(db) as con:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     result["store_bytes_per_problem"] = round(db.stat().st_size / n)
-    result["stats"] = timed([*formalize, "corpus", "stats", "--db", str(db)], env)
-    for fmt, target in (("jsonl", "x.jsonl"), ("parquet", "x.parquet"), ("hf", "hf")):
+    if "stats" in steps:
+        result["stats"] = timed([*formalize, "corpus", "stats", "--db", str(db)], env)
+    exports = (("jsonl", "x.jsonl"), ("parquet", "x.parquet"), ("hf", "hf"))
+    for fmt, target in exports if "export" in steps else ():
         extra = ["--format", "hf"] if fmt == "hf" else []
         for rejected in (False, True):
             out = folder / target
@@ -174,7 +179,10 @@ def measure(n: int, samples: int, folder: Path) -> dict[str, Any]:
                 shutil.rmtree(out)
             else:
                 out.unlink()
-    result["rerun"] = timed([*run, str(db)], env)
+    if "rerun" in steps:
+        result["rerun"] = timed([*run, str(db)], env)
+    if "resume" not in steps:
+        return result
     resumed = folder / "resumed.db"
     killed_halfway([*run, str(resumed)], env, resumed, n)
     result["resume_from_half"] = {"done_before": done_count(resumed)}
@@ -195,13 +203,16 @@ def main() -> int:
     parser.add_argument(
         "--src", type=Path, default=REPO / "src", help="the formalize sources to measure"
     )
+    parser.add_argument(
+        "--steps", default=",".join(STEPS), help=f"what to measure after the run ({STEPS})"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     args = parser.parse_args()
     SRC = args.src.resolve()
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
-            result = measure(n, args.samples, Path(tmp))
+            result = measure(n, args.samples, Path(tmp), tuple(args.steps.split(",")))
         results.append(result)
         print(json.dumps(result), flush=True)
     if args.json:

@@ -98,6 +98,7 @@ def test_new_rows_refer_to_one_stored_provenance(tmp_path: Path) -> None:
 
 
 def test_cache_values_are_packed_and_old_text_values_migrate(tmp_path: Path) -> None:
+    from formalize.cache import content_key
     from formalize.cache_packing import pack, unpack
 
     check = (
@@ -111,15 +112,19 @@ def test_cache_values_are_packed_and_old_text_values_migrate(tmp_path: Path) -> 
         unpack(bytes([99]) + pack(check)[1:])
     db = tmp_path / "before.db"
     shutil.copyfile(BEFORE, db)
+    key = content_key("lean-check", "theorem t : True := by sorry", "v4.15.0")
     with sqlite3.connect(db) as con:  # a cache row as 0482441 wrote it: text
         con.execute(
-            "INSERT INTO cache(key, kind, value, created_at) VALUES ('lean-check:x', "
-            "'lean-check', ?, 0)",
-            (check,),
+            "INSERT INTO cache(key, kind, value, created_at) VALUES (?, 'lean-check', ?, 0)",
+            (key, check),
         )
     with Store(db) as store:
-        assert store.cache.get("lean-check:x") == check
-        assert store._query_one("SELECT typeof(value) FROM cache") == ("blob",)
-        store.cache.put("generation:y", "é" * 3)
-        assert store.cache.get("generation:y") == "ééé"
-        assert store.cache.get("generation:z") is None
+        assert store.cache.get(key) == check
+        assert store._query_one("SELECT typeof(key), length(key), typeof(value) FROM cache") == (
+            "blob",
+            32,
+            "blob",
+        )
+        store.cache.put("model:any key", "é" * 3)  # not a content key: stored as it is
+        assert store.cache.get("model:any key") == "ééé"
+        assert store.cache.get(content_key("lean-check", "other")) is None

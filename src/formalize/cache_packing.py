@@ -6,11 +6,14 @@ a 250-byte value; primed with a dictionary of those repeated strings it stores a
 text (measured on a run's cache: answers 803 -> 162 bytes, checks 250 -> 101).
 
 A packed value is a BLOB: one version byte, then the zlib stream made with that version's
-dictionary. Text values (stores written before packing) are read as they are.
+dictionary. Text values (stores written before packing) are read as they are. A content key
+(``kind:<sha256 hex>``, ``formalize.cache.content_key``) is stored as its 32-byte digest (the
+kind has its own column): half the bytes, in the table and again in its unique index.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 
 # Never edit a released dictionary: the values packed with it must stay readable. Add a version.
@@ -30,6 +33,17 @@ _DICTIONARIES: dict[int, bytes] = {
     ),
 }
 CURRENT = 1
+
+
+_CONTENT_KEY = re.compile(r"[a-z][a-z0-9_-]*:([0-9a-f]{64})")
+
+
+def stored_key(key: str) -> str | bytes:
+    """What the cache's ``key`` column holds for ``key``: a content key's digest as bytes, any
+    other key as it is. (Two content keys share a digest only if sha256 collides: the digest
+    is taken over the kind too.)"""
+    found = _CONTENT_KEY.fullmatch(key)
+    return bytes.fromhex(found.group(1)) if found else key
 
 
 def pack(text: str) -> bytes:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formalize.cache_packing import pack, unpack
+from formalize.cache_packing import pack, stored_key, unpack
 from formalize.errors import FormalizeError
 from formalize.home import data_home
 from formalize.migrations import (
@@ -108,7 +108,7 @@ class StoreCache:
 
     def get(self, key: str) -> str | None:
         """The stored value, or None."""
-        row = self._store._query_one("SELECT value FROM cache WHERE key = ?", (key,))
+        row = self._store._query_one("SELECT value FROM cache WHERE key = ?", (stored_key(key),))
         return None if row is None else unpack(row[0])
 
     def put(self, key: str, value: str) -> None:
@@ -118,7 +118,7 @@ class StoreCache:
             con.execute(
                 "INSERT INTO cache(key, kind, value, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, kind, pack(value), time.time()),
+                (stored_key(key), kind, pack(value), time.time()),
             )
 
 

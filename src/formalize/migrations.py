@@ -111,16 +111,21 @@ def _share_provenances(con: sqlite3.Connection) -> None:
 
 
 def _pack_cache(con: sqlite3.Connection) -> None:
-    """Migration 6's second backfill: cache values stored as text are packed."""
-    from formalize.cache_packing import pack
+    """Migration 6's second backfill: cache values stored as text are packed, content keys
+    stored as their digest."""
+    from formalize.cache_packing import pack, stored_key
 
     last = 0
     while rows := con.execute(
-        "SELECT rowid, value FROM cache WHERE rowid > ? ORDER BY rowid LIMIT 1000", (last,)
+        "SELECT rowid, key, value FROM cache WHERE rowid > ? ORDER BY rowid LIMIT 1000", (last,)
     ).fetchall():
         con.executemany(
-            "UPDATE cache SET value = ? WHERE rowid = ?",
-            [(pack(value), rowid) for rowid, value in rows if isinstance(value, str)],
+            "UPDATE cache SET key = ?, value = ? WHERE rowid = ?",
+            [
+                (stored_key(key), pack(value), rowid)
+                for rowid, key, value in rows
+                if isinstance(value, str)
+            ],
         )
         last = rows[-1][0]
 
