@@ -182,10 +182,27 @@ def write_parquet(
     where = str(where) if isinstance(where, Path) else where
     with pq.ParquetWriter(where, schema) as writer:
         while chunk := list(itertools.islice(rows, batch)):
-            conformed = [conform(row, pa.struct(list(schema))) for row in chunk]
-            writer.write_table(pa.Table.from_pylist(conformed, schema=schema))
+            writer.write_table(pa.Table.from_pylist(conform_rows(chunk, schema), schema=schema))
             count += len(chunk)
     return count
+
+
+def conform_rows(rows: list[dict[str, Any]], schema: Any) -> list[dict[str, Any]]:
+    """``rows`` shaped to ``schema``; a provenance shared by many rows (a run's attempts) is
+    shaped once."""
+    import pyarrow as pa
+
+    others = pa.struct([f for f in schema if f.name != "provenance"])
+    kind = schema.field("provenance").type
+    shaped: dict[str, Any] = {}
+    out = []
+    for row in rows:
+        value = row.get("provenance")
+        key = json.dumps(value, sort_keys=True, default=str)
+        if key not in shaped:
+            shaped[key] = conform(value, kind)
+        out.append({**conform(row, others), "provenance": shaped[key]})
+    return out
 
 
 # --------------------------------------------------------------------------- the parquet schema
