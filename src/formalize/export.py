@@ -192,6 +192,8 @@ def conform_rows(rows: list[dict[str, Any]], schema: Any) -> list[dict[str, Any]
     shaped once."""
     import pyarrow as pa
 
+    if schema.get_field_index("provenance") < 0:  # e.g. the training exports
+        return [conform(row, pa.struct(list(schema))) for row in rows]
     others = pa.struct([f for f in schema if f.name != "provenance"])
     kind = schema.field("provenance").type
     shaped: dict[str, Any] = {}
