@@ -112,7 +112,7 @@ def write_inputs(folder: Path, n: int, samples: int) -> tuple[Path, Path]:
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run ``cmd``; its wall time, peak RSS and exit code."""
+    """Run ``cmd`` (it must succeed); its wall time, CPU time and peak RSS."""
     begin = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -121,7 +121,13 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
-    return {"s": round(wall, 2), "peak_mb": round(usage.ru_maxrss / 1024, 1)}
+    cpu = usage.ru_utime + usage.ru_stime  # the step's own CPU: on a shared machine, the
+    # wall time also counts the other processes' turns
+    return {
+        "s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "peak_mb": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 def done_count(db: Path) -> int:
@@ -150,18 +156,63 @@ def killed_halfway(cmd: list[str], env: dict[str, str], db: Path, n: int) -> Non
 STEPS = ("run", "stats", "export", "rerun", "resume")
 
 
-def measure(n: int, samples: int, folder: Path, steps: tuple[str, ...] = STEPS) -> dict[str, Any]:
-    """Every step (of ``steps``) at one size; the run always."""
+def replicate(db: Path, times: int) -> None:
+    """Copy every problem of ``db`` with its attempts, signals and entry ``times - 1`` times
+    under new ids (``ID~j``; the JSON records name the new id, and the entries' hashes get
+    the suffix, so that the copies are not duplicates of each other). The cache is not
+    copied: exports and stats do not read it."""
+    with sqlite3.connect(db) as con:
+        for j in range(1, times):
+            tag = f"~{j}"
+            con.execute(
+                "INSERT INTO problems(id, record, informal, state, rounds_done, feedback, "
+                "updated_at, duplicate_of) SELECT id || ?1, json_set(record, '$.id', id || ?1), "
+                "informal, state, rounds_done, feedback, updated_at, duplicate_of "
+                "FROM problems WHERE id NOT LIKE '%~%'",
+                (tag,),
+            )
+            con.execute(
+                "INSERT INTO attempts(run_id, problem_id, round, sample, status, lean, "
+                "check_status, judgement, record, created_at, duplicate_of, provenance_id) "
+                "SELECT run_id, problem_id || ?1, round, sample, status, lean, check_status, "
+                "judgement, json_set(record, '$.problem_id', problem_id || ?1, "
+                "'$.candidate.problem_id', problem_id || ?1), created_at, duplicate_of, "
+                "provenance_id FROM attempts WHERE problem_id NOT LIKE '%~%'",
+                (tag,),
+            )
+            con.execute(
+                "INSERT INTO signals SELECT problem_id || ?1, round, sample, name, version, "
+                "outcome FROM signals WHERE problem_id NOT LIKE '%~%'",
+                (tag,),
+            )
+            con.execute(
+                "INSERT INTO entries(problem_id, run_id, exact_hash, norm_hash, record, "
+                "created_at, provenance_id) SELECT problem_id || ?1, run_id, exact_hash || ?1, "
+                "norm_hash || ?1, json_set(record, '$.problem_id', problem_id || ?1), "
+                "created_at, provenance_id FROM entries WHERE problem_id NOT LIKE '%~%'",
+                (tag,),
+            )
+
+
+def measure(
+    n: int, samples: int, folder: Path, steps: tuple[str, ...] = STEPS, base: int | None = None
+) -> dict[str, Any]:
+    """Every step (of ``steps``) at one size; the run always (of ``base`` problems, copied up
+    to ``n`` when given: then no rerun or resume)."""
     env = {**os.environ, "PYTHONPATH": str(SRC), "HF_HUB_OFFLINE": "1"}
     formalize = [PYTHON, "-m", "formalize.cli.main"]
-    problems, config = write_inputs(folder, n, samples)
+    problems, config = write_inputs(folder, base or n, samples)
     db = folder / "corpus.db"
     run = [PYTHON, __file__, "--child-run", str(problems), "--config", str(config), "--db"]
     result: dict[str, Any] = {"problems": n}
     result["run"] = timed([*run, str(db)], env)
     with sqlite3.connect(db) as con:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    result["store_bytes_per_problem"] = round(db.stat().st_size / n)
+    result["store_bytes_per_problem"] = round(db.stat().st_size / (base or n))  # of the run
+    if base is not None:
+        result["run"]["problems"] = base
+        replicate(db, n // base)
+        steps = tuple(step for step in steps if step not in ("rerun", "resume"))
     if "stats" in steps:
         result["stats"] = timed([*formalize, "corpus", "stats", "--db", str(db)], env)
     exports = (("jsonl", "x.jsonl"), ("parquet", "x.parquet"), ("hf", "hf"))
@@ -206,13 +257,21 @@ def main() -> int:
     parser.add_argument(
         "--steps", default=",".join(STEPS), help=f"what to measure after the run ({STEPS})"
     )
+    parser.add_argument(
+        "--copies-of",
+        type=int,
+        metavar="BASE",
+        help="run BASE problems, then copy their rows up to each size (for sizes whose run "
+        "would take too long here); measures stats and exports only",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     args = parser.parse_args()
     SRC = args.src.resolve()
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
-            result = measure(n, args.samples, Path(tmp), tuple(args.steps.split(",")))
+            steps = tuple(args.steps.split(","))
+            result = measure(n, args.samples, Path(tmp), steps, args.copies_of)
         results.append(result)
         print(json.dumps(result), flush=True)
     if args.json:
