@@ -479,10 +479,10 @@ class Store:
     def provenance_variants(self) -> list[dict[str, Any]]:
         """Every distinct provenance of the stored attempts and entries, without the keys that
         differ from one entry to the next (``sample``, ``critic_summary``): what an export's
-        column types are derived from. Each is stored once, so this reads a few rows."""
-        return [
-            json.loads(r[0]) for r in self._query("SELECT value FROM provenances ORDER BY value")
-        ]
+        column types are derived from. Each is stored once, so this reads a few rows, in the
+        order of their text (the order the types were merged in before migration 6)."""
+        rows = self._query("SELECT value FROM provenances ORDER BY value")
+        return [json.loads(r[0]) for r in rows]
 
     def run_provenance(self) -> dict[str, dict[str, Any]]:
         """Each run's provenance (models and their parameters, prompts, code version), read from

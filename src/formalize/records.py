@@ -82,8 +82,8 @@ def _decode(hint: Any, value: Any) -> Any:
     if origin is tuple:
         return tuple(_decode(args[0], v) for v in value)
     if origin is dict:
-        if args[1] is Any:  # JSON as it came (provenance, metadata)
-            return value
+        if args[1] is Any:  # JSON as it came (provenance, metadata): a copy, as below
+            return dict(value)
         return {k: _decode(args[1], v) for k, v in value.items()}
     if isinstance(hint, type) and issubclass(hint, Record):
         return hint.from_dict(value)
