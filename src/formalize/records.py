@@ -34,7 +34,7 @@ class Record:
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         """Rebuild a record from ``to_dict`` output; unknown keys are an error."""
-        hints, names = _fields_of(cls)
+        hints, names = _fields_of(cls)  # type: ignore[arg-type]
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
