@@ -80,6 +80,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/engines.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/ray_lean.py
+	$(PY) benchmarks/scale.py --sizes 1000
 
 # The main job on the bundled example problems with the default models and a real Lean
 # toolchain. Where Lean, a GPU or the weights are absent, the run's preflight lists everything

@@ -24,11 +24,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formalize.cache_packing import pack, stored_key, unpack
 from formalize.errors import FormalizeError
 from formalize.home import data_home
 from formalize.liveness import ProcessIdentity, process_gone
-from formalize.migrations import MIGRATIONS
+from formalize.migrations import (
+    ENTRY_OWN_PROVENANCE,
+    MIGRATIONS,
+    canonical_json,
+    provenance_id,
+    split_provenance,
+)
 from formalize.records import Attempt, AttemptStatus, Entry, Problem
+from formalize.store_queries import (
+    ATTEMPT_COUNTS,
+    ENTRIES_WITH_ATTEMPTS,
+    FIRST_PROVENANCE_OF_RUN,
+    PROBLEM_COUNTS,
+    REJECTED_WITH_PROBLEMS,
+    attempt_from_row,
+    entry_from_row,
+    provenance_of,
+)
 
 
 def default_db_path() -> Path:
@@ -99,17 +116,17 @@ class StoreCache:
 
     def get(self, key: str) -> str | None:
         """The stored value, or None."""
-        row = self._store._query_one("SELECT value FROM cache WHERE key = ?", (key,))
-        return None if row is None else str(row[0])
+        row = self._store._query_one("SELECT value FROM cache WHERE key = ?", (stored_key(key),))
+        return None if row is None else unpack(row[0])
 
     def put(self, key: str, value: str) -> None:
-        """Store ``value`` under ``key`` (upsert)."""
+        """Store ``value`` under ``key`` (upsert), packed (``formalize.cache_packing``)."""
         kind = key.split(":", 1)[0]
         with self._store._write() as con:
             con.execute(
                 "INSERT INTO cache(key, kind, value, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, kind, value, time.time()),
+                (stored_key(key), kind, pack(value), time.time()),
             )
 
 
@@ -383,10 +400,19 @@ class Store:
                     continue
                 final[index] = dataclasses.replace(attempt, status=AttemptStatus.ACCEPTED)
                 entry = _entry_for(con, final[index], run_id)
+                record, shared = split_provenance(entry.to_dict(), ENTRY_OWN_PROVENANCE)
                 con.execute(
                     "INSERT INTO entries(problem_id, run_id, exact_hash, norm_hash, record, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (problem_id, run_id, exact, norm, entry.to_json(), time.time()),
+                    "created_at, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        problem_id,
+                        run_id,
+                        exact,
+                        norm,
+                        canonical_json(record),
+                        time.time(),
+                        provenance_id(con, shared),
+                    ),
                 )
                 break
             con.execute(
@@ -396,10 +422,11 @@ class Store:
                 "DELETE FROM signals WHERE problem_id = ? AND round = ?", (problem_id, round_)
             )
             for a in final:
+                record, shared = split_provenance(a.to_dict())
                 con.execute(
                     "INSERT INTO attempts(run_id, problem_id, round, sample, status, lean, "
-                    "check_status, judgement, record, created_at, duplicate_of) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "check_status, judgement, record, created_at, duplicate_of, provenance_id) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         run_id,
                         problem_id,
@@ -409,9 +436,10 @@ class Store:
                         a.candidate.lean,
                         None if a.check is None else a.check.status.value,
                         None if a.verdict is None else a.verdict.judgement.value,
-                        a.to_json(),
+                        canonical_json(record),
                         time.time(),
                         a.duplicate_of,
+                        provenance_id(con, shared),
                     ),
                 )
                 con.executemany(
@@ -441,14 +469,14 @@ class Store:
 
     def attempts(self, problem_id: str | None = None) -> list[Attempt]:
         """Stored attempts in (problem, round, sample) order."""
+        select = f"SELECT a.record, {provenance_of('a')} FROM attempts a"
         if problem_id is None:
-            rows = self._query("SELECT record FROM attempts ORDER BY problem_id, round, sample")
+            rows = self._query(f"{select} ORDER BY a.problem_id, a.round, a.sample")
         else:
             rows = self._query(
-                "SELECT record FROM attempts WHERE problem_id = ? ORDER BY round, sample",
-                (problem_id,),
+                f"{select} WHERE a.problem_id = ? ORDER BY a.round, a.sample", (problem_id,)
             )
-        return [Attempt.from_json(r[0]) for r in rows]
+        return [attempt_from_row(*row) for row in rows]
 
     def entries(self) -> list[Entry]:
         """Accepted entries, in acceptance order."""
@@ -456,13 +484,13 @@ class Store:
 
     def iter_entries(self, page: int = 1000) -> Iterator[Entry]:
         """Accepted entries in acceptance order, read a page at a time (for large exports)."""
-        for record in self._pages("entries", page):
-            yield Entry.from_json(record)
+        for record, provenance in self._pages("entries", page):
+            yield entry_from_row(record, provenance)
 
     def iter_attempts(self, page: int = 1000) -> Iterator[Attempt]:
         """Every attempt in the order written, read a page at a time (for large exports)."""
-        for record in self._pages("attempts", page):
-            yield Attempt.from_json(record)
+        for record, provenance in self._pages("attempts", page):
+            yield attempt_from_row(record, provenance)
 
     def iter_entries_with_attempts(
         self, page: int = 1000
@@ -471,31 +499,38 @@ class Store:
         sample), in acceptance order, a page at a time."""
         last = 0
         while True:
-            rows = self._query(
-                "SELECT e.id, e.record, a.record FROM entries e LEFT JOIN attempts a "
-                "ON a.problem_id = e.problem_id AND a.status = 'accepted' "
-                "WHERE e.id > ? ORDER BY e.id LIMIT ?",
-                (last, page),
-            )
+            rows = self._query(ENTRIES_WITH_ATTEMPTS, (last, page))
             if not rows:
                 return
-            for row_id, entry, attempt in rows:
+            for row_id, entry, entry_provenance, attempt, attempt_provenance in rows:
                 last = row_id
                 yield (
-                    Entry.from_json(entry),
-                    None if attempt is None else Attempt.from_json(attempt),
+                    entry_from_row(entry, entry_provenance),
+                    None if attempt is None else attempt_from_row(attempt, attempt_provenance),
+                )
+
+    def iter_rejected(self, page: int = 1000) -> Iterator[tuple[Attempt, Problem | None]]:
+        """Every attempt that was not accepted, with its problem, in the order written, a page
+        at a time."""
+        last = 0
+        while True:
+            rows = self._query(REJECTED_WITH_PROBLEMS, (last, page))
+            if not rows:
+                return
+            for row_id, record, provenance, problem in rows:
+                last = row_id
+                yield (
+                    attempt_from_row(record, provenance),
+                    None if problem is None else Problem.from_json(problem),
                 )
 
     def provenance_variants(self) -> list[dict[str, Any]]:
         """Every distinct provenance of the stored attempts and entries, without the keys that
         differ from one entry to the next (``sample``, ``critic_summary``): what an export's
-        column types are derived from."""
-        rows = self._query(
-            "SELECT DISTINCT json_extract(record, '$.provenance') FROM attempts "
-            "UNION SELECT DISTINCT json_remove(json_extract(record, '$.provenance'), "
-            "'$.sample', '$.critic_summary') FROM entries"
-        )
-        return [json.loads(r[0]) for r in rows if r[0]]
+        column types are derived from. Each is stored once, so this reads a few rows, in the
+        order of their text (the order the types were merged in before migration 6)."""
+        rows = self._query("SELECT value FROM provenances ORDER BY value")
+        return [json.loads(r[0]) for r in rows]
 
     def last_translators(self, problem_ids: Sequence[str]) -> Counter[str]:
         """How many of ``problem_ids`` each translator (the spec in its run's config) worked on
@@ -516,24 +551,27 @@ class Store:
     def run_provenance(self) -> dict[str, dict[str, Any]]:
         """Each run's provenance (models and their parameters, prompts, code version), read from
         the first attempt it wrote."""
-        rows = self._query(
-            "SELECT run_id, json_extract(record, '$.provenance') FROM attempts "
-            "WHERE id IN (SELECT MIN(id) FROM attempts GROUP BY run_id)"
-        )
-        return {r[0]: json.loads(r[1]) for r in rows if r[1]}
+        out = {}
+        for (run_id,) in self._query("SELECT id FROM runs ORDER BY started_at"):
+            row = self._query_one(FIRST_PROVENANCE_OF_RUN, (run_id,))
+            if row is not None and row[0]:
+                out[str(run_id)] = json.loads(row[0])
+        return out
 
-    def _pages(self, table: str, page: int) -> Iterator[str]:
+    def _pages(self, table: str, page: int) -> Iterator[tuple[str, str | None]]:
         # keyset pagination: no cursor stays open between pages, so writers are never blocked
         last = 0
         while True:
             rows = self._query(
-                f"SELECT id, record FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (last, page)
+                f"SELECT t.id, t.record, {provenance_of('t')} FROM {table} t WHERE t.id > ? "
+                "ORDER BY t.id LIMIT ?",
+                (last, page),
             )
             if not rows:
                 return
-            for row_id, record in rows:
+            for row_id, record, provenance in rows:
                 last = row_id
-                yield record
+                yield record, provenance
 
     def funnel(self) -> Funnel:
         """The counts behind ``formalize corpus stats``."""
@@ -542,39 +580,44 @@ class Store:
             row = self._query_one(sql)
             return int(row[0]) if row else 0
 
+        problems: dict[tuple[str, bool], int] = {}
+        for state, duplicate, n in self._query(PROBLEM_COUNTS):
+            problems[(str(state), bool(duplicate))] = int(n)
+        outcomes = self._query(ATTEMPT_COUNTS)  # (status, check_status, judgement, count)
+
+        def attempts(column: int, value: str) -> int:
+            return sum(int(row[3]) for row in outcomes if row[column] == value)
+
         return Funnel(
-            problems=count("SELECT COUNT(*) FROM problems"),
-            problems_done=count("SELECT COUNT(*) FROM problems WHERE state = 'done'"),
-            problems_exhausted=count(
-                "SELECT COUNT(*) FROM problems WHERE state = 'exhausted' AND duplicate_of IS NULL"
-            ),
-            problems_duplicate=count(
-                "SELECT COUNT(*) FROM problems WHERE state = 'exhausted' "
-                "AND duplicate_of IS NOT NULL"
-            ),
-            candidates=count("SELECT COUNT(*) FROM attempts"),
-            rejected=count("SELECT COUNT(*) FROM attempts WHERE status = 'rejected'"),
-            compiled=count("SELECT COUNT(*) FROM attempts WHERE check_status = 'ok'"),
-            judged_faithful=count("SELECT COUNT(*) FROM attempts WHERE judgement = 'faithful'"),
+            problems=sum(problems.values()),
+            problems_done=sum(n for (state, _), n in problems.items() if state == "done"),
+            problems_exhausted=problems.get(("exhausted", False), 0),
+            problems_duplicate=problems.get(("exhausted", True), 0),
+            candidates=sum(int(row[3]) for row in outcomes),
+            rejected=attempts(0, "rejected"),
+            compiled=attempts(1, "ok"),
+            judged_faithful=attempts(2, "faithful"),
             accepted=count("SELECT COUNT(*) FROM entries"),
-            duplicates=count("SELECT COUNT(*) FROM attempts WHERE status = 'duplicate'"),
+            duplicates=attempts(0, "duplicate"),
             runs=count("SELECT COUNT(*) FROM runs"),
-            filter_rejected=self._filter_rejections(),
+            filter_rejected=self._filter_rejections(outcomes),
             signal_counts=self._signal_counts(),
-            statuses={
-                str(r[0]): int(r[1])
-                for r in self._query("SELECT status, COUNT(*) FROM attempts GROUP BY status")
-            },
+            statuses=self._statuses(outcomes),
         )
 
-    def _filter_rejections(self) -> dict[str, int]:
+    @staticmethod
+    def _statuses(outcomes: list[tuple[Any, ...]]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for status, _, _, n in outcomes:
+            found[str(status)] = found.get(str(status), 0) + int(n)
+        return found
+
+    @staticmethod
+    def _filter_rejections(outcomes: list[tuple[Any, ...]]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for status, _, _, n in outcomes:
+            found[str(status)] = found.get(str(status), 0) + int(n)
         statuses = [s.value for s in AttemptStatus if s.filtered]
-        marks = ", ".join("?" * len(statuses))
-        rows = self._query(
-            f"SELECT status, COUNT(*) FROM attempts WHERE status IN ({marks}) GROUP BY status",
-            tuple(statuses),
-        )
-        found = {str(r[0]): int(r[1]) for r in rows}
         return {status: found[status] for status in statuses if status in found}
 
     def _signal_counts(self) -> dict[str, dict[str, int]]:

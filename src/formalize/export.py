@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from formalize.corpus import Store
 from formalize.errors import InputError
-from formalize.records import Attempt, AttemptStatus, Entry, Verdict
+from formalize.records import Attempt, Entry, Verdict
 from formalize.version import code_version
 
 FORMATS = ("jsonl", "parquet", "hf")
@@ -106,13 +106,8 @@ def iter_rows(
 
 def iter_rejected(store: Store, critic_raw: bool = False) -> Iterator[dict[str, Any]]:
     """One row per attempt that was not accepted, with how it ended."""
-    problems: dict[str, Any] = {}
-    for attempt in store.iter_attempts():
-        if attempt.status is AttemptStatus.ACCEPTED:
-            continue
-        if attempt.problem_id not in problems:
-            problems[attempt.problem_id] = store.problem(attempt.problem_id)
-        yield _attempt_row(attempt, problems[attempt.problem_id], critic_raw)
+    for attempt, problem in store.iter_rejected():
+        yield _attempt_row(attempt, problem, critic_raw)
 
 
 def export_corpus(
@@ -176,9 +171,10 @@ def write_jsonl(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
 
 
 def write_parquet(
-    rows: Iterator[dict[str, Any]], where: Any, schema: Any, batch: int = 10_000
+    rows: Iterator[dict[str, Any]], where: Any, schema: Any, batch: int = 1000
 ) -> int:
-    """Write in row groups of ``batch`` rows, so a large corpus never sits in memory whole."""
+    """Write in row groups of ``batch`` rows, so that memory holds one group at a time
+    whatever the corpus's size."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -186,10 +182,29 @@ def write_parquet(
     where = str(where) if isinstance(where, Path) else where
     with pq.ParquetWriter(where, schema) as writer:
         while chunk := list(itertools.islice(rows, batch)):
-            conformed = [conform(row, pa.struct(list(schema))) for row in chunk]
-            writer.write_table(pa.Table.from_pylist(conformed, schema=schema))
+            writer.write_table(pa.Table.from_pylist(conform_rows(chunk, schema), schema=schema))
             count += len(chunk)
     return count
+
+
+def conform_rows(rows: list[dict[str, Any]], schema: Any) -> list[dict[str, Any]]:
+    """``rows`` shaped to ``schema``; a provenance shared by many rows (a run's attempts) is
+    shaped once."""
+    import pyarrow as pa
+
+    if schema.get_field_index("provenance") < 0:  # e.g. the training exports
+        return [conform(row, pa.struct(list(schema))) for row in rows]
+    others = pa.struct([f for f in schema if f.name != "provenance"])
+    kind = schema.field("provenance").type
+    shaped: dict[str, Any] = {}
+    out = []
+    for row in rows:
+        value = row.get("provenance")
+        key = json.dumps(value, sort_keys=True, default=str)
+        if key not in shaped:
+            shaped[key] = conform(value, kind)
+        out.append({**conform(row, others), "provenance": shaped[key]})
+    return out
 
 
 # --------------------------------------------------------------------------- the parquet schema

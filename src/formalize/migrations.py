@@ -58,6 +58,83 @@ def _name_duplicated_entries(con: sqlite3.Connection) -> None:
     )
 
 
+# The provenance keys that differ from one entry to the next; the rest is shared by a run's
+# entries and kept once in ``provenances``.
+ENTRY_OWN_PROVENANCE = ("sample", "critic_summary")
+
+
+def canonical_json(value: object) -> str:
+    """The stored form of a JSON value: compact, keys sorted (``Record.to_json``'s form)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def provenance_id(con: sqlite3.Connection, provenance: dict[str, object]) -> int:
+    """The ``provenances`` row holding ``provenance`` (added when new)."""
+    text = canonical_json(provenance)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    row = con.execute("SELECT id FROM provenances WHERE digest = ?", (digest,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    cursor = con.execute("INSERT INTO provenances(digest, value) VALUES (?, ?)", (digest, text))
+    return int(cursor.lastrowid or 0)
+
+
+def split_provenance(
+    data: dict[str, object], own: tuple[str, ...] = ()
+) -> tuple[dict[str, object], dict[str, object]]:
+    """A record's dict without its shared provenance, and that provenance: the keys in ``own``
+    (an entry's sample and critic summary) stay in the record."""
+    provenance = data.get("provenance")
+    shared = dict(provenance) if isinstance(provenance, dict) else {}
+    kept = {key: shared.pop(key) for key in own if key in shared}
+    rest = {key: value for key, value in data.items() if key != "provenance"}
+    if own:
+        rest["provenance"] = kept
+    return rest, shared
+
+
+def _share_provenances(con: sqlite3.Connection) -> None:
+    """Migration 6's backfill: each attempt's and entry's provenance moves to ``provenances``
+    (stored once however many rows refer to it) and the row refers to it."""
+    for table, own in (("attempts", ()), ("entries", ENTRY_OWN_PROVENANCE)):
+        last = 0
+        while rows := con.execute(
+            f"SELECT id, record FROM {table} WHERE id > ? ORDER BY id LIMIT 1000", (last,)
+        ).fetchall():
+            for row_id, record in rows:
+                rest, shared = split_provenance(json.loads(record), own)
+                con.execute(
+                    f"UPDATE {table} SET record = ?, provenance_id = ? WHERE id = ?",
+                    (canonical_json(rest), provenance_id(con, shared), row_id),
+                )
+            last = rows[-1][0]
+
+
+def _pack_cache(con: sqlite3.Connection) -> None:
+    """Migration 6's second backfill: cache values stored as text are packed, content keys
+    stored as their digest."""
+    from formalize.cache_packing import pack, stored_key
+
+    last = 0
+    while rows := con.execute(
+        "SELECT rowid, key, value FROM cache WHERE rowid > ? ORDER BY rowid LIMIT 1000", (last,)
+    ).fetchall():
+        con.executemany(
+            "UPDATE cache SET key = ?, value = ? WHERE rowid = ?",
+            [
+                (stored_key(key), pack(value), rowid)
+                for rowid, key, value in rows
+                if isinstance(value, str)
+            ],
+        )
+        last = rows[-1][0]
+
+
+def _migrate_6(con: sqlite3.Connection) -> None:
+    _share_provenances(con)
+    _pack_cache(con)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -181,6 +258,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             " ON attempts(json_extract(record, '$.verdict.share'))",
             "CREATE INDEX problems_source ON problems(json_extract(record, '$.source'))",
         ),
+    ),
+    Migration(
+        6,
+        "provenance stored once; cache values packed; indexes for the funnel and the runs page",
+        (
+            """CREATE TABLE provenances(
+                id INTEGER PRIMARY KEY,
+                digest TEXT NOT NULL UNIQUE,
+                value TEXT NOT NULL)""",
+            "ALTER TABLE attempts ADD COLUMN provenance_id INTEGER REFERENCES provenances(id)",
+            "ALTER TABLE entries ADD COLUMN provenance_id INTEGER REFERENCES provenances(id)",
+            # `corpus stats` counts from these indexes alone, not from the rows
+            "CREATE INDEX attempts_outcome ON attempts(status, check_status, judgement, run_id)",
+            "CREATE INDEX problems_state ON problems(state, duplicate_of)",
+            # the review app's runs page counts entries per run
+            "CREATE INDEX entries_run ON entries(run_id)",
+        ),
+        _migrate_6,
     ),
     Migration(
         7,

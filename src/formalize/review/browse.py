@@ -23,6 +23,7 @@ from formalize.errors import InputError
 from formalize.labels import iter_labels, lean_sha
 from formalize.records import Attempt, AttemptStatus, Entry, Label, Problem
 from formalize.review.audit import AuditSample, audit_sample
+from formalize.store_queries import attempt_from_row, entry_from_row, provenance_of
 
 # The expressions migration 5 indexes; a query must use them exactly for the index to serve.
 SHARE = "json_extract(a.record, '$.verdict.share')"
@@ -307,23 +308,27 @@ def problem_view(store: Store, problem_id: str) -> ProblemView | None:
     progress = None
     if row is not None:
         progress = ProblemProgress(problem_id, ProblemState(row[0]), int(row[1]), row[2], row[3])
-    entry_row = store._query_one("SELECT record FROM entries WHERE problem_id = ?", (problem_id,))
+    entry_row = store._query_one(
+        f"SELECT e.record, {provenance_of('e')} FROM entries e WHERE e.problem_id = ?",
+        (problem_id,),
+    )
     labels: dict[tuple[int, int], list[Label]] = {}
     for label in iter_labels(store, problem_id):
         labels.setdefault((label.round, label.sample), []).append(label)
     views = []
-    for attempt_id, run_id, record in store._query(
-        "SELECT id, run_id, record FROM attempts WHERE problem_id = ? ORDER BY round, sample",
+    for attempt_id, run_id, record, provenance in store._query(
+        f"SELECT a.id, a.run_id, a.record, {provenance_of('a')} FROM attempts a"
+        " WHERE a.problem_id = ? ORDER BY a.round, a.sample",
         (problem_id,),
     ):
-        attempt = Attempt.from_json(record)
+        attempt = attempt_from_row(record, provenance)
         sha = lean_sha(attempt.candidate.lean)
         mine = labels.get((attempt.round, attempt.sample), [])
         current = tuple(lab for lab in mine if lab.lean_sha == sha)
         views.append(
             AttemptView(int(attempt_id), run_id, attempt, sha, current, len(mine) - len(current))
         )
-    entry = None if entry_row is None else Entry.from_json(entry_row[0])
+    entry = None if entry_row is None else entry_from_row(*entry_row)
     return ProblemView(problem, progress, entry, tuple(views))
 
 
@@ -378,8 +383,9 @@ class RunSummary:
 def run_summaries(store: Store) -> list[RunSummary]:
     """Every run, newest first, with its attempts by status and its entries."""
     by_status: dict[str, dict[str, int]] = {}
-    for run_id, status, count in store._query(
-        "SELECT run_id, status, COUNT(*) FROM attempts GROUP BY run_id, status"
+    for run_id, status, count in store._query(  # counted in an index: no row is read
+        "SELECT run_id, status, COUNT(*) FROM attempts INDEXED BY attempts_outcome"
+        " GROUP BY run_id, status"
     ):
         by_status.setdefault(run_id, {})[status] = int(count)
     entries = dict(store._query("SELECT run_id, COUNT(*) FROM entries GROUP BY run_id"))

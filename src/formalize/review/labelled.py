@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from formalize.corpus import Store
 from formalize.labels import lean_sha
 from formalize.records import Attempt, ErrorType, Label, LabelValue, Problem
+from formalize.store_queries import attempt_from_row, provenance_of
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def labelled_attempts(store: Store, annotator: str | None = None) -> Labelled:
     """The attempts that have labels (only ``annotator``'s, when given), in (problem, round,
     sample) order."""
     sql = (
-        "SELECT a.id, a.record, p.record, l.lean_sha, l.label, l.error_type, l.note,"
+        f"SELECT a.id, a.record, {provenance_of('a')}, p.record, l.lean_sha, l.label,"
+        " l.error_type, l.note,"
         " l.annotator, l.created_at FROM labels l"
         " JOIN attempts a ON a.problem_id = l.problem_id AND a.round = l.round"
         " AND a.sample = l.sample JOIN problems p ON p.id = l.problem_id"
@@ -93,10 +95,22 @@ def labelled_attempts(store: Store, annotator: str | None = None) -> Labelled:
     rows = store._query(sql + " ORDER BY l.problem_id, l.round, l.sample, l.annotator", params)
     grouped: dict[int, tuple[Attempt, Problem, list[Label]]] = {}
     stale = 0
-    for attempt_id, attempt_json, problem_json, sha, value, error, note, who, created in rows:
+    for row in rows:
+        (
+            attempt_id,
+            attempt_json,
+            provenance,
+            problem_json,
+            sha,
+            value,
+            error,
+            note,
+            who,
+            created,
+        ) = row
         if attempt_id not in grouped:
             grouped[attempt_id] = (
-                Attempt.from_json(attempt_json),
+                attempt_from_row(attempt_json, provenance),
                 Problem.from_json(problem_json),
                 [],
             )
