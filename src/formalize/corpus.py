@@ -444,9 +444,17 @@ class Store:
                 )
                 con.executemany(
                     "INSERT OR REPLACE INTO signals(problem_id, round, sample, name, version,"
-                    " outcome) VALUES (?,?,?,?,?,?)",
+                    " outcome, probe_error) VALUES (?,?,?,?,?,?,?)",
                     [
-                        (problem_id, a.round, a.sample, s.name, s.version, s.outcome.value)
+                        (
+                            problem_id,
+                            a.round,
+                            a.sample,
+                            s.name,
+                            s.version,
+                            s.outcome.value,
+                            _probe_error(s),
+                        )
                         for s in a.signals
                     ],
                 )
@@ -627,19 +635,20 @@ class Store:
         )
         for name, outcome, n in rows:
             out.setdefault(str(name), {})[str(outcome)] = int(n)
-        from formalize.filters.base import PROBE_ERROR
-
-        # probes that did not elaborate (a share of the inconclusive): only their reason says so
+        # probes that did not elaborate (a share of the inconclusive; migration 8)
         broken = self._query(
-            "SELECT json_extract(s.value, '$.name'), COUNT(*)"
-            " FROM attempts, json_each(attempts.record, '$.signals') AS s"
-            " WHERE attempts.record LIKE ? AND json_extract(s.value, '$.outcome') = 'inconclusive'"
-            " AND json_extract(s.value, '$.reason') LIKE ? GROUP BY 1",
-            (f"%{PROBE_ERROR}%", f"{PROBE_ERROR}%"),
+            "SELECT name, COUNT(*) FROM signals WHERE probe_error = 1 GROUP BY name"
         )
         for name, n in broken:
             out.setdefault(str(name), {})[PROBE_ERRORS] = int(n)
         return out
+
+
+def _probe_error(signal: Any) -> int:
+    """1 for an inconclusive signal whose probe did not elaborate (its reason says so)."""
+    from formalize.filters.base import PROBE_ERROR
+
+    return int(signal.outcome.value == "inconclusive" and signal.reason.startswith(PROBE_ERROR))
 
 
 def _hash(text: str) -> str:

@@ -290,4 +290,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             "UPDATE runs SET status = 'interrupted' WHERE status = 'running'",
         ),
     ),
+    Migration(
+        8,
+        "signals say whether their probe failed to elaborate (corpus stats counts them by index)",
+        (
+            # no earlier store holds such a signal (the reason is new with this column)
+            "ALTER TABLE signals ADD COLUMN probe_error INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX signals_probe_error ON signals(probe_error, name)",
+        ),
+    ),
 )
