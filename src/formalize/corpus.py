@@ -76,6 +76,10 @@ class Funnel:
     # every signal (filters, judges): name -> {outcome: count} (trivial is counted even when it
     # does not reject)
     signal_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the name check: candidates whose names did not resolve (sent back with names = precheck),
+    # and compiled ones Lean accepted with names the index lacks (a stale or incomplete index)
+    names_unknown: int = 0
+    names_stale: int = 0
 
     @property
     def attempts_per_accepted(self) -> float | None:
@@ -497,6 +501,10 @@ class Store:
             runs=count("SELECT COUNT(*) FROM runs"),
             filter_rejected=self._filter_rejections(),
             signal_counts=self._signal_counts(),
+            names_unknown=count("SELECT COUNT(*) FROM attempts WHERE status = 'unknown_name'"),
+            names_stale=count(
+                "SELECT COUNT(*) FROM signals WHERE name = 'names' AND outcome = 'inconclusive'"
+            ),
         )
 
     def _filter_rejections(self) -> dict[str, int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,6 +44,8 @@ _PRELUDE = re.compile(
 )
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 MAX_ERRORS_IN_FEEDBACK = 5
+# Lean's wording before v4.22 (`unknown identifier 'x'`) and after (``Unknown identifier `x` ``).
+_UNKNOWN_NAME = re.compile(r"[Uu]nknown (?:identifier|constant) ['`]([^'`\s]+)['`]")
 
 
 class FeedbackKind(str, enum.Enum):
@@ -82,8 +84,16 @@ def theorem_name(problem_id: str) -> str:
     return f"formalize_{slug}"
 
 
-def lean_error_feedback(statement: str, check: CheckResult) -> str:
-    """Lean's errors with the offending line of the statement under each, for the repair prompt."""
+def lean_error_feedback(
+    statement: str,
+    check: CheckResult,
+    suggestions: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """Lean's errors with the offending line of the statement under each, for the repair prompt.
+
+    ``suggestions`` (the name check's did-you-mean, by name as written) are added under each
+    ``unknown identifier`` / ``unknown constant`` error that names one of them.
+    """
     if check.reason and not check.errors():
         return check.reason
     lines = statement.split("\n")
@@ -94,6 +104,9 @@ def lean_error_feedback(statement: str, check: CheckResult) -> str:
         if 1 <= message.line <= len(lines):
             offending = lines[message.line - 1]
             part += f"\n  offending line: {offending.strip()}"
+        unknown = _UNKNOWN_NAME.search(message.text)
+        if unknown and suggestions and suggestions.get(unknown.group(1)):
+            part += f"\n  did you mean: {', '.join(suggestions[unknown.group(1)])}?"
         parts.append(part)
     extra = len(check.errors()) - MAX_ERRORS_IN_FEEDBACK
     if extra > 0:

@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 
 from formalize.names.scan import NameUse, Scan, scan
 from formalize.names.suggest import NameIndex, suggest
-from formalize.records import Signal, SignalOutcome
+from formalize.records import NAMES_SIGNAL, Signal, SignalOutcome
 
-NAMES_SIGNAL = "names"
 VERSION = "1"
 
 # Kinds of constants that generalized field notation applies to in a statement: a proof

@@ -32,7 +32,7 @@ _BINDER_PREFIXES = ("∑", "∏", "⋃", "⋂", "⨆", "⨅", "∀", "∃", "∫
 _COMMANDS = frozenset(
     """theorem lemma def example abbrev instance structure class inductive axiom opaque
     namespace section end open variable universe set_option noncomputable private protected
-    notation infix infixl infixr prefix postfix local scoped attribute export""".split()
+    notation infix infixl infixr prefix postfix local scoped attribute export import""".split()
 )
 _DECLARES = frozenset(
     "theorem lemma def abbrev instance structure class inductive axiom opaque".split()
