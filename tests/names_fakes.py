@@ -37,7 +37,9 @@ DECLS = [
     FakeDecl("Int", "inductive", "Type", "The integers."),
     FakeDecl("Int.natAbs", "def", "(m : ℤ) : ℕ", "Absolute value as a natural number."),
     FakeDecl("Int.emod", "def", "(a b : ℤ) : ℤ"),
-    FakeDecl("Int.emod_emod_of_dvd", "theorem", "(n : ℤ) {m k : ℤ} (h : m ∣ k) : n % k % m = n % m"),
+    FakeDecl(
+        "Int.emod_emod_of_dvd", "theorem", "(n : ℤ) {m k : ℤ} (h : m ∣ k) : n % k % m = n % m"
+    ),
     FakeDecl("Int.mod_mod_of_dvd", "theorem", "", "", deprecated_to="Int.emod_emod_of_dvd"),
     FakeDecl("Int.gcd", "def", "(m n : ℤ) : ℕ", "Greatest common divisor of integers."),
     FakeDecl("Prime", "def", "{α : Type*} [CommMonoidWithZero α] (p : α) : Prop", "Prime element."),
@@ -89,7 +91,9 @@ DECLS = [
 class FakeIndex:
     """An in-memory ``DeclarationIndex`` with the contract's query methods."""
 
-    def __init__(self, decls: Sequence[FakeDecl] = tuple(DECLS), revision: str = "fake-rev") -> None:
+    def __init__(
+        self, decls: Sequence[FakeDecl] = tuple(DECLS), revision: str = "fake-rev"
+    ) -> None:
         self.decls = {d.name: d for d in decls}
         self.revision = revision
         self.calls = 0

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 from formalize.filters import FilterPolicy
 from formalize.records import (
+    NAMES_SIGNAL,
     Attempt,
     AttemptStatus,
     Candidate,
     CandidateStatus,
     CheckResult,
-    NAMES_SIGNAL,
     CheckStatus,
     Judgement,
     Signal,

@@ -420,7 +420,8 @@ class Attempt(Record):
             _require(self.check is not None and self.check.ok, "signals are about compiled ones")
         if self.status is AttemptStatus.UNKNOWN_NAME:
             _require(
-                self.check is None and any(s.name == NAMES_SIGNAL and s.failed for s in self.signals),
+                self.check is None
+                and any(s.name == NAMES_SIGNAL and s.failed for s in self.signals),
                 "an unknown_name Attempt carries the failed names check and no Lean check",
             )
         _require(

@@ -37,7 +37,8 @@ RIGHT = [
     "theorem t : let yy := 2; yy + yy = 4 := sorry",
     "theorem t : ⨆ ii : Fin 3, (ii : ℕ) = 2 := sorry",
     # field notation on locals, dot notation
-    "theorem t (s : Finset ℕ) (hs : s.card = 3) (p : ℕ) (hp : p.Prime) : hp.two_le = hp.two_le := sorry",
+    "theorem t (s : Finset ℕ) (hs : s.card = 3) (p : ℕ) (hp : p.Prime) :\n"
+    "    hp.two_le = hp.two_le := sorry",
     "theorem t (xs : List ℕ) : xs.sum = xs.sum ∧ (Finset.range 3).card = 3 := sorry",
     "theorem t : (Finset.range 3 |>.card) = 3 := sorry",
     "theorem t (o : Option ℕ) : o = .none ∨ o ≠ .none := sorry",
@@ -49,7 +50,8 @@ RIGHT = [
     "namespace Foo\ndef bar : ℕ := 1\ntheorem t : bar = Foo.bar := sorry\nend Foo",
     "namespace Nat\ntheorem t (p : ℕ) (hp : Prime p) : card ℕ = 0 := sorry\nend Nat",
     "section\nvariable (n : ℕ)\ntheorem t : Nat.choose n 0 = 1 := sorry\nend",
-    "structure Pt where\n  px : ℝ\n  py : ℝ\ntheorem t (q : Pt) : q.px = Pt.px q ∧ Pt.mk 0 0 = Pt.mk 0 0 := sorry",
+    "structure Pt where\n  px : ℝ\n  py : ℝ\n"
+    "theorem t (q : Pt) : q.px = Pt.px q ∧ Pt.mk 0 0 = Pt.mk 0 0 := sorry",
     "inductive Col where\n  | red\n  | blue\ntheorem t : Col.red ≠ Col.blue := sorry",
     # named arguments, attributes, proofs' field notation, generated and to_additive names
     "theorem t : Finset.card (α := ℕ) ∅ = 0 := sorry",
@@ -61,7 +63,8 @@ RIGHT = [
     # namespaces that are types even where the index lacks the type
     "theorem t : (Nat : Type) = ℕ ∧ (Int : Type) = ℤ := sorry",
     # comments and strings are not code
-    "-- Nat.prime is wrong\n/- so is Real.sqroot -/\ntheorem t (p : ℕ) : Nat.Prime p → 2 ≤ p := sorry",
+    "-- Nat.prime is wrong\n/- so is Real.sqroot -/\n"
+    "theorem t (p : ℕ) : Nat.Prime p → 2 ≤ p := sorry",
 ]
 
 
@@ -140,10 +143,7 @@ def test_deprecated_alias_resolves_and_names_its_target(checker: NameChecker) ->
 
 
 def test_open_in_lasts_one_command(checker: NameChecker) -> None:
-    text = (
-        "open Nat in\ndef two : ℕ := factorial 2\n"
-        "theorem t : factorial 2 = two := sorry"
-    )
+    text = "open Nat in\ndef two : ℕ := factorial 2\ntheorem t : factorial 2 = two := sorry"
     report = checker.check_one(text)
     assert [u.name for u in report.unresolved] == ["factorial"]
     assert report.unresolved[0].line == 3
@@ -151,7 +151,9 @@ def test_open_in_lasts_one_command(checker: NameChecker) -> None:
 
 
 def test_namespace_ends(checker: NameChecker) -> None:
-    text = "namespace Nat\ntheorem a : card ℕ = 0 := sorry\nend Nat\ntheorem b : card ℕ = 0 := sorry"
+    text = (
+        "namespace Nat\ntheorem a : card ℕ = 0 := sorry\nend Nat\ntheorem b : card ℕ = 0 := sorry"
+    )
     report = checker.check_one(text)
     assert [(u.name, u.line) for u in report.unresolved] == [("card", 4)]
 

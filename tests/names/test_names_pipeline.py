@@ -102,7 +102,9 @@ def repair_prompt(engines: Any) -> str:
     return t.completion_requests[-1].body["messages"][-1]["content"]
 
 
-def test_advise_adds_the_suggestion_to_lean_unknown_identifier(tmp_path: Path, engines: Any) -> None:
+def test_advise_adds_the_suggestion_to_lean_unknown_identifier(
+    tmp_path: Path, engines: Any
+) -> None:
     counters, log = run(tmp_path, engines, "advise", [Problem("w", "WRONG: a problem.")])
     first, second = attempts(tmp_path, "w")
     assert first.status is AttemptStatus.LEAN_ERROR  # Lean decided
@@ -127,7 +129,9 @@ def test_precheck_sends_it_back_without_a_lean_call(tmp_path: Path, engines: Any
     sent = log.read_text(encoding="utf-8") if log.exists() else ""
     assert "Nat.undefined_ident " not in sent and "Nat.undefined_idents" in sent
     prompt = repair_prompt(engines)
-    assert "`Nat.undefined_ident` is not a Mathlib name; did you mean Nat.undefined_idents?" in prompt
+    assert (
+        "`Nat.undefined_ident` is not a Mathlib name; did you mean Nat.undefined_idents?" in prompt
+    )
     assert second.status is AttemptStatus.ACCEPTED
     assert counters.names_prechecked == 1
 

@@ -3,14 +3,15 @@ Lean would resolve it, with did-you-mean suggestions for the ones that do not re
 
 Lean tries a name in the current namespace and each enclosing one, under every ``open``
 namespace, and at the root; failing that, a prefix that is a constant with the rest read as
-field access on a proof or a function (``Nat.succ_le_iff.mp``, ``Nat.succ.injective``).
-Structure fields named in full (``Finset.val``) are not in a parsed index and are flagged:
-statements rarely name them so (``s.val`` on a local is field notation, skipped). The check does the same over the index.
-What the index cannot see it lets pass rather than flag: the constructions Lean generates for
-every inductive and structure (``mk``, ``rec``, ``casesOn``, ``ext``, ...), ``@[to_additive]`` twins (``Finset.sum`` of ``Finset.prod``), namespaces
-that are also types (``Nat`` where the core library is not indexed), and the short names Lean
-may bind automatically (``α``, ``n₁``). A deprecated alias resolves, as in Lean, and its
-target is noted.
+field access on a proof or a function (``Nat.succ_le_iff.mp``, ``Nat.succ.injective``). The
+check does the same over the index. What the index cannot see it lets pass rather than flag:
+the constructions Lean generates for every inductive and structure (``mk``, ``rec``,
+``casesOn``, ``ext``, ...), ``@[to_additive]`` twins (``Finset.sum`` of ``Finset.prod``),
+namespaces that are also types (``Nat`` where the core library is not indexed), and the short
+names Lean may bind automatically (``α``, ``n₁``). Structure fields named in full
+(``Finset.val``) are not in a parsed index and are flagged; statements rarely name them so
+(``s.val`` on a local is field notation, skipped). A deprecated alias resolves, as in Lean,
+and its target is noted.
 
 ``NameReport.signal()`` is the ``names`` signal recorded with the attempt.
 """
@@ -36,8 +37,25 @@ _PROOF_KINDS = frozenset({"theorem", "lemma", "axiom"})
 _FUNCTION_KINDS = frozenset({"def", "abbrev", "opaque", "instance"})
 # Declarations Lean generates under every inductive type and structure.
 _GENERATED = frozenset(
-    """mk rec recOn casesOn noConfusion noConfusionType below brecOn ind binductionOn ext
-    ext_iff inj injEq sizeOf_spec mk.injEq mk.inj""".split()
+    [
+        "mk",
+        "rec",
+        "recOn",
+        "casesOn",
+        "noConfusion",
+        "noConfusionType",
+        "below",
+        "brecOn",
+        "ind",
+        "binductionOn",
+        "ext",
+        "ext_iff",
+        "inj",
+        "injEq",
+        "sizeOf_spec",
+        "mk.injEq",
+        "mk.inj",
+    ]
 )
 # A name Lean's auto-bound implicits could bind: one letter, then digits, subscripts, primes.
 _AUTO_BOUND = re.compile(r"^[^\W\d_][0-9₀-₉'!?]*$")

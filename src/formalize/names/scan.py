@@ -24,21 +24,96 @@ from formalize.lean.lexer import IDENT, KEYWORD, LexError, Token, code_tokens, t
 
 # Tokens after which identifiers are bound variables (up to `,` `:` `∈` `=>` `|` ...).
 _BINDER_STARTS = frozenset(
-    "∀ ∃ ∃! fun λ Σ Σ' Π ∑ ∏ ∑' ∏' ⋃ ⋂ ⨆ ⨅ ∀ᶠ ∃ᶠ ∫ ∫⁻ ∮ ∑ᶠ ∏ᶠ ⨁ ∀ᵉ ∃ᵉ let have obtain "
-    "⋃₀ ⋂₀ ∐ ⨂".split()
+    [
+        "∀",
+        "∃",
+        "∃!",
+        "fun",
+        "λ",
+        "Σ",
+        "Σ'",
+        "Π",
+        "∑",
+        "∏",
+        "∑'",
+        "∏'",
+        "⋃",
+        "⋂",
+        "⨆",
+        "⨅",
+        "∀ᶠ",
+        "∃ᶠ",
+        "∫",
+        "∫⁻",
+        "∮",
+        "∑ᶠ",
+        "∏ᶠ",
+        "⨁",
+        "∀ᵉ",
+        "∃ᵉ",
+        "let",
+        "have",
+        "obtain",
+        "⋃₀",
+        "⋂₀",
+        "∐",
+        "⨂",
+    ]
 )
 _BINDER_PREFIXES = ("∑", "∏", "⋃", "⋂", "⨆", "⨅", "∀", "∃", "∫")
 # Commands that start at the top level (an `open … in` lasts until the next one).
 _COMMANDS = frozenset(
-    """theorem lemma def example abbrev instance structure class inductive axiom opaque
-    namespace section end open variable universe set_option noncomputable private protected
-    notation infix infixl infixr prefix postfix local scoped attribute export import""".split()
+    [
+        "theorem",
+        "lemma",
+        "def",
+        "example",
+        "abbrev",
+        "instance",
+        "structure",
+        "class",
+        "inductive",
+        "axiom",
+        "opaque",
+        "namespace",
+        "section",
+        "end",
+        "open",
+        "variable",
+        "universe",
+        "set_option",
+        "noncomputable",
+        "private",
+        "protected",
+        "notation",
+        "infix",
+        "infixl",
+        "infixr",
+        "prefix",
+        "postfix",
+        "local",
+        "scoped",
+        "attribute",
+        "export",
+        "import",
+    ]
 )
 _DECLARES = frozenset(
-    "theorem lemma def abbrev instance structure class inductive axiom opaque".split()
+    [
+        "theorem",
+        "lemma",
+        "def",
+        "abbrev",
+        "instance",
+        "structure",
+        "class",
+        "inductive",
+        "axiom",
+        "opaque",
+    ]
 )
-_OPENERS = frozenset("( { [ ⦃ ⟨ {{ @[ ⟦ ⟪ ![ #[ %[".split())
-_CLOSERS = frozenset(") } ] ⦄ ⟩ }} ⟧ ⟫".split())
+_OPENERS = frozenset(["(", "{", "[", "⦃", "⟨", "{{", "@[", "⟦", "⟪", "![", "#[", "%["])
+_CLOSERS = frozenset([")", "}", "]", "⦄", "⟩", "}}", "⟧", "⟫"])
 # Commands whose identifiers are not terms to resolve.
 _SKIP_COMMANDS = frozenset({"set_option", "universe", "export", "attribute", "import"})
 
@@ -100,7 +175,7 @@ class _Scanner:
         while i < len(code):
             tok = code[i]
             top = depth == 0 and tok.kind == KEYWORD and tok.text in _COMMANDS
-            if top and not (tok.text in ("private", "protected", "noncomputable", "local")):
+            if top and tok.text not in ("private", "protected", "noncomputable", "local"):
                 once, pending = pending, []
                 command = tok.text
             if top and tok.text == "open":
@@ -252,7 +327,7 @@ class _Scanner:
         after = self.at(j)
         opener = self.code[i].text
         closes = opener in ("{", "⦃", "{{") and _is(after, "}", "⦄", "}}")
-        if names and (_is(after, ":", "|", "∈", "∉", "⊆") or closes and opener != "{"):
+        if names and (_is(after, ":", "|", "∈", "∉", "⊆") or (closes and opener != "{")):
             for k in names:
                 self.bind(k)
 
