@@ -1,0 +1,33 @@
+/- Written for the tests; not Mathlib. -/
+import Mathlib.Algebra.Group.Defs
+
+/-- A locally finite order: every closed interval is finite, given as a finset. -/
+class LocallyFiniteOrder (α : Type*) [Preorder α] where
+  /-- The closed interval `[a, b]` as a finset. -/
+  finsetIcc : α → α → Finset α
+  finsetIco finsetIoc : α → α → Finset α
+  finset_mem_Icc : ∀ a b x : α, x ∈ finsetIcc a b ↔ a ≤ x ∧ x ≤ b
+
+namespace Finset
+
+variable {α : Type*} [Preorder α] [LocallyFiniteOrder α]
+
+/-- The finset `Finset.Icc a b` of the elements `x` with `a ≤ x ∧ x ≤ b`: the closed
+interval. -/
+def Icc (a b : α) : Finset α :=
+  LocallyFiniteOrder.finsetIcc a b
+
+/-- The finset of elements `x` with `a ≤ x < b`. -/
+def Ico (a b : α) : Finset α := LocallyFiniteOrder.finsetIco a b
+
+@[simp]
+theorem mem_Icc {a b x : α} : x ∈ Icc a b ↔ a ≤ x ∧ x ≤ b :=
+  LocallyFiniteOrder.finset_mem_Icc a b x
+
+/-- `∑ x ∈ s, f x` is the sum of `f x` over the finset `s`. -/
+def sum {β : Type*} [AddCommMonoid β] (s : Finset α) (f : α → β) : β := sorry
+
+/-- The number of elements of a finset. -/
+def card (s : Finset α) : ℕ := sorry
+
+end Finset
