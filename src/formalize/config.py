@@ -64,6 +64,12 @@ class RunConfig:
     require_reference: bool = False  # accept only statements proved equivalent to the reference
     judge_all: bool = False  # ask the critic about filter-rejected statements too (research)
     probe_timeout_s: float = 10.0  # wall-clock bound of each filter probe
+    # Mathlib grounding (issue 22; docs/retrieval.md): the declarations retrieved for each
+    # problem in the translator's prompt (None: bm25 where the Lean project has an index);
+    # the name check between the gate and Lean: advise | precheck | off
+    retrieval: str | None = None
+    retrieval_k: int = 8
+    names: str = "advise"
     progress: bool = True
     progress_interval: float = 30.0
     lean: dict[str, Any] = field(default_factory=dict)
@@ -91,7 +97,10 @@ _POSITIVE = (
     "critic_max_tokens",
     "batch_size",
     "max_in_flight",
+    "retrieval_k",
 )
+RETRIEVERS = ("bm25", "embedding", "none")
+NAME_MODES = ("advise", "precheck", "off")
 
 
 def config_keys() -> list[str]:
@@ -159,6 +168,12 @@ def check_values(values: Mapping[str, Any]) -> list[SettingIssue]:
             filter_names(typed["filters"], has_reference=False)
         except InputError as exc:
             issues.append(SettingIssue("filters", str(exc)))
+    if typed.get("retrieval") is not None and typed["retrieval"] not in RETRIEVERS:
+        hint = did_you_mean(typed["retrieval"], RETRIEVERS)
+        issues.append(SettingIssue("retrieval", f"must be one of {', '.join(RETRIEVERS)}{hint}"))
+    if "names" in typed and typed["names"] not in NAME_MODES:
+        hint = did_you_mean(typed["names"], NAME_MODES)
+        issues.append(SettingIssue("names", f"must be one of {', '.join(NAME_MODES)}{hint}"))
     if "executor" in typed:
         from formalize.executors import check_executor
 

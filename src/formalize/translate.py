@@ -25,6 +25,7 @@ from formalize.prompts import Template, load_template
 from formalize.records import Candidate, CandidateStatus, CheckResult, Problem, Record
 
 if TYPE_CHECKING:
+    from formalize.grounding import Grounding
     from formalize.models import Engine, GenerationParams
 
 DEFAULT_HEADER = "import Mathlib"
@@ -202,6 +203,11 @@ def make_candidate(problem: Problem, raw: str, round_: int, sample: int) -> Cand
     return Candidate(problem.id, CandidateStatus.EXTRACTED, statement, raw, header, round_, sample)
 
 
+def _query(problem: Problem) -> str:
+    """What retrieval searches for: the problem's text and its answer."""
+    return f"{problem.informal}\n{problem.answer}" if problem.answer else problem.informal
+
+
 class Translator:
     """Turns batches of translation requests into k candidates each, in input order."""
 
@@ -215,7 +221,12 @@ class Translator:
         repair_lean_template: str = "repair_lean_v1",
         repair_critic_template: str = "repair_critic_v1",
         repair_filter_template: str = "repair_filter_v1",
+        grounding: Grounding | None = None,
+        retrieval_template: str = "translate_retrieval_v1",
     ) -> None:
+        """``grounding``: Mathlib declarations retrieved for each problem go into the
+        first-round prompt (``retrieval_template``); without it, or with retrieval ``none``,
+        the prompts are ``template``'s, unchanged."""
         from formalize.models import GenerationParams
 
         if samples < 1:
@@ -230,14 +241,20 @@ class Translator:
             FeedbackKind.CRITIC.value: load_template(repair_critic_template),
             FeedbackKind.FILTER.value: load_template(repair_filter_template),
         }
+        self.grounding = grounding if grounding is not None and grounding.retrieves else None
+        if self.grounding is not None:
+            self.templates["first"] = load_template(retrieval_template)
 
     @property
     def prompt_version(self) -> str:
         """The template ids used, for provenance."""
         return ",".join(t.id for t in self.templates.values())
 
-    def conversation(self, request: TranslationRequest) -> list[dict[str, str]]:
-        """The chat messages for one request."""
+    def conversation(
+        self, request: TranslationRequest, declarations: str = ""
+    ) -> list[dict[str, str]]:
+        """The chat messages for one request (``declarations``: the retrieved block, used by
+        the first-round prompt when the translator is grounded)."""
         problem = request.problem
         answer_block = ""
         if problem.answer:
@@ -252,6 +269,8 @@ class Translator:
         }
         feedback = request.feedback
         if feedback is None or request.round == 1:
+            if self.grounding is not None:
+                values["declarations"] = declarations or "(none found)"
             return self.templates["first"].messages(**values)
         key = {FeedbackKind.LEAN: "errors", FeedbackKind.FILTER: "findings"}.get(
             feedback.kind, "objections"
@@ -261,11 +280,22 @@ class Translator:
         )
         return self.templates[feedback.kind.value].messages(**values)
 
+    def conversations(self, requests: Sequence[TranslationRequest]) -> list[list[dict[str, str]]]:
+        """The chat messages for each request, in input order; when grounded, the first-round
+        ones carry the declarations retrieved for their problems (one batched retrieval)."""
+        blocks = [""] * len(requests)
+        if self.grounding is not None:
+            first = [i for i, r in enumerate(requests) if r.feedback is None or r.round == 1]
+            found = self.grounding.declarations([_query(requests[i].problem) for i in first])
+            for i, block in zip(first, found, strict=True):
+                blocks[i] = block
+        return [self.conversation(r, b) for r, b in zip(requests, blocks, strict=True)]
+
     def translate(self, requests: Sequence[TranslationRequest]) -> list[list[Candidate]]:
         """k candidates per request, in input order."""
         if not requests:
             return []
-        conversations = [self.conversation(r) for r in requests]
+        conversations = self.conversations(requests)
         from formalize.models import generate_tolerantly
 
         outputs = generate_tolerantly(self.engine, conversations, self.params)

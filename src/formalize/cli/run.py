@@ -183,6 +183,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="S",
         help=f"wall-clock seconds per probe (default: {_default('probe_timeout_s')})",
     )
+    grounding = p.add_argument_group(
+        "Mathlib grounding",
+        "with the Lean project's declaration index (`formalize lean index`): declarations "
+        "retrieved for each problem go into the translator's prompt, the critic sees the "
+        "definitions of the constants a statement uses, and names are checked before Lean "
+        "(docs/retrieval.md)",
+    )
+    grounding.add_argument(
+        "--retrieval",
+        choices=("bm25", "embedding", "none"),
+        help="how declarations are retrieved for the translator; none: today's prompts "
+        "(default: bm25 where an index exists, else none, said once)",
+    )
+    grounding.add_argument(
+        "--retrieval-k",
+        type=int,
+        metavar="K",
+        help=f"declarations retrieved per problem (default: {_default('retrieval_k')})",
+    )
+    grounding.add_argument(
+        "--names",
+        choices=("advise", "precheck", "off"),
+        help="the name check: advise (Lean decides; did-you-mean joins its unknown-name "
+        "errors), precheck (unknown names go back without a Lean call), off "
+        f"(default: {_default('names')})",
+    )
     inputs = p.add_argument_group("input")
     inputs.add_argument(
         "--limit", type=int, metavar="N", help="only the first N problems (default: all)"

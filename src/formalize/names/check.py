@@ -210,6 +210,20 @@ class NameChecker:
             suggestions={u.name: u.suggestions for u in unique.values()},
         )
 
+    def constants(self, text: str) -> list[object]:
+        """The index's declarations of the global constants ``text`` uses, in order of first
+        use, each once (what the critic is shown the definitions of)."""
+        found = scan(text)
+        uses = [u for u in found.uses if not _local(u, found)]
+        tried = {u: _candidates(u.name, u.namespace, u.opens) for u in uses}
+        decls = self._lookup({n for names in tried.values() for n in names})
+        out: dict[str, object] = {}
+        for use in uses:
+            hit = next((decls[n] for n in tried[use] if decls.get(n) is not None), None)
+            if hit is not None:
+                out.setdefault(str(getattr(hit, "name", use.name)), hit)
+        return list(out.values())
+
     # -- internals ---------------------------------------------------------------------------
 
     def _lookup(self, names: set[str]) -> dict[str, object | None]:
