@@ -91,7 +91,7 @@ def test_bm25_declarations_in_the_first_round_prompt_within_budget(index: Any) -
     problem = Problem("p2", "Prove that the square root of a nonnegative real is nonnegative.")
     prompt = first_round(translator, problem)
     assert prompt.startswith(TODAY_TRANSLATE.split("\n")[0])
-    head, _, block = prompt.partition("Mathlib declarations that may be relevant")
+    _, _, block = prompt.partition("Mathlib declarations that may be relevant")
     assert "Real.sqrt" in block and "Real.sqrt_nonneg" in block
     assert estimate_tokens(block.split("\n", 1)[1]) <= 120 + 8  # the lines, one newline each
     assert retriever.queries == [problem.informal]
