@@ -1,8 +1,8 @@
 """Did-you-mean for a name the index does not know, best first.
 
 The order (issue 22): the target of a deprecated alias, then declarations with the same last
-component in other namespaces (exact case before case-folded; those in a namespace the
-candidate already uses before the rest), then names within a small edit distance in the
+component (exact case before case-folded; in the namespace as written first, then in a
+namespace the candidate already uses, then the rest), then names within a small edit distance in the
 written namespace. Ties go to the closer spelling, then the shorter name.
 """
 
@@ -79,10 +79,16 @@ def suggest(
     last = parts[-1]
     namespaces = set(context)
 
+    written_spaces = {full.rpartition(".")[0] for full in tried}
+
     def rank(names: Iterable[str]) -> list[str]:
-        def key(name: str) -> tuple[int, tuple[int, int, int]]:
+        def key(name: str) -> tuple[int, int, tuple[int, int, int]]:
             space = name.rpartition(".")[0]
-            return (0 if space in namespaces else 1, _closeness(written, name))
+            return (
+                0 if space in written_spaces else 1,  # the namespace as written, case aside
+                0 if space in namespaces else 1,
+                _closeness(written, name),
+            )
 
         return sorted(set(names), key=key)
 
