@@ -196,7 +196,9 @@ def main() -> None:
                 total_fp[i] += fp[key]
             tops.append((path.stem, fp["top"]))
             for kind, counts in repair(checker, index, texts).items():
-                total_repair[kind] = [a + b for a, b in zip(total_repair[kind], counts)]
+                total_repair[kind] = [
+                    a + b for a, b in zip(total_repair[kind], counts, strict=True)
+                ]
         share = 100 * total_fp[3] / max(1, total_fp[2])
         print(
             f"| all | {total_fp[0]} | {total_fp[1]} | {total_fp[2]} | {total_fp[3]} "
