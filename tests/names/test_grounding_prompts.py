@@ -42,17 +42,19 @@ class NoneRetriever:
 
 
 class SearchRetriever:
-    """bm25 straight from the index's FTS5 search (what the ``bm25`` retriever wraps)."""
+    """The registry's ``bm25`` retriever, recording the queries it is asked."""
 
     name = "bm25"
 
     def __init__(self, index: Any) -> None:
-        self.index = index
+        from formalize.retrieval import build_retriever
+
+        self.inner = build_retriever("bm25", index)
         self.queries: list[str] = []
 
     def retrieve(self, queries: Sequence[str], k: int) -> list[list[Any]]:
         self.queries += queries
-        return [self.index.search(q, k) for q in queries]
+        return self.inner.retrieve(queries, k)
 
 
 @pytest.fixture
