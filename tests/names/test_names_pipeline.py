@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from names_fakes import DECLS, FakeDecl, FakeIndex
 from support.openai_server import ScriptedOpenAIServer
 from test_pipeline import lean_block, repl_log
 
+from formalize.cli.main import main
 from formalize.corpus import Store
 from formalize.critic import Critic
 from formalize.lean import LeanChecker, LeanConfig
@@ -137,7 +139,7 @@ def test_precheck_sends_it_back_without_a_lean_call(tmp_path: Path, engines: Any
 
 
 def test_a_name_lean_accepts_but_the_index_lacks_is_counted_not_rejected(
-    tmp_path: Path, engines: Any
+    tmp_path: Path, engines: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     counters, _ = run(tmp_path, engines, "advise", [Problem("s", "STALE: a problem.")])
     (only,) = attempts(tmp_path, "s")
@@ -146,6 +148,9 @@ def test_a_name_lean_accepts_but_the_index_lacks_is_counted_not_rejected(
     assert counters.names_stale == 1
     with Store(tmp_path / "c.db") as store:
         assert store.funnel().names_stale == 1
+    assert main(["corpus", "stats", "--db", str(tmp_path / "c.db")]) == 0
+    stats = capsys.readouterr().out
+    assert re.search(r"names Lean accepts that the index lacks \(stale index\)\s+1\b", stats)
     # precheck trusts the index (that is what saves the Lean call): the same name is held back
     run(tmp_path / "precheck", engines, "precheck", [Problem("s", "STALE: a problem.")])
     statuses = {a.status for a in attempts(tmp_path / "precheck", "s")}
