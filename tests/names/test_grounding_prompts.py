@@ -136,6 +136,10 @@ def test_critic_sees_the_definitions_of_the_constants_used(index: Any) -> None:
     assert nat_card.docstring.split()[0] in definitions  # the docstring is shown
     assert critic.prompt_version == "critic_retrieval_v1@1"
     assert definitions.index("Nat.Prime") < definitions.index("Nat.card")  # in order of use
+    # notations are shown by their symbol
+    content = critic.conversation(PROBLEM, "theorem t : √4 = 2 ∧ π > 3 := sorry")[0]["content"]
+    definitions = content.partition("— Start of Definitions —")[2]
+    assert "notation √" in definitions and "notation π" in definitions
 
 
 def test_critic_definitions_when_none_is_indexed(index: Any) -> None:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from formalize.lean.lexer import LexError, code_tokens, tokenize
 from formalize.names.scan import NameUse, Scan, scan
 from formalize.names.suggest import NameIndex, suggest
 from formalize.records import NAMES_SIGNAL, Signal, SignalOutcome
@@ -222,6 +223,12 @@ class NameChecker:
             hit = next((decls[n] for n in tried[use] if decls.get(n) is not None), None)
             if hit is not None:
                 out.setdefault(str(getattr(hit, "name", use.name)), hit)
+        # notations the text uses (`√`, `π`, `!`): the index names them by their symbol
+        short = {u.name for u in found.uses if u.name not in found.locals and "." not in u.name}
+        symbols = sorted(_symbols(text) | {n for n in short if _AUTO_BOUND.match(n)})
+        for decl in self.index.get_many(symbols) if symbols else []:
+            if decl is not None and _kind(decl) == "notation":
+                out.setdefault(str(getattr(decl, "name", "")), decl)
         return list(out.values())
 
     # -- internals ---------------------------------------------------------------------------
@@ -250,6 +257,15 @@ class NameChecker:
             return True
         twins = [m for n in tried for m in _multiplicative(n)]
         return bool(twins) and any(d is not None for d in self.index.get_many(twins))
+
+
+def _symbols(text: str) -> set[str]:
+    """The code tokens of ``text`` that are not identifiers, numbers or brackets."""
+    try:
+        tokens = code_tokens(tokenize(text))
+    except LexError:
+        return set()
+    return {t.text for t in tokens if t.kind in ("symbol", "keyword") and t.text not in "()[]{},:"}
 
 
 def _projects(decl: object) -> bool:
