@@ -85,6 +85,8 @@ DECLS = [
     FakeDecl("Monoid", "class", "(M : Type u)", "A monoid."),
     FakeDecl("Subgroup", "structure", "(G : Type*) [Group G]", "A subgroup."),
     FakeDecl("List.sum", "def", "[Add α] [Zero α] : List α → α"),
+    FakeDecl("Inhabited", "class", "(α : Sort u)"),
+    FakeDecl("Pt", "structure", ""),
 ]
 
 

@@ -62,6 +62,13 @@ RIGHT = [
     "theorem t (S : Subgroup G) : S = S ∧ Subgroup.mk = Subgroup.mk := sorry",
     # namespaces that are types even where the index lacks the type
     "theorem t : (Nat : Type) = ℕ ∧ (Int : Type) = ℤ := sorry",
+    # tactic blocks (side proofs, solution definitions): tactic names and what they bind
+    "theorem t : ∃ nn : ℕ, nn = 2 := ⟨2, by norm_num [Nat.factorial]; rfl⟩",
+    "def sol : ℕ := by\n  intro hx\n  exact hx\ntheorem t : sol = 2 := sorry",
+    # instance fields and structure fields with binders
+    "structure Good (g : ℕ → ℕ) : Prop where\n  map_twice x : g (g x) = x\n"
+    "theorem t (g : ℕ → ℕ) (hg : Good g) : hg.map_twice 1 = hg.map_twice 1 := sorry",
+    "instance : Inhabited Pt where\n  default := ⟨0⟩\ntheorem t : True := sorry",
     # comments and strings are not code
     "-- Nat.prime is wrong\n/- so is Real.sqroot -/\n"
     "theorem t (p : ℕ) : Nat.Prime p → 2 ≤ p := sorry",

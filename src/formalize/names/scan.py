@@ -4,8 +4,8 @@ A single pass over the gate's tokens (:mod:`formalize.lean.lexer`): it follows `
 ``section`` / ``end``, ``open`` (and ``open … in``, which lasts one command), and sets apart
 every identifier that is not a reference to a global constant: binders (``(x y : T)``,
 ``{α}``, ``[inst : C]``, ``variable``s, the bound variables of ``∀ ∃ fun λ ∑ ∏ ⋃ ⨆ …`` and of
-set-builder ``{x | …}``, ``match`` patterns, ``let``/``have``), the names the candidate
-declares itself (``def``, ``structure`` and its fields, ``inductive`` and its constructors),
+set-builder ``{x | …}``, ``match`` patterns, ``let``/``have``), what is inside a tactic
+block (``by …``: tactic names, names tactics bind), the names the candidate declares itself (``def``, ``structure`` and its fields, ``inductive`` and its constructors),
 universe names, attribute and option names, named arguments (``(n := 3)``), and the field
 after a dot (``.foo``, ``(e).foo``, ``e |>.foo``). What remains is a ``NameUse``: the name as
 written, where it is, and the namespaces and ``open``s in force there. Whether it resolves
@@ -114,6 +114,7 @@ _DECLARES = frozenset(
 )
 _OPENERS = frozenset(["(", "{", "[", "⦃", "⟨", "{{", "@[", "⟦", "⟪", "![", "#[", "%["])
 _CLOSERS = frozenset([")", "}", "]", "⦄", "⟩", "}}", "⟧", "⟫"])
+_TACTIC_BLOCKS = frozenset({"by", "decreasing_by", "termination_by"})
 # Commands whose identifiers are not terms to resolve.
 _SKIP_COMMANDS = frozenset({"set_option", "universe", "export", "attribute", "import"})
 
@@ -266,6 +267,10 @@ class _Scanner:
                     j += 1
             elif tok.text == "@[":
                 self.skip_group(i)
+            elif tok.kind == KEYWORD and tok.text in _TACTIC_BLOCKS:
+                self.skip_tactics(i)
+            elif tok.kind == KEYWORD and tok.text == "where":
+                self.where_fields(i)
             elif tok.text in _OPENERS or tok.text.endswith(("(", "{", "[")):
                 self.bracket_binders(i)
             if tok.text in _BINDER_STARTS or (
@@ -296,10 +301,42 @@ class _Scanner:
         while (tok := self.at(j)) is not None:
             if tok.kind == KEYWORD and tok.text in _COMMANDS and tok.column == 0:
                 break
-            if tok.kind == IDENT and (_is(self.at(j - 1), "|") or _is(self.at(j + 1), ":", "::")):
+            prev = self.at(j - 1)
+            first_on_line = prev is not None and prev.line < tok.line
+            if tok.kind == IDENT and (
+                _is(prev, "|") or _is(self.at(j + 1), ":", "::") or first_on_line
+            ):
                 self.skip.add(j)
                 self.locals.update({tok.text, f"{name}.{tok.text}"})
             j += 1
+
+    def where_fields(self, i: int) -> None:
+        """``instance … where`` / ``def … where``: the field names that start its lines."""
+        for j in range(i + 1, len(self.code)):
+            tok = self.code[j]
+            if tok.kind == KEYWORD and tok.text in _COMMANDS and tok.column == 0:
+                return
+            prev = self.code[j - 1]
+            if tok.kind == IDENT and prev.line < tok.line and "." not in tok.text:
+                self.skip.add(j)
+
+    def skip_tactics(self, i: int) -> None:
+        """A tactic block (``by …``) up to the end of its bracket or command: tactic names and
+        the names tactics bind are not terms of the statement (and the gate allows no tactics
+        in a candidate but side proofs)."""
+        depth = 0
+        for j in range(i + 1, len(self.code)):
+            tok = self.code[j]
+            if tok.kind == KEYWORD and tok.text in _COMMANDS and tok.column == 0:
+                return
+            if tok.kind == IDENT:
+                self.skip.add(j)
+            elif tok.text in _OPENERS or tok.text.endswith(("(", "[", "{")):
+                depth += 1
+            elif tok.text in _CLOSERS:
+                depth -= 1
+                if depth < 0:
+                    return
 
     def skip_group(self, i: int) -> None:
         depth = 0
