@@ -5,9 +5,10 @@ A single pass over the gate's tokens (:mod:`formalize.lean.lexer`): it follows `
 every identifier that is not a reference to a global constant: binders (``(x y : T)``,
 ``{α}``, ``[inst : C]``, ``variable``s, the bound variables of ``∀ ∃ fun λ ∑ ∏ ⋃ ⨆ …`` and of
 set-builder ``{x | …}``, ``match`` patterns, ``let``/``have``), what is inside a tactic
-block (``by …``: tactic names, names tactics bind), the names the candidate declares itself (``def``, ``structure`` and its fields, ``inductive`` and its constructors),
-universe names, attribute and option names, named arguments (``(n := 3)``), and the field
-after a dot (``.foo``, ``(e).foo``, ``e |>.foo``). What remains is a ``NameUse``: the name as
+block (``by …``: tactic names, names tactics bind), the names the candidate declares itself
+(``def``, ``structure`` and its fields, ``inductive`` and its constructors, the fields of a
+``where`` block), universe names, attribute and option names, named arguments
+(``(n := 3)``), and the field after a dot (``.foo``, ``(e).foo``, ``e |>.foo``). What remains is a ``NameUse``: the name as
 written, where it is, and the namespaces and ``open``s in force there. Whether it resolves
 is :mod:`formalize.names.check`'s question.
 
