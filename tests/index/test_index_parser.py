@@ -156,3 +156,21 @@ def test_mutual_and_universe_params() -> None:
         ("N.odd", ": Nat → Bool"),
         ("N.id'", "{α : Sort u} (a : α) : α"),
     ]
+
+
+def test_multiline_strings_and_first_column_continuations() -> None:
+    text = (
+        '@[to_additive "The sum of a list,\n'
+        "def not_a_command : Nat := 0\n"
+        'is its total."]\n'
+        "theorem prod_eq : True := trivial\n"
+        '@[deprecated (since := "2024-11-13")] alias\n'
+        "old_name := prod_eq\n"
+        "theorem long_proof : True :=\n"
+        "trivial\n"
+    )
+    result = parse_source(text, "M")
+    assert result.parsed.skipped == 0
+    decls = {d.name: d for d in resolve([result])[0]}
+    assert set(decls) == {"prod_eq", "old_name", "long_proof"}
+    assert decls["old_name"].deprecated_to == "prod_eq"

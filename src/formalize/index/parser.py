@@ -47,7 +47,7 @@ IGNORED = frozenset(
     unif_hint mk_iff_of_inductive_prop assert_not_imported simproc simproc_decl dsimproc
     dsimproc_decl register_builtin_option gen_injective_theorems init_quot termination_by
     decreasing_by scoped irreducible extend_docs lemma_ext alias_in to_additive_ignore_args
-    insert_to_additive_translation setup_tactic_parser
+    insert_to_additive_translation setup_tactic_parser unsuppress_compilation declare_config_elab
     """.split()  # noqa: SIM905
 )
 _NAMESPACE_COMMANDS = {"namespace", "section", "end", "mutual"}
@@ -148,15 +148,24 @@ class _FileParser:
         """Offsets of the lines that begin a command."""
         starts = []
         offset = 0
+        previous = ""  # the last line with text, right-stripped
         for line in text.splitlines(keepends=True):
-            if line[:1] and not line[0].isspace():
+            if line[:1] and not line[0].isspace() and not self.masked.in_long_string(offset):
                 word = WORD.match(line)
+                known = bool(word and word.group() in _STARTS)
                 if (
                     line.startswith(("@[", "/--", "#"))
-                    or (word and word.group() in _STARTS)
-                    or (word and line[0].isalpha() and word.group() not in _CONTINUATIONS)
+                    or known
+                    or (
+                        word
+                        and line[0].isalpha()
+                        and word.group() not in _CONTINUATIONS
+                        and not previous.endswith(_OPEN_ENDS)
+                    )
                 ):
                     starts.append(offset)
+            if line.strip():
+                previous = line.rstrip()
             offset += len(line)
         return starts
 
@@ -444,6 +453,27 @@ _CONTINUATIONS = {
     "do",
     "at",
 }
+
+
+#: a line ending so is continued by the next one, even one starting on the first column
+_OPEN_ENDS = (
+    " alias",
+    ":=",
+    "=>",
+    "<|",
+    ",",
+    "(",
+    "[",
+    "{",
+    "⟨",
+    " by",
+    " fun",
+    "|>.",
+    " :",
+    "↔",
+    "=",
+    "→",
+)
 
 
 def _skip_ws(text: str, pos: int, end: int) -> int:
