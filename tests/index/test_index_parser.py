@@ -6,8 +6,9 @@ import pytest
 from index_fixture import FIXTURE
 
 from formalize.index.locate import source_files
-from formalize.index.parser import parse_source, resolve
+from formalize.index.parser import parse_source
 from formalize.index.records import Declaration, DeclKind
+from formalize.index.resolve import resolve
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +157,68 @@ def test_mutual_and_universe_params() -> None:
         ("N.odd", ": Nat → Bool"),
         ("N.id'", "{α : Sort u} (a : α) : α"),
     ]
+
+
+def test_multiline_strings_and_first_column_continuations() -> None:
+    text = (
+        '@[to_additive "The sum of a list,\n'
+        "def not_a_command : Nat := 0\n"
+        'is its total."]\n'
+        "theorem prod_eq : True := trivial\n"
+        '@[deprecated (since := "2024-11-13")] alias\n'
+        "old_name := prod_eq\n"
+        "theorem long_proof : True :=\n"
+        "trivial\n"
+    )
+    result = parse_source(text, "M")
+    assert result.parsed.skipped == 0
+    decls = {d.name: d for d in resolve([result])[0]}
+    assert set(decls) == {"prod_eq", "old_name", "long_proof", "sum_eq"}  # sum_eq: to_additive
+    assert (
+        decls["sum_eq"].docstring
+        == "The sum of a list,\ndef not_a_command : Nat := 0\nis its total."
+    )
+    assert decls["old_name"].deprecated_to == "prod_eq"
+
+
+def test_to_additive_twins(decls: dict[str, Declaration]) -> None:
+    assert decls["Finset.sum"].docstring.startswith("`∑ x ∈ s, f x` is the sum")
+    assert decls["Finset.sum"].kind is DeclKind.DEF
+    twin = decls["Finset.sum_range_succ"]  # (attr := simp) skipped, name guessed
+    assert twin.signature.endswith("= (Finset.range n).sum f + f n")  # names and `*` translated
+    assert twin.module == decls["Finset.prod_range_succ"].module
+    assert "Finset.add_nonneg_of_sum" in decls  # an explicit name
+    assert "Finset.nonneg_sum" not in decls
+    assert decls["AddMonoid"].kind is DeclKind.CLASS
+    assert {"AddMonoid.nsmul", "AddMonoid.nsmul_zero", "AddMonoid.mk"} <= set(decls)  # fields
+    assert "AddMonoid.nsmul_zero_eq" in decls  # Monoid.npow_one_eq, through the namespace
+    assert "AddMonoid.not_twinned" not in decls  # `to_additive existing`
+
+
+@pytest.mark.parametrize(
+    ("source", "twin"),
+    [
+        ("prod_range_succ", "sum_range_succ"),
+        ("mul_inv_cancel", "add_neg_cancel"),
+        ("orderOf_dvd", "addOrderOf_dvd"),
+        ("isUnit_iff", "isAddUnit_iff"),
+        ("one_le_mul'", "nonneg_add'"),
+        ("HMul", "HAdd"),
+        ("zpow_natCast", "zsmul_natCast"),
+        ("comm_mul", "comm_add"),
+        ("mul_comm", "add_comm"),
+        ("commMonoid", "addCommMonoid"),
+    ],
+)
+def test_additive_name_guesses(source: str, twin: str) -> None:
+    from formalize.index.additive import guess_name
+
+    assert guess_name(source) == twin
+
+
+def test_split_case() -> None:
+    from formalize.index.additive import split_case
+
+    assert split_case("InvHMulLEConjugate₂SMul_ne_top") == [
+        "Inv", "HMul", "LE", "Conjugate₂", "SMul", "_", "ne", "_", "top"
+    ]  # fmt: skip

@@ -17,7 +17,8 @@ from formalize.index.locate import (
     read_manifest,
     source_files,
 )
-from formalize.index.parser import ParseResult, parse_source, resolve
+from formalize.index.parser import ParseResult, parse_source
+from formalize.index.resolve import resolve
 from formalize.index.store import SCHEMA_VERSION, DeclarationIndex, write_index
 
 

@@ -4,6 +4,7 @@ where the text is broken the helpers say how far they got."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -32,6 +33,13 @@ class Masked:
     text: str
     docstrings: dict[int, str]
     broken_at: int | None  # offset of an unterminated comment or string, else None
+    #: (start, end) of each string literal spanning lines: no command starts inside one
+    long_strings: tuple[tuple[int, int], ...] = ()
+
+    def in_long_string(self, offset: int) -> bool:
+        """True when ``offset`` lies inside a string literal that spans lines."""
+        at = bisect.bisect_right(self.long_strings, (offset, len(self.text) + 1)) - 1
+        return at >= 0 and self.long_strings[at][0] < offset < self.long_strings[at][1]
 
 
 def _block_end(text: str, start: int) -> int:
@@ -86,6 +94,7 @@ def mask(text: str) -> Masked:
     """Blank the comments of ``text`` and the insides of its docstrings (kept aside)."""
     out = list(text)
     docstrings: dict[int, str] = {}
+    long_strings: list[tuple[int, int]] = []
     n = len(text)
 
     def blank(a: int, b: int) -> None:
@@ -105,7 +114,7 @@ def mask(text: str) -> Masked:
             end = _block_end(text, i)
             if end < 0:
                 blank(i, n)
-                return Masked("".join(out), docstrings, i)
+                return Masked("".join(out), docstrings, i, tuple(long_strings))
             if text.startswith("/--", i) and end - i > 4:
                 docstrings[i] = clean_docstring(text[i + 3 : end - 2])
                 blank(i + 3, end - 2)
@@ -116,14 +125,16 @@ def mask(text: str) -> Masked:
             end = _string_end(text, i)
             if end < 0:
                 blank(i, n)
-                return Masked("".join(out), docstrings, i)
+                return Masked("".join(out), docstrings, i, tuple(long_strings))
+            if "\n" in text[i:end]:
+                long_strings.append((i, end))
             i = end
         elif char == "'" and (i == 0 or not _IDENT_CHAR.match(text[i - 1])):
             match = _CHAR_LITERAL.match(text, i)
             i = match.end() if match else i + 1
         else:
             i += 1
-    return Masked("".join(out), docstrings, None)
+    return Masked("".join(out), docstrings, None, tuple(long_strings))
 
 
 def balanced_end(text: str, start: int) -> int:

@@ -8,14 +8,15 @@ types' constructors are read too, and ``alias`` commands (Mathlib's rename table
 cannot read is counted as skipped; the rest of the file is still read.
 
 Deprecation targets and alias targets are written relative to the namespaces and ``open``s in
-force; :func:`resolve` turns them into full names once every file is parsed.
+force; :func:`formalize.index.resolve.resolve` turns them into full names once every file is
+parsed (and adds the ``@[to_additive]`` twins).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from formalize.index.lexer import IDENT, WORD, balanced_end, mask, normalise, top_level_stop
@@ -47,7 +48,7 @@ IGNORED = frozenset(
     unif_hint mk_iff_of_inductive_prop assert_not_imported simproc simproc_decl dsimproc
     dsimproc_decl register_builtin_option gen_injective_theorems init_quot termination_by
     decreasing_by scoped irreducible extend_docs lemma_ext alias_in to_additive_ignore_args
-    insert_to_additive_translation setup_tactic_parser
+    insert_to_additive_translation setup_tactic_parser unsuppress_compilation declare_config_elab
     """.split()  # noqa: SIM905
 )
 _NAMESPACE_COMMANDS = {"namespace", "section", "end", "mutual"}
@@ -87,6 +88,8 @@ class ParseResult:
 
     parsed: ParsedFile
     pending: tuple[Pending, ...]
+    #: ``@[to_additive]`` declarations: (index, explicit additive name or None, its docstring)
+    additive: tuple[tuple[int, str | None, str | None], ...] = ()
 
 
 class _FileParser:
@@ -99,6 +102,7 @@ class _FileParser:
         self.root_opens: list[str] = []
         self.decls: list[Declaration] = []
         self.pending: list[Pending] = []
+        self.additive: list[tuple[int, str | None, str | None]] = []
         self.skipped_lines: list[int] = []
 
     # -- scopes ------------------------------------------------------------------------------
@@ -139,7 +143,7 @@ class _FileParser:
         parsed = ParsedFile(
             self.module, tuple(self.decls), len(self.skipped_lines), tuple(self.skipped_lines)
         )
-        return ParseResult(parsed, tuple(self.pending))
+        return ParseResult(parsed, tuple(self.pending), tuple(self.additive))
 
     def _line(self, offset: int) -> int:
         return self.masked.text.count("\n", 0, offset) + 1
@@ -148,15 +152,24 @@ class _FileParser:
         """Offsets of the lines that begin a command."""
         starts = []
         offset = 0
+        previous = ""  # the last line with text, right-stripped
         for line in text.splitlines(keepends=True):
-            if line[:1] and not line[0].isspace():
+            if line[:1] and not line[0].isspace() and not self.masked.in_long_string(offset):
                 word = WORD.match(line)
+                known = bool(word and word.group() in _STARTS)
                 if (
                     line.startswith(("@[", "/--", "#"))
-                    or (word and word.group() in _STARTS)
-                    or (word and line[0].isalpha() and word.group() not in _CONTINUATIONS)
+                    or known
+                    or (
+                        word
+                        and line[0].isalpha()
+                        and word.group() not in _CONTINUATIONS
+                        and not previous.endswith(_OPEN_ENDS)
+                    )
                 ):
                     starts.append(offset)
+            if line.strip():
+                previous = line.rstrip()
             offset += len(line)
         return starts
 
@@ -268,6 +281,9 @@ class _FileParser:
         stop = min(top_level_stop(text, pos, stops), end)
         signature = normalise(text[pos:stop])
         self._add(name, kind, signature, doc, line, deprecated, target)
+        additive = _to_additive(attrs)
+        if additive is not None:
+            self.additive.append((len(self.decls) - 1, *additive))
         if kind in (DeclKind.STRUCTURE, DeclKind.CLASS):
             self._fields(
                 name,
@@ -446,6 +462,27 @@ _CONTINUATIONS = {
 }
 
 
+#: a line ending so is continued by the next one, even one starting on the first column
+_OPEN_ENDS = (
+    " alias",
+    ":=",
+    "=>",
+    "<|",
+    ",",
+    "(",
+    "[",
+    "{",
+    "⟨",
+    " by",
+    " fun",
+    "|>.",
+    " :",
+    "↔",
+    "=",
+    "→",
+)
+
+
 def _skip_ws(text: str, pos: int, end: int) -> int:
     while pos < end and text[pos].isspace():
         pos += 1
@@ -470,11 +507,42 @@ def _deprecation(attrs: Sequence[str]) -> tuple[bool, str | None]:
     return False, None
 
 
+def _to_additive(attrs: Sequence[str]) -> tuple[str | None, str | None] | None:
+    """``(explicit name or None, docstring or None)`` when the attributes hold a
+    ``to_additive`` that makes a new declaration, else None."""
+    for attr in attrs:
+        for part in _split_top_level(attr):
+            found = re.match(r"\s*to_additive\b\??\s*", part)
+            if not found:
+                continue
+            rest = part[found.end() :]
+            while rest.startswith("("):  # (attr := simp), (reorder := 1 2), ...
+                close = balanced_end(rest, 0)
+                if close < 0:
+                    return None
+                rest = rest[close:].lstrip()
+            if re.match(r"(?:existing|self)\b", rest):
+                return None  # the additive declaration is written separately
+            name = IDENT.match(rest)
+            explicit = name.group() if name else None
+            doc = _STRING.search(rest)
+            return explicit, (doc.group(1).replace('\\"', '"') if doc else None)
+    return None
+
+
 def _split_top_level(text: str) -> list[str]:
     parts: list[str] = []
     current: list[str] = []
     depth = 0
+    in_string = False
+    previous = ""
     for char in text:
+        if char == '"' and previous != "\\":
+            in_string = not in_string
+        previous = char
+        if in_string:
+            current.append(char)
+            continue
         if char in "([{⟨":
             depth += 1
         elif char in ")]}⟩":
@@ -491,36 +559,3 @@ def _split_top_level(text: str) -> list[str]:
 def parse_source(text: str, module: str) -> ParseResult:
     """Parse one file's text (``module`` is its module name) into declarations."""
     return _FileParser(text, module).run()
-
-
-def resolve(results: Iterable[ParseResult]) -> tuple[list[Declaration], int]:
-    """All declarations of ``results`` with deprecation and alias targets as full names (a
-    target that names nothing known is kept as written, namespaced like Lean's first try),
-    and how many targets stayed unresolved."""
-    results = list(results)
-    by_name: dict[str, Declaration] = {}
-    for result in results:
-        for decl in result.parsed.declarations:
-            by_name.setdefault(decl.name, decl)
-    out: list[Declaration] = []
-    unresolved = 0
-    for result in results:
-        decls = list(result.parsed.declarations)
-        for item in result.pending:
-            found = next((c for c in item.candidates if c in by_name), None)
-            if found is None:
-                unresolved += 1
-            full = found or item.candidates[-1 if len(item.candidates) == 1 else 0]
-            decl = decls[item.index]
-            changes: dict[str, object] = {}
-            if item.deprecated:
-                changes["deprecated_to"] = full
-            if item.is_alias and found is not None:
-                target = by_name[found]
-                changes["kind"] = target.kind
-                changes["signature"] = target.signature
-                if not decl.docstring:
-                    changes["docstring"] = target.docstring
-            decls[item.index] = dataclasses.replace(decl, **changes)  # type: ignore[arg-type]
-        out.extend(decls)
-    return out, unresolved

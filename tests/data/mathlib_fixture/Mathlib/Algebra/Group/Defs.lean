@@ -3,6 +3,7 @@
 universe u v
 
 /-- A `Monoid` is a type with an associative multiplication and a unit `1`. -/
+@[to_additive "An `AddMonoid` is a type with an associative addition and a zero `0`."]
 class Monoid (M : Type u) extends Semigroup M, MulOneClass M where
   /-- Raising to a natural power. -/
   protected npow : ℕ → M → M := npowRec
@@ -55,3 +56,13 @@ theorem add_x (p q : Point α) :
       p.x + q.x := rfl
 
 end Point
+
+namespace Monoid
+
+@[to_additive]
+theorem npow_one_eq {M : Type u} [Monoid M] (x : M) : npow 1 x = x := sorry
+
+@[to_additive existing]
+theorem not_twinned : True := trivial
+
+end Monoid
