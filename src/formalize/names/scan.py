@@ -8,9 +8,9 @@ set-builder ``{x | …}``, ``match`` patterns, ``let``/``have``), what is inside
 block (``by …``: tactic names, names tactics bind), the names the candidate declares itself
 (``def``, ``structure`` and its fields, ``inductive`` and its constructors, the fields of a
 ``where`` block), universe names, attribute and option names, named arguments
-(``(n := 3)``), and the field after a dot (``.foo``, ``(e).foo``, ``e |>.foo``). What remains is a ``NameUse``: the name as
-written, where it is, and the namespaces and ``open``s in force there. Whether it resolves
-is :mod:`formalize.names.check`'s question.
+(``(n := 3)``), and the field after a dot (``.foo``, ``(e).foo``, ``e |>.foo``). What
+remains is a ``NameUse``: the name as written, where it is, and the namespaces and ``open``s
+in force there. Whether it resolves is :mod:`formalize.names.check`'s question.
 
 The binder rules over-approximate on purpose: a name bound anywhere in the candidate counts
 as local everywhere in it. That can only hide a wrong name, never flag a right one; the
