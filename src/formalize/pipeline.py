@@ -34,6 +34,7 @@ from formalize.records import (
     Candidate,
     CandidateStatus,
     CheckResult,
+    CheckStatus,
     Problem,
     Signal,
     Verdict,
@@ -304,21 +305,25 @@ class Pipeline:
                 if check_statement(chunk.candidates[i][j].lean).ok:
                     held.add((i, j))  # a refused candidate goes on, for the gate's reason
         with self._count:
-            self.counters.names_unresolved += sum(not r.ok for r in chunk.names.values())
             self.counters.names_prechecked += len(held)
         return held
 
     def _names_signals(self, chunk: _Chunk) -> None:
-        """The ``names`` signal of each checked candidate, first among its signals; a name
-        Lean accepts but the index lacks is counted (a stale index), never a rejection."""
-        stale = 0
+        """The ``names`` signal of each candidate the gate let through, first among its
+        signals; a name Lean accepts but the index lacks is counted (a stale index), never a
+        rejection. (A candidate the gate refused gets none: the gate decides first.)"""
+        stale = unresolved = 0
         for key, report in chunk.names.items():
             check = chunk.checks.get(key)
+            if check is not None and check.status is CheckStatus.REJECTED:
+                continue
             accepted = check is not None and check.ok
             stale += accepted and not report.ok
+            unresolved += not report.ok
             chunk.signals[key] = (report.signal(lean_accepted=accepted),)
         with self._count:
             self.counters.names_stale += stale
+            self.counters.names_unresolved += unresolved
 
     def _filter(self, chunk: _Chunk) -> None:
         keys = sorted(k for k, r in chunk.checks.items() if r.ok)

@@ -44,6 +44,8 @@ def translator(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
     prompt = messages[-1]["content"]
     if "STALE" in prompt:
         return lean_block(STALE)
+    if "GATED" in prompt:  # refused by the gate (#eval), with an unknown name too
+        return lean_block("#eval Nat.undefined_ident 1\n" + WRONG)
     if "Nat.undefined_idents" in prompt:  # a suggestion reached the repair prompt
         return lean_block(RIGHT)
     return lean_block(WRONG)
@@ -155,6 +157,14 @@ def test_a_name_lean_accepts_but_the_index_lacks_is_counted_not_rejected(
     run(tmp_path / "precheck", engines, "precheck", [Problem("s", "STALE: a problem.")])
     statuses = {a.status for a in attempts(tmp_path / "precheck", "s")}
     assert statuses == {AttemptStatus.UNKNOWN_NAME}
+
+
+def test_the_gate_decides_first(tmp_path: Path, engines: Any) -> None:
+    problem = Problem("g", "GATED: a problem.")
+    run(tmp_path, engines, "precheck", [problem])
+    first = attempts(tmp_path, "g")[0]
+    assert first.status is AttemptStatus.REJECTED  # refused by the gate, not held back
+    assert first.signal("names") is None
 
 
 def test_off_runs_no_name_check(tmp_path: Path, engines: Any) -> None:
