@@ -135,6 +135,13 @@ def test_suggestion_order_deprecated_then_same_last_then_edit_distance() -> None
     assert "Baz.other" not in got
 
 
+def test_a_deprecated_alias_found_gives_way_to_its_target(checker: NameChecker) -> None:
+    report = checker.check_one("theorem t : Nat.mod_mod_of_dvd = 1 := sorry")
+    (miss,) = report.unresolved
+    assert miss.suggestions[0] == "Int.emod_emod_of_dvd"
+    assert "Int.mod_mod_of_dvd" not in miss.suggestions
+
+
 def test_context_namespace_ranks_first_among_equals() -> None:
     index = FakeIndex()
     text = "theorem t (n : ℕ) : Set.card (Finset.range n) = n := sorry"

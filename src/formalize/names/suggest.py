@@ -94,9 +94,14 @@ def suggest(
 
     same = index.by_last_component(last, limit=200)
     folded = [n for n in index.by_last_component(last, casefold=True, limit=200) if n not in same]
-    out += rank(same) + rank(folded)
-    if len(out) < limit:
-        out += _near(index, written, tried)
+    found = rank(same) + rank(folded)
+    if len(found) < limit:
+        found += _near(index, written, tried)
+    # a deprecated alias among them gives way to its target, which goes first
+    decls = index.get_many(found) if found else []
+    targets = [str(getattr(d, "deprecated_to", None) or "") for d in decls]
+    out += [t for t in targets if t]
+    out += [name for name, target in zip(found, targets, strict=True) if not target]
     seen: list[str] = []
     for name in out:
         if name not in seen and name not in tried:
