@@ -246,6 +246,16 @@ def _open_index(
                 f"declarations and names are not checked; {how}"
             )
         return None
+    if config.retrieval == "embedding":
+        import importlib.util
+
+        missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+        if missing:
+            check.add(
+                "setting retrieval",
+                f"the embedding retriever needs {' and '.join(missing)}",
+                "pip install 'formalize-lean[hf]', or --retrieval bm25",
+            )
     try:
         return DeclarationIndex.open(path)
     except FormalizeError as exc:
