@@ -337,6 +337,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     ]
     if config.retry_exhausted:
         rows.insert(2, ("  exhausted earlier, retried", c.retried))
+    if c.names_unresolved:  # the name check (docs/retrieval.md)
+        at = rows.index(("  compiled", c.compiled))
+        rows[at:at] = [
+            ("  with names not in the index", c.names_unresolved),
+            ("    sent back without a Lean call (--names precheck)", c.names_prechecked),
+            ("    compiled all the same (stale index)", c.names_stale),
+        ]
     print(format_table(("", "count"), rows), file=sys.stderr)
     if c.retry_capped:
         print(
