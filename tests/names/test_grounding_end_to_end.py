@@ -7,6 +7,7 @@ Mathlib-shaped fixture."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ STATEMENT = "theorem s (x : ℝ) (h : 0 ≤ x) : 0 ≤ Real.sqrt x := by sorry"
 
 
 def translator(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
-    return lean_block(STATEMENT)
+    return lean_block(globals()["STATEMENT"])
 
 
 def critic(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
@@ -101,3 +102,55 @@ def test_retrieval_none_keeps_todays_prompts(tmp_path: Path, engines: Any) -> No
         (attempt,) = store.attempts("sq")
     assert attempt.provenance["grounding"] == {"retriever": "none"}
     assert attempt.signal("names") is not None  # the name check runs without retrieval
+
+
+def cli_run(tmp_path: Path, engines: Any, project: Path, *flags: str) -> int:
+    from formalize.cli.main import main
+    from test_pipeline import FAKE_CLI
+
+    t, c = engines
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    problems = write_problems(
+        tmp_path / "q.jsonl", [{"id": "sq", "problem": "The square root is nonnegative."}]
+    )
+    argv = [
+        "run",
+        str(problems),
+        "--translator",
+        f"openai:kimina@{t.base_url}",
+        "--critic",
+        f"openai:criticlean@{c.base_url}",
+        "--db",
+        str(tmp_path / "c.db"),
+        *FAKE_CLI,
+        "--lean-project",
+        str(project),
+        "--workers",
+        "1",
+        "--no-progress",
+        "--samples",
+        "1",
+        "--rounds",
+        "1",
+        *flags,
+    ]
+    return main(argv)
+
+
+def test_cli_run_counts_a_stale_name_and_says_once_without_an_index(
+    tmp_path: Path, engines: Any, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(
+        "test_grounding_end_to_end.STATEMENT", "theorem s : Real.brandNew 1 = 1 := by sorry"
+    )
+    project = make_lean_project(tmp_path)
+    assert cli_run(tmp_path / "none", engines, project) == 0  # no index built yet
+    err = capsys.readouterr().err
+    assert err.count("no Mathlib declaration index") == 1
+    assert "formalize lean index" in err
+    ensure_index(project)
+    assert cli_run(tmp_path / "with", engines, project) == 0
+    err = capsys.readouterr().err
+    assert "no Mathlib declaration index" not in err
+    assert "with names not in the index" in err
+    assert re.search(r"compiled all the same \(stale index\)\s+1\b", err)
