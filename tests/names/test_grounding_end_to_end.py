@@ -105,8 +105,9 @@ def test_retrieval_none_keeps_todays_prompts(tmp_path: Path, engines: Any) -> No
 
 
 def cli_run(tmp_path: Path, engines: Any, project: Path, *flags: str) -> int:
-    from formalize.cli.main import main
     from test_pipeline import FAKE_CLI
+
+    from formalize.cli.main import main
 
     t, c = engines
     tmp_path.mkdir(parents=True, exist_ok=True)
