@@ -195,3 +195,20 @@ def test_edit_distance() -> None:
     assert edit_distance("Prime", "Pirme") == 1
     assert edit_distance("sqrt", "sqroot") == 2
     assert edit_distance("abc", "xyzabc", cap=2) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "best"),
+    [
+        ("theorem t (x : ℝ) : Int.sqrt x = 1 := sorry", "Real.sqrt"),
+        ("theorem t (n : ℕ) : Int.sqrt n = 1 := sorry", "Nat.sqrt"),
+        ("theorem t : ∑ i ∈ Nat.Icc 1 3, i = 6 := sorry", "Finset.Icc"),
+        ("theorem t : ∏ i in Nat.Icc 1 3, i = 6 := sorry", "Finset.Icc"),
+    ],
+)
+def test_the_position_points_to_a_namespace(text: str, best: str) -> None:
+    index = FakeIndex(
+        [FakeDecl(n) for n in ("Real.sqrt", "Nat.sqrt", "Set.Icc", "Finset.Icc", "Nat.add")]
+    )
+    (miss,) = NameChecker(index).check_one(text).unresolved
+    assert miss.suggestions[0] == best

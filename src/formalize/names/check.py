@@ -197,6 +197,7 @@ class NameChecker:
                             use.name,
                             tried[use],
                             context=context,
+                            hints=use.hints,
                         )
                     ),
                 )

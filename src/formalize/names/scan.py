@@ -116,6 +116,8 @@ _DECLARES = frozenset(
 _OPENERS = frozenset(["(", "{", "[", "⦃", "⟨", "{{", "@[", "⟦", "⟪", "![", "#[", "%["])
 _CLOSERS = frozenset([")", "}", "]", "⦄", "⟩", "}}", "⟧", "⟫"])
 _TACTIC_BLOCKS = frozenset({"by", "decreasing_by", "termination_by"})
+# The namespaces of the types written as notation.
+_TYPE_NAMESPACES = {"ℕ": "Nat", "ℤ": "Int", "ℚ": "Rat", "ℝ": "Real", "ℂ": "Complex"}
 # Commands whose identifiers are not terms to resolve.
 _SKIP_COMMANDS = frozenset({"set_option", "universe", "export", "attribute", "import"})
 
@@ -131,6 +133,10 @@ class NameUse:
     column: int
     namespace: str = ""
     opens: tuple[str, ...] = ()
+    # namespaces its position points to: the type of the local it is applied to (`(x : ℝ)`
+    # makes `Foo.sqrt x` point to `Real`), `Finset` after `∑ i ∈` (big operators range over
+    # finsets); the name check ranks suggestions there first
+    hints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,7 @@ class _Scanner:
         self.code = code
         self.locals: set[str] = set()
         self.skip: set[int] = set()  # token indices that are not references
+        self.types: dict[str, str] = {}  # a local -> the namespace of its type's head
 
     def at(self, i: int) -> Token | None:
         return self.code[i] if 0 <= i < len(self.code) else None
@@ -208,7 +215,8 @@ class _Scanner:
             if tok.kind == IDENT and i not in self.skip and command not in _SKIP_COMMANDS:
                 namespace = ".".join(n for kind, n, _ in scopes if kind == "namespace" and n)
                 opens = tuple(o for _, _, os in scopes for o in os) + tuple(once)
-                uses.append(NameUse(tok.text, tok.line, tok.column, namespace, opens))
+                use = NameUse(tok.text, tok.line, tok.column, namespace, opens, self.hints(i))
+                uses.append(use)
             i += 1
         return Scan(tuple(uses), frozenset(self.locals))
 
@@ -368,6 +376,28 @@ class _Scanner:
         if names and (_is(after, ":", "|", "∈", "∉", "⊆") or (closes and opener != "{")):
             for k in names:
                 self.bind(k)
+            head = self.at(j + 1) if _is(after, ":") else None
+            if head is not None:
+                space = _TYPE_NAMESPACES.get(head.text, head.text if head.kind == IDENT else "")
+                for k in names:
+                    self.types.setdefault(self.code[k].text, space)
+
+    def hints(self, i: int) -> tuple[str, ...]:
+        """The namespaces the position of the identifier at ``i`` points to (see NameUse)."""
+        out = []
+        nxt = self.at(i + 1)
+        if nxt is not None and nxt.kind == IDENT and self.types.get(nxt.text):
+            out.append(self.types[nxt.text])
+        if _is(self.at(i - 1), "in", "∈"):
+            for k in range(i - 2, max(i - 8, -1), -1):
+                tok = self.code[k]
+                if tok.kind != IDENT and tok.text.startswith(("∑", "∏")):
+                    out.append("Finset")
+                    break
+                if tok.kind != IDENT and not _is(tok, "(", ")", ":", "⟨", "⟩", "_"):
+                    if tok.kind not in (KEYWORD,) or tok.text in _COMMANDS:
+                        break
+        return tuple(out)
 
     def binder_list(self, j: int) -> None:
         """The bound names after ``∀``, ``fun``, ``∑`` ...: up to the first other token."""

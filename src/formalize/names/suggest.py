@@ -1,8 +1,9 @@
 """Did-you-mean for a name the index does not know, best first.
 
 The order (issue 22): the target of a deprecated alias, then declarations with the same last
-component (exact case before case-folded; in the namespace as written first, then in a
-namespace the candidate already uses, then the rest), then names within a small edit distance in the
+component (exact case before case-folded; in the namespace as written first, then in the
+namespace the name's position points to (its argument's type; ``Finset`` after ``∑ i ∈``),
+then in a namespace the candidate already uses, then the rest), then names within a small edit distance in the
 written namespace. Ties go to the closer spelling, then the shorter name.
 """
 
@@ -69,23 +70,27 @@ def suggest(
     *,
     deprecated_to: Iterable[str] = (),
     context: Iterable[str] = (),
+    hints: Iterable[str] = (),
     limit: int = MAX_SUGGESTIONS,
 ) -> list[str]:
     """Up to ``limit`` full names to use instead of ``written`` (which resolved to none of the
     ``tried`` full names). ``deprecated_to``: targets of deprecated aliases found for it;
-    ``context``: namespaces the candidate uses elsewhere (they rank first among equals)."""
+    ``hints``: namespaces the name's position points to (the type of its argument, ...);
+    ``context``: namespaces the candidate uses elsewhere (they rank next among equals)."""
     out: list[str] = list(dict.fromkeys(deprecated_to))
     parts = written.split(".")
     last = parts[-1]
     namespaces = set(context)
 
     written_spaces = {full.rpartition(".")[0] for full in tried}
+    pointed = set(hints)
 
     def rank(names: Iterable[str]) -> list[str]:
-        def key(name: str) -> tuple[int, int, tuple[int, int, int]]:
+        def key(name: str) -> tuple[int, int, int, tuple[int, int, int]]:
             space = name.rpartition(".")[0]
             return (
                 0 if space in written_spaces else 1,  # the namespace as written, case aside
+                0 if space in pointed else 1,
                 0 if space in namespaces else 1,
                 _closeness(written, name),
             )
