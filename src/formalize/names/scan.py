@@ -394,9 +394,9 @@ class _Scanner:
                 if tok.kind != IDENT and tok.text.startswith(("∑", "∏")):
                     out.append("Finset")
                     break
-                if tok.kind != IDENT and not _is(tok, "(", ")", ":", "⟨", "⟩", "_"):
-                    if tok.kind not in (KEYWORD,) or tok.text in _COMMANDS:
-                        break
+                binder_part = tok.kind == IDENT or _is(tok, "(", ")", ":", "⟨", "⟩", "_")
+                if not binder_part and (tok.kind != KEYWORD or tok.text in _COMMANDS):
+                    break  # `∑ (i : ℕ) ∈` and the like are binders; anything else ends it
         return tuple(out)
 
     def binder_list(self, j: int) -> None:

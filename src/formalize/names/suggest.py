@@ -3,8 +3,8 @@
 The order (issue 22): the target of a deprecated alias, then declarations with the same last
 component (exact case before case-folded; in the namespace as written first, then in the
 namespace the name's position points to (its argument's type; ``Finset`` after ``∑ i ∈``),
-then in a namespace the candidate already uses, then the rest), then names within a small edit distance in the
-written namespace. Ties go to the closer spelling, then the shorter name.
+then in a namespace the candidate already uses, then the rest), then names within a small
+edit distance in the written namespace. Ties go to the closer spelling, then the shorter name.
 """
 
 from __future__ import annotations
