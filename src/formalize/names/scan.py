@@ -135,7 +135,7 @@ class NameUse:
     opens: tuple[str, ...] = ()
     # namespaces its position points to: the type of the local it is applied to (`(x : ℝ)`
     # makes `Foo.sqrt x` point to `Real`), `Finset` after `∑ i ∈` (big operators range over
-    # finsets); the name check ranks suggestions there first
+    # finsets); suggestions there rank next after the namespace as written
     hints: tuple[str, ...] = ()
 
 
