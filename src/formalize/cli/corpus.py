@@ -131,7 +131,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
             ]
             print(
                 "\nsignals per filter and judge "
-                "(failed: Lean proved the flaw, or the judge objected)"
+                "(failed: Lean proved the flaw, or the judge objected; names: the name check, "
+                "failed: names not in the index, inconclusive: Lean accepted them)"
             )
             print(format_table(("signal", *outcomes), table))
     return 0
