@@ -88,6 +88,10 @@ def test_search_edge_cases(index: DeclarationIndex) -> None:
     assert len(index.search("prime", 2)) == 2
     names = [d.name for d in index.search("mod mod of dvd", 10, include_deprecated=False)]
     assert "Int.emod_emod_of_dvd" in names and "Int.mod_mod_of_dvd" not in names
+    assert "Int.mod_mod_of_dvd" in [d.name for d in index.search("mod mod of dvd", 10)]
+    defs = index.search("prime", 10, definitions_only=True)
+    assert [d.name for d in defs] == ["Nat.Prime", "padicValNat"]  # its docstring: "prime"
+    assert "Nat.prime_two" in [d.name for d in index.search("prime", 10)]
 
 
 def test_name_words_and_fts_query() -> None:

@@ -14,7 +14,7 @@ from formalize.errors import InputError
 from formalize.index.records import Declaration, DeclKind, split_name
 
 #: the on-disk layout's version: an index of another version is rebuilt, not read
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,7 +32,7 @@ CREATE TABLE decls (
 );
 CREATE TABLE namespaces (name TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE decls_fts USING fts5(
-    words, signature, docstring, tokenize = 'porter unicode61 remove_diacritics 2'
+    words, signature, docstring, tag, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
 _INDEXES = """
@@ -40,7 +40,9 @@ CREATE INDEX decls_last ON decls (last);
 CREATE INDEX decls_last_fold ON decls (last_fold);
 """
 #: bm25 weights of the FTS columns: the name's words, the signature, the docstring
-_BM25 = "bm25(decls_fts, 8.0, 1.0, 3.0)"
+_BM25 = "bm25(decls_fts, 8.0, 1.0, 3.0, 0.0)"
+#: the kinds a statement names (lemmas and instances are what proofs name)
+DEFINITION_KINDS = frozenset(DeclKind) - {DeclKind.THEOREM, DeclKind.INSTANCE}
 _COLUMNS = "name, kind, signature, docstring, module, line, deprecated_to"
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
 _QUERY_WORD = re.compile(r"[^\W_]+")
@@ -77,6 +79,12 @@ def _row(row: tuple[object, ...]) -> Declaration:
         int(line),  # type: ignore[call-overload]
         None if deprecated_to is None else str(deprecated_to),
     )
+
+
+def _tag(kind: str, deprecated_to: str | None) -> str:
+    """The FTS ``tag`` column: ``defn`` or ``lemma``, and ``deprecated`` (filters, not scored)."""
+    tag = "defn" if DeclKind(kind) in DEFINITION_KINDS else "lemma"
+    return tag + (" deprecated" if deprecated_to is not None else "")
 
 
 def write_index(
@@ -116,11 +124,12 @@ def write_index(
             rows,
         )
         conn.executemany(
-            "INSERT INTO decls_fts (rowid, words, signature, docstring) VALUES (?, ?, ?, ?)",
+            "INSERT INTO decls_fts (rowid, words, signature, docstring, tag) "
+            "VALUES (?, ?, ?, ?, ?)",
             (
-                (rowid, name_words(name), signature, docstring)
-                for rowid, name, signature, docstring in conn.execute(
-                    "SELECT id, name, signature, docstring FROM decls"
+                (rowid, name_words(name), signature, docstring, _tag(kind, deprecated_to))
+                for rowid, name, signature, docstring, kind, deprecated_to in conn.execute(
+                    "SELECT id, name, signature, docstring, kind, deprecated_to FROM decls"
                 ).fetchall()
             ),
         )
@@ -217,17 +226,29 @@ class DeclarationIndex:
         )
         return [str(r[0]) for r in rows]
 
-    def search(self, query: str, k: int, *, include_deprecated: bool = True) -> list[Declaration]:
+    def search(
+        self,
+        query: str,
+        k: int,
+        *,
+        include_deprecated: bool = True,
+        definitions_only: bool = False,
+    ) -> list[Declaration]:
         """The ``k`` declarations whose name words, signature and docstring best match any word
-        of ``query`` (FTS5's bm25), best first."""
-        match = fts_query(query)
-        if not match or k <= 0:
+        of ``query`` (FTS5's bm25), best first; ``definitions_only`` leaves out theorems and
+        instances (:data:`DEFINITION_KINDS` stay)."""
+        words = fts_query(query)
+        if not words or k <= 0:
             return []
-        where = "" if include_deprecated else "AND d.deprecated_to IS NULL"
+        match = f"{{words signature docstring}} : ({words})"
+        if definitions_only:
+            match += " AND tag : defn"
+        if not include_deprecated:
+            match += " NOT tag : deprecated"
         rows = self._query(
             f"SELECT {', '.join('d.' + c.strip() for c in _COLUMNS.split(','))} "
             f"FROM decls_fts JOIN decls d ON d.id = decls_fts.rowid "
-            f"WHERE decls_fts MATCH ? {where} ORDER BY {_BM25} LIMIT ?",
+            f"WHERE decls_fts MATCH ? ORDER BY {_BM25} LIMIT ?",
             (match, k),
         )
         return [_row(r) for r in rows]
