@@ -161,3 +161,27 @@ def test_build_from_a_bare_source_tree(tmp_path: Path) -> None:
     assert not build_from_source(tree, tmp_path / "proj", out=tmp_path / "i.sqlite").built
     with pytest.raises(InputError):
         build_from_source(tmp_path / "nowhere", tmp_path / "proj")
+
+
+def test_lean_core_sources_are_indexed_where_elan_put_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_lean_project(tmp_path)
+    (project / "lean-toolchain").write_text("leanprover/lean4:v4.15.0\n")
+    before = ensure_index(project)
+    core = tmp_path / "elan" / "toolchains" / "leanprover--lean4---v4.15.0" / "src" / "lean"
+    for library, text in {
+        "Init": "namespace Nat\ndef gcd' : Nat → Nat → Nat := sorry\nend Nat\n",
+        "Lean": "def Lean.compilerThing : Nat := 0\n",  # the compiler's: not indexed
+    }.items():
+        (core / library).mkdir(parents=True)
+        (core / f"{library}.lean").write_text(f"import {library}.Core\n")
+        (core / library / "Core.lean").write_text(text)
+    monkeypatch.setenv("ELAN_HOME", str(tmp_path / "elan"))
+    assert not ensure_index(project).built  # same revision: the toolchain was already in it
+    report = ensure_index(project, force=True)
+    assert report.files == before.files + 2
+    with DeclarationIndex.open(report.path) as index:
+        assert "toolchain@leanprover/lean4:v4.15.0" in index.revision
+        assert index.get("Nat.gcd'") is not None
+        assert index.get("Lean.compilerThing") is None

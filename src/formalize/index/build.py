@@ -11,7 +11,9 @@ from pathlib import Path
 
 from formalize.errors import InputError
 from formalize.index.locate import (
+    CORE_LIBRARIES,
     Package,
+    core_sources,
     dependency_revision,
     index_file,
     read_manifest,
@@ -53,10 +55,11 @@ def build_index(
     out: Path,
     revision: str,
     *,
+    libraries: dict[str, tuple[str, ...]] | None = None,
     say: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Parse every library file under each ``(package, directory)`` and write the index to
-    ``out``."""
+    """Parse every library file under each ``(package, directory)`` (only the
+    ``libraries[package]`` ones when given) and write the index to ``out``."""
     started = time.perf_counter()
     results: list[ParseResult] = []
     unreadable = 0
@@ -65,7 +68,7 @@ def build_index(
             if say:
                 say(f"note: {package} has no sources at {directory}; not indexed")
             continue
-        for path, module in source_files(Path(directory)):
+        for path, module in source_files(Path(directory), (libraries or {}).get(package)):
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
@@ -115,7 +118,12 @@ def ensure_index(
     path = index_file(lean_project, revision)
     if not force and _current(path, revision):
         return BuildReport(path=path, revision=revision, built=False)
-    report = build_index(_package_sources(packages), path, revision, say=say)
+    sources = _package_sources(packages)
+    core = core_sources(lean_project)
+    if core is not None:
+        sources.append(("lean4", core))
+    libraries: dict[str, tuple[str, ...]] = {"lean4": CORE_LIBRARIES}
+    report = build_index(sources, path, revision, libraries=libraries, say=say)
     for stale in path.parent.glob("decls-*.sqlite"):
         if stale != path:
             stale.unlink(missing_ok=True)
