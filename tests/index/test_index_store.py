@@ -185,3 +185,28 @@ def test_lean_core_sources_are_indexed_where_elan_put_them(
         assert "toolchain@leanprover/lean4:v4.15.0" in index.revision
         assert index.get("Nat.gcd'") is not None
         assert index.get("Lean.compilerThing") is None
+
+
+def test_popularity_favours_names_the_sources_use(tmp_path: Path) -> None:
+    rare = Declaration("Rare.sqrt", DeclKind.DEF, ": ℝ → ℝ", "a square root, rarely used", "M", 1)
+    common = Declaration("Real.sqrt", DeclKind.DEF, ": ℝ → ℝ", "the square root", "M", 2)
+    uses = {"Real.sqrt": 500, ".sqrt": 20}
+    write_index(tmp_path / "i.sqlite", [rare, common], "r", {}, uses=uses)
+    with DeclarationIndex.open(tmp_path / "i.sqlite") as index:
+        plain = [d.name for d in index.search("rarely used square root", 2)]
+        assert plain == ["Rare.sqrt", "Real.sqrt"]  # more words match the rare one
+        popular = [d.name for d in index.search("rarely used square root", 2, popularity=1.0)]
+        assert popular == ["Real.sqrt", "Rare.sqrt"]
+
+
+def test_build_counts_uses(tmp_path: Path) -> None:
+    tree = tmp_path / "src"
+    (tree / "A").mkdir(parents=True)
+    (tree / "A" / "B.lean").write_text(
+        "def Foo.often : Nat := 1\ndef Foo.seldom : Nat := 2\n"
+        "theorem t : Foo.often = Foo.often + Foo.often.succ - (x).often := rfl\n"
+    )
+    report = build_from_source(tree, tmp_path / "p", out=tmp_path / "i.sqlite")
+    with sqlite3.connect(report.path) as conn:
+        prior = dict(conn.execute("SELECT name, prior FROM decls").fetchall())
+    assert prior["Foo.often"] > prior["Foo.seldom"] > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import subprocess
 import time
@@ -79,7 +80,7 @@ def build_index(
         raise InputError(f"no Lean sources found in {', '.join(str(d) for _, d in sources)}")
     declarations, unresolved = resolve(results)
     meta = {"packages": ",".join(p for p, _ in sources), "files": str(len(results))}
-    count = write_index(out, declarations, revision, meta)
+    count = write_index(out, declarations, revision, meta, uses=_uses(results))
     return BuildReport(
         path=out,
         revision=revision,
@@ -91,6 +92,19 @@ def build_index(
         unreadable_files=unreadable,
         seconds=time.perf_counter() - started,
     )
+
+
+def _uses(results: Sequence[ParseResult]) -> dict[str, int]:
+    """Occurrences of each name in the sources: written whole (``Real.sqrt``), plus those of
+    its last component (``sqrt``, ``.card``) under the key ``"." + last``."""
+    whole: collections.Counter[str] = collections.Counter()
+    for result in results:
+        whole.update(result.uses)
+    out = dict(whole)
+    for token, n in whole.items():
+        last = "." + token.rsplit(".", 1)[-1]
+        out[last] = out.get(last, 0) + n
+    return out
 
 
 def _current(path: Path, revision: str) -> bool:
