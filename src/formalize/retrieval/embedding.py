@@ -19,6 +19,7 @@ from formalize.errors import InputError
 from formalize.index.records import Declaration
 from formalize.index.store import DEFINITION_KINDS, DeclarationIndex, name_words
 from formalize.retrieval.base import query_words
+from formalize.retrieval.bm25 import DEFAULT_POPULARITY
 
 if TYPE_CHECKING:
     import numpy as np
@@ -107,6 +108,7 @@ class EmbeddingRetriever:
         mode: str = "rerank",
         pool: int = 64,
         definitions_only: bool = True,
+        popularity: float = DEFAULT_POPULARITY,
         device: str = "cpu",
         encoder: SentenceEncoder | None = None,
     ) -> None:
@@ -116,6 +118,7 @@ class EmbeddingRetriever:
         self.mode = mode
         self.pool = pool
         self.definitions_only = definitions_only
+        self.popularity = popularity
         self.encoder = encoder or SentenceEncoder(model, device=device)
         self._vectors: dict[str, Any] = {}  # declaration name -> its vector (rerank mode)
         self._matrix: tuple[list[str], np.ndarray] | None = None  # dense mode
@@ -140,6 +143,7 @@ class EmbeddingRetriever:
                 max(self.pool, k),
                 include_deprecated=False,
                 definitions_only=self.definitions_only,
+                popularity=self.popularity,
             )
             for q in queries
         ]
