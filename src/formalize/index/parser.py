@@ -14,6 +14,7 @@ parsed (and adds the ``@[to_additive]`` twins).
 
 from __future__ import annotations
 
+import bisect
 import collections
 import dataclasses
 import re
@@ -108,6 +109,7 @@ class _FileParser:
         self.pending: list[Pending] = []
         self.additive: list[tuple[int, str | None, str | None]] = []
         self.skipped_lines: list[int] = []
+        self._newlines = [m.start() for m in re.finditer("\n", self.masked.text)]
 
     # -- scopes ------------------------------------------------------------------------------
     @property
@@ -151,7 +153,7 @@ class _FileParser:
         return ParseResult(parsed, tuple(self.pending), tuple(self.additive), uses)
 
     def _line(self, offset: int) -> int:
-        return self.masked.text.count("\n", 0, offset) + 1
+        return bisect.bisect_left(self._newlines, offset) + 1
 
     def _command_starts(self, text: str) -> list[int]:
         """Offsets of the lines that begin a command."""
