@@ -88,6 +88,10 @@ def test_search_edge_cases(index: DeclarationIndex) -> None:
     assert len(index.search("prime", 2)) == 2
     names = [d.name for d in index.search("mod mod of dvd", 10, include_deprecated=False)]
     assert "Int.emod_emod_of_dvd" in names and "Int.mod_mod_of_dvd" not in names
+    assert "Int.mod_mod_of_dvd" in [d.name for d in index.search("mod mod of dvd", 10)]
+    defs = index.search("prime", 10, definitions_only=True)
+    assert [d.name for d in defs] == ["Nat.Prime", "padicValNat"]  # its docstring: "prime"
+    assert "Nat.prime_two" in [d.name for d in index.search("prime", 10)]
 
 
 def test_name_words_and_fts_query() -> None:
@@ -157,3 +161,52 @@ def test_build_from_a_bare_source_tree(tmp_path: Path) -> None:
     assert not build_from_source(tree, tmp_path / "proj", out=tmp_path / "i.sqlite").built
     with pytest.raises(InputError):
         build_from_source(tmp_path / "nowhere", tmp_path / "proj")
+
+
+def test_lean_core_sources_are_indexed_where_elan_put_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_lean_project(tmp_path)
+    (project / "lean-toolchain").write_text("leanprover/lean4:v4.15.0\n")
+    before = ensure_index(project)
+    core = tmp_path / "elan" / "toolchains" / "leanprover--lean4---v4.15.0" / "src" / "lean"
+    for library, text in {
+        "Init": "namespace Nat\ndef gcd' : Nat → Nat → Nat := sorry\nend Nat\n",
+        "Lean": "def Lean.compilerThing : Nat := 0\n",  # the compiler's: not indexed
+    }.items():
+        (core / library).mkdir(parents=True)
+        (core / f"{library}.lean").write_text(f"import {library}.Core\n")
+        (core / library / "Core.lean").write_text(text)
+    monkeypatch.setenv("ELAN_HOME", str(tmp_path / "elan"))
+    assert not ensure_index(project).built  # same revision: the toolchain was already in it
+    report = ensure_index(project, force=True)
+    assert report.files == before.files + 2
+    with DeclarationIndex.open(report.path) as index:
+        assert "toolchain@leanprover/lean4:v4.15.0" in index.revision
+        assert index.get("Nat.gcd'") is not None
+        assert index.get("Lean.compilerThing") is None
+
+
+def test_popularity_favours_names_the_sources_use(tmp_path: Path) -> None:
+    rare = Declaration("Rare.sqrt", DeclKind.DEF, ": ℝ → ℝ", "a square root, rarely used", "M", 1)
+    common = Declaration("Real.sqrt", DeclKind.DEF, ": ℝ → ℝ", "the square root", "M", 2)
+    uses = {"Real.sqrt": 500, ".sqrt": 20}
+    write_index(tmp_path / "i.sqlite", [rare, common], "r", {}, uses=uses)
+    with DeclarationIndex.open(tmp_path / "i.sqlite") as index:
+        plain = [d.name for d in index.search("rarely used square root", 2)]
+        assert plain == ["Rare.sqrt", "Real.sqrt"]  # more words match the rare one
+        popular = [d.name for d in index.search("rarely used square root", 2, popularity=1.0)]
+        assert popular == ["Real.sqrt", "Rare.sqrt"]
+
+
+def test_build_counts_uses(tmp_path: Path) -> None:
+    tree = tmp_path / "src"
+    (tree / "A").mkdir(parents=True)
+    (tree / "A" / "B.lean").write_text(
+        "def Foo.often : Nat := 1\ndef Foo.seldom : Nat := 2\n"
+        "theorem t : Foo.often = Foo.often + Foo.often.succ - (x).often := rfl\n"
+    )
+    report = build_from_source(tree, tmp_path / "p", out=tmp_path / "i.sqlite")
+    with sqlite3.connect(report.path) as conn:
+        prior = dict(conn.execute("SELECT name, prior FROM decls").fetchall())
+    assert prior["Foo.often"] > prior["Foo.seldom"] > 0

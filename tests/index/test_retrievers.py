@@ -67,10 +67,19 @@ def test_bm25_ranks_the_obvious_match_first(index: DeclarationIndex) -> None:
 
 
 def test_bm25_leaves_deprecated_names_out(index: DeclarationIndex) -> None:
-    found = build_retriever("bm25", index).retrieve(["mod mod of dvd"], 20)[0]
+    lemmas = build_retriever("bm25", index, definitions_only=False)
+    found = lemmas.retrieve(["mod mod of dvd"], 20)[0]
     assert found and all(d.deprecated_to is None for d in found)
-    both = build_retriever("bm25", index, include_deprecated=True).retrieve(["mod mod of dvd"], 20)
-    assert any(d.deprecated_to for d in both[0])
+    both = build_retriever("bm25", index, include_deprecated=True, definitions_only=False)
+    assert any(d.deprecated_to for d in both.retrieve(["mod mod of dvd"], 20)[0])
+
+
+def test_bm25_retrieves_definitions_by_default(index: DeclarationIndex) -> None:
+    defaults = build_retriever("bm25", index).retrieve(["square root sqrt nonneg"], 20)[0]
+    assert [d.name for d in defaults][:1] == ["Real.sqrt"]
+    assert all(d.kind.value not in ("theorem", "instance") for d in defaults)
+    everything = build_retriever("bm25", index, definitions_only=False)
+    assert "Real.sqrt_nonneg" in [d.name for d in everything.retrieve(["sqrt nonneg"], 20)[0]]
 
 
 def _tiny_encoder_dir(tmp_path: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import subprocess
 import time
@@ -11,7 +12,9 @@ from pathlib import Path
 
 from formalize.errors import InputError
 from formalize.index.locate import (
+    CORE_LIBRARIES,
     Package,
+    core_sources,
     dependency_revision,
     index_file,
     read_manifest,
@@ -53,10 +56,11 @@ def build_index(
     out: Path,
     revision: str,
     *,
+    libraries: dict[str, tuple[str, ...]] | None = None,
     say: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Parse every library file under each ``(package, directory)`` and write the index to
-    ``out``."""
+    """Parse every library file under each ``(package, directory)`` (only the
+    ``libraries[package]`` ones when given) and write the index to ``out``."""
     started = time.perf_counter()
     results: list[ParseResult] = []
     unreadable = 0
@@ -65,7 +69,7 @@ def build_index(
             if say:
                 say(f"note: {package} has no sources at {directory}; not indexed")
             continue
-        for path, module in source_files(Path(directory)):
+        for path, module in source_files(Path(directory), (libraries or {}).get(package)):
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
@@ -76,7 +80,7 @@ def build_index(
         raise InputError(f"no Lean sources found in {', '.join(str(d) for _, d in sources)}")
     declarations, unresolved = resolve(results)
     meta = {"packages": ",".join(p for p, _ in sources), "files": str(len(results))}
-    count = write_index(out, declarations, revision, meta)
+    count = write_index(out, declarations, revision, meta, uses=_uses(results))
     return BuildReport(
         path=out,
         revision=revision,
@@ -88,6 +92,19 @@ def build_index(
         unreadable_files=unreadable,
         seconds=time.perf_counter() - started,
     )
+
+
+def _uses(results: Sequence[ParseResult]) -> dict[str, int]:
+    """Occurrences of each name in the sources: written whole (``Real.sqrt``), plus those of
+    its last component (``sqrt``, ``.card``) under the key ``"." + last``."""
+    whole: collections.Counter[str] = collections.Counter()
+    for result in results:
+        whole.update(result.uses)
+    out = dict(whole)
+    for token, n in whole.items():
+        last = "." + token.rsplit(".", 1)[-1]
+        out[last] = out.get(last, 0) + n
+    return out
 
 
 def _current(path: Path, revision: str) -> bool:
@@ -115,7 +132,12 @@ def ensure_index(
     path = index_file(lean_project, revision)
     if not force and _current(path, revision):
         return BuildReport(path=path, revision=revision, built=False)
-    report = build_index(_package_sources(packages), path, revision, say=say)
+    sources = _package_sources(packages)
+    core = core_sources(lean_project)
+    if core is not None:
+        sources.append(("lean4", core))
+    libraries: dict[str, tuple[str, ...]] = {"lean4": CORE_LIBRARIES}
+    report = build_index(sources, path, revision, libraries=libraries, say=say)
     for stale in path.parent.glob("decls-*.sqlite"):
         if stale != path:
             stale.unlink(missing_ok=True)

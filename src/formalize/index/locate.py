@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,13 +59,38 @@ def read_manifest(lean_project: Path) -> list[Package] | None:
     return out
 
 
+#: the libraries of Lean's own sources worth indexing (``Lean``, ``Lake`` are the compiler's)
+CORE_LIBRARIES = ("Init", "Std")
+
+
+def toolchain(lean_project: Path) -> str | None:
+    """The project's ``lean-toolchain`` (``leanprover/lean4:v4.15.0``), or None."""
+    try:
+        return (Path(lean_project) / "lean-toolchain").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def core_sources(lean_project: Path) -> Path | None:
+    """The directory of Lean's own sources for the project's toolchain, where elan installed
+    them (``$ELAN_HOME/toolchains/leanprover--lean4---v4.15.0/src/lean``), else None."""
+    name = toolchain(lean_project)
+    if name is None:
+        return None
+    elan = Path(os.environ.get("ELAN_HOME") or Path.home() / ".elan")
+    directory = elan / "toolchains" / name.replace("/", "--").replace(":", "---") / "src" / "lean"
+    return directory if (directory / "Init.lean").is_file() else None
+
+
 def dependency_revision(lean_project: Path) -> str | None:
     """The revision string of the project's dependencies (``name@rev`` of each package,
-    sorted, comma-separated), or None without a manifest."""
+    sorted, comma-separated, and the toolchain), or None without a manifest."""
     packages = read_manifest(lean_project)
     if packages is None:
         return None
-    return ",".join(sorted(f"{p.name}@{p.rev}" for p in packages))
+    revisions = sorted(f"{p.name}@{p.rev}" for p in packages)
+    core = toolchain(lean_project)
+    return ",".join(revisions + ([f"toolchain@{core}"] if core else []))
 
 
 def index_file(lean_project: Path, revision: str) -> Path:
@@ -82,20 +108,25 @@ def index_path(lean_project: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def source_files(root: Path) -> Iterator[tuple[Path, str]]:
+def source_files(
+    root: Path, libraries: tuple[str, ...] | None = None
+) -> Iterator[tuple[Path, str]]:
     """The ``.lean`` files of a package's libraries with their module names.
 
     A library is a top-level directory ``X/`` beside a root file ``X.lean`` (Lake's layout:
-    ``Mathlib/`` and ``Mathlib.lean``), tests and scripts excluded; a tree without that
-    layout is read whole."""
+    ``Mathlib/`` and ``Mathlib.lean``), tests and scripts excluded, only ``libraries`` when
+    given; a tree without that layout is read whole."""
     root = Path(root)
-    libraries = sorted(
+    found = sorted(
         d
         for d in root.iterdir()
-        if d.is_dir() and (root / f"{d.name}.lean").is_file() and d.name not in EXCLUDED_ROOTS
+        if d.is_dir()
+        and (root / f"{d.name}.lean").is_file()
+        and d.name not in EXCLUDED_ROOTS
+        and (libraries is None or d.name in libraries)
     )
-    if libraries:
-        for library in libraries:
+    if found:
+        for library in found:
             yield root / f"{library.name}.lean", library.name
             yield from _walk(root, library)
     else:

@@ -14,6 +14,8 @@ parsed (and adds the ``@[to_additive]`` twins).
 
 from __future__ import annotations
 
+import bisect
+import collections
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -59,6 +61,7 @@ _SIGNATURE_STOP = re.compile(
 _STRUCTURE_STOP = re.compile(r":=|(?<![\w.'])(?:where|deriving)\b|\n(?=\S)")
 _FIELD = re.compile(r"((?:" + IDENT.pattern + r"\s+)*" + IDENT.pattern + r")\s*(?=[:({\[⦃])")
 _CTOR_NAME = re.compile(r"(" + IDENT.pattern + r")\s*::")
+_TOKEN = re.compile(r"[\w'.₀-₉]+")
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -90,6 +93,8 @@ class ParseResult:
     pending: tuple[Pending, ...]
     #: ``@[to_additive]`` declarations: (index, explicit additive name or None, its docstring)
     additive: tuple[tuple[int, str | None, str | None], ...] = ()
+    #: how often each identifier-like token occurs in the file's code (a popularity prior)
+    uses: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
 class _FileParser:
@@ -104,6 +109,7 @@ class _FileParser:
         self.pending: list[Pending] = []
         self.additive: list[tuple[int, str | None, str | None]] = []
         self.skipped_lines: list[int] = []
+        self._newlines = [m.start() for m in re.finditer("\n", self.masked.text)]
 
     # -- scopes ------------------------------------------------------------------------------
     @property
@@ -143,10 +149,11 @@ class _FileParser:
         parsed = ParsedFile(
             self.module, tuple(self.decls), len(self.skipped_lines), tuple(self.skipped_lines)
         )
-        return ParseResult(parsed, tuple(self.pending), tuple(self.additive))
+        uses = collections.Counter(_TOKEN.findall(self.masked.text))
+        return ParseResult(parsed, tuple(self.pending), tuple(self.additive), uses)
 
     def _line(self, offset: int) -> int:
-        return self.masked.text.count("\n", 0, offset) + 1
+        return bisect.bisect_left(self._newlines, offset) + 1
 
     def _command_starts(self, text: str) -> list[int]:
         """Offsets of the lines that begin a command."""

@@ -3,10 +3,11 @@ revision, written once by :func:`write_index` and read through :class:`Declarati
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -14,7 +15,7 @@ from formalize.errors import InputError
 from formalize.index.records import Declaration, DeclKind, split_name
 
 #: the on-disk layout's version: an index of another version is rebuilt, not read
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "3"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -28,11 +29,12 @@ CREATE TABLE decls (
     line INTEGER NOT NULL,
     deprecated_to TEXT,
     last TEXT NOT NULL,
-    last_fold TEXT NOT NULL
+    last_fold TEXT NOT NULL,
+    prior REAL NOT NULL DEFAULT 0  -- ln(1 + uses in the sources): how common the name is
 );
 CREATE TABLE namespaces (name TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE decls_fts USING fts5(
-    words, signature, docstring, tokenize = 'porter unicode61 remove_diacritics 2'
+    words, signature, docstring, tag, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
 _INDEXES = """
@@ -40,7 +42,9 @@ CREATE INDEX decls_last ON decls (last);
 CREATE INDEX decls_last_fold ON decls (last_fold);
 """
 #: bm25 weights of the FTS columns: the name's words, the signature, the docstring
-_BM25 = "bm25(decls_fts, 8.0, 1.0, 3.0)"
+_BM25 = "bm25(decls_fts, 8.0, 1.0, 3.0, 0.0)"
+#: the kinds a statement names (lemmas and instances are what proofs name)
+DEFINITION_KINDS = frozenset(DeclKind) - {DeclKind.THEOREM, DeclKind.INSTANCE}
 _COLUMNS = "name, kind, signature, docstring, module, line, deprecated_to"
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
 _QUERY_WORD = re.compile(r"[^\W_]+")
@@ -79,12 +83,25 @@ def _row(row: tuple[object, ...]) -> Declaration:
     )
 
 
+def _tag(kind: str, deprecated_to: str | None) -> str:
+    """The FTS ``tag`` column: ``defn`` or ``lemma``, and ``deprecated`` (filters, not scored)."""
+    tag = "defn" if DeclKind(kind) in DEFINITION_KINDS else "lemma"
+    return tag + (" deprecated" if deprecated_to is not None else "")
+
+
 def write_index(
-    path: Path, declarations: Iterable[Declaration], revision: str, meta: dict[str, str]
+    path: Path,
+    declarations: Iterable[Declaration],
+    revision: str,
+    meta: dict[str, str],
+    *,
+    uses: Mapping[str, int] | None = None,
 ) -> int:
     """Write a new index file at ``path`` (replacing any) and return how many declarations it
     holds; the first of several declarations with one name is kept. ``path`` appears only
-    when complete (written beside it, then renamed)."""
+    when complete (written beside it, then renamed). ``uses``: occurrences of names in the
+    sources, whole and (key ``"." + last``) by last component, for the popularity prior."""
+    uses = uses or {}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     tmp.unlink(missing_ok=True)
@@ -108,19 +125,21 @@ def write_index(
                     decl.deprecated_to,
                     last,
                     last.casefold(),
+                    math.log1p(uses.get(decl.name, 0) + uses.get("." + last, 0)),
                 )
             )
         conn.executemany(
             "INSERT OR IGNORE INTO decls (name, kind, signature, docstring, module, line, "
-            "deprecated_to, last, last_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "deprecated_to, last, last_fold, prior) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         conn.executemany(
-            "INSERT INTO decls_fts (rowid, words, signature, docstring) VALUES (?, ?, ?, ?)",
+            "INSERT INTO decls_fts (rowid, words, signature, docstring, tag) "
+            "VALUES (?, ?, ?, ?, ?)",
             (
-                (rowid, name_words(name), signature, docstring)
-                for rowid, name, signature, docstring in conn.execute(
-                    "SELECT id, name, signature, docstring FROM decls"
+                (rowid, name_words(name), signature, docstring, _tag(kind, deprecated_to))
+                for rowid, name, signature, docstring, kind, deprecated_to in conn.execute(
+                    "SELECT id, name, signature, docstring, kind, deprecated_to FROM decls"
                 ).fetchall()
             ),
         )
@@ -217,18 +236,32 @@ class DeclarationIndex:
         )
         return [str(r[0]) for r in rows]
 
-    def search(self, query: str, k: int, *, include_deprecated: bool = True) -> list[Declaration]:
+    def search(
+        self,
+        query: str,
+        k: int,
+        *,
+        include_deprecated: bool = True,
+        definitions_only: bool = False,
+        popularity: float = 0.0,
+    ) -> list[Declaration]:
         """The ``k`` declarations whose name words, signature and docstring best match any word
-        of ``query`` (FTS5's bm25), best first."""
-        match = fts_query(query)
-        if not match or k <= 0:
+        of ``query`` (FTS5's bm25), best first; ``definitions_only`` leaves out theorems and
+        instances (:data:`DEFINITION_KINDS` stay). ``popularity`` > 0 favours names the sources
+        use often: the score is bm25 plus ``popularity * ln(1 + uses)``."""
+        words = fts_query(query)
+        if not words or k <= 0:
             return []
-        where = "" if include_deprecated else "AND d.deprecated_to IS NULL"
+        match = f"{{words signature docstring}} : ({words})"
+        if definitions_only:
+            match += " AND tag : defn"
+        if not include_deprecated:
+            match += " NOT tag : deprecated"
         rows = self._query(
             f"SELECT {', '.join('d.' + c.strip() for c in _COLUMNS.split(','))} "
             f"FROM decls_fts JOIN decls d ON d.id = decls_fts.rowid "
-            f"WHERE decls_fts MATCH ? {where} ORDER BY {_BM25} LIMIT ?",
-            (match, k),
+            f"WHERE decls_fts MATCH ? ORDER BY {_BM25} - ? * d.prior LIMIT ?",
+            (match, popularity, k),
         )
         return [_row(r) for r in rows]
 

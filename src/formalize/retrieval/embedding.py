@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from formalize.errors import InputError
 from formalize.index.records import Declaration
-from formalize.index.store import DeclarationIndex, name_words
+from formalize.index.store import DEFINITION_KINDS, DeclarationIndex, name_words
 from formalize.retrieval.base import query_words
+from formalize.retrieval.bm25 import DEFAULT_POPULARITY
 
 if TYPE_CHECKING:
     import numpy as np
@@ -106,6 +107,8 @@ class EmbeddingRetriever:
         model: str | Path = DEFAULT_MODEL,
         mode: str = "rerank",
         pool: int = 64,
+        definitions_only: bool = True,
+        popularity: float = DEFAULT_POPULARITY,
         device: str = "cpu",
         encoder: SentenceEncoder | None = None,
     ) -> None:
@@ -114,6 +117,8 @@ class EmbeddingRetriever:
         self.index = index
         self.mode = mode
         self.pool = pool
+        self.definitions_only = definitions_only
+        self.popularity = popularity
         self.encoder = encoder or SentenceEncoder(model, device=device)
         self._vectors: dict[str, Any] = {}  # declaration name -> its vector (rerank mode)
         self._matrix: tuple[list[str], np.ndarray] | None = None  # dense mode
@@ -133,7 +138,13 @@ class EmbeddingRetriever:
         import numpy as np
 
         pools = [
-            self.index.search(query_words(q), max(self.pool, k), include_deprecated=False)
+            self.index.search(
+                query_words(q),
+                max(self.pool, k),
+                include_deprecated=False,
+                definitions_only=self.definitions_only,
+                popularity=self.popularity,
+            )
             for q in queries
         ]
         missing = {d.name: d for pool in pools for d in pool if d.name not in self._vectors}
@@ -152,7 +163,8 @@ class EmbeddingRetriever:
 
     def vectors_path(self) -> Path:
         """Where the dense vectors of this index and model are kept."""
-        key = hashlib.sha256(self.encoder.model_id.encode()).hexdigest()[:12]
+        what = f"{self.encoder.model_id}|definitions_only={self.definitions_only}"
+        key = hashlib.sha256(what.encode()).hexdigest()[:12]
         return self.index.path.with_name(f"{self.index.path.name}.{key}.npy")
 
     def _load_matrix(self) -> tuple[list[str], np.ndarray]:
@@ -166,7 +178,12 @@ class EmbeddingRetriever:
             names = json.loads(names_path.read_text(encoding="utf-8"))
             matrix = np.load(path)
         else:
-            decls = [d for d in self.index if d.deprecated_to is None]
+            decls = [
+                d
+                for d in self.index
+                if d.deprecated_to is None
+                and (not self.definitions_only or d.kind in DEFINITION_KINDS)
+            ]
             names = [d.name for d in decls]
             matrix = self.encoder.encode([declaration_text(d) for d in decls])
             tmp = path.with_name(path.name + ".partial.npy")
