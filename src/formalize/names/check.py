@@ -234,6 +234,25 @@ class NameChecker:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _exported_field(self, tried: Sequence[str]) -> bool:
+        """``Q.x`` for a field ``Q.C.x`` of a class ``C``: Mathlib exports the fields of its
+        notation classes (``export Dist (dist)``, ``export MeasureSpace (volume)`` inside
+        ``MeasureTheory``), and ``export`` is not in the index."""
+        last = tried[0].rpartition(".")[2]
+        fields = [
+            n
+            for n in self.index.by_last_component(last, limit=200)
+            if n.rpartition(".")[0].rpartition(".")[0] in {t.rpartition(".")[0] for t in tried}
+        ]
+        if not fields:
+            return False
+        decls = self.index.get_many(fields)
+        parents = self.index.get_many([n.rpartition(".")[0] for n in fields])
+        return any(
+            d is not None and _kind(d) == "field" and p is not None and _kind(p) == "class"
+            for d, p in zip(decls, parents, strict=True)
+        )
+
     def _lookup(self, names: set[str]) -> dict[str, object | None]:
         ordered = sorted(names)
         return dict(zip(ordered, self.index.get_many(ordered), strict=True)) if ordered else {}
@@ -255,6 +274,8 @@ class NameChecker:
             if rest in _GENERATED and (decls or any(self.index.is_namespace(n) for n in names)):
                 return True
         if any(self.index.is_namespace(n) for n in tried):
+            return True
+        if self._exported_field(tried):
             return True
         twins = [m for n in tried for m in _multiplicative(n)]
         return bool(twins) and any(d is not None for d in self.index.get_many(twins))
@@ -284,7 +305,7 @@ def _local(use: NameUse, found: Scan) -> bool:
     """A bound variable, or field notation on one (``x.foo`` with ``x`` local), or a short name
     Lean could bind automatically."""
     head = use.name.split(".", 1)[0]
-    return head in found.locals or ("." not in use.name and bool(_AUTO_BOUND.match(use.name)))
+    return head in found.locals or bool(_AUTO_BOUND.match(head))
 
 
 def _candidates(name: str, namespace: str, opens: Sequence[str]) -> list[str]:

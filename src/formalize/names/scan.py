@@ -54,6 +54,8 @@ _BINDER_STARTS = frozenset(
         "∃ᵉ",
         "let",
         "have",
+        "letI",
+        "haveI",
         "obtain",
         "⋃₀",
         "⋂₀",
@@ -373,7 +375,8 @@ class _Scanner:
         after = self.at(j)
         opener = self.code[i].text
         closes = opener in ("{", "⦃", "{{") and _is(after, "}", "⦄", "}}")
-        if names and (_is(after, ":", "|", "∈", "∉", "⊆") or (closes and opener != "{")):
+        binds = _is(after, ":", "|", "∈", "∉", "⊆", ":=")  # `:=`: a binder's default value
+        if names and (binds or (closes and opener != "{")):
             for k in names:
                 self.bind(k)
             head = self.at(j + 1) if _is(after, ":") else None
@@ -407,12 +410,12 @@ class _Scanner:
                 self.bind(j)
             elif _is(tok, "(", "⟨", "[", "{", "⦃"):
                 depth += 1
-                if _is(tok, "(", "{", "[", "⦃"):  # `(x : T)`: bind x, skip the type
+                if _is(tok, "(", "{", "[", "⦃"):  # `(x : T)`, `(n ≥ 1)`: bind x, skip the rest
                     k = j + 1
                     while (t := self.at(k)) is not None and t.kind == IDENT:
                         self.bind(k)
                         k += 1
-                    if _is(self.at(k), ":"):
+                    if k > j + 1 or _is(self.at(k), ":"):
                         j = self.close_of(j)
                         depth -= 1
                         j += 1
