@@ -86,6 +86,9 @@ DECLS = [
     FakeDecl("Subgroup", "structure", "(G : Type*) [Group G]", "A subgroup."),
     FakeDecl("List.sum", "def", "[Add α] [Zero α] : List α → α"),
     FakeDecl("Inhabited", "class", "(α : Sort u)"),
+    FakeDecl("Dist", "class", "(α : Type*)", "A distance function."),
+    FakeDecl("Dist.dist", "field", ": α → α → ℝ", "The distance between two points."),
+    FakeDecl("EuclideanSpace", "abbrev", "(𝕜 : Type*) (n : Type*) : Type*"),
     FakeDecl("Pt", "structure", ""),
 ]
 

@@ -69,6 +69,12 @@ RIGHT = [
     "structure Good (g : ℕ → ℕ) : Prop where\n  map_twice x : g (g x) = x\n"
     "theorem t (g : ℕ → ℕ) (hg : Good g) : hg.map_twice 1 = hg.map_twice 1 := sorry",
     "instance : Inhabited Pt where\n  default := ⟨0⟩\ntheorem t : True := sorry",
+    # exported class fields, auto-bound heads, letI, parenthesised binders, default values
+    "theorem t (P Q : EuclideanSpace ℝ (Fin 2)) : dist P Q ≥ 0 := sorry",
+    "theorem t (hm : 2 ≤ m) : m.Prime := sorry",
+    "theorem t : letI half := Real.pi / 2; half = half := sorry",
+    "theorem t (hb : ∀ᵉ (nn ≥ 1) (ab), ab = nn) : True := sorry",
+    "theorem t (fa := fun nn : ℕ => nn + 1) : fa 1 = 2 := sorry",
     # comments and strings are not code
     "-- Nat.prime is wrong\n/- so is Real.sqroot -/\n"
     "theorem t (p : ℕ) : Nat.Prime p → 2 ≤ p := sorry",
@@ -80,6 +86,12 @@ def test_no_false_positive(checker: NameChecker, text: str) -> None:
     report = checker.check_one(text)
     assert report.ok, report.unresolved
     assert report.signal().outcome is SignalOutcome.PASSED
+
+
+def test_a_field_of_a_structure_is_not_exported() -> None:
+    index = FakeIndex([FakeDecl("Pt", "structure"), FakeDecl("Pt.px", "field")])
+    (miss,) = NameChecker(index).check_one("theorem t : px = 1 := sorry").unresolved
+    assert miss.name == "px" and miss.suggestions[0] == "Pt.px"
 
 
 def test_checks_the_global_names() -> None:
