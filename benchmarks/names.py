@@ -100,6 +100,20 @@ def false_positives(checker: Any, texts: list[str]) -> dict[str, Any]:
     }
 
 
+_ALIASES: dict[int, dict[str, list[str]]] = {}
+
+
+def _aliases(index: Any) -> dict[str, list[str]]:
+    """Deprecated aliases by target (one pass over the index, kept per index)."""
+    if id(index) not in _ALIASES:
+        table: dict[str, list[str]] = collections.defaultdict(list)
+        for decl in index:
+            if decl.deprecated_to:
+                table[decl.deprecated_to].append(decl.name)
+        _ALIASES[id(index)] = table
+    return _ALIASES[id(index)]
+
+
 def perturbations(index: Any, name: str) -> dict[str, str]:
     """Plausible wrong names for ``name`` that the index does not have, by kind."""
     space, _, last = name.rpartition(".")
@@ -107,7 +121,7 @@ def perturbations(index: Any, name: str) -> dict[str, str]:
     lowered = last[:1].lower() + last[1:] if last[:1].isupper() else last.lower()
     if lowered != last:
         out["lower-cased"] = f"{space}.{lowered}" if space else lowered
-    old = [d.name for d in index if getattr(d, "deprecated_to", None) == name]
+    old = _aliases(index).get(name)
     if old:
         out["deprecated"] = old[0]
     for other in ("Nat", "Int", "Real", "Finset", "Set", "Complex", "Polynomial", "Rat"):

@@ -1,10 +1,10 @@
 """Did-you-mean for a name the index does not know, best first.
 
 The order (issue 22): the target of a deprecated alias, then declarations with the same last
-component (exact case before case-folded; in the namespace as written first, then in the
-namespace the name's position points to (its argument's type; ``Finset`` after ``∑ i ∈``),
-then in a namespace the candidate already uses, then the rest), then names within a small
-edit distance in the written namespace. Ties go to the closer spelling, then the shorter name.
+component, case aside (in the namespace as written first; then exact case before case-folded;
+then in the namespace the name's position points to: its argument's type, ``Finset`` after
+``∑ i ∈``; then in a namespace the candidate already uses; then the closer spelling and the
+shorter name), then names within a small edit distance in the written namespace.
 """
 
 from __future__ import annotations
@@ -84,22 +84,20 @@ def suggest(
 
     written_spaces = {full.rpartition(".")[0] for full in tried}
     pointed = set(hints)
+    same = set(index.by_last_component(last, limit=2000))
+    folded = set(index.by_last_component(last, casefold=True, limit=2000))
 
-    def rank(names: Iterable[str]) -> list[str]:
-        def key(name: str) -> tuple[int, int, int, tuple[int, int, int]]:
-            space = name.rpartition(".")[0]
-            return (
-                0 if space in written_spaces else 1,  # the namespace as written, case aside
-                0 if space in pointed else 1,
-                0 if space in namespaces else 1,
-                _closeness(written, name),
-            )
+    def key(name: str) -> tuple[int, int, int, int, tuple[int, int, int]]:
+        space = name.rpartition(".")[0]
+        return (
+            0 if space in written_spaces else 1,  # the namespace as written, case aside
+            0 if name in same else 1,  # the last component's case as written
+            0 if space in pointed else 1,
+            0 if space in namespaces else 1,
+            _closeness(written, name),
+        )
 
-        return sorted(set(names), key=key)
-
-    same = index.by_last_component(last, limit=200)
-    folded = [n for n in index.by_last_component(last, casefold=True, limit=200) if n not in same]
-    found = rank(same) + rank(folded)
+    found = sorted(same | folded, key=key)
     if len(found) < limit:
         found += _near(index, written, tried)
     # a deprecated alias among them gives way to its target, which goes first
