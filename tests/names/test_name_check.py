@@ -4,7 +4,7 @@ ones found with their suggestions in the documented order."""
 from __future__ import annotations
 
 import pytest
-from names_fakes import FakeDecl, FakeIndex
+from names_fakes import DECLS, FakeDecl, FakeIndex
 
 from formalize.names import NameChecker, edit_distance, scan
 from formalize.records import SignalOutcome
@@ -86,6 +86,12 @@ def test_no_false_positive(checker: NameChecker, text: str) -> None:
     report = checker.check_one(text)
     assert report.ok, report.unresolved
     assert report.signal().outcome is SignalOutcome.PASSED
+
+
+def test_a_dotted_namespace_is_not_a_constant() -> None:
+    index = FakeIndex([*DECLS, FakeDecl("Int.Prime.dvd_mul", "theorem")])
+    (miss,) = NameChecker(index).check_one("theorem t : Int.Prime 3 := sorry").unresolved
+    assert miss.name == "Int.Prime" and miss.suggestions[0] == "Nat.Prime"
 
 
 def test_a_field_of_a_structure_is_not_exported() -> None:

@@ -7,7 +7,7 @@ field access on a proof or a function (``Nat.succ_le_iff.mp``, ``Nat.succ.inject
 check does the same over the index. What the index cannot see it lets pass rather than flag:
 the constructions Lean generates for every inductive and structure (``mk``, ``rec``,
 ``casesOn``, ``ext``, ...), ``@[to_additive]`` twins (``Finset.sum`` of ``Finset.prod``),
-namespaces that are also types (``Nat`` where the core library is not indexed), and the short
+root namespaces, which are types (``Nat`` where the core library is not indexed), and the short
 names Lean may bind automatically (``α``, ``n₁``). Structure fields named in full
 (``Finset.val``) are not in a parsed index and are flagged; statements rarely name them so
 (``s.val`` on a local is field notation, skipped). A deprecated alias resolves, as in Lean,
@@ -273,8 +273,8 @@ class NameChecker:
                 return True  # `Nat.succ_le_iff.mp`, `Nat.succ.injective`
             if rest in _GENERATED and (decls or any(self.index.is_namespace(n) for n in names)):
                 return True
-        if any(self.index.is_namespace(n) for n in tried):
-            return True
+        if "." not in use.name and any(self.index.is_namespace(n) for n in tried):
+            return True  # `Nat` where the core library is not indexed (not `Int.Prime`)
         if self._exported_field(tried):
             return True
         twins = [m for n in tried for m in _multiplicative(n)]
