@@ -201,7 +201,12 @@ def main() -> None:
         )
         for name, rows in data.items():
             subset = rows[: args.embedding_limit]
-            for label, retriever in (("bm25", bm25), ("embedding rerank", embedding)):
+            for label, retriever in (
+                ("bm25", bm25),
+                ("embedding rerank", embedding),
+                ("embedding fusion", embedding),
+            ):
+                embedding.mode = label.split()[-1] if label != "bm25" else embedding.mode  # type: ignore[attr-defined]
                 begin = time.perf_counter()
                 r = recall(retriever, subset)
                 took = time.perf_counter() - begin
