@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import re
 import statistics
 import sys
 import tempfile
@@ -51,6 +52,8 @@ def constants_of(index: DeclarationIndex, header: str, statement: str) -> set[st
         if line.startswith("open "):
             opens += [w for w in line[5:].split() if w not in {"scoped", "in", "hiding"}]
     body = mask(statement).text
+    first = re.search(r"^(?:theorem|lemma|def|abbrev)\b", body, re.M)
+    body = body[first.start() :] if first else body  # not the file's import/open lines
     own = IDENT.search(body[body.find("theorem") + 7 :]) if "theorem" in body else None
     idents = set()
     for found in IDENT.finditer(body):
@@ -198,7 +201,12 @@ def main() -> None:
         )
         for name, rows in data.items():
             subset = rows[: args.embedding_limit]
-            for label, retriever in (("bm25", bm25), ("embedding rerank", embedding)):
+            for label, retriever in (
+                ("bm25", bm25),
+                ("embedding rerank", embedding),
+                ("embedding fusion", embedding),
+            ):
+                embedding.mode = label.split()[-1] if label != "bm25" else embedding.mode  # type: ignore[attr-defined]
                 begin = time.perf_counter()
                 r = recall(retriever, subset)
                 took = time.perf_counter() - begin

@@ -136,9 +136,11 @@ def test_project_index_is_rebuilt_only_when_the_revision_changes(tmp_path: Path)
     assert forced.built
     make_lean_project(tmp_path, rev="1" * 40)  # the manifest pins a new revision
     assert index_path(project) is None
+    vectors = first.path.with_name(first.path.name + ".abc.npy")  # an embedding retriever's
+    vectors.write_bytes(b"")
     moved = ensure_index(project)
     assert moved.built and moved.path != first.path
-    assert not first.path.exists()  # the old revision's index is removed
+    assert not first.path.exists() and not vectors.exists()  # the old revision's files go
     with DeclarationIndex.open(moved.path) as index:
         assert index.revision == f"mathlib@{'1' * 40}"
 

@@ -119,6 +119,16 @@ def test_embedding_code_path_with_a_tiny_random_encoder(
         assert len(got) == min(3, len(pool))
         assert {d.name for d in got} <= {d.name for d in pool}  # re-ranks bm25's candidates
     assert rerank.retrieve([], 3) == []
+    fusion = build_retriever(
+        "embedding",
+        index,
+        mode="fusion",
+        pool=10,
+        encoder=rerank.encoder,  # type: ignore[attr-defined]
+    )
+    fused = fusion.retrieve(PROBLEMS, 10)
+    for got, pool in zip(fused, bm25_pools, strict=True):
+        assert sorted(d.name for d in got) == sorted(d.name for d in pool)  # same set, reordered
     dense = build_retriever(
         "embedding",
         index,

@@ -138,8 +138,8 @@ def ensure_index(
         sources.append(("lean4", core))
     libraries: dict[str, tuple[str, ...]] = {"lean4": CORE_LIBRARIES}
     report = build_index(sources, path, revision, libraries=libraries, say=say)
-    for stale in path.parent.glob("decls-*.sqlite"):
-        if stale != path:
+    for stale in path.parent.glob("decls-*"):  # other revisions' files and their vectors
+        if not stale.name.startswith(path.name):
             stale.unlink(missing_ok=True)
     return report
 

@@ -4,6 +4,7 @@ revision, written once by :func:`write_index` and read through :class:`Declarati
 from __future__ import annotations
 
 import math
+import os
 import re
 import sqlite3
 import threading
@@ -103,7 +104,7 @@ def write_index(
     sources, whole and (key ``"." + last``) by last component, for the popularity prior."""
     uses = uses or {}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")  # builds may run side by side
     tmp.unlink(missing_ok=True)
     conn = sqlite3.connect(tmp)
     try:

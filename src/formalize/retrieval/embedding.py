@@ -1,9 +1,10 @@
 """``embedding``: a sentence-embedding model (through transformers) scoring declarations by
 cosine similarity to the problem.
 
-Two modes: ``rerank`` (the default) re-scores bm25's top ``pool`` candidates, so nothing is
-precomputed; ``dense`` searches vectors of every declaration, computed once per index and model
-and kept beside the index file (``<index>.<model>.npy``), by brute-force cosine in numpy.
+Three modes: ``rerank`` (the default) re-scores bm25's top ``pool`` candidates by cosine
+alone; ``fusion`` fuses bm25's order with the embedding's (reciprocal-rank fusion); neither
+precomputes anything. ``dense`` searches vectors of every definition, computed once per index
+and model and kept beside the index file (``<index>.<key>.npy``), by brute-force cosine in numpy.
 Needs the ``hf`` extra (transformers, torch)."""
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-MODES = ("rerank", "dense")
+MODES = ("rerank", "fusion", "dense")
+#: reciprocal-rank fusion's constant (Cormack et al. 2009): score = sum of 1 / (K + rank)
+RRF_K = 60
 
 
 class SentenceEncoder:
@@ -157,6 +160,10 @@ class EmbeddingRetriever:
                 out.append([])
                 continue
             scores = np.stack([self._vectors[d.name] for d in pool]) @ query
+            if self.mode == "fusion":  # the bm25 order and the embedding order, fused
+                by_embedding = np.empty(len(pool))
+                by_embedding[np.argsort(-scores, kind="stable")] = np.arange(len(pool))
+                scores = 1.0 / (RRF_K + np.arange(len(pool))) + 1.0 / (RRF_K + by_embedding)
             order = np.argsort(-scores, kind="stable")[:k]
             out.append([pool[i] for i in order])
         return out
