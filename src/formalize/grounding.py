@@ -12,7 +12,7 @@ today's, byte for byte.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 DEFAULT_K = 8
@@ -77,7 +77,6 @@ class Grounding:
     resolver: Any = None  # formalize.names.NameChecker over the same index
     definitions_budget_tokens: int = DEFAULT_DEFINITIONS_BUDGET_TOKENS
     revision: str = ""
-    retrieved: int = field(default=0, init=False)  # declarations put into prompts
 
     @property
     def retrieves(self) -> bool:
@@ -92,9 +91,7 @@ class Grounding:
         found = self.retriever.retrieve(list(queries), self.k)
         blocks = []
         for decls in found:
-            lines = within_budget(decls[: self.k], self.budget_tokens)
-            self.retrieved += len(lines)
-            blocks.append("\n".join(lines))
+            blocks.append("\n".join(within_budget(decls[: self.k], self.budget_tokens)))
         return blocks
 
     def definitions(self, lean: str) -> str:
