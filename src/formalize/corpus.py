@@ -101,6 +101,10 @@ class Funnel:
     signal_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     # attempts by how they ended (AttemptStatus values: no_code, lean_error, accepted, ...)
     statuses: dict[str, int] = field(default_factory=dict)
+    # the name check: candidates whose names did not resolve (sent back with names = precheck),
+    # and compiled ones Lean accepted with names the index lacks (a stale or incomplete index)
+    names_unknown: int = 0
+    names_stale: int = 0
 
     @property
     def attempts_per_accepted(self) -> float | None:
@@ -611,6 +615,10 @@ class Store:
             filter_rejected=self._filter_rejections(outcomes),
             signal_counts=self._signal_counts(),
             statuses=self._statuses(outcomes),
+            names_unknown=attempts(0, "unknown_name"),
+            names_stale=count(
+                "SELECT COUNT(*) FROM signals WHERE name = 'names' AND outcome = 'inconclusive'"
+            ),
         )
 
     @staticmethod

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE = "critic_v1"
+# With the definitions of the constants a statement uses (``definitions``): issue 22.
+DEFINITIONS_TEMPLATE = "critic_retrieval_v1"
 # Reasoning critics (CriticLeanGPT-Qwen3-*) think at length before the JSON answer.
 DEFAULT_MAX_TOKENS = 8192
 # Sampling settings for m > 1 when the caller gives none (Qwen3's recommended thinking mode).
@@ -181,13 +183,19 @@ class Critic:
         rule: VoteRule | str = "majority",
         params: GenerationParams | None = None,
         template: str = DEFAULT_TEMPLATE,
+        definitions: Callable[[str], str] | None = None,
     ) -> None:
+        """``definitions``: Lean statement -> the definitions of the Mathlib constants it uses
+        (``formalize.grounding``); with it, the default template is ``critic_retrieval_v1``."""
         if samples < 1:
             raise ValueError("a critic needs at least one sample per pair")
         self.engine = engine
         self.samples = samples
         self.rule = VoteRule.parse(rule)
         self.params = critic_params(samples, params)
+        if definitions is not None and template == DEFAULT_TEMPLATE:
+            template = DEFINITIONS_TEMPLATE
+        self.definitions = definitions
         self.template: Template = load_template(template)
         missing = {"problem", "lean"} - self.template.fields
         if missing:
@@ -199,12 +207,17 @@ class Critic:
 
     def conversation(self, problem: Problem, lean: str) -> list[dict[str, str]]:
         """The chat messages sent for one pair."""
-        return self.template.messages(
-            problem=problem_text(problem),
-            informal=problem.informal.strip(),
-            answer=(problem.answer or "").strip(),
-            lean=lean.strip(),
-        )
+        values = {
+            "problem": problem_text(problem),
+            "informal": problem.informal.strip(),
+            "answer": (problem.answer or "").strip(),
+            "lean": lean.strip(),
+        }
+        if "definitions" in self.template.fields:
+            from formalize.grounding import NO_DEFINITIONS
+
+            values["definitions"] = self.definitions(lean) if self.definitions else NO_DEFINITIONS
+        return self.template.messages(**values)
 
     def judge(self, pairs: Sequence[tuple[Problem, str]]) -> list[Verdict]:
         """One ``Verdict`` per (problem, Lean statement) pair, in input order."""

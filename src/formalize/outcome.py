@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from formalize.filters import FilterPolicy
 from formalize.records import (
+    NAMES_SIGNAL,
     Attempt,
     AttemptStatus,
     Candidate,
@@ -38,6 +39,8 @@ def attempt_status(
     gate and Lean first, then the filters (their policy), then the critic."""
     if cand.status is CandidateStatus.GENERATION_FAILED:
         return AttemptStatus.GENERATION_FAILED
+    if check is None and any(s.name == NAMES_SIGNAL and s.failed for s in signals):
+        return AttemptStatus.UNKNOWN_NAME  # the name check sent it back (names = precheck)
     if cand.status is CandidateStatus.NO_CODE or check is None:
         return AttemptStatus.NO_CODE
     if check.status is CheckStatus.REJECTED:
@@ -79,8 +82,9 @@ def choose_feedback(attempts: Sequence[Attempt]) -> Feedback:
     """The most useful failure of a round: the nearest miss, with what was wrong with it.
 
     A compiled statement the critic objected to beats one a Lean-verified filter rejected
-    (vacuous, refuted, ...), which beats a compile error, a checker failure, a refused
-    statement, and no code at all.
+    (vacuous, refuted, ...), which beats a compile error (with the name check's suggestions
+    under its unknown-name errors), names the name check did not find (``names = precheck``),
+    a checker failure, a refused statement, and no code at all.
     """
     judged = [a for a in attempts if a.status in (AttemptStatus.UNFAITHFUL, AttemptStatus.UNPARSED)]
     if judged:
@@ -102,8 +106,17 @@ def choose_feedback(attempts: Sequence[Attempt]) -> Feedback:
         return Feedback(
             FeedbackKind.LEAN,
             best.candidate.lean,
-            lean_error_feedback(best.candidate.lean, best.check),
+            lean_error_feedback(best.candidate.lean, best.check, name_suggestions(best)),
         )
+    unknown = [a for a in attempts if a.status is AttemptStatus.UNKNOWN_NAME]
+    if unknown:
+        best = min(unknown, key=lambda a: (len(name_suggestions(a)), a.sample))
+        lines = [
+            f"- `{name}` is not a Mathlib name" + (f"; did you mean {', '.join(s)}?" if s else "")
+            for name, s in name_suggestions(best).items()
+        ]
+        detail = "The name check found names Mathlib does not have (not sent to Lean):\n"
+        return Feedback(FeedbackKind.LEAN, best.candidate.lean, detail + "\n".join(lines))
     for status, prefix in (
         (AttemptStatus.CHECK_FAILED, "Lean could not check the statement"),
         (AttemptStatus.REJECTED, "The statement was refused before compiling"),
@@ -117,6 +130,13 @@ def choose_feedback(attempts: Sequence[Attempt]) -> Feedback:
         "No Lean 4 theorem was found in the answer. Answer with one ```lean4 code block holding "
         "the header and a single theorem whose proof is `sorry`.",
     )
+
+
+def name_suggestions(attempt: Attempt) -> dict[str, list[str]]:
+    """The name check's did-you-mean for an attempt's unresolved names (empty without it)."""
+    names = attempt.signal(NAMES_SIGNAL)
+    unresolved = names.details.get("unresolved") if names is not None else None
+    return dict(unresolved) if isinstance(unresolved, dict) else {}
 
 
 def critic_share(attempt: Attempt) -> float:

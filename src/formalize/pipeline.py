@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from formalize.critic import Critic
     from formalize.lean import LeanChecker
+    from formalize.names import NameChecker, NameReport
     from formalize.translate import Translator
 
 
@@ -94,6 +95,9 @@ class Counters:
     round: int = 0
     samples: int = 1  # candidates expected per problem and round
     filters: int = 0  # Lean-verified filters the run uses
+    names_unresolved: int = 0  # candidates with names the index lacks (before Lean)
+    names_prechecked: int = 0  # of those, sent back without a Lean call (names = precheck)
+    names_stale: int = 0  # of those, compiled: the index lacks names Lean has (stale index)
     model_calls: int = 0  # engine calls that generated (replays from the cache are not calls)
     generated_tokens: int = 0
     rounds: dict[int, RoundProgress] = field(default_factory=dict)
@@ -115,6 +119,7 @@ class _Chunk:
     candidates: list[list[Candidate]] = field(default_factory=list)
     checks: dict[tuple[int, int], CheckResult] = field(default_factory=dict)
     signals: dict[tuple[int, int], tuple[Signal, ...]] = field(default_factory=dict)
+    names: dict[tuple[int, int], NameReport] = field(default_factory=dict)
     verdicts: dict[tuple[int, int], Verdict] = field(default_factory=dict)
     # judged before any stop was asked: no request of it can have been cancelled
     judged_whole: bool = False
@@ -140,6 +145,8 @@ class Pipeline:
         policy: FilterPolicy | None = None,
         provenance: dict[str, Any] | None = None,
         on_progress: Callable[[Counters], None] | None = None,
+        names: NameChecker | None = None,
+        names_mode: str = "advise",
     ) -> None:
         self.translator = translator
         self.checker = checker
@@ -163,6 +170,9 @@ class Pipeline:
         self.provenance.setdefault("translate_prompt", translator.prompt_version)
         self.provenance.setdefault("critic_prompt", self.panel.prompt_version)
         self.on_progress = on_progress
+        # the name check (formalize.names) between the gate and Lean: advise | precheck | off
+        self.names = names if names_mode != "off" else None
+        self.names_mode = names_mode
         self.counters = Counters(samples=translator.samples, filters=len(self.filters))
         self._stop = threading.Event()
         self._wake: Future[None] = Future()  # done once a stop is asked: wakes the loop
@@ -337,7 +347,10 @@ class Pipeline:
                     by_header[cand.header].append((i, j))
                 else:
                     nothing_to_check.append((i, j))
-        self._checked(chunk, nothing_to_check)
+        held = self._check_names(chunk, [k for keys in by_header.values() for k in keys])
+        if held:
+            by_header = {h: [k for k in keys if k not in held] for h, keys in by_header.items()}
+        self._checked(chunk, [*nothing_to_check, *sorted(held)])
         for header, keys in by_header.items():
             for start in range(0, len(keys), self.check_slice):
                 if self.stopped:
@@ -348,6 +361,44 @@ class Pipeline:
                 chunk.checks.update(zip(part, results, strict=True))
                 self._checked(chunk, part)
                 self._notify()
+        self._names_signals(chunk)
+
+    def _check_names(self, chunk: _Chunk, keys: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Run the name check on the candidates about to go to Lean; with ``precheck``, the
+        ones whose names do not resolve (and that the gate accepts) are held back from Lean."""
+        if self.names is None or not keys:
+            return set()
+        texts = list(dict.fromkeys(chunk.candidates[i][j].lean for i, j in keys))
+        reports = dict(zip(texts, self.names.check(texts), strict=True))
+        held: set[tuple[int, int]] = set()
+        for i, j in keys:
+            report = reports[chunk.candidates[i][j].lean]
+            chunk.names[(i, j)] = report
+            if not report.ok and self.names_mode == "precheck":
+                from formalize.lean.statement import check_statement
+
+                if check_statement(chunk.candidates[i][j].lean).ok:
+                    held.add((i, j))  # a refused candidate goes on, for the gate's reason
+        with self._count:
+            self.counters.names_prechecked += len(held)
+        return held
+
+    def _names_signals(self, chunk: _Chunk) -> None:
+        """The ``names`` signal of each candidate the gate let through, first among its
+        signals; a name Lean accepts but the index lacks is counted (a stale index), never a
+        rejection. (A candidate the gate refused gets none: the gate decides first.)"""
+        stale = unresolved = 0
+        for key, report in chunk.names.items():
+            check = chunk.checks.get(key)
+            if check is not None and check.status is CheckStatus.REJECTED:
+                continue
+            accepted = check is not None and check.ok
+            stale += accepted and not report.ok
+            unresolved += not report.ok
+            chunk.signals[key] = (report.signal(lean_accepted=accepted),)
+        with self._count:
+            self.counters.names_stale += stale
+            self.counters.names_unresolved += unresolved
 
     def _filter(self, chunk: _Chunk) -> None:
         if self.stopped:
@@ -364,7 +415,8 @@ class Pipeline:
                     items.append(FilterItem.of(chunk.requests[i].problem, cand.lean, cand.header))
             found = run_filters(self.filters, items)
             for i, j in keys:
-                chunk.signals[(i, j)] = found[unique[(i, chunk.candidates[i][j].lean)]]
+                found_here = found[unique[(i, chunk.candidates[i][j].lean)]]
+                chunk.signals[(i, j)] = chunk.signals.get((i, j), ()) + found_here
         with self._count:
             for i, _ in keys:
                 self.counters.at(chunk.requests[i].round).filtered += 1

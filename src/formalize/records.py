@@ -348,6 +348,9 @@ class Signal(Record):
 
 #: The name prefix of judges' signals (``judge:criticlean``); filters have bare names.
 JUDGE_PREFIX = "judge:"
+#: The name check's signal (``formalize.names``): the one signal an attempt that did not
+#: compile may carry (its suggestions feed the repair prompt).
+NAMES_SIGNAL = "names"
 
 
 class AttemptStatus(str, enum.Enum):
@@ -368,6 +371,7 @@ class AttemptStatus(str, enum.Enum):
     TRIVIAL = "trivial"  # compiled, but automation proved it outright (rejects when configured)
     NOT_EQUIVALENT = "not_equivalent"  # reference equivalence required and not proven
     FILTERED = "filtered"  # compiled, but another Lean-verified filter failed it
+    UNKNOWN_NAME = "unknown_name"  # names not in the index (names = precheck); never reached Lean
 
     @property
     def filtered(self) -> bool:
@@ -398,7 +402,8 @@ class Attempt(Record):
     """One candidate in one round for one problem: what was tried and how it ended.
 
     ``duplicate_of``: for a ``duplicate``, the problem whose corpus entry it duplicates.
-    ``signals``: what the filters (and judges) found about it, in the order they ran.
+    ``signals``: what the name check, the filters (and judges) found about it, in the order
+    they ran.
     """
 
     problem_id: str
@@ -425,13 +430,23 @@ class Attempt(Record):
                 ),
                 f"a {self.status.value} Attempt needs the {name or 'failing'} filter's finding",
             )
-        if self.signals:
+        if any(s.name != NAMES_SIGNAL for s in self.signals):
             _require(self.check is not None and self.check.ok, "signals are about compiled ones")
+        if self.status is AttemptStatus.UNKNOWN_NAME:
+            _require(
+                self.check is None
+                and any(s.name == NAMES_SIGNAL and s.failed for s in self.signals),
+                "an unknown_name Attempt carries the failed names check and no Lean check",
+            )
         _require(
             (self.round, self.sample) == (self.candidate.round, self.candidate.sample),
             "Attempt round/sample must match its candidate",
         )
-        needs_check = self.status not in (AttemptStatus.NO_CODE, AttemptStatus.GENERATION_FAILED)
+        needs_check = self.status not in (
+            AttemptStatus.NO_CODE,
+            AttemptStatus.GENERATION_FAILED,
+            AttemptStatus.UNKNOWN_NAME,
+        )
         if needs_check:
             _require(self.check is not None, f"a {self.status.value} Attempt needs a check")
         needs_verdict = self.status in (

@@ -99,6 +99,9 @@ def run_job(
         if executor is not None:
             executor.check_engines(check, roles)
         filter_names = _filter_names(config, problems, check)
+        index = _open_index(config, lean_config, check, say)
+        if index is not None:
+            stack.callback(index.close)
         check.raise_if_missing()
         log.info("preflight passed; corpus %s", db)
         assert store is not None and checker is not None and read is not None
@@ -108,13 +111,19 @@ def run_job(
 
         engine_for = _engine_loader(config, store, stack, executor)
         translator_engine = engine_for(config.translator)
+        grounding, names = _grounding(config, index)
         translator = Translator(
             translator_engine,
             samples=config.samples,
             params=_translator_params(config),
+            grounding=grounding,
         )
         panel = build_panel(
-            judges, config.combine, engine_for, lambda j: _critic_params(config, j.samples)
+            judges,
+            config.combine,
+            engine_for,
+            lambda j: _critic_params(config, j.samples),
+            definitions=None if grounding is None else grounding.definitions,
         )
         first = panel.members[0].judge
         filters, filter_record = _build_filters(config, filter_names, checker)
@@ -138,6 +147,11 @@ def run_job(
             "combine": str(panel.combine),
             "filters": {f.name: f.version for f in filters},
             "filter_policy": dataclasses.asdict(_policy(config)),
+            "grounding": grounding.provenance() if grounding is not None else {"retriever": "none"},
+            "names": {
+                "mode": config.names if names is not None else "off",
+                "index_revision": None if index is None else index.revision,
+            },
             "code_version": code_version(),
         }
         pipeline = Pipeline(
@@ -153,6 +167,8 @@ def run_job(
             filters=filters,
             policy=_policy(config),
             provenance=provenance,
+            names=names,
+            names_mode=config.names,
         )
         handler = install_interrupt_handler(
             pipeline, config.grace_period_s, hard_exit=exit_on_abort
@@ -237,6 +253,69 @@ def _filter_names(config: RunConfig, problems: Sequence[Any], check: Preflight) 
                 "add it: --filters " + ",".join([*names, "reference"]),
             )
     return names
+
+
+def _open_index(
+    config: RunConfig, lean_config: Any, check: Preflight, say: Callable[[str], None]
+) -> Any:
+    """The Lean project's declaration index (``formalize.index``), or None: without one, the
+    run says so once (and how to build it) when retrieval and the name check were left at
+    their defaults, and it is a preflight problem when they were asked for explicitly."""
+    wanted = config.retrieval not in (None, "none") or config.names == "precheck"
+    if config.retrieval == "none" and config.names == "off":
+        return None
+    from formalize.index.locate import index_path
+    from formalize.index.store import DeclarationIndex
+
+    project = getattr(lean_config, "lean_project", None)
+    path = index_path(Path(project)) if project is not None else None
+    if path is None:
+        what = f"--retrieval {config.retrieval}" if config.retrieval not in (None, "none") else ""
+        what = what or "--names precheck"
+        how = "build it with `formalize lean index` (or `formalize lean setup`)"
+        if wanted:
+            check.add("declaration index", f"{what} needs the Lean project's index", how)
+        else:
+            say(
+                f"no Mathlib declaration index for {project}: prompts carry no retrieved "
+                f"declarations and names are not checked; {how}"
+            )
+        return None
+    if config.retrieval == "embedding":
+        import importlib.util
+
+        missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+        if missing:
+            check.add(
+                "setting retrieval",
+                f"the embedding retriever needs {' and '.join(missing)}",
+                "pip install 'formalize-lean[hf]', or --retrieval bm25",
+            )
+    try:
+        return DeclarationIndex.open(path)
+    except FormalizeError as exc:
+        check.add("declaration index", str(exc))
+        return None
+
+
+def _grounding(config: RunConfig, index: Any) -> tuple[Any, Any]:
+    """The run's ``Grounding`` (retrieval for the translator, definitions for the critic)
+    and its ``NameChecker``; (None, None) without an index."""
+    if index is None:
+        return None, None
+    from formalize.grounding import Grounding
+    from formalize.names import NameChecker
+
+    resolver = NameChecker(index)
+    names = resolver if config.names != "off" else None
+    name = config.retrieval or "bm25"
+    if name == "none":  # today's prompts, byte for byte (the critic's too)
+        return None, names
+    from formalize.retrieval import build_retriever
+
+    retriever = build_retriever(name, index)
+    grounding = Grounding(retriever, config.retrieval_k, resolver=resolver, revision=index.revision)
+    return grounding, names
 
 
 def _policy(config: RunConfig) -> Any:

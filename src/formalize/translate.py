@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from formalize.prompts import Template, load_template
 from formalize.records import Candidate, CandidateStatus, CheckResult, Problem, Record
 
 if TYPE_CHECKING:
+    from formalize.grounding import Grounding
     from formalize.models import Engine, GenerationParams
 
 DEFAULT_HEADER = "import Mathlib"
@@ -44,6 +45,8 @@ _PRELUDE = re.compile(
 )
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 MAX_ERRORS_IN_FEEDBACK = 5
+# Lean's wording before v4.22 (`unknown identifier 'x'`) and after (``Unknown identifier `x` ``).
+_UNKNOWN_NAME = re.compile(r"[Uu]nknown (?:identifier|constant) ['`]([^'`\s]+)['`]")
 
 
 class FeedbackKind(str, enum.Enum):
@@ -82,8 +85,16 @@ def theorem_name(problem_id: str) -> str:
     return f"formalize_{slug}"
 
 
-def lean_error_feedback(statement: str, check: CheckResult) -> str:
-    """Lean's errors with the offending line of the statement under each, for the repair prompt."""
+def lean_error_feedback(
+    statement: str,
+    check: CheckResult,
+    suggestions: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """Lean's errors with the offending line of the statement under each, for the repair prompt.
+
+    ``suggestions`` (the name check's did-you-mean, by name as written) are added under each
+    ``unknown identifier`` / ``unknown constant`` error that names one of them.
+    """
     if check.reason and not check.errors():
         return check.reason
     lines = statement.split("\n")
@@ -94,6 +105,9 @@ def lean_error_feedback(statement: str, check: CheckResult) -> str:
         if 1 <= message.line <= len(lines):
             offending = lines[message.line - 1]
             part += f"\n  offending line: {offending.strip()}"
+        unknown = _UNKNOWN_NAME.search(message.text)
+        if unknown and suggestions and suggestions.get(unknown.group(1)):
+            part += f"\n  did you mean: {', '.join(suggestions[unknown.group(1)])}?"
         parts.append(part)
     extra = len(check.errors()) - MAX_ERRORS_IN_FEEDBACK
     if extra > 0:
@@ -189,6 +203,11 @@ def make_candidate(problem: Problem, raw: str, round_: int, sample: int) -> Cand
     return Candidate(problem.id, CandidateStatus.EXTRACTED, statement, raw, header, round_, sample)
 
 
+def _query(problem: Problem) -> str:
+    """What retrieval searches for: the problem's text and its answer."""
+    return f"{problem.informal}\n{problem.answer}" if problem.answer else problem.informal
+
+
 class Translator:
     """Turns batches of translation requests into k candidates each, in input order."""
 
@@ -202,7 +221,12 @@ class Translator:
         repair_lean_template: str = "repair_lean_v1",
         repair_critic_template: str = "repair_critic_v1",
         repair_filter_template: str = "repair_filter_v1",
+        grounding: Grounding | None = None,
+        retrieval_template: str = "translate_retrieval_v1",
     ) -> None:
+        """``grounding``: Mathlib declarations retrieved for each problem go into the
+        first-round prompt (``retrieval_template``); without it, or with retrieval ``none``,
+        the prompts are ``template``'s, unchanged."""
         from formalize.models import GenerationParams
 
         if samples < 1:
@@ -217,14 +241,20 @@ class Translator:
             FeedbackKind.CRITIC.value: load_template(repair_critic_template),
             FeedbackKind.FILTER.value: load_template(repair_filter_template),
         }
+        self.grounding = grounding if grounding is not None and grounding.retrieves else None
+        if self.grounding is not None:
+            self.templates["first"] = load_template(retrieval_template)
 
     @property
     def prompt_version(self) -> str:
         """The template ids used, for provenance."""
         return ",".join(t.id for t in self.templates.values())
 
-    def conversation(self, request: TranslationRequest) -> list[dict[str, str]]:
-        """The chat messages for one request."""
+    def conversation(
+        self, request: TranslationRequest, declarations: str = ""
+    ) -> list[dict[str, str]]:
+        """The chat messages for one request (``declarations``: the retrieved block, used by
+        the first-round prompt when the translator is grounded)."""
         problem = request.problem
         answer_block = ""
         if problem.answer:
@@ -239,6 +269,8 @@ class Translator:
         }
         feedback = request.feedback
         if feedback is None or request.round == 1:
+            if self.grounding is not None:
+                values["declarations"] = declarations or "(none found)"
             return self.templates["first"].messages(**values)
         key = {FeedbackKind.LEAN: "errors", FeedbackKind.FILTER: "findings"}.get(
             feedback.kind, "objections"
@@ -248,11 +280,22 @@ class Translator:
         )
         return self.templates[feedback.kind.value].messages(**values)
 
+    def conversations(self, requests: Sequence[TranslationRequest]) -> list[list[dict[str, str]]]:
+        """The chat messages for each request, in input order; when grounded, the first-round
+        ones carry the declarations retrieved for their problems (one batched retrieval)."""
+        blocks = [""] * len(requests)
+        if self.grounding is not None:
+            first = [i for i, r in enumerate(requests) if r.feedback is None or r.round == 1]
+            found = self.grounding.declarations([_query(requests[i].problem) for i in first])
+            for i, block in zip(first, found, strict=True):
+                blocks[i] = block
+        return [self.conversation(r, b) for r, b in zip(requests, blocks, strict=True)]
+
     def translate(self, requests: Sequence[TranslationRequest]) -> list[list[Candidate]]:
         """k candidates per request, in input order."""
         if not requests:
             return []
-        conversations = [self.conversation(r) for r in requests]
+        conversations = self.conversations(requests)
         from formalize.models import generate_tolerantly
 
         outputs = generate_tolerantly(self.engine, conversations, self.params)

@@ -126,9 +126,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
             *_if_any(
                 "  checker failed (timeout, crash, memory)", f.statuses.get("check_failed", 0)
             ),
+            ("  names not in the index (name check, precheck)", f.names_unknown),
             ("  compiled", f.compiled),
             ("    rejected by Lean-verified filters", sum(f.filter_rejected.values())),
             *((f"      {status}", n) for status, n in f.filter_rejected.items()),
+            ("    names Lean accepts that the index lacks (stale index)", f.names_stale),
             ("  judged faithful", f.judged_faithful),
             ("  duplicates of an entry", f.duplicates),
             ("accepted pairs", f.accepted),
@@ -149,7 +151,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
             print(
                 "\nsignals per filter and judge "
                 "(failed: Lean proved the flaw, or the judge objected; probe error: of the "
-                "inconclusive, probes that did not elaborate)"
+                "inconclusive, probes that did not elaborate; names: the name check, failed: "
+                "names not in the index, inconclusive: Lean accepted them)"
             )
             print(format_table(("signal", *outcomes), table))
     return 0

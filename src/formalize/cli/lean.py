@@ -54,16 +54,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_lean_options(doctor)
     doctor.add_argument("--header", metavar="TEXT", help="header to import (import Mathlib)")
     doctor.set_defaults(func=cmd_doctor)
+    _register_index(group)
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
     """Run ``formalize lean setup``."""
+    from formalize.errors import InputError
+    from formalize.index.build import ensure_index
     from formalize.lean.config import default_lean_project
     from formalize.lean.setup import setup_project
 
     project = Path(args.lean_project) if args.lean_project else default_lean_project()
     setup_project(project, args.lean_version)
     _measure_truth(project)
+    print("$ formalize lean index    # the declaration index retrieval and the name check use")
+    try:
+        print(ensure_index(project, say=print).render())
+    except InputError as exc:  # Lean checks work without it: say so, do not fail the setup
+        print(f"note: no declaration index ({exc}); retrieval and the name check stay off")
     return 0
 
 
@@ -103,3 +111,100 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     report = doctor(config, more=doctor_rows)
     print(report.render())
     return 0 if report.ok else 1
+
+
+def _register_index(group: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``lean index`` and ``lean search``."""
+    project_help = (
+        "the Lake project (default: $FORMALIZE_LEAN_PROJECT, else <data home>/lean_project)"
+    )
+    index = group.add_parser(
+        "index",
+        help="build the declaration index of the project's dependencies (Mathlib, ...)",
+        description="Read every declaration of the dependencies' sources (.lake/packages/*) "
+        "into one SQLite file per dependency revision under the project; rebuilt only when "
+        "lake-manifest.json pins another revision. No Lean needed.",
+    )
+    index.add_argument("--lean-project", metavar="DIR", help=project_help)
+    index.add_argument(
+        "--from-source",
+        metavar="DIR",
+        help="index this source tree instead (a Mathlib checkout, say)",
+    )
+    index.add_argument("--revision", help="with --from-source: the revision to record")
+    index.add_argument("--out", metavar="FILE", help="with --from-source: where to write it")
+    index.add_argument("--force", action="store_true", help="rebuild even when current")
+    index.set_defaults(func=cmd_index)
+    search = group.add_parser(
+        "search",
+        help="look declarations up in the index, by words or by name",
+        description="Print the name, signature, module and docstring of the declarations "
+        "matching QUERY (full-text, best first) or named --name.",
+    )
+    search.add_argument("query", nargs="?", help="words to search for")
+    search.add_argument("--name", help="a declaration name (exact; else near names)")
+    search.add_argument("-k", type=int, default=10, help="how many to print (default 10)")
+    search.add_argument("--index", metavar="FILE", help="the index file (default: the project's)")
+    search.add_argument("--lean-project", metavar="DIR", help=project_help)
+    search.set_defaults(func=cmd_search)
+
+
+def _project(args: argparse.Namespace) -> Path:
+    from formalize.lean.config import default_lean_project
+
+    return Path(args.lean_project) if args.lean_project else default_lean_project()
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """Run ``formalize lean index``."""
+    from formalize.errors import InputError
+    from formalize.index.build import build_from_source, ensure_index
+
+    project = _project(args)
+    if args.from_source:
+        out = Path(args.out) if args.out else None
+        report = build_from_source(
+            Path(args.from_source),
+            project,
+            revision=args.revision,
+            out=out,
+            force=args.force,
+            say=print,
+        )
+    elif args.out or args.revision:
+        raise InputError("--out and --revision go with --from-source")
+    else:
+        report = ensure_index(project, force=args.force, say=print)
+    print(report.render())
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Run ``formalize lean search``; exit code 1 when nothing is found."""
+    from formalize.errors import InputError
+    from formalize.index import DeclarationIndex, index_path
+
+    if bool(args.query) == bool(args.name):
+        raise InputError("give either QUERY or --name NAME")
+    path = Path(args.index) if args.index else index_path(_project(args))
+    if path is None:
+        raise InputError(
+            f"no declaration index for {_project(args)}: build it with `formalize lean index`"
+        )
+    with DeclarationIndex.open(path) as index:
+        if args.name:
+            found = index.get(args.name)
+            if found is None:
+                near = index.by_last_component(args.name.rsplit(".", 1)[-1], casefold=True)
+                near += index.names_with_prefix(args.name + ".", limit=args.k)
+                hint = f"; near: {', '.join(near[: args.k])}" if near else ""
+                print(f"no declaration named {args.name}{hint}")
+                return 1
+            print(found.render())
+            return 0
+        results = index.search(args.query, args.k)
+        for n, decl in enumerate(results):
+            print(("\n" if n else "") + decl.render())
+        if not results:
+            print(f"nothing matches {args.query!r}")
+        return 0 if results else 1

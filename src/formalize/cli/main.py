@@ -36,6 +36,7 @@ common tasks:
                                --critic vllm:m-a-p/CriticLeanGPT-Qwen3-8B-RL
   formalize check statements.jsonl          compile-check Lean statements
   formalize lean setup | doctor             build / diagnose the Lean project
+  formalize lean index; lean search "prime"  index Mathlib's declarations; look them up
   formalize bench critic --suite proofnet-dev --critic SPEC
   formalize corpus stats | export | path    inspect and export the corpus
   formalize review [sample|export|report]   label attempts in a local web app; precision

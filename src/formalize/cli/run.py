@@ -190,6 +190,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="wall-clock backstop per probe, in seconds; Lean's heartbeat bound on each "
         f"alternative stops a probe first (default: {_default('probe_timeout_s')})",
     )
+    grounding = p.add_argument_group(
+        "Mathlib grounding",
+        "with the Lean project's declaration index (`formalize lean index`): declarations "
+        "retrieved for each problem go into the translator's prompt, the critic sees the "
+        "definitions of the constants a statement uses, and names are checked before Lean "
+        "(docs/retrieval.md)",
+    )
+    grounding.add_argument(
+        "--retrieval",
+        choices=("bm25", "embedding", "none"),
+        help="how declarations are retrieved for the translator; none: today's prompts "
+        "(default: bm25 where an index exists, else none, said once)",
+    )
+    grounding.add_argument(
+        "--retrieval-k",
+        type=int,
+        metavar="K",
+        help=f"declarations retrieved per problem (default: {_default('retrieval_k')})",
+    )
+    grounding.add_argument(
+        "--names",
+        choices=("advise", "precheck", "off"),
+        help="the name check: advise (Lean decides; did-you-mean joins its unknown-name "
+        "errors), precheck (unknown names go back without a Lean call), off "
+        f"(default: {_default('names')})",
+    )
     inputs = p.add_argument_group("input")
     inputs.add_argument(
         "--limit", type=int, metavar="N", help="only the first N problems (default: all)"
@@ -336,6 +362,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     ]
     if config.retry_exhausted:
         rows.insert(2, ("  exhausted earlier, retried", c.retried))
+    if c.names_unresolved:  # the name check (docs/retrieval.md)
+        at = rows.index(("  compiled", c.compiled))
+        rows[at:at] = [
+            ("  with names not in the index", c.names_unresolved),
+            ("    sent back without a Lean call (--names precheck)", c.names_prechecked),
+            ("    compiled all the same (stale index)", c.names_stale),
+        ]
     print(format_table(("", "count"), rows), file=sys.stderr)
     if c.retry_capped:
         print(

@@ -33,9 +33,15 @@ __all__ = [
 ]
 
 
-def build_judge(spec: JudgeSpec, engine_for: Callable[[str], Any], params: Any = None) -> Judge:
+def build_judge(
+    spec: JudgeSpec,
+    engine_for: Callable[[str], Any],
+    params: Any = None,
+    definitions: Callable[[str], str] | None = None,
+) -> Judge:
     """The judge ``spec`` describes, on the engines ``engine_for(engine spec)`` gives
-    (identical specs get the same engine); ``params``: the critic's generation parameters."""
+    (identical specs get the same engine); ``params``: the critic's generation parameters;
+    ``definitions``: what a critic is told about the constants a statement uses."""
     from formalize.critic import Critic
     from formalize.judges.back_translation import BackTranslationJudge
 
@@ -44,7 +50,13 @@ def build_judge(spec: JudgeSpec, engine_for: Callable[[str], Any], params: Any =
         return BackTranslationJudge(
             engine_for(spec.spec), comparer, samples=spec.samples, rule=spec.vote, params=params
         )
-    return Critic(engine_for(spec.spec), samples=spec.samples, rule=spec.vote, params=params)
+    return Critic(
+        engine_for(spec.spec),
+        samples=spec.samples,
+        rule=spec.vote,
+        params=params,
+        definitions=definitions,
+    )
 
 
 def build_panel(
@@ -52,10 +64,14 @@ def build_panel(
     combine: str,
     engine_for: Callable[[str], Any],
     params_for: Callable[[JudgeSpec], Any] | None = None,
+    definitions: Callable[[str], str] | None = None,
 ) -> Panel:
-    """The panel of ``specs`` combined by ``combine``."""
+    """The panel of ``specs`` combined by ``combine`` (``definitions``: see ``build_judge``)."""
     members = [
-        Member(spec, build_judge(spec, engine_for, params_for(spec) if params_for else None))
+        Member(
+            spec,
+            build_judge(spec, engine_for, params_for(spec) if params_for else None, definitions),
+        )
         for spec in specs
     ]
     return Panel(members, combine)

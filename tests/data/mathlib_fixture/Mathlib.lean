@@ -1,0 +1,9 @@
+import Mathlib.Data.Nat.Prime.Defs
+import Mathlib.Data.Int.Defs
+import Mathlib.Order.Interval.Finset.Defs
+import Mathlib.NumberTheory.Padics.PadicVal
+import Mathlib.Analysis.SpecialFunctions.Sqrt
+import Mathlib.SetTheory.Cardinal.Finite
+import Mathlib.Algebra.Group.Defs
+import Mathlib.Data.Complex.Basic
+import Mathlib.Util.Broken
