@@ -164,22 +164,24 @@ class _Renamer:
         return end
 
     def bind_list(self, i: int, level: int) -> None:
-        """Binders after a quantifier/``fun`` at ``i - 1``, up to ``,``/``=>``/``↦``."""
-        stopped, stop = False, min(len(self.toks), i + _LOOKAHEAD)
+        """Binders after a quantifier/``fun`` at ``i - 1``, up to ``,``/``=>``/``↦``, or up to
+        what ends the names (``:``, ``∈``, ...: a type or a bound follows, which binds nothing;
+        another quantifier: not a binder list). Stopping there keeps the scan linear on text
+        like ``∀ ∀ ∀ …`` (each quantifier used to look ``_LOOKAHEAD`` tokens ahead)."""
+        stop = min(len(self.toks), i + _LOOKAHEAD)
         while i < stop:
             tok = self.toks[i]
             if tok.text in _BINDER_ENDS or _closes(tok) or tok.text in ("|", ":="):
                 return
+            if tok.text in _BINDER_STOPS or tok.text in _BINDER_INTROS:
+                return
             if _opens(tok):
-                limit = stop - i
-                end = self.group_end(i, limit) if stopped else self.bind_group(i, level, limit)
+                end = self.bind_group(i, level, stop - i)
                 if end is None:
                     return
                 i = end
-            elif tok.kind == IDENT and not stopped and "." not in tok.text:
+            elif tok.kind == IDENT and "." not in tok.text:
                 self.bind(i, level)
-            elif tok.text in _BINDER_STOPS:
-                stopped = True
             i += 1
 
     def set_builder(self, i: int, depth: int) -> None:
