@@ -172,9 +172,10 @@ class NameChecker:
         uses = [u for u in found.uses if not _local(u, found)]
         tried = {u: _candidates(u.name, u.namespace, u.opens) for u in uses}
         decls = self._lookup({n for names in tried.values() for n in names})
-        context = {
-            name.rpartition(".")[0] for names in tried.values() for name in names if decls.get(name)
-        } | {o for u in uses for o in u.opens}
+        # namespaces the statement uses: those of its resolved names, and those names
+        # themselves (a type or class such as `Finset` or `Fintype` is also a namespace)
+        resolved = {name for names in tried.values() for name in names if decls.get(name)}
+        context = resolved | {name.rpartition(".")[0] for name in resolved}
         unresolved: list[Unresolved] = []
         deprecated: dict[str, str] = {}
         for use in uses:
@@ -198,6 +199,7 @@ class NameChecker:
                             tried[use],
                             context=context,
                             hints=use.hints,
+                            types=found.types,
                         )
                     ),
                 )
