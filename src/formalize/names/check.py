@@ -173,9 +173,17 @@ class NameChecker:
         tried = {u: _candidates(u.name, u.namespace, u.opens) for u in uses}
         decls = self._lookup({n for names in tried.values() for n in names})
         # namespaces the statement uses: those of its resolved names, and those names
-        # themselves (a type or class such as `Finset` or `Fintype` is also a namespace)
+        # themselves (a type or class such as `Finset` or `Fintype` is also a namespace,
+        # as is `Nat` where the index lacks the core library)
         resolved = {name for names in tried.values() for name in names if decls.get(name)}
         context = resolved | {name.rpartition(".")[0] for name in resolved}
+        context |= {
+            use.name
+            for use in uses
+            if "." not in use.name
+            and not any(decls.get(n) for n in tried[use])
+            and self.index.is_namespace(use.name)
+        }
         unresolved: list[Unresolved] = []
         deprecated: dict[str, str] = {}
         for use in uses:
