@@ -3,8 +3,10 @@
 The order (issue 22): the target of a deprecated alias, then declarations with the same last
 component, case aside (in the namespace as written first; then exact case before case-folded;
 then in the namespace the name's position points to: its argument's type, ``Finset`` after
-``∑ i ∈``; then in a namespace the candidate already uses; then the closer spelling and the
-shorter name), then names within a small edit distance in the written namespace.
+``∑ i ∈``; then definitions before lemmas; then in a namespace the candidate already uses;
+then in that of a type it writes; then the more common name; then the closer spelling and the
+shorter name: :func:`rank_same_last`), then names within a small edit distance in the written
+namespace. A deprecated candidate gives way to its target, in its place.
 """
 
 from __future__ import annotations
