@@ -177,13 +177,8 @@ class NameChecker:
         # as is `Nat` where the index lacks the core library)
         resolved = {name for names in tried.values() for name in names if decls.get(name)}
         context = resolved | {name.rpartition(".")[0] for name in resolved}
-        context |= {
-            use.name
-            for use in uses
-            if "." not in use.name
-            and not any(decls.get(n) for n in tried[use])
-            and self.index.is_namespace(use.name)
-        }
+        roots = [u.name for u in uses if "." not in u.name and not any(map(decls.get, tried[u]))]
+        spaces: set[str] | None = None  # looked up only when a name needs suggestions
         unresolved: list[Unresolved] = []
         deprecated: dict[str, str] = {}
         for use in uses:
@@ -195,6 +190,9 @@ class NameChecker:
                 continue
             if self._resolves_otherwise(use, found, tried[use]):
                 continue
+            if spaces is None:
+                spaces = {n for n in dict.fromkeys(roots) if self.index.is_namespace(n)}
+                context |= spaces
             unresolved.append(
                 Unresolved(
                     use.name,
