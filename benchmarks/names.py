@@ -197,6 +197,7 @@ def main() -> None:
         print("| file | statements | flagged | global names | flagged | ms/statement |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         tops = []
+        by_file: list[tuple[str, dict[str, list[int]]]] = []
         for path in sorted(SHARED.glob("*.jsonl")):
             texts = statements(path)[: args.limit]
             fp = false_positives(checker, texts)
@@ -209,7 +210,9 @@ def main() -> None:
             for i, key in enumerate(("statements", "flagged_statements", "names", "flagged_names")):
                 total_fp[i] += fp[key]
             tops.append((path.stem, fp["top"]))
-            for kind, counts in repair(checker, index, texts).items():
+            per_file = repair(checker, index, texts)
+            by_file.append((path.stem, per_file))
+            for kind, counts in per_file.items():
                 total_repair[kind] = [
                     a + b for a, b in zip(total_repair[kind], counts, strict=True)
                 ]
@@ -228,6 +231,18 @@ def main() -> None:
             print(f"| {kind} | {n} | {top} ({100 * top / max(1, n):.1f}%) | {any_} |")
             cases, right, anywhere = cases + n, right + top, anywhere + any_
         print(f"| all | {cases} | {right} ({100 * right / max(1, cases):.1f}%) | {anywhere} |")
+        print("\nper file, top suggestion right (the ranking's tiers were chosen on minif2f):")
+        kinds = sorted(total_repair)
+        print("| file | " + " | ".join(kinds) + " | all |")
+        print("| --- |" + " ---: |" * (len(kinds) + 1))
+        for stem, tally in by_file:
+            cells = [f"{tally[k][1]}/{tally[k][0]}" if k in tally else "-" for k in kinds]
+            n, top = sum(c[0] for c in tally.values()), sum(c[1] for c in tally.values())
+            print(
+                f"| {stem} | "
+                + " | ".join(cells)
+                + f" | {top}/{n} ({100 * top / max(1, n):.1f}%) |"
+            )
         index.close()
 
 

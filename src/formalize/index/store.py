@@ -229,6 +229,22 @@ class DeclarationIndex:
         )
         return [str(r[0]) for r in rows]
 
+    def popularity(self, names: Sequence[str]) -> list[float]:
+        """How common each of ``names`` is in the sources the index was built from, in input
+        order (0.0 for a name the index lacks): ``ln(1 + uses)``, where uses counts the name
+        written whole plus its last component written anywhere, so among names sharing a last
+        component (``Real.sqrt``, ``Nat.sqrt``) the order is that of the whole name's uses."""
+        found: dict[str, float] = {}
+        unique = list(dict.fromkeys(names))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for name, prior in self._query(
+                f"SELECT name, prior FROM decls WHERE name IN ({marks})", chunk
+            ):
+                found[str(name)] = float(prior)  # type: ignore[arg-type]
+        return [found.get(name, 0.0) for name in names]
+
     def names_with_prefix(self, prefix: str, *, limit: int = 1000) -> list[str]:
         """The names starting with ``prefix`` (``Nat.Prime.`` lists that namespace), sorted."""
         rows = self._query(

@@ -172,9 +172,13 @@ class NameChecker:
         uses = [u for u in found.uses if not _local(u, found)]
         tried = {u: _candidates(u.name, u.namespace, u.opens) for u in uses}
         decls = self._lookup({n for names in tried.values() for n in names})
-        context = {
-            name.rpartition(".")[0] for names in tried.values() for name in names if decls.get(name)
-        } | {o for u in uses for o in u.opens}
+        # namespaces the statement uses: those of its resolved names, and those names
+        # themselves (a type or class such as `Finset` or `Fintype` is also a namespace,
+        # as is `Nat` where the index lacks the core library)
+        resolved = {name for names in tried.values() for name in names if decls.get(name)}
+        context = resolved | {name.rpartition(".")[0] for name in resolved}
+        roots = [u.name for u in uses if "." not in u.name and not any(map(decls.get, tried[u]))]
+        spaces: set[str] | None = None  # looked up only when a name needs suggestions
         unresolved: list[Unresolved] = []
         deprecated: dict[str, str] = {}
         for use in uses:
@@ -186,6 +190,9 @@ class NameChecker:
                 continue
             if self._resolves_otherwise(use, found, tried[use]):
                 continue
+            if spaces is None:
+                spaces = {n for n in dict.fromkeys(roots) if self.index.is_namespace(n)}
+                context |= spaces
             unresolved.append(
                 Unresolved(
                     use.name,
@@ -198,6 +205,7 @@ class NameChecker:
                             tried[use],
                             context=context,
                             hints=use.hints,
+                            types=found.types,
                         )
                     ),
                 )

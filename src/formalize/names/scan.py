@@ -148,6 +148,9 @@ class Scan:
 
     uses: tuple[NameUse, ...]
     locals: frozenset[str]
+    # the namespaces of the types it writes: ``ℝ`` anywhere -> ``Real``, a binder ``(s : Finset
+    # ℕ)`` -> ``Finset`` (a wrong name's suggestions there rank ahead of others)
+    types: frozenset[str] = frozenset()
 
 
 def scan(text: str) -> Scan:
@@ -220,7 +223,9 @@ class _Scanner:
                 use = NameUse(tok.text, tok.line, tok.column, namespace, opens, self.hints(i))
                 uses.append(use)
             i += 1
-        return Scan(tuple(uses), frozenset(self.locals))
+        types = {v for v in self.types.values() if v}
+        types.update(_TYPE_NAMESPACES[t.text] for t in code if t.text in _TYPE_NAMESPACES)
+        return Scan(tuple(uses), frozenset(self.locals), frozenset(types))
 
     def open_names(self, i: int) -> tuple[list[str], int]:
         """The namespaces of an ``open`` command starting at ``i``, and where it ends."""

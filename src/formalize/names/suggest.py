@@ -3,8 +3,10 @@
 The order (issue 22): the target of a deprecated alias, then declarations with the same last
 component, case aside (in the namespace as written first; then exact case before case-folded;
 then in the namespace the name's position points to: its argument's type, ``Finset`` after
-``∑ i ∈``; then in a namespace the candidate already uses; then the closer spelling and the
-shorter name), then names within a small edit distance in the written namespace.
+``∑ i ∈``; then definitions before lemmas; then in a namespace the candidate already uses;
+then in that of a type it writes; then the more common name; then the closer spelling and the
+shorter name: :func:`rank_same_last`), then names within a small edit distance in the written
+namespace. A deprecated candidate gives way to its target, in its place.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class NameIndex(Protocol):
     def names_with_prefix(self, prefix: str, *, limit: int = 1000) -> list[str]:
         """Full names starting with ``prefix``."""
         ...
+
+    # optional: ``popularity(names) -> list[float]``, how common each name is (higher first);
+    # ``DeclarationIndex`` has it, an index without it ranks by the other signals alone
 
 
 def edit_distance(a: str, b: str, cap: int = 4) -> int:
@@ -71,45 +76,92 @@ def suggest(
     deprecated_to: Iterable[str] = (),
     context: Iterable[str] = (),
     hints: Iterable[str] = (),
+    types: Iterable[str] = (),
     limit: int = MAX_SUGGESTIONS,
 ) -> list[str]:
     """Up to ``limit`` full names to use instead of ``written`` (which resolved to none of the
     ``tried`` full names). ``deprecated_to``: targets of deprecated aliases found for it;
     ``hints``: namespaces the name's position points to (the type of its argument, ...);
-    ``context``: namespaces the candidate uses elsewhere (they rank next among equals)."""
+    ``context``: namespaces the candidate uses elsewhere; ``types``: namespaces of the types
+    it writes (``ℝ`` -> ``Real``). See :func:`rank_same_last` for the order."""
     out: list[str] = list(dict.fromkeys(deprecated_to))
-    parts = written.split(".")
-    last = parts[-1]
-    namespaces = set(context)
-
-    written_spaces = {full.rpartition(".")[0] for full in tried}
-    pointed = set(hints)
+    last = written.split(".")[-1]
     same = set(index.by_last_component(last, limit=2000))
     folded = set(index.by_last_component(last, casefold=True, limit=2000))
-
-    def key(name: str) -> tuple[int, int, int, int, tuple[int, int, int]]:
-        space = name.rpartition(".")[0]
-        return (
-            0 if space in written_spaces else 1,  # the namespace as written, case aside
-            0 if name in same else 1,  # the last component's case as written
-            0 if space in pointed else 1,
-            0 if space in namespaces else 1,
-            _closeness(written, name),
-        )
-
-    found = sorted(same | folded, key=key)
+    found = rank_same_last(
+        index,
+        written,
+        tried,
+        same,
+        same | folded,
+        context=context,
+        hints=hints,
+        types=types,
+    )
     if len(found) < limit:
         found += _near(index, written, tried)
-    # a deprecated alias among them gives way to its target, which goes first
+    # a deprecated alias gives way to its target, in its place
     decls = index.get_many(found) if found else []
-    targets = [str(getattr(d, "deprecated_to", None) or "") for d in decls]
-    out += [t for t in targets if t]
-    out += [name for name, target in zip(found, targets, strict=True) if not target]
+    out += [str(getattr(d, "deprecated_to", None) or n) for n, d in zip(found, decls, strict=True)]
     seen: list[str] = []
     for name in out:
         if name not in seen and name not in tried:
             seen.append(name)
     return seen[:limit]
+
+
+def rank_same_last(
+    index: NameIndex,
+    written: str,
+    tried: Sequence[str],
+    same_case: set[str],
+    names: set[str],
+    *,
+    context: Iterable[str] = (),
+    hints: Iterable[str] = (),
+    types: Iterable[str] = (),
+) -> list[str]:
+    """``names`` (sharing ``written``'s last component, ``same_case`` with its case) best first.
+
+    In order: the namespace as written; the last component's case as written; a namespace the
+    position points to (``hints``); a definition before a theorem or an instance (a statement
+    names definitions; lemmas such as ``HasDerivAt.sqrt`` share last components with them); a
+    namespace the statement uses elsewhere (not the root, which every statement uses); the
+    namespace of a type the statement writes; how common the name is in the sources
+    (``popularity``, where the index has it); then the closer spelling and the shorter name.
+    No weight is fitted: every signal is a tier that breaks the ties of the one before."""
+    written_spaces = {full.rpartition(".")[0] for full in tried}
+    pointed = set(hints)
+    namespaces = set(context) - {""}
+    typed = set(types)
+    ordered = sorted(names)
+    decls = index.get_many(ordered) if ordered else []
+    lemma = {n for n, d in zip(ordered, decls, strict=True) if _kind(d) in _LEMMA_KINDS}
+    popularity = getattr(index, "popularity", None)
+    prior = dict(zip(ordered, popularity(ordered), strict=True)) if popularity and ordered else {}
+
+    def key(name: str) -> tuple[int, int, int, int, int, int, float, tuple[int, int, int]]:
+        space = name.rpartition(".")[0]
+        return (
+            0 if space in written_spaces else 1,
+            0 if name in same_case else 1,
+            0 if space in pointed else 1,
+            1 if name in lemma else 0,
+            0 if space in namespaces else 1,
+            0 if space in typed else 1,
+            -prior.get(name, 0.0),
+            _closeness(written, name),
+        )
+
+    return sorted(ordered, key=key)
+
+
+_LEMMA_KINDS = frozenset({"theorem", "lemma", "instance"})
+
+
+def _kind(decl: object) -> str:
+    kind = getattr(decl, "kind", "")
+    return str(getattr(kind, "value", kind))
 
 
 def _near(index: NameIndex, written: str, tried: Sequence[str]) -> list[str]:
