@@ -158,12 +158,16 @@ HOSTILE: list[tuple[str, str, str]] = [
         "theorem t : eval% (2 + 2) = 4 := sorry",
         "`eval%` is a Lean keyword",
     ),
-    (
-        "decreasing_by",
-        "def f : ℕ → ℕ\n  | 0 => 0\n  | n+1 => f n\ndecreasing_by simp\n" + T,
-        "decreasing_by",
+    (  # issue 21: `decreasing_by` is a tactic block like any other, under the allow-list
+        "decreasing_by running a tactic off the list",
+        "def f : ℕ → ℕ\n  | 0 => 0\n  | n+1 => f n\ndecreasing_by all_goals plausible\n" + T,
+        "tactic `plausible`",
     ),
-    ("termination_by", "def f (n : ℕ) : ℕ := f n\ntermination_by n\n" + T, "termination_by"),
+    (  # issue 21: `termination_by` takes a term; `termination_by?` prints and stays refused
+        "termination_by?",
+        "def f (n : ℕ) : ℕ := f n\ntermination_by?\n" + T,
+        "termination_by?",
+    ),
     ("‹›", "theorem t (h : 1 = 1) : ‹1 = 1› = h := sorry", "`‹` runs a tactic"),
     (
         "mod_cast",
@@ -193,10 +197,10 @@ HOSTILE: list[tuple[str, str, str]] = [
         "abbrev x : {n : ℕ // n < 3} := ⟨1, by simp (config := {})⟩\n" + T,
         "in a side proof",
     ),
-    (
-        "side proof outside a constructor",
-        "abbrev x : ℕ := by exact 1\n" + T,
-        "tactic block (`by`) in the `abbrev`",
+    (  # issue 21: a definition's `:= by …` is admitted, under the allow-list
+        "definition by tactics off the list",
+        "abbrev x : ℕ := by exact?\n" + T,
+        "exact?",
     ),
     (
         "plausible as a side proof",

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from formalize.lean.declaration import scan_signature
 from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, STRING, SYMBOL, Token, brackets
 from formalize.lean.policy import CHECKER_OPTIONS, OPTION_BOUNDS
+from formalize.lean.tactics import TacticRefusal, check_blocks
 from formalize.lean.tokens import token_table
 
 MAIN_KINDS = ("theorem", "lemma", "example")
@@ -50,15 +51,6 @@ _ATOM_FORBIDDEN = frozenset("\"'`«»#@$ \t\n\\")
 #: the instances they add are global, so the declaration counts as a global effect).
 DERIVABLE = frozenset({"DecidableEq", "Fintype", "Inhabited", "Nonempty", "Repr", "BEq"})
 DERIVABLE |= {"Hashable"}
-#: Tactics a side proof may use (``⟨n, by omega⟩`` inside a definition or a hypothesis, or the
-#: whole body of an ``instance``): decision procedures and simplifiers of Lean and Mathlib, with
-#: lemma lists at most. No configuration syntax (it can switch on native evaluation), no
-#: tactic that takes a term to run, nothing else.
-SIDE_TACTICS = frozenset(
-    {"omega", "decide", "simp", "simp_all", "norm_num", "linarith", "nlinarith", "positivity"}
-    | {"aesop", "rfl", "trivial", "infer_instance", "unfold", "ring", "norm_cast", "push_cast"}
-)
-_LEMMA_TACTICS = frozenset({"simp", "simp_all", "norm_num", "linarith", "nlinarith"})
 _REFUSED = {
     "axiom": "axioms are not allowed (an axiom can assert anything, which makes the theorem"
     " trivially provable)",
@@ -252,7 +244,7 @@ class CommandGrammar:
                 j = self.group_end(j)
             if j == i + 1:
                 raise Refusal(f"`variable` without binders at line {tok.line}")
-            self.no_tactics(i + 1, j, "in the statement")
+            self.no_tactics(i + 1, j, "in the statement", anonymous_only=True)
             return j
         if word == "set_option":
             return self.parse_set_option(i)
@@ -390,6 +382,12 @@ class CommandGrammar:
         end = self.term_end(j + 1)
         if end == j + 1:
             raise Refusal(f"`notation` at line {tok.line} has no body")
+        for k in range(j + 1, end):
+            if self.code[k].kind == KEYWORD and self.code[k].text in ("by", "decreasing_by"):
+                raise Refusal(  # it would run at every use, hidden behind a symbol
+                    f"tactic block (`by`) in a notation at line {self.code[k].line}: a notation"
+                    " may not hide tactics"
+                )
         self.no_tactics(j + 1, end, "in a notation")
         if not local:
             self.out.global_effects.append(f"notation at line {tok.line}")
@@ -516,7 +514,7 @@ class CommandGrammar:
                 f"`{sig.equation.text}` at line {sig.equation.line}: equation-compiler forms are"
                 " not statements (the proof must be `:= by sorry`)"
             )
-        self.no_tactics(i, sig.stop, "in the statement")
+        self.no_tactics(i, sig.stop, "in the statement", anonymous_only=True)
         if sig.assign is None:
             raise Refusal(
                 f"`{kw.text}` at line {kw.line} has no `:=` (the proof must be `:= by sorry`)"
@@ -562,7 +560,7 @@ class CommandGrammar:
             where = sig.stop
             self.take(where)
             end = self.term_end(where + 1)
-            self.no_tactics(where + 1, end, f"in the `{kw.text}`")
+            self.no_tactics(where + 1, end, f"in the `{kw.text}`", clauses=True)
             return end
         body = (sig.assign + 1) if sig.assign is not None else sig.stop
         end = self.term_end(body)
@@ -576,7 +574,7 @@ class CommandGrammar:
                 self.main_def = (start, decl, body)
                 self.out.signature = self.cut_signature(start, i, sig.assign or body - 1, body)
         else:
-            self.no_tactics(body, end, f"in the `{kw.text}`", whole_body=kw.text == "instance")
+            self.no_tactics(body, end, f"in the `{kw.text}`", clauses=True)
         return end
 
     def parse_type_declaration(self, i: int, kw: Token) -> int:
@@ -615,75 +613,44 @@ class CommandGrammar:
             return j
         return end
 
-    def no_tactics(self, i: int, stop: int, where: str, *, whole_body: bool = False) -> None:
-        """No ``sorry`` and no tactic block in ``code[i:stop]``, except side proofs: a
-        ``by`` that is the last component of an anonymous constructor (``⟨n, by omega⟩``), or
-        the whole body of an instance (``whole_body``), using only :data:`SIDE_TACTICS`."""
+    def no_tactics(
+        self,
+        i: int,
+        stop: int,
+        where: str,
+        *,
+        clauses: bool = False,
+        anonymous_only: bool = False,
+    ) -> None:
+        """No ``sorry`` in ``code[i:stop]``, and every tactic block in it (wherever it stands)
+        runs only :data:`~formalize.lean.tactics.SIDE_TACTICS` (:mod:`formalize.lean.tactics`).
+        With ``clauses`` (a definition's body), ``termination_by`` at depth 0 is allowed; with
+        ``anonymous_only`` (the statement itself), a block may only be a component of an
+        anonymous constructor (``⟨n, by omega⟩``): elsewhere it could compute the statement's
+        own terms, hiding what it states."""
+        if anonymous_only:
+            self.blocks_in_constructors(i, stop, where)
+        try:
+            check_blocks(self.code, i, stop, self.take, where=f" {where}", clauses=clauses)
+        except TacticRefusal as exc:
+            raise Refusal(str(exc)) from None
+
+    def blocks_in_constructors(self, i: int, stop: int, where: str) -> None:
+        """Refuse a ``by`` in ``code[i:stop]`` that is not a component of ``⟨…⟩``."""
         opened: list[str] = []
-        j = i
-        while j < stop:
+        for j in range(i, stop):
             tok = self.code[j]
             closes, opens = brackets(tok)
             if closes or opens:
                 del opened[max(0, len(opened) - closes) :]
                 opened += [tok.text] * opens
-            if tok.kind == KEYWORD and tok.text in ("sorry", "admit"):
-                raise Refusal(
-                    f"`{tok.text}` {where} at line {tok.line}: only the proof may be sorry"
-                )
             if tok.kind == KEYWORD and tok.text == "by":
-                in_anonymous = bool(opened) and opened[-1] == "⟨" and self.is_(j - 1, ",")
-                if not (in_anonymous or (whole_body and j == i)):
+                component = self.is_(j - 1, ",") or self.is_(j - 1, "⟨")
+                if not (opened and opened[-1] == "⟨" and component):
                     raise Refusal(
-                        f"tactic block (`by`) {where} at line {tok.line}: statements may not run"
-                        " tactics (except side proofs like `⟨n, by omega⟩`)"
+                        f"tactic block (`by`) {where} at line {tok.line}: in the statement a"
+                        " tactic block may only prove a component of `⟨…⟩` (`⟨n, by omega⟩`)"
                     )
-                j = self.side_proof(j, stop, depth_end=in_anonymous)
-                continue
-            j += 1
-
-    def side_proof(self, by: int, stop: int, *, depth_end: bool) -> int:
-        """Check the tactic block after ``by``; the index just past it (at the closing
-        bracket of its anonymous constructor, or ``stop``)."""
-        self.take(by)
-        end, depth = stop, 0
-        if depth_end:
-            for j in range(by + 1, stop):
-                closes, opens = brackets(self.code[j])
-                depth -= closes
-                if depth < 0:
-                    end = j
-                    break
-                depth += opens
-        j = by + 1
-        if j >= end:
-            raise Refusal(f"empty tactic block at line {self.code[by].line}")
-        while j < end:
-            name = self.code[j]
-            if name.kind != IDENT or name.text not in SIDE_TACTICS:
-                raise Refusal(
-                    f"tactic {show(name)} is not allowed in a side proof (allowed:"
-                    f" {', '.join(sorted(SIDE_TACTICS))})"
-                )
-            j += 1
-            if name.text == "unfold":
-                while j < end and self.code[j].kind == IDENT and self.code[j].line == name.line:
-                    j += 1
-            elif name.text in _LEMMA_TACTICS:
-                if self.is_(j, "only"):
-                    j = self.take(j)
-                if j < end and self.is_(j, "["):
-                    close = self.group_end(j)
-                    self.no_tactics(j + 1, close - 1, "in a lemma list")
-                    j = close
-            if j < end and self.is_(j, ";"):
-                j += 1
-            elif j < end and self.code[j].line == self.code[j - 1].line:
-                raise Refusal(
-                    f"unexpected {show(self.code[j])} in a side proof (tactics take no"
-                    " arguments here but lemma lists and the names to unfold)"
-                )
-        return end
 
 
 def _nat(tok: Token) -> int | None:

@@ -1,0 +1,196 @@
+"""Tactic blocks inside a statement's terms: where they stand and which tactics they run.
+
+A candidate's definitions, instances, structure fields and hypotheses may hold side proofs
+(``⟨n, by omega⟩``, ``instance : Fact p := ⟨by norm_num⟩``, ``def f … := by classical
+exact …``). A tactic block is safe when every tactic it runs is on :data:`SIDE_TACTICS`,
+wherever the block stands; :func:`check_blocks` finds every block in a run of code tokens and
+checks it, reading the block's extent as Lean's parser does (``Lean.Parser.sepByIndent``,
+``withPosition`` + ``checkColGe`` + ``checkColEq``):
+
+* a block starts after ``by`` (or ``decreasing_by``); its *column* is that of its first
+  tactic;
+* a new tactic starts after ``;`` or ``<;>``, after a focusing ``·``, after a combinator
+  (``all_goals``, ``any_goals``, ``try``, ``classical``) and on a new line at the block's
+  column;
+* the block ends at a bracket that closes below where it started, at a ``,`` at its own
+  depth (no tactic on the list takes a top-level comma list), and on a new line left of its
+  column; a line right of its column continues the current tactic's arguments.
+
+Every tactic start must be an allowed tactic name, and its arguments must fit its shape:
+closing tactics take nothing (so no ``decide +native``, no ``(config := …)``: configuration
+can switch on native evaluation), simplifier-like ones a lemma list (``only``, ``[…]``,
+``at h ⊢``, ``using e``), term tactics (``exact``, ``have``, …) terms, which obey the same
+rules as every other term (nested blocks included). Iterative, linear in the tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from formalize.lean.lexer import IDENT, KEYWORD, SYMBOL, Token, brackets
+
+#: Closing tactics that take no argument at all.
+BARE_TACTICS = frozenset(
+    {"omega", "decide", "rfl", "trivial", "positivity", "ring", "ring_nf", "infer_instance"}
+    | {"assumption", "contradiction", "constructor", "left", "right", "exfalso", "tauto"}
+    | {"aesop", "lia", "abel", "noncomm_ring", "bound", "fun_prop", "continuity"}
+    | {"measurability", "split_ifs", "norm_num1", "linarith!", "nlinarith!", "and_intros"}
+)
+#: Tactics that take a lemma list at most: ``only``, ``[…]``, ``at h ⊢``, (``simpa``)
+#: ``using e``.
+LEMMA_TACTICS = frozenset(
+    {"simp", "simp_all", "simpa", "dsimp", "norm_num", "linarith", "nlinarith", "push_cast"}
+    | {"norm_cast", "field_simp", "grind", "rw", "rewrite", "rwa", "simp_rw", "unfold"}
+    | {"gcongr", "exact_mod_cast", "zify", "qify", "push_neg"}
+)
+#: Tactics whose arguments are terms, binder names or patterns (checked as terms are).
+TERM_TACTICS = frozenset(
+    {"exact", "refine", "apply", "have", "haveI", "letI", "let", "show", "change", "obtain"}
+    | {"intro", "intros", "rintro", "ext", "funext", "subst", "calc"}
+    | {"specialize", "by_contra", "by_cases", "exact_mod_cast", "linear_combination"}
+)
+#: Tactics that are followed by a tactic (a combinator, or ``classical``, which runs the
+#: rest of the block with classical instances).
+PREFIX_TACTICS = frozenset({"all_goals", "any_goals", "try", "classical", "repeat"})
+SIDE_TACTICS = BARE_TACTICS | LEMMA_TACTICS | TERM_TACTICS | PREFIX_TACTICS
+_LEMMA_WORDS = frozenset({"only", "at", "using"})
+
+
+class TacticRefusal(Exception):
+    """A tactic block runs something off the allow-list; the message says what and where."""
+
+
+def _show(tok: Token) -> str:
+    text = tok.text if len(tok.text) <= 40 else tok.text[:37] + "..."
+    return f"`{text}` at line {tok.line}"
+
+
+class _Block:
+    """An open tactic block: the bracket depth it started at, its column (None until its
+    first tactic), the tactic running now and what comes next (``start``: a tactic;
+    ``args``: the running tactic's arguments; ``free``: terms, after a comma)."""
+
+    __slots__ = ("column", "depth", "state", "tactic")
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.column: int | None = None
+        self.tactic: Token | None = None
+        self.state = "start"
+
+
+def check_blocks(
+    code: list[Token],
+    i: int,
+    stop: int,
+    sanction: Callable[[int], object],
+    *,
+    where: str = "",
+    clauses: bool = False,
+) -> None:
+    """Check every tactic block in ``code[i:stop]``; ``sanction(j)`` marks the keyword at
+    ``j`` as put there by the grammar (``by``, ``at``, ``using``, ``<;>``, ``⊢``). Raises
+    :class:`TacticRefusal`.
+
+    Where a tactic starts is over-approximated, never under: Lean starts one only after
+    ``;``/``<;>``, a focusing dot or a combinator, or on a new line at exactly the column of
+    an open block (``checkColEq``); the gate takes every such place as a start, does not end a
+    block on a line to its left (Lean may still read a term argument there) and ends one
+    only where its bracket closes, so every tactic Lean could run is one the gate checked."""
+    blocks: list[_Block] = []
+    depth = 0
+    for j in range(i, stop):
+        tok = code[j]
+        closes, opens = brackets(tok)
+        if closes:
+            depth -= closes
+            while blocks and blocks[-1].depth > depth:
+                blocks.pop()
+        if tok.kind == KEYWORD and tok.text in ("sorry", "admit"):
+            raise TacticRefusal(
+                f"`{tok.text}`{where} at line {tok.line}: only the proof may be sorry"
+            )
+        clause = tok.kind == KEYWORD and tok.text in ("termination_by", "decreasing_by")
+        if clause and not (clauses and depth == 0):
+            raise TacticRefusal(f"`{tok.text}`{where} at line {tok.line}: only after a body")
+        if clause:
+            blocks.clear()  # a clause after the body: every block before it has ended
+            sanction(j)
+            if tok.text == "decreasing_by":
+                blocks.append(_Block(depth))
+            continue
+        block = blocks[-1] if blocks and blocks[-1].depth == depth else None
+        if block is not None and not closes:
+            if j > 0 and code[j - 1].line != tok.line and block.state != "start":
+                for k in range(len(blocks) - 1, -1, -1):
+                    if blocks[k].depth != depth:
+                        break
+                    if blocks[k].column == tok.column:
+                        del blocks[k + 1 :]  # Lean ended the inner blocks (checkColEq)
+                        block = blocks[k]
+                        block.state = "start"
+                        break
+            if tok.kind == SYMBOL and tok.text in (";", "<;>"):
+                if tok.text == "<;>":
+                    sanction(j)
+                block.state = "start"
+                depth += opens
+                continue
+            if block.state == "start":
+                if block.column is None:
+                    block.column = tok.column
+                if tok.kind == SYMBOL and tok.text in ("·", "."):
+                    block.state = "args"
+                    block.tactic = None
+                    blocks.append(_Block(depth))  # a focused block: its tactics follow
+                    continue
+                _start_tactic(block, tok, j, sanction)
+                if tok.text in PREFIX_TACTICS:
+                    block.state = "args"
+                    blocks.append(_Block(depth))  # the combinator's block follows
+                continue
+            if tok.kind == SYMBOL and tok.text == ",":
+                block.state = "free"  # a binder's or a list's comma: terms follow
+            elif block.state == "args":
+                _argument(block, tok, j, sanction)
+        if tok.kind == KEYWORD and tok.text == "by":
+            sanction(j)
+            blocks.append(_Block(depth + opens))
+        depth += opens
+    if blocks and blocks[-1].column is None:
+        raise TacticRefusal(f"empty tactic block{where}")
+
+
+def _start_tactic(block: _Block, tok: Token, j: int, sanction: Callable[[int], object]) -> None:
+    if tok.kind not in (IDENT, KEYWORD) or tok.text not in SIDE_TACTICS:
+        raise TacticRefusal(
+            f"tactic {_show(tok)} is not allowed in a side proof (only closing tactics,"
+            " simplifiers with lemma lists and term tactics are; see docs/security.md)"
+        )
+    if tok.kind == KEYWORD:
+        sanction(j)  # `have`, `show`, `calc`, ... here are the tactics of those names
+    block.tactic = tok
+    block.state = "args"
+
+
+def _argument(block: _Block, tok: Token, j: int, sanction: Callable[[int], object]) -> None:
+    """A token after the running tactic's name (at the block's depth)."""
+    tactic = block.tactic
+    name = tactic.text if tactic is not None else "·"
+    if name in TERM_TACTICS or name in PREFIX_TACTICS or name == "·":
+        return
+    if name in LEMMA_TACTICS:
+        if tok.text in _LEMMA_WORDS and tok.kind in (IDENT, KEYWORD):
+            if tok.kind == KEYWORD:
+                sanction(j)
+            if tok.text == "using":
+                block.tactic = Token(IDENT, "exact", tok.line, tok.column)  # a term follows
+            return
+        if tok.text in ("[", "⊢", "*", "←") or (tok.kind == IDENT and name != "grind"):
+            if tok.text == "⊢":
+                sanction(j)
+            return
+    raise TacticRefusal(
+        f"unexpected {_show(tok)} after `{name}` in a side proof (tactics take no configuration"
+        " or arguments here but lemma lists, locations and the terms of term tactics)"
+    )
