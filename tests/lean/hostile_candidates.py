@@ -29,7 +29,11 @@ HOSTILE: list[tuple[str, str, str]] = [
         "theorem t : True count_heartbeats in\n#check 1 := by sorry",
         "`theorem` at line 1 has no `:=`",
     ),
-    ("an unknown # command", "theorem t (x : ℕ) : #foo x = 0 := sorry", "a `#` command (they run"),
+    # issue 21: `#` alone is Mathlib's cardinality notation (`#foo x` is admitted); a `#`
+    # command token is refused wherever Lean reads one, also glued to a name
+    ("a # command inside a term", "theorem t (x : ℕ) : #print x = 0 := sorry", "no `:=`"),
+    ("a # command glued to a name", "theorem t (x : ℕ) : #evalx = 0 := sorry", "no `:=`"),
+    ("a # command in a binder", "theorem t (h : #eval 1) : True := sorry", "a `#` command"),
     # --- metaprogramming: new syntax, elaborators, code at load time ----------------------------
     (
         "macro",

@@ -8,7 +8,7 @@ advances one character at a time until a command parses), so text inside an iden
 therefore looks at **every offset** of the text Lean will receive (comments already blanked
 out, so no comment can hide anything), not only at the gate's own token starts:
 
-* a command keyword (``end``, ``def``, ``set_option``, any ``#…`` command, ``@[``) at any
+* a command keyword (``end``, ``def``, ``set_option``, any ``#…`` command token, ``@[``) at any
   offset where the gate did not parse that very command is refused;
 * at every offset where an identifier can start (not right after a letter), the keyword or
   identifier-led token Lean could read there must be on the allow-list, or be a part of an
@@ -173,8 +173,9 @@ class Exposure:
         sanctioned: Collection[tuple[int, str]],
         boundaries: set[int],
     ) -> Finding | None:
-        if text[p] == "#" and p + 1 < len(text) and is_id_first(text[p + 1]):
-            return Finding(p, text[p : p + 12], "a `#` command (they run or print code)")
+        # `#` alone is Mathlib's cardinality notation (`#s`, `#α`); Lean reads the longest
+        # token of its table there, so a `#command` (`#eval`, `#exit`, `#evalx`) is one of
+        # the tokens at `p`, refused below like every other non-term token
         allowed = self._symbols
         for token in self.table.all_at(text, p):
             boundaries.add(p + len(token))
@@ -221,6 +222,8 @@ def _symbol_reason(token: str, tags: Collection[str]) -> str:
         return f"`{token}` runs a tactic (`‹t›` is `by assumption`)"
     if token == "@[":
         return "attributes are not allowed (they change how later declarations are checked)"
+    if token.startswith("#") and token != "#[":
+        return f"`{token}` is a `#` command (they run or print code)"
     how = _describe(tags)
     return f"`{token}` is Lean syntax{how} that statements may not use"
 
