@@ -563,9 +563,20 @@ class CommandGrammar:
             self.no_tactics(where + 1, end, f"in the `{kw.text}`", clauses=True)
             return end
         body = (sig.assign + 1) if sig.assign is not None else sig.stop
+        while self.is_(body, "open"):  # `open scoped Classical in <term>`: the term's scope
+            after = self.parse_open(body)
+            if not self.is_(after, "in"):
+                raise Refusal(
+                    f"`open` at line {self.code[body].line} in the body of `{kw.text}` must be"
+                    " `open … in <term>`"
+                )
+            body = self.take(after)
         end = self.term_end(body)
         if end == body:
-            raise Refusal(f"`{kw.text}` at line {kw.line} has an empty body")
+            found = "nothing" if body >= len(self.code) else show(self.code[body])
+            raise Refusal(
+                f"`{kw.text}` at line {kw.line} has an empty body (found {found} after `:=`)"
+            )
         if end == body + 1 and self.is_(body, "sorry"):
             # PutnamBench's answer convention (`abbrev x_solution : T := sorry`), and
             # ProofNet's data-valued statements (`def exercise … : CommGroup G := sorry`)
