@@ -150,14 +150,16 @@ def commands(text: str) -> list[str]:
     return ["\n".join(c).rstrip() for c in chunks]
 
 
+_MODIFIERS = ("noncomputable", "private", "protected", "public", "partial")
+
+
 def _prefix_only(chunk: list[str]) -> bool:
-    """Whether a command so far is only modifiers that need the next line's declaration."""
-    last = chunk[-1].split("--")[0].rstrip()
-    code = re.sub(r"/--(?:.|\n)*?-/", "", "\n".join(chunk)).strip()
-    if last.endswith(" in"):
-        return True
-    rest = re.sub(r"@\[[^\]]*\]", "", code).split()
-    return all(w in ("noncomputable", "private", "protected", "public", "partial") for w in rest)
+    """Whether a command so far is only modifiers that need the next line's declaration
+    (``@[…]`` attributes, ``noncomputable``, ``open … in``)."""
+    code = re.sub(r"/-(?:.|\n)*?-/", "", "\n".join(chunk))
+    code = re.sub(r"--.*$|@\[[^\]]*\]", "", code, flags=re.M)
+    code = re.sub(r"^(?:open|variable|omit|include|set_option) [^\n]* in\s*$", "", code, flags=re.M)
+    return all(w in _MODIFIERS for w in code.split())
 
 
 def _comment_depth(line: str, depth: int) -> int:
@@ -191,8 +193,12 @@ def _compfiles(cmd: str) -> str | None:
 
 
 def _kind(cmd: str) -> str | None:
-    body = re.sub(r"^/--(?:.|\n)*?-/\s*", "", cmd)
-    body = re.sub(r"^@\[[^\]]*\]\s*", "", body)
+    body = cmd
+    while True:
+        stripped = re.sub(r"^(?:/--(?:.|\n)*?-/|@\[[^\]]*\]|open [^\n]* in)\s*", "", body)
+        if stripped == body:
+            break
+        body = stripped
     body = re.sub(r"^(?:private|protected|noncomputable|nonrec)\s+", "", body)
     word = re.match(r"\w+", body)
     return word.group(0) if word else None
@@ -235,6 +241,7 @@ def rows(text: str, dialect: str = "lean") -> Iterator[str]:
             cmd = converted
             if cmd.startswith("snip"):
                 continue
+        cmd = _METADATA.sub("", cmd)
         if _kind(cmd) == "import":
             continue
         if _kind(cmd) in MAIN:

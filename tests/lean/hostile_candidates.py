@@ -179,7 +179,8 @@ HOSTILE: list[tuple[str, str, str]] = [
         "`mod_cast` is a Lean keyword",
     ),
     ("show_term", "theorem t : show_term (exact 1) = 1 := sorry", "`show_term`"),
-    ("type_of%", "theorem t : type_of% 1 = ℕ := sorry", "`type_of%` is a Lean keyword"),
+    # issue 21: `type_of% e` only elaborates `e` (admitted); other `%` elaborators stay refused
+    ("eval% glued to a name", "theorem t : xeval% 1 = 1 := sorry", "`eval%`"),
     ("Mathlib's % elaborators", "theorem t : (finset% {1}) = {1} := sorry", "`finset%`"),
     (
         "side proof with a tactic off the list",
@@ -295,7 +296,12 @@ HOSTILE: list[tuple[str, str, str]] = [
         "set_option relaxedAutoImplicit true in\n" + T,
         "the checker sets",
     ),
-    ("autoImplicit false too", "set_option autoImplicit false\n" + T, "set_option `autoImplicit`"),
+    # issue 21: `set_option autoImplicit false` (the checker's own value) is admitted
+    (
+        "relaxedAutoImplicit true",
+        "set_option relaxedAutoImplicit true\n" + T,
+        "set_option `relaxedAutoImplicit`",
+    ),
     (
         "namespace on a line with open",
         "open Real namespace X\n" + T + "\nend X",

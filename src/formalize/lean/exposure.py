@@ -33,6 +33,7 @@ from formalize.lean.chars import ID_REST, is_id_first, is_id_rest
 from formalize.lean.policy import (
     ALWAYS_REFUSED,
     DECLARATION_WORDS,
+    HARMLESS_ELABORATORS,
     ISOLATING_WORDS,
     SCOPED_WORDS,
     TERM_KEYWORDS,
@@ -135,7 +136,7 @@ class Exposure:
             if not dotted and fresh and word in self.inner:
                 return Finding(p, word, _command_reason(word, inner=not word_start))
             for token in self.tailed.get(word, ()):
-                if "%" in token and text.startswith(token, p):  # elaborators, at any offset
+                if "%" in token and token not in HARMLESS_ELABORATORS and text.startswith(token, p):
                     return Finding(p, token, self._keyword_reason(token))
             if not dotted and not word_start and word in self.isolating and not self._isolate:
                 # one note is enough: the candidate is checked alone

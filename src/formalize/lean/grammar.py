@@ -34,7 +34,7 @@ STRIPPED_ATTRIBUTES = frozenset({"ext", "mk_iff"})
 _COMMANDS = frozenset(
     {"open", "namespace", "section", "end", "universe", "variable", "set_option", "import"}
     | {"attribute", "notation", "noncomputable", "local", "infix", "infixl", "infixr"}
-    | {"prefix", "postfix"}
+    | {"prefix", "postfix", "include", "omit"}
 )
 # Tokens that end a term body: a command or a declaration starting.
 _STARTS = frozenset(
@@ -248,6 +248,19 @@ class CommandGrammar:
             return j
         if word == "set_option":
             return self.parse_set_option(i)
+        if word in ("include", "omit"):  # which section variables the next theorems use
+            j = self.take(i)
+            while (t := self.tok(j)) is not None and t.line == tok.line:
+                if t.kind == IDENT:
+                    j += 1
+                elif t.kind == SYMBOL and t.text in _BINDER_OPENERS:
+                    j = self.group_end(j)
+                else:
+                    break
+            if j == i + 1:
+                raise Refusal(f"`{word}` without names at line {tok.line}")
+            self.no_tactics(i + 1, j, "in the statement", anonymous_only=True)
+            return j
         if word == "attribute":
             return self.parse_attribute_command(i)
         following = self.tok(i + 1)
@@ -308,9 +321,16 @@ class CommandGrammar:
         if name_tok is None or value_tok is None:
             raise Refusal(f"incomplete `set_option` at line {tok.line}")
         name = name_tok.text
+        if name_tok.kind == IDENT and value_tok.text in ("true", "false"):
+            # the checker's own options at their safe value (what it sets anyway), and
+            # linters (Lean's and Mathlib's code, reporting warnings): harmless
+            safe = value_tok.text == "false" and name in CHECKER_OPTIONS
+            if safe or (name.startswith("linter.") and "«" not in name):
+                self.take(i)
+                return i + 3
         if name_tok.kind != IDENT or name not in self.options or name in CHECKER_OPTIONS:
             why = (
-                " (the checker sets it: a statement may not turn auto-bound implicits on)"
+                " (the checker sets it off: a statement may not turn auto-bound implicits on)"
                 if name in CHECKER_OPTIONS
                 else f" (allowed: {', '.join(sorted(self.options - CHECKER_OPTIONS))})"
             )

@@ -16,8 +16,11 @@ from formalize.lean.tokens import TokenTable
 #: Identifier-shaped keywords a statement's terms may use anywhere.
 TERM_KEYWORDS = frozenset(
     {"fun", "let", "in", "if", "then", "else", "match", "with", "Type", "Sort", "Prop", "_"}
-    | {"show", "from", "have", "haveI", "letI", "nofun", "nomatch"}
+    | {"show", "from", "have", "haveI", "letI", "nofun", "nomatch", "inferInstanceAs"}
 )
+#: Term elaborators (``…%``) that only elaborate their argument: ``type_of% e`` is the type of
+#: ``e``. Every other ``%`` token is refused (``eval%`` runs code).
+HARMLESS_ELABORATORS = frozenset({"type_of%"})
 
 #: Keywords allowed only where the gate's own parse put them (the command grammar).
 COMMAND_KEYWORDS = frozenset(
@@ -148,6 +151,8 @@ def notation_keyword_allowed(token: str, tags: Iterable[str]) -> bool:
     declared as a term notation, never as anything else (a tactic, a command, an attribute),
     and not an elaborator (``eval%``, ``delta%``: the ``%`` marks term elaborators)."""
     tags = list(tags)
+    if token in HARMLESS_ELABORATORS:
+        return True
     if "%" in token or not tags or token in DENIED_SYMBOLS:
         return False
     if token in ("Type*", "Sort*"):  # Mathlib elaborates them, as universe-polymorphic sorts

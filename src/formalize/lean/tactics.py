@@ -110,6 +110,10 @@ def check_blocks(
             raise TacticRefusal(
                 f"`{tok.text}`{where} at line {tok.line}: only the proof may be sorry"
             )
+        if clauses and depth == 0 and tok.kind == KEYWORD and tok.text == "where":
+            blocks.clear()  # auxiliary definitions after the body, under the same rules
+            sanction(j)
+            continue
         clause = tok.kind == KEYWORD and tok.text in ("termination_by", "decreasing_by")
         if clause and not (clauses and depth == 0):
             raise TacticRefusal(f"`{tok.text}`{where} at line {tok.line}: only after a body")
