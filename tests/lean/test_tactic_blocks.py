@@ -25,6 +25,10 @@ ADMITTED = {
     "pattern matching with a side proof": "def f : ℕ → Fin 3\n  | 0 => ⟨0, by omega⟩\n"
     "  | _ => ⟨1, by omega⟩",
     "statement side proof": "def g (x : Fin 3) : ℕ := x\ntheorem u : g ⟨1, by omega⟩ = 1 := sorry",
+    "a proof argument in the statement": "theorem u : Fin.mk 0 (by omega) = (0 : Fin 1) := sorry",
+    "a type ascription after a block": "abbrev s := f (by norm_num : 2 ≤ 4)",
+    "a term tactic's argument on the next line": "def f : ℕ := by\n  classical exact\n  1",
+    "convert using": "def p : 1 = 1 := by convert rfl using 1",
 }
 
 REFUSED = {
@@ -50,9 +54,18 @@ REFUSED = {
         "unexpected `+`",
     ),
     "a combinator's block": ("def p : True := by try decide +native", "unexpected `+`"),
+    "an optional argument's line is a tactic": (
+        "def p : True := by\n  intro\n  decide +native",
+        "unexpected `+`",
+    ),
+    "use with a discharger": ("def p : ∃ n : ℕ, n = n := by use (discharger := skip) 1", "`use`"),
     "a block computing the statement": ("theorem u : (by exact True) := sorry", "in the statement"),
-    "a block as a statement's argument": (
-        "theorem u : Fin.mk 0 (by omega) = (0 : Fin 1) := sorry",
+    "a data-choosing block as a statement's argument": (
+        "theorem u (h : ℕ) : (by assumption : ℕ) = 0 := sorry",
+        "in the statement",
+    ),
+    "a combinator's block in the statement": (
+        "theorem u : Fin.mk 0 (by try exact 0) = (0 : Fin 1) := sorry",
         "in the statement",
     ),
     "a notation hiding a block": (

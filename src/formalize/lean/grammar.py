@@ -244,7 +244,7 @@ class CommandGrammar:
                 j = self.group_end(j)
             if j == i + 1:
                 raise Refusal(f"`variable` without binders at line {tok.line}")
-            self.no_tactics(i + 1, j, "in the statement", anonymous_only=True)
+            self.no_tactics(i + 1, j, "in the statement", props=True)
             return j
         if word == "set_option":
             return self.parse_set_option(i)
@@ -259,7 +259,7 @@ class CommandGrammar:
                     break
             if j == i + 1:
                 raise Refusal(f"`{word}` without names at line {tok.line}")
-            self.no_tactics(i + 1, j, "in the statement", anonymous_only=True)
+            self.no_tactics(i + 1, j, "in the statement", props=True)
             return j
         if word == "attribute":
             return self.parse_attribute_command(i)
@@ -534,7 +534,7 @@ class CommandGrammar:
                 f"`{sig.equation.text}` at line {sig.equation.line}: equation-compiler forms are"
                 " not statements (the proof must be `:= by sorry`)"
             )
-        self.no_tactics(i, sig.stop, "in the statement", anonymous_only=True)
+        self.no_tactics(i, sig.stop, "in the statement", props=True)
         if sig.assign is None:
             raise Refusal(
                 f"`{kw.text}` at line {kw.line} has no `:=` (the proof must be `:= by sorry`)"
@@ -651,37 +651,20 @@ class CommandGrammar:
         where: str,
         *,
         clauses: bool = False,
-        anonymous_only: bool = False,
+        props: bool = False,
     ) -> None:
         """No ``sorry`` in ``code[i:stop]``, and every tactic block in it (wherever it stands)
         runs only :data:`~formalize.lean.tactics.SIDE_TACTICS` (:mod:`formalize.lean.tactics`).
-        With ``clauses`` (a definition's body), ``termination_by`` at depth 0 is allowed; with
-        ``anonymous_only`` (the statement itself), a block may only be a component of an
-        anonymous constructor (``⟨n, by omega⟩``): elsewhere it could compute the statement's
-        own terms, hiding what it states."""
-        if anonymous_only:
-            self.blocks_in_constructors(i, stop, where)
+        With ``clauses`` (a definition's body), ``termination_by``, ``decreasing_by`` and
+        ``where`` at depth 0 are allowed; with ``props`` (the statement itself), a block that
+        is not a component of ``⟨…⟩`` may only run tactics that prove propositions: others
+        could choose a term of the statement, hiding what it states."""
         try:
-            check_blocks(self.code, i, stop, self.take, where=f" {where}", clauses=clauses)
+            check_blocks(
+                self.code, i, stop, self.take, where=f" {where}", clauses=clauses, props=props
+            )
         except TacticRefusal as exc:
             raise Refusal(str(exc)) from None
-
-    def blocks_in_constructors(self, i: int, stop: int, where: str) -> None:
-        """Refuse a ``by`` in ``code[i:stop]`` that is not a component of ``⟨…⟩``."""
-        opened: list[str] = []
-        for j in range(i, stop):
-            tok = self.code[j]
-            closes, opens = brackets(tok)
-            if closes or opens:
-                del opened[max(0, len(opened) - closes) :]
-                opened += [tok.text] * opens
-            if tok.kind == KEYWORD and tok.text == "by":
-                component = self.is_(j - 1, ",") or self.is_(j - 1, "⟨")
-                if not (opened and opened[-1] == "⟨" and component):
-                    raise Refusal(
-                        f"tactic block (`by`) {where} at line {tok.line}: in the statement a"
-                        " tactic block may only prove a component of `⟨…⟩` (`⟨n, by omega⟩`)"
-                    )
 
 
 def _nat(tok: Token) -> int | None:

@@ -47,7 +47,17 @@ LEMMA_TACTICS = frozenset(
 TERM_TACTICS = frozenset(
     {"exact", "refine", "apply", "have", "haveI", "letI", "let", "show", "change", "obtain"}
     | {"intro", "intros", "rintro", "ext", "funext", "subst", "calc"}
-    | {"specialize", "by_contra", "by_cases", "exact_mod_cast", "linear_combination"}
+    | {"specialize", "by_contra", "by_cases", "exact_mod_cast", "convert", "suffices"}
+    | {"fin_cases", "interval_cases"}
+)
+#: Term tactics whose first argument is a term Lean reads wherever it stands (no column
+#: check), so a line at the block's column right after them is that term, not a tactic.
+MANDATORY_TERM = frozenset({"exact", "refine", "apply", "show", "change", "specialize"})
+#: Tactics that can only close a proposition (never choose a term of a type): the ones a
+#: block inside the main statement may use outside an anonymous constructor.
+PROP_TACTICS = frozenset(
+    {"omega", "decide", "simp", "simp_all", "norm_num", "positivity", "linarith", "nlinarith"}
+    | {"ring", "field_simp", "norm_cast", "push_cast"}
 )
 #: Tactics that are followed by a tactic (a combinator, or ``classical``, which runs the
 #: rest of the block with classical instances).
@@ -70,13 +80,15 @@ class _Block:
     first tactic), the tactic running now and what comes next (``start``: a tactic;
     ``args``: the running tactic's arguments; ``free``: terms, after a comma)."""
 
-    __slots__ = ("column", "depth", "state", "tactic")
+    __slots__ = ("column", "depth", "fresh", "props", "state", "tactic")
 
-    def __init__(self, depth: int) -> None:
+    def __init__(self, depth: int, props: bool = False) -> None:
         self.depth = depth
         self.column: int | None = None
         self.tactic: Token | None = None
         self.state = "start"
+        self.fresh = False  # a mandatory term argument comes next
+        self.props = props  # only PROP_TACTICS
 
 
 def check_blocks(
@@ -87,10 +99,12 @@ def check_blocks(
     *,
     where: str = "",
     clauses: bool = False,
+    props: bool = False,
 ) -> None:
     """Check every tactic block in ``code[i:stop]``; ``sanction(j)`` marks the keyword at
     ``j`` as put there by the grammar (``by``, ``at``, ``using``, ``<;>``, ``⊢``). Raises
-    :class:`TacticRefusal`.
+    :class:`TacticRefusal`. With ``props`` (the main statement), a block that is not a
+    component of ``⟨…⟩`` may only run :data:`PROP_TACTICS`.
 
     Where a tactic starts is over-approximated, never under: Lean starts one only after
     ``;``/``<;>``, a focusing dot or a combinator, or on a new line at exactly the column of
@@ -98,10 +112,14 @@ def check_blocks(
     block on a line to its left (Lean may still read a term argument there) and ends one
     only where its bracket closes, so every tactic Lean could run is one the gate checked."""
     blocks: list[_Block] = []
+    openers: list[str] = []
     depth = 0
     for j in range(i, stop):
         tok = code[j]
         closes, opens = brackets(tok)
+        if closes or opens:
+            del openers[max(0, len(openers) - closes) :]
+            openers += [tok.text] * opens
         if closes:
             depth -= closes
             while blocks and blocks[-1].depth > depth:
@@ -125,7 +143,8 @@ def check_blocks(
             continue
         block = blocks[-1] if blocks and blocks[-1].depth == depth else None
         if block is not None and not closes:
-            if j > 0 and code[j - 1].line != tok.line and block.state != "start":
+            fresh, block.fresh = block.fresh, False
+            if j > 0 and code[j - 1].line != tok.line and block.state != "start" and not fresh:
                 for k in range(len(blocks) - 1, -1, -1):
                     if blocks[k].depth != depth:
                         break
@@ -146,26 +165,34 @@ def check_blocks(
                 if tok.kind == SYMBOL and tok.text in ("·", "."):
                     block.state = "args"
                     block.tactic = None
-                    blocks.append(_Block(depth))  # a focused block: its tactics follow
+                    blocks.append(_Block(depth, block.props))  # a focused block follows
                     continue
                 _start_tactic(block, tok, j, sanction)
+                block.fresh = tok.text in MANDATORY_TERM
                 if tok.text in PREFIX_TACTICS:
                     block.state = "args"
-                    blocks.append(_Block(depth))  # the combinator's block follows
+                    blocks.append(_Block(depth, block.props))  # the combinator's block follows
                 continue
-            if tok.kind == SYMBOL and tok.text == ",":
-                block.state = "free"  # a binder's or a list's comma: terms follow
+            if tok.kind == SYMBOL and tok.text in (",", ":"):
+                block.state = "free"  # a comma or a type ascription ends the tactic: terms
             elif block.state == "args":
                 _argument(block, tok, j, sanction)
         if tok.kind == KEYWORD and tok.text == "by":
             sanction(j)
-            blocks.append(_Block(depth + opens))
+            component = j > 0 and code[j - 1].text in (",", "⟨") and "⟨" in openers[-1:]
+            blocks.append(_Block(depth + opens, props and not component))
         depth += opens
     if blocks and blocks[-1].column is None:
         raise TacticRefusal(f"empty tactic block{where}")
 
 
 def _start_tactic(block: _Block, tok: Token, j: int, sanction: Callable[[int], object]) -> None:
+    if block.props and tok.text not in PROP_TACTICS:
+        raise TacticRefusal(
+            f"tactic block (`by`) in the statement running {_show(tok)}: outside `⟨…⟩` a block"
+            f" there may only prove a proposition ({', '.join(sorted(PROP_TACTICS))}); others"
+            " could choose a term of the statement"
+        )
     if tok.kind not in (IDENT, KEYWORD) or tok.text not in SIDE_TACTICS:
         raise TacticRefusal(
             f"tactic {_show(tok)} is not allowed in a side proof (only closing tactics,"
@@ -182,6 +209,8 @@ def _argument(block: _Block, tok: Token, j: int, sanction: Callable[[int], objec
     tactic = block.tactic
     name = tactic.text if tactic is not None else "·"
     if name in TERM_TACTICS or name in PREFIX_TACTICS or name == "·":
+        if tok.kind == KEYWORD and tok.text in ("at", "using"):
+            sanction(j)  # `change … at h`, `convert e using 2`
         return
     if name in LEMMA_TACTICS:
         if tok.text in _LEMMA_WORDS and tok.kind in (IDENT, KEYWORD):
