@@ -110,7 +110,10 @@ HOSTILE: list[tuple[str, str, str]] = [
         "forbidden name `Lean`",
     ),
     ("Meta namespace", "namespace Lean.Meta\n" + T, "forbidden name `Lean.Meta` at line 1"),
-    ("«IO» escaped", "theorem t : «IO».println = «IO».println := sorry", "escaped identifier"),
+    # issue 21: plain `«…»` names are admitted (`namespace Arxiv.«2501.03234»`), read through
+    ("«IO» escaped", "theorem t : «IO».println = «IO».println := sorry", "refers to `IO`"),
+    ("«…» holding code", "theorem t : «#eval 1» = 1 := sorry", "escaped identifier"),
+    ("«…» holding a command word", "theorem t : Nat.«end» = 1 := sorry", "`end`"),
     ("«run_cmd» escaped", "«run_cmd» 1\n" + T, "unexpected `«run_cmd»` at line 1"),
     ("_root_ escape", "theorem _root_.Nat.foo : True := sorry", "forbidden name `_root_.Nat.foo`"),
     # --- imports ----------------------------------------------------------------------------------

@@ -263,7 +263,11 @@ def _check_characters(text: str, blanked: str, tokens: list[Token], table: Token
             )
 
 
-def _check_literals(code: list[Token], accepted: list[tuple[int, int]]) -> None:
+def _check_literals(
+    code: list[Token], accepted: list[tuple[int, int]], markers: list[tuple[int, int]]
+) -> None:
+    """No strings (but notation atoms), characters, name literals or forbidden names;
+    ``markers`` gets the offsets of the ``«``/``»`` of plain escaped names."""
     spans = {a for a, _ in accepted}
     for tok in code:
         if tok.kind == STRING and tok.offset not in spans:
@@ -273,11 +277,35 @@ def _check_literals(code: list[Token], accepted: list[tuple[int, int]]) -> None:
         if tok.kind == NAME:
             raise _Reject(f"name literal or quotation {show(tok)}")
         if tok.kind == IDENT:
+            parts = tok.text.split(".")
             if "«" in tok.text:
-                raise _Reject(f"escaped identifier {show(tok)}: `«…»` names are not allowed")
-            for part in tok.text.split("."):
+                parts = _escaped_parts(tok, markers)
+            for part in parts:
                 if part in _FORBIDDEN_NAME_PARTS:
                     raise _Reject(f"forbidden name {show(tok)} (refers to `{part}`)")
+
+
+_ESCAPED = re.compile(r"«([^»]*)»")
+_PLAIN_ESCAPE = re.compile(r"[A-Za-z0-9_']+(?:\.[A-Za-z0-9_']+)*")
+
+
+def _escaped_parts(tok: Token, markers: list[tuple[int, int]]) -> list[str]:
+    """The name components of an identifier with ``«…»`` parts (``Arxiv.«2501.03234»``), whose
+    escaped text must be plain (ASCII letters, digits, ``_``, ``'``, dots): then Lean reading
+    it afresh after a parse error meets only words the every-offset check also sees, and a
+    forbidden name cannot hide behind the escape. The ``«``/``»`` offsets go to ``markers``."""
+    parts: list[str] = []
+    for piece in _ESCAPED.split(tok.text):
+        parts += piece.split(".")
+    for m in _ESCAPED.finditer(tok.text):
+        if not _PLAIN_ESCAPE.fullmatch(m.group(1)):
+            raise _Reject(
+                f"escaped identifier {show(tok)}: `«…»` may only hold ASCII letters, digits,"
+                " `_`, `'` and dots"
+            )
+        markers += [(tok.offset + m.start(), tok.offset + m.start() + 1)]
+        markers += [(tok.offset + m.end() - 1, tok.offset + m.end())]
+    return parts
 
 
 def _check_binder_defaults(code: list[Token]) -> None:
@@ -384,7 +412,9 @@ def _check(
     code = [t for t in tokens if t.kind not in COMMENT_KINDS]
     _check_binder_defaults(code)
     parsed = CommandGrammar(code, options, roots).run()
-    _check_literals(code, parsed.accepted_spans)
+    markers: list[tuple[int, int]] = []
+    _check_literals(code, parsed.accepted_spans, markers)
+    parsed.accepted_spans += markers
     sent = _blank(blanked, parsed.stripped_spans)
     isolate: list[Finding] = []
     starts = {t.offset for t in code}
