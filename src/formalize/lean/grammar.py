@@ -388,7 +388,7 @@ class CommandGrammar:
         atoms = int(tok.text != "notation")
         while tok.text == "notation" and (t := self.tok(j)) is not None and not self.is_(j, "=>"):
             if t.kind == STRING:
-                self.check_atom(t)
+                self.check_atom(t, first=not atoms)
                 self.out.accepted_spans.append((t.offset, t.end))
                 atoms += 1
             elif t.kind == IDENT:
@@ -413,7 +413,10 @@ class CommandGrammar:
             self.out.global_effects.append(f"notation at line {tok.line}")
         return end
 
-    def check_atom(self, t: Token) -> None:
+    def check_atom(self, t: Token, *, first: bool = True) -> None:
+        """A notation atom must be a new symbol; one after the first (``")"`` in
+        ``"ℓ(" n ")"``) may be an existing token: Lean reads it only inside this notation,
+        which its first atom starts."""
         atom = t.text[1:-1].strip(" ")  # Lean trims atoms: `" ⋆ "` is the token `⋆`
         if (
             not atom
@@ -428,6 +431,8 @@ class CommandGrammar:
                 " quotes, `#`, `@`, `$`, spaces or comment markers)"
             )
         if token_table().is_token(atom):
+            if not first:
+                return
             raise Refusal(
                 f"notation atom {show(t)} redefines an existing Lean token (the statement would"
                 " not mean what it reads as)"

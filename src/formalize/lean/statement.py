@@ -190,6 +190,7 @@ class _Atom:
 def _notation_atoms(tokens: list[Token]) -> list[_Atom]:
     """The atoms of the candidate's ``notation``/``infix…`` commands (checked by the grammar)."""
     code = [t for t in tokens if t.kind not in COMMENT_KINDS]
+    base = token_table()
     atoms: list[_Atom] = []
     for k, tok in enumerate(code):
         if tok.kind == KEYWORD and tok.text in _NOTATION_WORDS:
@@ -197,7 +198,8 @@ def _notation_atoms(tokens: list[Token]) -> list[_Atom]:
             for nxt in code[k + 1 : k + 40]:
                 if nxt.kind == STRING and "\\" not in nxt.text:
                     atom = nxt.text[1:-1].strip(" ")
-                    if atom and not any(c.isspace() for c in atom):
+                    # an existing token (`)` in `"ℓ(" n ")"`) is Lean's everywhere: no scope
+                    if atom and not any(c.isspace() for c in atom) and not base.is_token(atom):
                         atoms.append(_Atom(atom, tok.offset, local))
                 elif nxt.text == "=>":
                     break
