@@ -75,8 +75,12 @@ HOSTILE: list[tuple[str, str, str]] = [
     ('@[extern "c"]', '@[extern "c_fn"] theorem t : True := sorry', "attribute `extern` at line 1"),
     ("@[init]", "@[init] theorem t : True := by sorry", "attribute `init` at line 1"),
     ("@[csimp]", "@[csimp] theorem t : True := by sorry", "attribute `csimp` at line 1"),
-    ("@[simp] on the theorem", "@[simp] " + T, "attribute `simp` at line 1 is not allowed"),
-    ("@[reducible] def", "@[reducible] def f := 1\n" + T, "attribute `reducible` at line 1"),
+    # issue 21: `@[simp]`, `@[reducible]`, `@[inline]`, `@[inherit_doc]`, ... are admitted;
+    # attributes that register candidate code with Lean or Mathlib stay refused
+    ("@[csimp] def", "@[csimp] def f := 1\n" + T, "attribute `csimp` at line 1"),
+    ("@[norm_num] extension", "@[norm_num f _] def e := 1\n" + T, "attribute `norm_num`"),
+    ("attribute with a term", "@[simp (config := {})] def f := 1\n" + T, "unexpected `(`"),
+    ("@[inline] on a notation", '@[inline] notation "⋄" => 1\n' + T, "only `@[inherit_doc]`"),
     ("@[instance] def", "@[instance] def f : Inhabited ℕ := ⟨0⟩\n" + T, "`instance` at line 1"),
     ("attribute command", "attribute [simp] Nat.add_comm\n" + T, "the `attribute` command"),
     (

@@ -31,6 +31,13 @@ from formalize.lean.tokens import token_table
 MAIN_KINDS = ("theorem", "lemma", "example")
 AUX_KINDS = ("def", "abbrev", "structure", "class", "inductive", "instance")
 STRIPPED_ATTRIBUTES = frozenset({"ext", "mk_iff"})
+#: Attributes a declaration may carry, kept: simp-set membership, unfolding hints, inlining,
+#: documentation and lint tags. None runs candidate code: ``simp``/``simps`` (Mathlib's code)
+#: only add lemmas to the simp set, which side proofs read (a global effect).
+KEPT_ATTRIBUTES = frozenset(
+    {"simp", "simps", "reducible", "irreducible", "semireducible", "inline", "inherit_doc"}
+    | {"stacks", "nolint", "pp_nodot"}
+)
 _COMMANDS = frozenset(
     {"open", "namespace", "section", "end", "universe", "variable", "set_option", "import"}
     | {"attribute", "notation", "noncomputable", "local", "infix", "infixl", "infixr"}
@@ -455,33 +462,51 @@ class CommandGrammar:
     # -- declarations ----------------------------------------------------------------------
     def parse_attributes(self, i: int, kind_at: int) -> None:
         """``@[ext]``/``@[mk_iff …]`` before a structure/inductive: blanked (they only add
-        lemmas about it). Any other attribute is refused."""
+        lemmas about it). :data:`KEPT_ATTRIBUTES` on any declaration (and ``inherit_doc`` on
+        a notation): kept, with names and numbers as arguments at most; ``simp``/``simps``
+        are global effects. Any other attribute is refused."""
         opener, j = self.code[i], i + 1
         end = self.group_end(i)
+        kind = self.tok(kind_at)
+        typed = kind is not None and kind.text in ("structure", "inductive", "class")
         names: list[Token] = []
         while j < end - 1:
             name = self.code[j]
-            if name.kind != IDENT or name.text not in STRIPPED_ATTRIBUTES:
+            allowed = (name.text in STRIPPED_ATTRIBUTES and typed) or name.text in KEPT_ATTRIBUTES
+            if name.kind not in (IDENT, KEYWORD) or not allowed:
                 raise Refusal(
                     f"attribute {show(name)} is not allowed (attributes change how later"
-                    " declarations are checked; only `@[ext]`/`@[mk_iff]` on a structure are"
-                    " accepted, and dropped)"
+                    " declarations are checked; allowed: `@[ext]`/`@[mk_iff]` on a structure,"
+                    f" and {', '.join(sorted(KEPT_ATTRIBUTES))})"
                 )
             names.append(name)
             j += 1
-            if j < end - 1 and self.code[j].kind == IDENT:
-                j += 1  # `mk_iff name`
+            while j < end - 1 and self.code[j].kind in (IDENT, NUMBER):
+                j += 1  # `mk_iff name`, `stacks 09GF`, `inherit_doc f`
             if j < end - 1:
                 if not self.is_(j, ","):
                     raise Refusal(f"unexpected {show(self.code[j])} in attributes")
                 j += 1
-        kind = self.tok(kind_at)
-        if not names or kind is None or kind.text not in ("structure", "inductive", "class"):
+        if not names or kind is None:
+            raise Refusal(f"attributes at line {opener.line} without a declaration")
+        if all(n.text in STRIPPED_ATTRIBUTES for n in names):
+            self.out.stripped_spans.append((opener.offset, self.code[end - 1].end))
+            return
+        for k in range(i, end):
+            self.take(k)  # what Lean reads here is the grammar's
+        for name in names:
+            if name.text in ("simp", "simps"):
+                self.out.global_effects.append(f"attribute `{name.text}` at line {name.line}")
+
+    def parse_notation_attributes(self, i: int) -> None:
+        """``@[inherit_doc]`` (optionally with a name) before a notation: dropped."""
+        end = self.group_end(i)
+        inner = self.code[i + 1 : end - 1]
+        if not inner or inner[0].text != "inherit_doc" or any(t.kind != IDENT for t in inner):
             raise Refusal(
-                f"attributes at line {opener.line} are not allowed (only `@[ext]`/`@[mk_iff]` on"
-                " a structure or inductive are accepted, and dropped)"
+                f"attributes at line {self.code[i].line} on a notation: only `@[inherit_doc]`"
             )
-        self.out.stripped_spans.append((opener.offset, self.code[end - 1].end))
+        self.out.stripped_spans.append((self.code[i].offset, self.code[end - 1].end))
 
     def parse_declaration(self, i: int) -> int:
         code, start = self.code, i
@@ -493,6 +518,13 @@ class CommandGrammar:
         if self.is_(i, "noncomputable"):
             i = self.take(i)
         kw = self.tok(i)
+        local = self.is_(i, "local") and (n := self.tok(i + 1)) is not None and n.text in _NOTATIONS
+        if attrs is not None and start == attrs and (local or (kw and kw.text in _NOTATIONS)):
+            self.parse_notation_attributes(attrs)
+            if local:
+                self.take(i)
+                return self.parse_notation(i + 1, local=True)
+            return self.parse_notation(i, local=False)
         if kw is None or kw.text not in (*MAIN_KINDS, *AUX_KINDS):
             if kw is not None and kw.text in _REFUSED:
                 raise Refusal(f"{_REFUSED[kw.text]} (line {kw.line})")
