@@ -103,6 +103,8 @@ class Exposure:
         # Where Lean can start a token: where the gate's lexer does, and wherever a token of
         # the table could end (`→o`, `[MOD` end in a letter: what follows is a fresh token)
         boundaries = set(starts)
+        self._starts = frozenset(starts)
+        self._long_ends: set[int] = set()  # where a token of two or more characters ends
         for sym in _SYMBOL_START.finditer(text):
             found = self._check_symbols(text, sym.start(), sanctioned, boundaries)
             if found is not None:
@@ -148,6 +150,13 @@ class Exposure:
             before = text[p - 2 : p - 1] if p >= 2 else ""
             if not boundary and text[p - 1 : p] == "." and before != "." and not before.isdigit():
                 continue
+            # a later component of a name the gate lexed whole (`erdos_12.variants.example`,
+            # `foo.exists`): Lean's identifier reader takes it too, keywords included, unless
+            # a longer token ends at the dot (`|>.`)
+            named = before == "»" or (before != "" and is_id_rest(before) and not before.isdigit())
+            fresh_dot = p in self._starts or p in self._long_ends
+            if text[p - 1 : p] == "." and named and not fresh_dot:
+                continue
             if not dotted and word in self.commands and (p, word) not in sanctioned:
                 return Finding(p, word, _command_reason(word, inner=False))
             fresh = (p, word) not in sanctioned
@@ -180,6 +189,8 @@ class Exposure:
         allowed = self._symbols
         for token in self.table.all_at(text, p):
             boundaries.add(p + len(token))
+            if len(token) > 1:
+                self._long_ends.add(p + len(token))
             ok = allowed.get(token)
             if ok is None:
                 ok = allowed[token] = symbol_allowed(token, self.table.declared_as(token))

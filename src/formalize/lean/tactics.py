@@ -48,8 +48,11 @@ TERM_TACTICS = frozenset(
     {"exact", "refine", "apply", "have", "haveI", "letI", "let", "show", "change", "obtain"}
     | {"intro", "intros", "rintro", "ext", "funext", "subst", "calc"}
     | {"specialize", "by_contra", "by_cases", "exact_mod_cast", "convert", "suffices"}
-    | {"fin_cases", "interval_cases"}
+    | {"fin_cases", "interval_cases", "use", "exists", "if"}
 )
+#: Term tactics that take configuration before their terms (``use (discharger := tac) x``):
+#: admitted only without it.
+CONFIGURABLE = frozenset({"use", "exists", "refine", "exact", "apply"})
 #: Term tactics whose first argument is a term Lean reads wherever it stands (no column
 #: check), so a line at the block's column right after them is that term, not a tactic.
 MANDATORY_TERM = frozenset({"exact", "refine", "apply", "show", "change", "specialize"})
@@ -153,6 +156,20 @@ def check_blocks(
                         block = blocks[k]
                         block.state = "start"
                         break
+                else:
+                    columns = [b.column for b in blocks if b.depth == depth]
+                    left = all(c is not None and c > tok.column for c in columns)
+                    if left and tok.kind in (IDENT, KEYWORD):
+                        # a name left of every block: no tactic's location (colGt) reaches
+                        # here, only a term Lean may still be reading (a structure instance's
+                        # next field); symbols (`+native`) are still checked as arguments
+                        block.state = "free"
+            tactic = block.tactic
+            branch = tok.kind == KEYWORD and tok.text in ("then", "else")
+            if branch and tactic is not None and tactic.text == "if":
+                block.state = "args"  # the branches of the `if` tactic: blocks of their own
+                blocks.append(_Block(depth, block.props))
+                continue
             if tok.kind == SYMBOL and tok.text in (";", "<;>"):
                 if tok.text == "<;>":
                     sanction(j)
@@ -167,7 +184,18 @@ def check_blocks(
                     block.tactic = None
                     blocks.append(_Block(depth, block.props))  # a focused block follows
                     continue
+                if tok.kind == SYMBOL and tok.text == "(":  # `(tac; tac)`: a block inside
+                    block.state = "args"
+                    block.tactic = None
+                    blocks.append(_Block(depth + 1, block.props))
+                    depth += 1
+                    continue
                 _start_tactic(block, tok, j, sanction)
+                if tok.text in CONFIGURABLE and _configured(code, j + 1, stop):
+                    raise TacticRefusal(
+                        f"configuration after `{tok.text}` at line {tok.line} (it can hold"
+                        " tactics: `(discharger := …)`)"
+                    )
                 block.fresh = tok.text in MANDATORY_TERM
                 if tok.text in PREFIX_TACTICS:
                     block.state = "args"
@@ -184,6 +212,16 @@ def check_blocks(
         depth += opens
     if blocks and blocks[-1].column is None:
         raise TacticRefusal(f"empty tactic block{where}")
+
+
+def _configured(code: list[Token], k: int, stop: int) -> bool:
+    """Whether ``code[k:]`` starts with configuration: ``(name :=``, ``+name`` or ``-name``."""
+    first = code[k] if k < stop else None
+    if first is None or first.kind != SYMBOL:
+        return False
+    if first.text in ("+", "-"):
+        return k + 1 < stop and code[k + 1].kind == IDENT and code[k + 1].offset == first.end
+    return first.text == "(" and k + 2 < stop and code[k + 2].text == ":="
 
 
 def _start_tactic(block: _Block, tok: Token, j: int, sanction: Callable[[int], object]) -> None:
