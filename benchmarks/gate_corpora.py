@@ -87,7 +87,6 @@ _START = re.compile(
     r"|unseal\b|seal\b|problem\b|determine\b|snip\b|public\b|module\b|problem_file\b|import\b"
     r"|#)"
 )
-_METADATA = re.compile(r"^@\[(?:category|AMS)\b[^\]]*\]\s*", re.M)
 
 
 def root() -> Path:
@@ -195,13 +194,30 @@ def _compfiles(cmd: str) -> str | None:
 def _kind(cmd: str) -> str | None:
     body = cmd
     while True:
-        stripped = re.sub(r"^(?:/--(?:.|\n)*?-/|@\[[^\]]*\]|open [^\n]* in)\s*", "", body)
+        stripped = re.sub(_PREFIX, "", body.lstrip())
         if stripped == body:
             break
         body = stripped
     body = re.sub(r"^(?:private|protected|noncomputable|nonrec)\s+", "", body)
     word = re.match(r"\w+", body)
     return word.group(0) if word else None
+
+
+_PREFIX = re.compile(
+    r"^(?:/--(?:.|\n)*?-/|@\[[^\]]*\]|(?:open|variable|omit|include|set_option) [^\n]* in)\s*"
+)
+
+
+def _drop_metadata(cmd: str) -> str:
+    """``cmd`` without formal-conjectures' metadata attributes (``category …``, ``AMS …``,
+    ``formal_proof …``), also where they share a list with others (``@[simp, category API]``)."""
+
+    def keep(m: re.Match[str]) -> str:
+        items = [x.strip() for x in m.group(1).split(",")]
+        kept = [x for x in items if not re.match(r"(?:category|AMS|formal_proof)\b", x)]
+        return f"@[{', '.join(kept)}]" if kept else ""
+
+    return re.sub(r"@\[([^\]]*)\]", keep, cmd)
 
 
 def with_sorry(cmd: str) -> str:
@@ -212,7 +228,7 @@ def with_sorry(cmd: str) -> str:
 
     doc = re.match(r"^/--(?:.|\n)*?-/\s*", cmd)
     head = doc.group(0) if doc else ""
-    body = _METADATA.sub("", cmd[len(head) :])
+    body = _drop_metadata(cmd[len(head) :])
     text = head + body
     try:
         code = [t for t in tokenize(text) if t.kind not in COMMENT_KINDS]
@@ -241,7 +257,7 @@ def rows(text: str, dialect: str = "lean") -> Iterator[str]:
             cmd = converted
             if cmd.startswith("snip"):
                 continue
-        cmd = _METADATA.sub("", cmd)
+        cmd = _drop_metadata(cmd)
         if _kind(cmd) == "import":
             continue
         if _kind(cmd) in MAIN:
