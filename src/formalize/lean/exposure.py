@@ -29,7 +29,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from formalize.lean.chars import ID_REST, is_id_first, is_id_rest
+from formalize.lean.chars import ID_REST, NEWER_ID_CHARS, is_id_first, is_id_rest
 from formalize.lean.policy import (
     ALWAYS_REFUSED,
     DECLARATION_WORDS,
@@ -131,7 +131,9 @@ class Exposure:
                 continue
             word = text[p:end]
             boundary = p in boundaries
-            word_start = boundary or p == start or not is_id_first(text[p - 1])
+            previous = text[p - 1] if p else ""
+            word_start = boundary or p == start or not is_id_first(previous)
+            word_start = word_start or previous in NEWER_ID_CHARS  # Lean v4.15's reading
             fresh = (p, word) not in sanctioned
             if not dotted and fresh and word in ALWAYS_REFUSED:
                 return Finding(p, word, _code_reason(word))

@@ -108,6 +108,7 @@ _FORBIDDEN_NAME_PARTS = frozenset(
 _NOTATION_WORDS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
 _BAD_CATEGORIES = {"Lu", "Ll", "Lt", "Lo", "Zs", "Zl", "Zp", "Lm", "Mn", "Mc", "Me"}
 _SUSPECT = re.compile(r"[^\n\x20-\x7e]")
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Mathlib's `subscript`/`superscript` parsers read these characters themselves (`!₂[x, y]`).
 _SCRIPT_CHARS = frozenset("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ₐₑₒₓₔₕₖₗₘₙₚₛₜᵢᵣᵤᵥⁱⁿ")
 
@@ -238,9 +239,13 @@ def _check_characters(text: str, blanked: str, tokens: list[Token], table: Token
         cat = unicodedata.category(c)
         if cat not in ("Cf", "Co", "Cs", "Cn", "Cc"):
             continue
+        # in a comment (blanked away before Lean sees it) a control or format character is
+        # harmless (a soft hyphen in a docstring), except the bidirectional controls, which
+        # reorder how the text around them is displayed (Trojan Source)
+        quiet = cat == "Cc" or (cat == "Cf" and c not in _BIDI)
         for m in re.finditer(re.escape(c), text):
-            if cat != "Cc" or blanked[m.start()] != " ":  # a control character in a comment
-                if first is None or m.start() < first[0]:  # is blanked away: harmless
+            if not quiet or blanked[m.start()] != " ":
+                if first is None or m.start() < first[0]:
                     first = (m.start(), c)
                 break
     if first is not None:
