@@ -69,7 +69,8 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("opaque", "opaque secret : Nat\n" + T, "`opaque` declarations are not allowed (line 1)"),
     ("unsafe def", "unsafe def f : Nat := 1\n" + T, "`unsafe` declarations are not allowed"),
     ("unsafe term", "theorem t : (unsafe (1 : Nat)) = 1 := by sorry", "`unsafe` here could start"),
-    ("partial def", "partial def f : Nat → Nat := f\n" + T, "`partial` definitions"),
+    # issue 21: `partial def` is admitted (an opaque constant); `partial` elsewhere is not
+    ("partial instance", "partial instance : Inhabited ℕ := ⟨0⟩\n" + T, "must introduce"),
     ("mutual block", "mutual\ndef a := 1\nend\n" + T, "`mutual` blocks are not allowed"),
     ("@[implemented_by]", "@[implemented_by id] theorem t : True := sorry", "`implemented_by`"),
     ('@[extern "c"]', '@[extern "c_fn"] theorem t : True := sorry', "attribute `extern` at line 1"),

@@ -50,6 +50,7 @@ _STARTS = frozenset(
     | {"prefix", "postfix", "notation3", "macro_rules", "elab_rules", "initialize"}
 )
 _NOTATIONS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
+_MODIFIERS = ("private", "protected", "partial")
 _BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
 _OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")", "→", "->"})
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
@@ -66,7 +67,6 @@ _REFUSED = {
     "deriving": "`deriving` is only allowed right after a structure or inductive, for"
     " DecidableEq, Fintype, Inhabited, Nonempty, Repr, BEq or Hashable",
     "unsafe": "`unsafe` declarations are not allowed",
-    "partial": "`partial` definitions are not allowed",
 }
 
 
@@ -162,7 +162,17 @@ class CommandGrammar:
             return False
         if tok.text == "noncomputable":
             return not self.is_(i + 1, "section")
-        return tok.text in (*MAIN_KINDS, *AUX_KINDS, "private", "protected", "@[", *_REFUSED)
+        if tok.text in ("local", "scoped"):
+            return self.is_(i + 1, "instance")
+        return tok.text in (
+            *MAIN_KINDS,
+            *AUX_KINDS,
+            "private",
+            "protected",
+            "partial",
+            "@[",
+            *_REFUSED,
+        )
 
     # -- the candidate ---------------------------------------------------------------------
     def run(self) -> Parsed:
@@ -229,7 +239,8 @@ class CommandGrammar:
             name = self.tok(i + 1)
             if name is None or name.kind != IDENT:
                 raise Refusal(f"`namespace` without a name at line {tok.line}")
-            self.out.scopes.append(("namespace", name.text))
+            for part in _components(name.text):  # `namespace A.B` opens `A`, then `B`
+                self.out.scopes.append(("namespace", part))
             return self.take(i) + 1
         if word == "noncomputable" and self.is_(i + 1, "section"):
             self.take(i)
@@ -314,12 +325,14 @@ class CommandGrammar:
                 f"`end` at line {tok.line} without a matching `namespace` or `section` (it would"
                 " close a scope this candidate did not open)"
             )
-        _, opened = self.out.scopes[-1]
-        if given != opened:
+        parts = _components(given) if given else [None]
+        closed = self.out.scopes[-len(parts) :] if len(parts) <= len(self.out.scopes) else []
+        if [opened for _, opened in closed] != parts:  # `end A.B` closes `B`, then `A`
+            _, opened = self.out.scopes[-1]
             want = f"`end {opened}`" if opened else "`end`"
             got = f"`end {given}`" if given else "`end`"
             raise Refusal(f"{got} at line {tok.line}: expected {want}")
-        self.out.scopes.pop()
+        del self.out.scopes[-len(parts) :]
         return j + (given is not None)
 
     def parse_set_option(self, i: int) -> int:
@@ -517,6 +530,16 @@ class CommandGrammar:
             i = self.take(i)
         if self.is_(i, "noncomputable"):
             i = self.take(i)
+        # `partial def`: an opaque constant, compiled but never run at elaboration
+        partial = self.is_(i, "partial") and self.is_(i + 1, "def")
+        if partial:
+            i = self.take(i)
+        # `local instance` ends with its section; `scoped instance` is active where its
+        # namespace is open (a global effect, like `instance`)
+        scope = None
+        if (self.is_(i, "local") or self.is_(i, "scoped")) and self.is_(i + 1, "instance"):
+            scope = self.code[i].text
+            i = self.take(i)
         kw = self.tok(i)
         local = self.is_(i, "local") and (n := self.tok(i + 1)) is not None and n.text in _NOTATIONS
         if attrs is not None and start == attrs and (local or (kw and kw.text in _NOTATIONS)):
@@ -559,7 +582,7 @@ class CommandGrammar:
         else:
             end = self.parse_type_declaration(i, kw)
         self.out.declarations.append(decl)
-        if kw.text == "instance":
+        if kw.text == "instance" and scope != "local":
             self.out.global_effects.append(f"instance at line {kw.line}")
         return end
 
@@ -702,6 +725,21 @@ class CommandGrammar:
             )
         except TacticRefusal as exc:
             raise Refusal(str(exc)) from None
+
+
+def _components(name: str) -> list[str | None]:
+    """The components of a dotted name, ``«…»`` parts kept whole (``A.«1.2»`` is two)."""
+    parts: list[str | None] = []
+    current, inside = "", False
+    for c in name:
+        inside = (inside or c == "«") and c != "»"
+        if c == "." and not inside:
+            parts.append(current)
+            current = ""
+        else:
+            current += c
+    parts.append(current)
+    return parts
 
 
 def _nat(tok: Token) -> int | None:

@@ -17,6 +17,8 @@ from formalize.lean.tokens import TokenTable
 TERM_KEYWORDS = frozenset(
     {"fun", "let", "in", "if", "then", "else", "match", "with", "Type", "Sort", "Prop", "_"}
     | {"show", "from", "have", "haveI", "letI", "nofun", "nomatch", "inferInstanceAs"}
+    # `Id.run do …`: do-notation builds a term; nothing runs at elaboration
+    | {"do", "mut", "return", "for", "unless", "break", "continue"}
 )
 #: Term elaborators (``…%``) that only elaborate their argument: ``type_of% e`` is the type of
 #: ``e``. Every other ``%`` token is refused (``eval%`` runs code).
@@ -100,7 +102,7 @@ CORE_COMMAND_WORDS = frozenset(
 #: sets them itself.
 OPTION_BOUNDS = {
     "maxHeartbeats": 400_000,
-    "maxRecDepth": 10_000,
+    "maxRecDepth": 100_000,
     "synthInstance.maxHeartbeats": 400_000,
     "synthInstance.maxSize": 1_024,
 }
