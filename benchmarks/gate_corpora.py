@@ -131,7 +131,9 @@ def commands(text: str) -> list[str]:
     doc: list[str] = []  # a doc comment waiting for its declaration
     depth = 0  # block comments open at the start of the line
     for line in text.split("\n"):
-        if depth == 0 and line.startswith("/--"):
+        if depth == 0 and line.startswith("/--") and current is not None and _prefix_only(current):
+            current.append(line)  # `variable … in` then the declaration's doc comment
+        elif depth == 0 and line.startswith("/--"):
             doc, current = [line], None
         elif depth == 0 and _START.match(line) and current is not None and _prefix_only(current):
             current.append(line)  # `@[attr]`, `noncomputable` or `open … in` on lines before

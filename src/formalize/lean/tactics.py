@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from formalize.lean.lexer import IDENT, KEYWORD, SYMBOL, Token, brackets
+from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, SYMBOL, Token, brackets
 
 #: Closing tactics that take no argument at all.
 BARE_TACTICS = frozenset(
@@ -159,52 +159,59 @@ def check_blocks(
                 else:
                     columns = [b.column for b in blocks if b.depth == depth]
                     left = all(c is not None and c > tok.column for c in columns)
-                    if left and tok.kind in (IDENT, KEYWORD):
+                    if left and tok.kind in (IDENT, KEYWORD) and _complete(code[j - 1]):
+                        # a name left of every block after a complete term: no argument
+                        # (colGt) and no next tactic (checkColEq) of any of them, so Lean
+                        # has ended them all (a structure instance's next field)
+                        del blocks[len(blocks) - len(columns) :]
+                        block = None
+                    elif left and tok.kind in (IDENT, KEYWORD):
                         # a name left of every block: no tactic's location (colGt) reaches
-                        # here, only a term Lean may still be reading (a structure instance's
-                        # next field); symbols (`+native`) are still checked as arguments
+                        # here, only a term Lean may still be reading; symbols (`+native`)
+                        # are still checked as arguments
                         block.state = "free"
-            tactic = block.tactic
-            branch = tok.kind == KEYWORD and tok.text in ("then", "else")
-            if branch and tactic is not None and tactic.text == "if":
-                block.state = "args"  # the branches of the `if` tactic: blocks of their own
-                blocks.append(_Block(depth, block.props))
-                continue
-            if tok.kind == SYMBOL and tok.text in (";", "<;>"):
-                if tok.text == "<;>":
-                    sanction(j)
-                block.state = "start"
-                depth += opens
-                continue
-            if block.state == "start":
-                if block.column is None:
-                    block.column = tok.column
-                if tok.kind == SYMBOL and tok.text in ("·", "."):
-                    block.state = "args"
-                    block.tactic = None
-                    blocks.append(_Block(depth, block.props))  # a focused block follows
+            if block is not None:
+                tactic = block.tactic
+                branch = tok.kind == KEYWORD and tok.text in ("then", "else")
+                if branch and tactic is not None and tactic.text == "if":
+                    block.state = "args"  # the branches of the `if` tactic: blocks of their own
+                    blocks.append(_Block(depth, block.props))
                     continue
-                if tok.kind == SYMBOL and tok.text == "(":  # `(tac; tac)`: a block inside
-                    block.state = "args"
-                    block.tactic = None
-                    blocks.append(_Block(depth + 1, block.props))
-                    depth += 1
+                if tok.kind == SYMBOL and tok.text in (";", "<;>"):
+                    if tok.text == "<;>":
+                        sanction(j)
+                    block.state = "start"
+                    depth += opens
                     continue
-                _start_tactic(block, tok, j, sanction)
-                if tok.text in CONFIGURABLE and _configured(code, j + 1, stop):
-                    raise TacticRefusal(
-                        f"configuration after `{tok.text}` at line {tok.line} (it can hold"
-                        " tactics: `(discharger := …)`)"
-                    )
-                block.fresh = tok.text in MANDATORY_TERM
-                if tok.text in PREFIX_TACTICS:
-                    block.state = "args"
-                    blocks.append(_Block(depth, block.props))  # the combinator's block follows
-                continue
-            if tok.kind == SYMBOL and tok.text in (",", ":"):
-                block.state = "free"  # a comma or a type ascription ends the tactic: terms
-            elif block.state == "args":
-                _argument(block, tok, j, sanction)
+                if block.state == "start":
+                    if block.column is None:
+                        block.column = tok.column
+                    if tok.kind == SYMBOL and tok.text in ("·", "."):
+                        block.state = "args"
+                        block.tactic = None
+                        blocks.append(_Block(depth, block.props))  # a focused block follows
+                        continue
+                    if tok.kind == SYMBOL and tok.text == "(":  # `(tac; tac)`: a block inside
+                        block.state = "args"
+                        block.tactic = None
+                        blocks.append(_Block(depth + 1, block.props))
+                        depth += 1
+                        continue
+                    _start_tactic(block, tok, j, sanction)
+                    if tok.text in CONFIGURABLE and _configured(code, j + 1, stop):
+                        raise TacticRefusal(
+                            f"configuration after `{tok.text}` at line {tok.line} (it can hold"
+                            " tactics: `(discharger := …)`)"
+                        )
+                    block.fresh = tok.text in MANDATORY_TERM
+                    if tok.text in PREFIX_TACTICS:
+                        block.state = "args"
+                        blocks.append(_Block(depth, block.props))  # the combinator's block follows
+                    continue
+                if tok.kind == SYMBOL and tok.text in (",", ":"):
+                    block.state = "free"  # a comma or a type ascription ends the tactic: terms
+                elif block.state == "args":
+                    _argument(block, tok, j, sanction)
         if tok.kind == KEYWORD and tok.text == "by":
             sanction(j)
             component = j > 0 and code[j - 1].text in (",", "⟨") and "⟨" in openers[-1:]
@@ -212,6 +219,13 @@ def check_blocks(
         depth += opens
     if blocks and blocks[-1].column is None:
         raise TacticRefusal(f"empty tactic block{where}")
+
+
+def _complete(tok: Token) -> bool:
+    """Whether a term can end at ``tok`` (a name, a number, a closing bracket): the next line
+    then continues it only as an argument or a trailing operator."""
+    closes, opens = brackets(tok)
+    return (tok.kind in (IDENT, NUMBER) or closes > 0) and not opens
 
 
 def _configured(code: list[Token], k: int, stop: int) -> bool:
