@@ -11,7 +11,8 @@ Reads three public corpora from bare git snapshots at pinned commits (``DIR`` de
 - MoonshotAI/CombiBench, ``lean/CombiBench/*.lean``;
 - dwrensha/compfiles, ``Compfiles/*.lean``, its own commands read as a translator would write
   them: ``problem`` as ``theorem``, ``determine`` as ``abbrev``, ``snip begin … snip end``
-  (proof helpers) dropped, ``module``, ``public``, ``@[expose]`` and ``problem_file`` dropped.
+  (proof helpers) dropped, ``module``, ``public``, ``@[expose]`` and ``problem_file`` dropped
+  (``@[expose] public section`` read as ``section``).
 
 How a file becomes statement rows (:func:`rows`): the file is cut into commands at lines that
 start, in column 0, with a command keyword, a modifier or an attribute (a doc comment right
@@ -185,7 +186,7 @@ def _compfiles(cmd: str) -> str | None:
     if head.startswith(("module", "problem_file", "import", "public import")):
         return None
     if re.match(r"^(@\[expose\]\s*)?public section\b", head):
-        return None
+        return "section"  # its `end` closes it
     cmd = re.sub(r"^@\[expose\]\s*", "", cmd, flags=re.M)
     cmd = re.sub(r"^public\s+", "", cmd, flags=re.M)
     lead = r"^(\s*(?:/--(?:.|\n)*?-/\s*)?(?:@\[[^\]]*\]\s*)?(?:noncomputable\s+)?)"

@@ -36,7 +36,7 @@ STRIPPED_ATTRIBUTES = frozenset({"ext", "mk_iff"})
 #: only add lemmas to the simp set, which side proofs read (a global effect).
 KEPT_ATTRIBUTES = frozenset(
     {"simp", "simps", "reducible", "irreducible", "semireducible", "inline", "inherit_doc"}
-    | {"stacks", "nolint", "pp_nodot"}
+    | {"stacks", "nolint", "pp_nodot", "implicit_reducible"}
 )
 _COMMANDS = frozenset(
     {"open", "namespace", "section", "end", "universe", "variable", "set_option", "import"}

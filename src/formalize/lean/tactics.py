@@ -48,8 +48,10 @@ TERM_TACTICS = frozenset(
     {"exact", "refine", "apply", "have", "haveI", "letI", "let", "show", "change", "obtain"}
     | {"intro", "intros", "rintro", "ext", "funext", "subst", "calc"}
     | {"specialize", "by_contra", "by_cases", "exact_mod_cast", "convert", "suffices"}
-    | {"fin_cases", "interval_cases", "use", "exists", "if"}
+    | {"fin_cases", "interval_cases", "use", "exists", "if", "cases", "rcases", "induction"}
 )
+#: Term tactics whose ``with`` would start tactic alternatives (``| inl h => tac``).
+_NO_WITH = frozenset({"cases", "induction"})
 #: Term tactics that take configuration before their terms (``use (discharger := tac) x``):
 #: admitted only without it.
 CONFIGURABLE = frozenset({"use", "exists", "refine", "exact", "apply"})
@@ -261,6 +263,11 @@ def _argument(block: _Block, tok: Token, j: int, sanction: Callable[[int], objec
     tactic = block.tactic
     name = tactic.text if tactic is not None else "·"
     if name in TERM_TACTICS or name in PREFIX_TACTICS or name == "·":
+        if name in _NO_WITH and tok.kind == KEYWORD and tok.text == "with":
+            raise TacticRefusal(
+                f"`{name} … with` at line {tok.line}: its alternatives run tactics of their own"
+                " (use `cases x <;> tac`)"
+            )
         if tok.kind == KEYWORD and tok.text in ("at", "using"):
             sanction(j)  # `change … at h`, `convert e using 2`
         return
