@@ -71,6 +71,10 @@ _REFUSED = {
 }
 
 
+#: A range of code to check for tactics: (start, stop, where, whole_body).
+_Range = tuple[int, int, str, bool]
+
+
 class Refusal(Exception):
     """The grammar refuses the candidate; the message says what was found and where."""
 
@@ -116,6 +120,7 @@ class CommandGrammar:
         self.roots = roots
         self.out = Parsed()
         self.main_def: tuple[int, Decl, int] | None = None  # a def whose body is `sorry`
+        self._closers: list[int] | None = None
 
     # -- helpers ---------------------------------------------------------------------------
     def tok(self, i: int) -> Token | None:
@@ -133,14 +138,24 @@ class CommandGrammar:
 
     def group_end(self, i: int) -> int:
         """Index just past the bracket group opening at ``i``."""
-        depth = 0
-        for j in range(i, len(self.code)):
-            closes, opens = brackets(self.code[j])
-            depth -= closes
-            if closes and depth <= 0 and j > i:
-                return j + 1
-            depth += opens
-        raise Refusal(f"unclosed {show(self.code[i])}")
+        closer = self.closers()[i]
+        if closer < 0:
+            raise Refusal(f"unclosed {show(self.code[i])}")
+        return closer + 1
+
+    def closers(self) -> list[int]:
+        """For each token, the index of the token that closes the outermost bracket it opens
+        (-1 if none does, or it opens none): computed once, so that nested groups cost no
+        rescans (a side proof's lemma list inside a side proof inside ...)."""
+        if self._closers is None:
+            closers, stack = [-1] * len(self.code), []
+            for j, tok in enumerate(self.code):
+                closes, opens = brackets(tok)
+                for _ in range(min(closes, len(stack))):
+                    closers[stack.pop()] = j  # the last one popped is the outermost
+                stack += [j] * opens
+            self._closers = closers
+        return self._closers
 
     def term_end(self, i: int) -> int:
         """Index of the first token at bracket depth 0 that starts a command or declaration."""
@@ -618,43 +633,48 @@ class CommandGrammar:
     def no_tactics(self, i: int, stop: int, where: str, *, whole_body: bool = False) -> None:
         """No ``sorry`` and no tactic block in ``code[i:stop]``, except side proofs: a
         ``by`` that is the last component of an anonymous constructor (``⟨n, by omega⟩``), or
-        the whole body of an instance (``whole_body``), using only :data:`SIDE_TACTICS`."""
-        opened: list[str] = []
+        the whole body of an instance (``whole_body``), using only :data:`SIDE_TACTICS`. The
+        lemma lists of side proofs are checked the same way, from a work list (no recursion)."""
+        pending = [(i, stop, where, whole_body)]
+        while pending:
+            i, stop, where, whole_body = pending.pop()
+            self.no_tactics_in(i, stop, where, whole_body, pending)
+
+    def no_tactics_in(
+        self, i: int, stop: int, where: str, whole_body: bool, pending: list[_Range]
+    ) -> None:
+        """:meth:`no_tactics` on one range; lemma lists found are added to ``pending``."""
+        opened: list[int] = []  # the indices of the open brackets' tokens, innermost last
         j = i
         while j < stop:
             tok = self.code[j]
             closes, opens = brackets(tok)
             if closes or opens:
                 del opened[max(0, len(opened) - closes) :]
-                opened += [tok.text] * opens
+                opened += [j] * opens
             if tok.kind == KEYWORD and tok.text in ("sorry", "admit"):
                 raise Refusal(
                     f"`{tok.text}` {where} at line {tok.line}: only the proof may be sorry"
                 )
             if tok.kind == KEYWORD and tok.text == "by":
-                in_anonymous = bool(opened) and opened[-1] == "⟨" and self.is_(j - 1, ",")
+                in_anonymous = (
+                    bool(opened) and self.code[opened[-1]].text == "⟨" and self.is_(j - 1, ",")
+                )
                 if not (in_anonymous or (whole_body and j == i)):
                     raise Refusal(
                         f"tactic block (`by`) {where} at line {tok.line}: statements may not run"
                         " tactics (except side proofs like `⟨n, by omega⟩`)"
                     )
-                j = self.side_proof(j, stop, depth_end=in_anonymous)
+                closer = self.closers()[opened[-1]] if in_anonymous else -1
+                j = self.side_proof(j, closer if 0 <= closer < stop else stop, pending)
                 continue
             j += 1
 
-    def side_proof(self, by: int, stop: int, *, depth_end: bool) -> int:
-        """Check the tactic block after ``by``; the index just past it (at the closing
-        bracket of its anonymous constructor, or ``stop``)."""
+    def side_proof(self, by: int, end: int, pending: list[_Range]) -> int:
+        """Check the tactic block from ``by`` to ``end`` (the closing bracket of its anonymous
+        constructor, or where the body stops), adding its lemma lists to ``pending``; returns
+        ``end``."""
         self.take(by)
-        end, depth = stop, 0
-        if depth_end:
-            for j in range(by + 1, stop):
-                closes, opens = brackets(self.code[j])
-                depth -= closes
-                if depth < 0:
-                    end = j
-                    break
-                depth += opens
         j = by + 1
         if j >= end:
             raise Refusal(f"empty tactic block at line {self.code[by].line}")
@@ -674,7 +694,7 @@ class CommandGrammar:
                     j = self.take(j)
                 if j < end and self.is_(j, "["):
                     close = self.group_end(j)
-                    self.no_tactics(j + 1, close - 1, "in a lemma list")
+                    pending.append((j + 1, close - 1, "in a lemma list", False))
                     j = close
             if j < end and self.is_(j, ";"):
                 j += 1

@@ -33,6 +33,7 @@ decide is refused with a reason. Pure functions, no I/O.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -60,7 +61,7 @@ from formalize.lean.lexer import (
     brackets,
     tokenize,
 )
-from formalize.lean.policy import OPTION_BOUNDS
+from formalize.lean.policy import OPTION_BOUNDS, TERM_KEYWORDS
 from formalize.lean.tokens import TokenTable, token_table
 
 __all__ = [
@@ -95,6 +96,8 @@ DEFAULT_MAX_TOKENS = 4_000
 
 _BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
+#: Keywords that start or shape a term: a group beginning with one is not a binder group.
+_NOT_BINDER_NAMES = (TERM_KEYWORDS - {"_"}) | _LET_WORDS | {"do", "by", "at", "mut", "for"}
 # Name components that reach the metaprogramming API, IO, or kernel bypasses; ``autoParam``
 # (and ``optParam``) spelt out are the binder defaults the gate refuses in their sugared form:
 # Lean evaluates an auto-param's tactic constant, candidate code, when the argument is missing.
@@ -209,19 +212,33 @@ def _check_atom_scopes(tokens: list[Token], atoms: list[_Atom]) -> None:
     ``notation`` command, or (a ``local`` one) after an ``end`` that follows it. The gate
     lexes the whole text with every atom; Lean adds each only for its scope, and text read
     with an atom in one and without it in the other (``(·`` against ``(`` ``·``) would be two
-    different programs."""
-    scopes: dict[str, list[_Atom]] = {}
-    for atom in atoms:
-        scopes.setdefault(atom.text, []).append(atom)
+    different programs. Each atom's scopes are computed once (sorted intervals), so a use
+    costs one binary search: linear in the text whatever the numbers of atoms, uses and
+    ``end``\\ s."""
     ends = [t.offset for t in tokens if t.kind == KEYWORD and t.text == "end"]
+    spans: dict[str, list[tuple[int, float]]] = {}
+    for atom in atoms:
+        # active on (declared_at, until]: to the end of the text, or to the next `end`
+        until: float = float("inf")
+        if atom.local:
+            k = bisect.bisect_right(ends, atom.declared_at)
+            until = ends[k] if k < len(ends) else until
+        spans.setdefault(atom.text, []).append((atom.declared_at, until))
+    scopes: dict[str, tuple[list[int], list[float]]] = {}
+    for text, intervals in spans.items():
+        intervals.sort()
+        reach, furthest = [], float("-inf")  # the furthest end among intervals so far
+        for _, until in intervals:
+            furthest = max(furthest, until)
+            reach.append(furthest)
+        scopes[text] = ([a for a, _ in intervals], reach)
     for tok in tokens:
-        if tok.text not in scopes or tok.kind == STRING or tok.kind in COMMENT_KINDS:
+        scope = scopes.get(tok.text)
+        if scope is None or tok.kind == STRING or tok.kind in COMMENT_KINDS:
             continue
-        if not any(
-            a.declared_at < tok.offset
-            and not (a.local and any(a.declared_at < e < tok.offset for e in ends))
-            for a in scopes[tok.text]
-        ):
+        starts, reach = scope
+        k = bisect.bisect_left(starts, tok.offset) - 1  # the last declared before the use
+        if k < 0 or reach[k] < tok.offset:
             raise _Reject(
                 f"notation atom `{tok.text}` at line {tok.line} is read where Lean does not "
                 "have it (before its notation command, or after the `end` of a local one)"
@@ -280,8 +297,18 @@ def _check_literals(code: list[Token], accepted: list[tuple[int, int]]) -> None:
                     raise _Reject(f"forbidden name {show(tok)} (refers to `{part}`)")
 
 
+def _binder_name(tok: Token) -> bool:
+    """Whether ``tok`` can name a binder: an identifier, the hole ``_`` (Lean's
+    ``binderIdent``), or another word the gate's table holds that Lean, under other imports,
+    may read as an identifier (``ℝ`` without Mathlib): never a term's own keyword."""
+    return tok.kind == IDENT or (tok.kind == KEYWORD and tok.text not in _NOT_BINDER_NAMES)
+
+
 def _check_binder_defaults(code: list[Token]) -> None:
-    """Refuse ``(x : T := v)``-shaped groups anywhere: default values and auto-params."""
+    """Refuse ``(x : T := v)``-shaped groups anywhere: default values and auto-params, in
+    every bracket (``(…)``, ``{…}``, ``[…]``, ``⦃…⦄``) whose names before the ``:`` are
+    identifiers or holes (``(_ : ℕ := 5)``, ``(x y : ℕ := 5)``), wherever the group stands
+    (declarations, ``variable``, ``fun``, ``∀``, structure fields, constructors)."""
     # per open group: (binder-shaped, colon seen, pending let-like keywords)
     stack: list[list[int]] = []
     for i, tok in enumerate(code):
@@ -289,7 +316,7 @@ def _check_binder_defaults(code: list[Token]) -> None:
         del stack[max(0, len(stack) - closes) :]
         if opens:
             nxt = code[i + 1] if i + 1 < len(code) else None
-            shaped = tok.text in _BINDER_OPENERS and nxt is not None and nxt.kind == IDENT
+            shaped = tok.text in _BINDER_OPENERS and nxt is not None and _binder_name(nxt)
             stack += [[int(shaped), 0, 0] for _ in range(opens)]
             continue
         if closes or not stack or not stack[-1][0]:
@@ -308,7 +335,7 @@ def _check_binder_defaults(code: list[Token]) -> None:
                     f"binder default value {show(tok)} (`(x : T := …)` is elaborated as code"
                     " and is not needed in a statement)"
                 )
-        elif not group[1] and tok.kind != IDENT and text != "_":
+        elif not group[1] and not _binder_name(tok):
             group[0] = 0
 
 

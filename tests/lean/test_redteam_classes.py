@@ -1,0 +1,130 @@
+"""The classes the second red team found (issue 21), each tested as a class, not one example.
+
+- binder default values and auto-params, whatever names the binder (``_``, several names)
+  and wherever the binder stands;
+- ``attribute [… instance]`` changes what notation means, like an ``instance``: a global
+  effect, reported;
+- every symbol on the deny list is a token Lean reads (or its absence is explained).
+
+The atom-scope check's cost is measured in ``benchmarks/gate.py`` (no wall-clock asserts
+here); its meaning is tested below on many sections.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from formalize.lean.policy import DENIED_SYMBOLS
+from formalize.lean.statement import check_statement
+from formalize.lean.tokens import token_table
+
+T = "theorem t (n : ℕ) : n + 0 = n := by sorry"
+
+# Every binder place Lean has, each written with every bracket that can hold a default.
+_PLACES = {
+    "theorem": "theorem t {B} : True := by sorry",
+    "def": "def f {B} : ℕ := 1\n" + T,
+    "abbrev": "abbrev f {B} : ℕ := 1\n" + T,
+    "instance": "instance {B} : Inhabited ℕ := ⟨0⟩\n" + T,
+    "example": "example {B} : True := by sorry",
+    "variable": "variable {B}\n" + T,
+    "fun": "theorem t : (fun {B} => (1 : ℕ)) = fun _ => 1 := by sorry",
+    "∀": "theorem t : ∀ {B}, True := by sorry",
+    "∃": "theorem t : ∃ {B}, True := by sorry",
+    "arrow": "theorem t : ({B} → ℕ) = (ℕ → ℕ) := by sorry",
+    "structure parameter": "structure S {B} where\n  x : ℕ\n" + T,
+    "structure field": "structure S where\n  {B}\n" + T,
+    "class field": "class C where\n  {B}\n" + T,
+    "constructor": "inductive I where\n  | mk {B} : I\n" + T,
+    "constructor type": "inductive I where\n  | mk : {B} → I\n" + T,
+    "hypothesis type": "theorem t (h : ∀ {B}, True) : True := by sorry",
+}
+_BINDERS = {
+    "_ (paren)": "(_ : ℕ := 5)",
+    "_ (brace)": "{_ : ℕ := 5}",
+    "_ (strict)": "⦃_ : ℕ := 5⦄",
+    "_ (instance)": "[_ : Inhabited ℕ := ⟨5⟩]",
+    "names": "(x y : ℕ := 5)",
+    "_ and a name": "(_ y : ℕ := 5)",
+    "name and _": "{x _ : ℕ := 5}",
+    "spaced": "( _ : ℕ := 5 )",
+    "auto-param _": "(_ : 1 = 1 := by rfl)",
+    "auto-param name": "⦃h : 1 = 1 := by decide⦄",
+    "a hole type": "(x : _ := 5)",
+    "a word the table holds": "(ℝ : ℕ := 5)",
+}
+
+
+@pytest.mark.parametrize("place", sorted(_PLACES))
+@pytest.mark.parametrize("binder", sorted(_BINDERS))
+def test_binder_defaults_are_refused_in_every_place(place: str, binder: str) -> None:
+    text = _PLACES[place].replace("{B}", _BINDERS[binder])
+    report = check_statement(text)
+    assert not report.ok, text
+    assert "binder default value" in (report.reason or ""), (text, report.reason)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "theorem t (_ : 0 < 1) : True := by sorry",
+        "theorem t {_ : ℕ} ⦃_ : ℕ⦄ [_ : Inhabited ℕ] : True := by sorry",
+        "theorem t : (fun (_ : ℕ) => (1 : ℕ)) = fun _ => 1 := by sorry",
+        "theorem t : Nat.add (n := 1) 2 = 3 := by sorry",
+        "theorem t (h : letI x : ℕ := 1; x = 1) : True := by sorry",
+        "theorem t : (let x : ℕ := 1; x) = 1 := by sorry",
+        "theorem t : ({ fst := 1, snd := fun x : ℕ => x } : ℕ × (ℕ → ℕ)).1 = 1 := by sorry",
+        "theorem t (p : ℕ × ℕ) : ({ p with fst := 1 } : ℕ × ℕ).1 = 1 := by sorry",
+        "theorem t : (show ℕ from 1) = 1 := by sorry",
+        "def init (n : ℕ) : ℕ × ℕ where\n  fst := n\n  snd := 0\n" + T,
+    ],
+)
+def test_terms_that_are_not_binder_defaults_pass(text: str) -> None:
+    report = check_statement(text)
+    assert report.ok, report.reason
+
+
+def test_local_atoms_in_many_sections_keep_their_scopes() -> None:
+    """The atom-scope check computes each atom's scopes once; what it decides is unchanged:
+    a local atom is read only between its command and the next `end`, a global one after
+    its command."""
+    local = 'section\nlocal notation "⧫" => (1 : ℕ)\nend\n'
+    inside = 'section\nlocal notation "⧫" => (1 : ℕ)\ntheorem t : ⧫ + ⧫ = 2 := by sorry\nend'
+    assert check_statement(local * 50 + inside).ok
+    after = local * 50 + "theorem t : ⧫ = 1 := by sorry"
+    assert "is read where Lean does not have it" in (check_statement(after).reason or "")
+    before = "theorem t : ⧫ = 1 := by sorry\n" + 'notation "⧫" => (1 : ℕ)'
+    assert "is read where Lean does not have it" in (check_statement(before).reason or "")
+    # a global notation after many local ones of the same atom: read everywhere after it
+    late = local * 50 + 'notation "⧫" => (1 : ℕ)\ntheorem t : ⧫ = 1 := by sorry'
+    assert check_statement(late).ok
+
+
+@pytest.mark.parametrize("symbol", sorted(DENIED_SYMBOLS))
+def test_every_denied_symbol_is_a_token_lean_reads(symbol: str) -> None:
+    """A deny-list entry that is no token would never match: the list and the table agree."""
+    assert token_table().is_token(symbol), symbol
+
+
+@pytest.mark.parametrize("symbol", sorted(DENIED_SYMBOLS))
+def test_every_denied_symbol_is_refused_in_a_statement(symbol: str) -> None:
+    text = f"theorem t (x : ℕ) : {symbol} x = x := by sorry"
+    report = check_statement(text)
+    assert not report.ok, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "theorem t (f : ℕ → ℕ) : f $(1) = f 1 := by sorry",
+        "theorem t (f : ℕ → ℕ) : f $(f 1) = f 1 := by sorry",
+    ],
+)
+def test_antiquotation_spellings_are_read_as_dollar_and_paren(text: str) -> None:
+    """``$(`` is not a token (Lean reads ``$`` and ``(``, an antiquotation only inside a
+    quotation): the gate's lexer reads the same two tokens, so no deny-list entry is needed."""
+    from formalize.lean.lexer import tokenize
+
+    code = [t.text for t in tokenize(text) if t.is_code]
+    assert "$(" not in code
+    assert code[code.index("$") + 1] == "("
