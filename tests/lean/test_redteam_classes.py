@@ -128,3 +128,37 @@ def test_antiquotation_spellings_are_read_as_dollar_and_paren(text: str) -> None
     code = [t.text for t in tokenize(text) if t.is_code]
     assert "$(" not in code
     assert code[code.index("$") + 1] == "("
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "def myAdd : Add ℕ := ⟨Nat.mul⟩\nattribute [local instance] myAdd\n"
+        "theorem t : 2 + 2 = 4 := by sorry",
+        "def myAdd : Add ℕ := ⟨Nat.mul⟩\nsection\nattribute [local instance] myAdd\n"
+        "theorem t : 2 + 2 = 4 := by sorry\nend",
+        "attribute [local instance] Classical.propDecidable\n"
+        "theorem t (p : Prop) : p ∨ ¬p := sorry",
+        "instance : Add ℕ := ⟨Nat.mul⟩\ntheorem t : 2 + 2 = 4 := by sorry",
+    ],
+)
+def test_instances_however_made_are_global_effects(text: str) -> None:
+    """An instance changes what notation means beside the statement: whether declared or made
+    from a definition with ``attribute [local instance]``, it is reported (file mode checks the
+    candidate alone; the effect names the line)."""
+    report = check_statement(text)
+    assert report.ok, report.reason
+    assert any("instance" in effect for effect in report.global_effects), report.global_effects
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "def myAdd : Add ℕ := ⟨Nat.mul⟩\nattribute [instance] myAdd\n" + T,
+        "def myAdd : Add ℕ := ⟨Nat.mul⟩\nattribute [scoped instance] myAdd\n" + T,
+        "def myAdd : Add ℕ := ⟨Nat.mul⟩\nattribute [-instance] instAddNat\n" + T,
+        "def myAdd : Add ℕ := ⟨Nat.mul⟩\nattribute [local instance 1000] myAdd\n" + T,
+    ],
+)
+def test_other_instance_attributes_stay_refused(text: str) -> None:
+    assert not check_statement(text).ok

@@ -352,7 +352,9 @@ class CommandGrammar:
         return i + 3
 
     def parse_attribute_command(self, i: int) -> int:
-        """Only ``attribute [local instance] name+``: scoped to the candidate's own section."""
+        """Only ``attribute [local instance] name+``: scoped to the candidate's own section,
+        but it makes a definition an instance, which changes what notation means (``+`` read
+        through ``def myAdd : Add ℕ := ⟨Nat.mul⟩``): a global effect, like an ``instance``."""
         tok = self.code[i]
         if not (self.is_(i + 1, "[") and self.is_(i + 2, "local") and self.is_(i + 4, "]")):
             raise Refusal(
@@ -370,6 +372,8 @@ class CommandGrammar:
             j += 1
         if j == i + 5:
             raise Refusal(f"`attribute [local instance]` without names at line {tok.line}")
+        names = " ".join(t.text for t in self.code[i + 5 : j])
+        self.out.global_effects.append(f"instance attribute at line {tok.line} ({names})")
         return j
 
     def parse_notation(self, i: int, *, local: bool) -> int:
