@@ -111,6 +111,7 @@ _FORBIDDEN_NAME_PARTS = frozenset(
 _NOTATION_WORDS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
 _BAD_CATEGORIES = {"Lu", "Ll", "Lt", "Lo", "Zs", "Zl", "Zp", "Lm", "Mn", "Mc", "Me"}
 _SUSPECT = re.compile(r"[^\n\x20-\x7e]")
+_INVISIBLE = frozenset({"Cf", "Co", "Cs", "Cn", "Cc"})
 # Mathlib's `subscript`/`superscript` parsers read these characters themselves (`!₂[x, y]`).
 _SCRIPT_CHARS = frozenset("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ₐₑₒₓₔₕₖₗₘₙₚₛₜᵢᵣᵤᵥⁱⁿ")
 
@@ -249,15 +250,16 @@ def _check_characters(text: str, blanked: str, tokens: list[Token], table: Token
     """Invisible characters anywhere (they mislead readers: Trojan Source), control characters
     and tabs outside comments (Lean rejects tabs), and characters Lean has no token for."""
     first: tuple[int, str] | None = None  # the earliest offending character
-    for c in set(_SUSPECT.findall(text)):  # each distinct character looked up once
-        cat = unicodedata.category(c)
-        if cat not in ("Cf", "Co", "Cs", "Cn", "Cc"):
-            continue
-        for m in re.finditer(re.escape(c), text):
-            if cat != "Cc" or blanked[m.start()] != " ":  # a control character in a comment
-                if first is None or m.start() < first[0]:  # is blanked away: harmless
-                    first = (m.start(), c)
-                break
+    categories: dict[str, str] = {}  # each distinct character looked up once
+    for m in _SUSPECT.finditer(text):  # one pass, however many distinct characters
+        c = m.group()
+        cat = categories.get(c)
+        if cat is None:
+            cat = categories[c] = unicodedata.category(c)
+        # a control character in a comment is blanked away: harmless
+        if cat in _INVISIBLE and (cat != "Cc" or blanked[m.start()] != " "):
+            first = (m.start(), c)
+            break
     if first is not None:
         offset, c = first
         what = {"\t": "tab", "\r": "carriage return U+000D (CR without LF)"}.get(c)
