@@ -148,7 +148,8 @@ class CommandGrammar:
         (-1 if none does, or it opens none): computed once, so that nested groups cost no
         rescans (a side proof's lemma list inside a side proof inside ...)."""
         if self._closers is None:
-            closers, stack = [-1] * len(self.code), []
+            closers = [-1] * len(self.code)
+            stack: list[int] = []
             for j, tok in enumerate(self.code):
                 closes, opens = brackets(tok)
                 for _ in range(min(closes, len(stack))):
