@@ -55,6 +55,19 @@ _BINDERS = {
 }
 
 
+# Without a type (Lean's `binderType (requireType := false)`): declarations, `variable`, `∀`,
+# structure fields and constructors take them; a dependent arrow requires the type.
+_UNTYPED = {
+    "name": "(x := 5)",
+    "_": "(_ := 5)",
+    "names (brace)": "{x y := 5}",
+    "strict": "⦃x := 5⦄",
+    "auto-param": "(h := by decide)",
+    "an application": "(x := Nat.succ 1)",
+}
+_UNTYPED_PLACES = sorted(set(_PLACES) - {"arrow", "constructor type"})
+
+
 @pytest.mark.parametrize("place", sorted(_PLACES))
 @pytest.mark.parametrize("binder", sorted(_BINDERS))
 def test_binder_defaults_are_refused_in_every_place(place: str, binder: str) -> None:
@@ -62,6 +75,31 @@ def test_binder_defaults_are_refused_in_every_place(place: str, binder: str) -> 
     report = check_statement(text)
     assert not report.ok, text
     assert "binder default value" in (report.reason or ""), (text, report.reason)
+
+
+@pytest.mark.parametrize("place", _UNTYPED_PLACES)
+@pytest.mark.parametrize("binder", sorted(_UNTYPED))
+def test_untyped_binder_defaults_are_refused_in_every_place(place: str, binder: str) -> None:
+    text = _PLACES[place].replace("{B}", _UNTYPED[binder])
+    report = check_statement(text)
+    assert not report.ok, text
+    assert "binder default value" in (report.reason or ""), (text, report.reason)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "structure S where\n  y : ℕ\n  (x := 5)\n" + T,
+        "structure S\n    (n : ℕ) where\n  y : ℕ\n  (x := 5)\n" + T,
+        "structure S where\n  mk :: (x := 5)\n" + T,
+        "inductive I where\n  | a\n  | mk (y : ℕ) (x := 5) : I\n" + T,
+        "theorem t.{u} (x := 5) : True := by sorry",
+        "theorem t : ∀ x (y := 5), True := by sorry",
+        "theorem t : ∃ x, ∃ (y := 5), True := by sorry",
+    ],
+)
+def test_untyped_binder_defaults_in_later_fields_and_chains(text: str) -> None:
+    assert "binder default value" in (check_statement(text).reason or ""), text
 
 
 @pytest.mark.parametrize(
@@ -77,6 +115,12 @@ def test_binder_defaults_are_refused_in_every_place(place: str, binder: str) -> 
         "theorem t (p : ℕ × ℕ) : ({ p with fst := 1 } : ℕ × ℕ).1 = 1 := by sorry",
         "theorem t : (show ℕ from 1) = 1 := by sorry",
         "def init (n : ℕ) : ℕ × ℕ where\n  fst := n\n  snd := 0\n" + T,
+        "instance (priority := 100) : Inhabited ℕ := ⟨0⟩\n" + T,
+        "theorem t : ∃ x, Nat.add (n := x) 1 = 2 := by sorry",
+        "def f : ℕ × ℕ := { fst := 1, snd := 2 }\n" + T,
+        # a field's type continued on a deeper line, starting with a named argument
+        # (formal-conjectures' HartshorneConjecture)
+        "structure S where\n  y : ℕ\n  z : Fin 3 → Nat.add 1\n    (n := 3) = 4\n" + T,
     ],
 )
 def test_terms_that_are_not_binder_defaults_pass(text: str) -> None:

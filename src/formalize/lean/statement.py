@@ -39,6 +39,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from formalize.lean.binders import check_binder_defaults
 from formalize.lean.declaration import (
     auxiliary_names,
     normalize_statement,
@@ -58,10 +59,9 @@ from formalize.lean.lexer import (
     SYMBOL,
     LexError,
     Token,
-    brackets,
     tokenize,
 )
-from formalize.lean.policy import OPTION_BOUNDS, TERM_KEYWORDS
+from formalize.lean.policy import OPTION_BOUNDS
 from formalize.lean.tokens import TokenTable, token_table
 
 __all__ = [
@@ -94,10 +94,6 @@ DEFAULT_MAX_LENGTH = 20_000
 #: benchmarks (485 tokens), and what keeps the gate's worst case within its time budget.
 DEFAULT_MAX_TOKENS = 4_000
 
-_BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
-_LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
-#: Keywords that start or shape a term: a group beginning with one is not a binder group.
-_NOT_BINDER_NAMES = (TERM_KEYWORDS - {"_"}) | _LET_WORDS | {"do", "by", "at", "mut", "for"}
 # Name components that reach the metaprogramming API, IO, or kernel bypasses; ``autoParam``
 # (and ``optParam``) spelt out are the binder defaults the gate refuses in their sugared form:
 # Lean evaluates an auto-param's tactic constant, candidate code, when the argument is missing.
@@ -299,48 +295,6 @@ def _check_literals(code: list[Token], accepted: list[tuple[int, int]]) -> None:
                     raise _Reject(f"forbidden name {show(tok)} (refers to `{part}`)")
 
 
-def _binder_name(tok: Token) -> bool:
-    """Whether ``tok`` can name a binder: an identifier, the hole ``_`` (Lean's
-    ``binderIdent``), or another word the gate's table holds that Lean, under other imports,
-    may read as an identifier (``ℝ`` without Mathlib): never a term's own keyword."""
-    return tok.kind == IDENT or (tok.kind == KEYWORD and tok.text not in _NOT_BINDER_NAMES)
-
-
-def _check_binder_defaults(code: list[Token]) -> None:
-    """Refuse ``(x : T := v)``-shaped groups anywhere: default values and auto-params, in
-    every bracket (``(…)``, ``{…}``, ``[…]``, ``⦃…⦄``) whose names before the ``:`` are
-    identifiers or holes (``(_ : ℕ := 5)``, ``(x y : ℕ := 5)``), wherever the group stands
-    (declarations, ``variable``, ``fun``, ``∀``, structure fields, constructors)."""
-    # per open group: (binder-shaped, colon seen, pending let-like keywords)
-    stack: list[list[int]] = []
-    for i, tok in enumerate(code):
-        closes, opens = brackets(tok)
-        del stack[max(0, len(stack) - closes) :]
-        if opens:
-            nxt = code[i + 1] if i + 1 < len(code) else None
-            shaped = tok.text in _BINDER_OPENERS and nxt is not None and _binder_name(nxt)
-            stack += [[int(shaped), 0, 0] for _ in range(opens)]
-            continue
-        if closes or not stack or not stack[-1][0]:
-            continue
-        group = stack[-1]
-        text = tok.text
-        if tok.kind == SYMBOL and text == ":":
-            group[1] = 1
-        elif tok.kind == KEYWORD and text in _LET_WORDS:
-            group[2] += 1
-        elif tok.kind == SYMBOL and text == ":=" and group[1]:
-            if group[2]:
-                group[2] -= 1
-            else:
-                raise _Reject(
-                    f"binder default value {show(tok)} (`(x : T := …)` is elaborated as code"
-                    " and is not needed in a statement)"
-                )
-        elif not group[1] and not _binder_name(tok):
-            group[0] = 0
-
-
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     out = list(text)
     for a, b in spans:
@@ -411,7 +365,7 @@ def _check(
     blanked = blank_comments(text, tokens)
     _check_characters(text, blanked, tokens, table)
     code = [t for t in tokens if t.kind not in COMMENT_KINDS]
-    _check_binder_defaults(code)
+    check_binder_defaults(code)
     parsed = CommandGrammar(code, options, roots).run()
     _check_literals(code, parsed.accepted_spans)
     sent = _blank(blanked, parsed.stripped_spans)
