@@ -206,3 +206,24 @@ def test_instances_however_made_are_global_effects(text: str) -> None:
 )
 def test_other_instance_attributes_stay_refused(text: str) -> None:
     assert not check_statement(text).ok
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "abbrev cheat : False := sorry\ndef x : {n : ℕ // n = 5} := ⟨3, cheat.elim⟩\n"
+        "theorem t : x.val = 3 := by sorry",
+        "abbrev ans : ℕ := sorry\ndef g : ℕ := ans + 1\ntheorem t : g = 3 := by sorry",
+        "namespace Foo\nabbrev bad : (1 : ℕ) = 2 := sorry\nend Foo\n"
+        "def x : {n : ℕ // n = 2} := ⟨1, Foo.bad ▸ rfl⟩\ntheorem t : x.val = 1 := by sorry",
+    ],
+)
+def test_answer_placeholders_are_used_by_the_statement_only(text: str) -> None:
+    """A `:= sorry` declaration is an unproved assumption: PutnamBench's answers are used by the
+    theorem's statement, anything else using one proves what it likes."""
+    assert "answer placeholder" in (check_statement(text).reason or ""), text
+
+
+def test_answer_placeholders_in_the_statement_pass() -> None:
+    text = "abbrev ans : ℝ := sorry\ntheorem t (x : ℝ) (h : x = ans) : x = ans := by sorry"
+    assert check_statement(text).ok

@@ -48,7 +48,7 @@ from formalize.lean.declaration import (
     replace_proof_with_sorry,
 )
 from formalize.lean.exposure import Exposure, Finding
-from formalize.lean.grammar import MAIN_KINDS, CommandGrammar, Decl, Refusal, show
+from formalize.lean.grammar import MAIN_KINDS, CommandGrammar, Decl, Parsed, Refusal, show
 from formalize.lean.lexer import (
     CHAR,
     COMMENT_KINDS,
@@ -295,6 +295,40 @@ def _check_literals(code: list[Token], accepted: list[tuple[int, int]]) -> None:
                     raise _Reject(f"forbidden name {show(tok)} (refers to `{part}`)")
 
 
+def _check_placeholders(code: list[Token], parsed: Parsed) -> None:
+    """A declaration whose body is ``sorry`` (PutnamBench's answer placeholder ``abbrev
+    answer : ℝ := sorry``) may be used by the main statement only: anywhere else it is an
+    unproved assumption (``abbrev cheat : False := sorry``, then ``⟨3, cheat.elim⟩`` inside
+    a definition "proves" anything, behind a statement that reads as true)."""
+    if parsed.signature is None:
+        return
+    start, stop = parsed.signature[0], parsed.signature[1]
+    placeholders: dict[str, int] = {}  # last name component -> where it is declared
+    decls = sorted(parsed.declarations, key=lambda d: d.offset)
+    offsets = [d.offset for d in decls]
+    for i, tok in enumerate(code):
+        if tok.kind != KEYWORD or tok.text != "sorry" or start <= tok.offset < stop:
+            continue
+        k = bisect.bisect_left(offsets, tok.offset) - 1  # the declaration it ends
+        if i > 0 and code[i - 1].text == ":=" and k >= 0:
+            owner = decls[k]
+            if owner.name and not owner.main:
+                placeholders[owner.name.rsplit(".", 1)[-1]] = owner.offset
+    if not placeholders:
+        return
+    declared = set(placeholders.values())
+    for tok in code:
+        if tok.kind != IDENT or start <= tok.offset < stop or tok.offset in declared:
+            continue
+        for part in tok.text.split("."):  # one look-up per name component: linear
+            if part in placeholders:
+                raise _Reject(
+                    f"{show(tok)} uses `{part}`, declared `:= sorry`: an answer placeholder may"
+                    " be used by the theorem's statement only (anywhere else it is an unproved"
+                    " assumption)"
+                )
+
+
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     out = list(text)
     for a, b in spans:
@@ -368,6 +402,7 @@ def _check(
     check_binder_defaults(code)
     parsed = CommandGrammar(code, options, roots).run()
     _check_literals(code, parsed.accepted_spans)
+    _check_placeholders(code, parsed)
     sent = _blank(blanked, parsed.stripped_spans)
     isolate: list[Finding] = []
     starts = {t.offset for t in code}
