@@ -198,6 +198,29 @@ def test_instances_however_made_are_global_effects(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "def myAdd : Add ℕ := ⟨Nat.mul⟩\nlocal instance : Add ℕ := myAdd\n"
+        "theorem t : 2 + 2 = 4 := by sorry",
+        "namespace Foo\ndef myAdd : Add ℕ := ⟨Nat.mul⟩\nscoped instance : Add ℕ := myAdd\n"
+        "end Foo\nopen Foo\ntheorem t : 2 + 2 = 4 := by sorry",
+        "def myAdd : Add ℕ := ⟨Nat.mul⟩\nattribute [instance] myAdd\n"
+        "theorem t : 2 + 2 = 4 := by sorry",
+        "@[instance] def myAdd : Add ℕ := ⟨Nat.mul⟩\ntheorem t : 2 + 2 = 4 := by sorry",
+        "instance (priority := 10000) myAdd : Add ℕ := ⟨Nat.mul⟩\n"
+        "theorem t : 2 + 2 = 4 := by sorry",
+    ],
+)
+def test_an_accepted_instance_is_always_reported(text: str) -> None:
+    """Whatever spelling the gate admits (some of these are refused here, and a looser gate
+    may admit them), an instance it accepts is a reported effect: the red team found `local
+    instance : Add ℕ := myAdd` accepted with none by a gate that admitted it."""
+    report = check_statement(text)
+    if report.ok:
+        assert any("instance" in e for e in report.global_effects), report.global_effects
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "def myAdd : Add ℕ := ⟨Nat.mul⟩\nattribute [instance] myAdd\n" + T,
         "def myAdd : Add ℕ := ⟨Nat.mul⟩\nattribute [scoped instance] myAdd\n" + T,
         "def myAdd : Add ℕ := ⟨Nat.mul⟩\nattribute [-instance] instAddNat\n" + T,
