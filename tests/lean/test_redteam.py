@@ -10,8 +10,8 @@ that gate read as terms; notation atoms that are existing closing brackets, whic
 tactic blocks early while Lean read on; untyped binder defaults and auto-params; a ``@[simp]``
 lemma proved by ``sorry``; a ``#`` word its token table lacks; a term keyword (``then``,
 ``else``, ``from``, ``with``) on a line left of a block's column, which ended the block for
-that gate while Lean, reading on, takes the next line at the column as a tactic. ``harmless-*`` are accepted on
-purpose: what Lean reads there runs nothing
+that gate while Lean, reading on, takes the next line at the column as a tactic.
+``harmless-*`` are accepted on purpose: what Lean reads there runs nothing
 (`append2` holds no `end` token), or is isolated (an instance), or is a comment the gate
 blanks.
 """
