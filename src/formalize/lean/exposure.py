@@ -79,6 +79,10 @@ class Exposure:
         self._symbols: dict[str, bool] = {}  # symbol_allowed, per token
         longest_word = max((len(w) for w in words | set(self.tailed) | self.commands), default=1)
         self.reach = longest_word + 1
+        # every word `_check_run` acts on: a run none of whose ends is one needs no look
+        self.interesting = frozenset(
+            ALWAYS_REFUSED | self.commands | self.words | set(self.tailed) | ISOLATING_WORDS
+        )
 
     def check(
         self,
@@ -109,8 +113,15 @@ class Exposure:
             found = self._check_symbols(text, sym.start(), sanctioned, boundaries)
             if found is not None:
                 return found
+        interesting, reach = self.interesting, self.reach
         for run in _RUN.finditer(text):
-            found = self._check_run(text, run.start(), run.end(), sanctioned, boundaries)
+            start, end = run.span()
+            for p in range(max(start, end - reach), end):
+                if text[p:end] in interesting:
+                    break
+            else:  # no word the checks act on ends the run (most runs: `x`, `hx`, `Nat`)
+                continue
+            found = self._check_run(text, start, end, sanctioned, boundaries)
             if found is not None:
                 return found
         return None

@@ -70,6 +70,10 @@ _REFUSED = {
 }
 
 
+#: A range of code to check for tactics: (start, stop, where, whole_body).
+_Range = tuple[int, int, str, bool]
+
+
 class Refusal(Exception):
     """The grammar refuses the candidate; the message says what was found and where."""
 
@@ -115,6 +119,7 @@ class CommandGrammar:
         self.roots = roots
         self.out = Parsed()
         self.main_def: tuple[int, Decl, int] | None = None  # a def whose body is `sorry`
+        self._closers: list[int] | None = None
 
     # -- helpers ---------------------------------------------------------------------------
     def tok(self, i: int) -> Token | None:
@@ -132,14 +137,25 @@ class CommandGrammar:
 
     def group_end(self, i: int) -> int:
         """Index just past the bracket group opening at ``i``."""
-        depth = 0
-        for j in range(i, len(self.code)):
-            closes, opens = brackets(self.code[j])
-            depth -= closes
-            if closes and depth <= 0 and j > i:
-                return j + 1
-            depth += opens
-        raise Refusal(f"unclosed {show(self.code[i])}")
+        closer = self.closers()[i]
+        if closer < 0:
+            raise Refusal(f"unclosed {show(self.code[i])}")
+        return closer + 1
+
+    def closers(self) -> list[int]:
+        """For each token, the index of the token that closes the outermost bracket it opens
+        (-1 if none does, or it opens none): computed once, so that nested groups cost no
+        rescans (a side proof's lemma list inside a side proof inside ...)."""
+        if self._closers is None:
+            closers = [-1] * len(self.code)
+            stack: list[int] = []
+            for j, tok in enumerate(self.code):
+                closes, opens = brackets(tok)
+                for _ in range(min(closes, len(stack))):
+                    closers[stack.pop()] = j  # the last one popped is the outermost
+                stack += [j] * opens
+            self._closers = closers
+        return self._closers
 
     def term_end(self, i: int) -> int:
         """Index of the first token at bracket depth 0 that starts a command or declaration."""
@@ -369,7 +385,9 @@ class CommandGrammar:
         return i + 3
 
     def parse_attribute_command(self, i: int) -> int:
-        """Only ``attribute [local instance] name+``: scoped to the candidate's own section."""
+        """Only ``attribute [local instance] name+``: scoped to the candidate's own section,
+        but it makes a definition an instance, which changes what notation means (``+`` read
+        through ``def myAdd : Add ℕ := ⟨Nat.mul⟩``): a global effect, like an ``instance``."""
         tok = self.code[i]
         if not (self.is_(i + 1, "[") and self.is_(i + 2, "local") and self.is_(i + 4, "]")):
             raise Refusal(
@@ -387,6 +405,8 @@ class CommandGrammar:
             j += 1
         if j == i + 5:
             raise Refusal(f"`attribute [local instance]` without names at line {tok.line}")
+        names = " ".join(t.text for t in self.code[i + 5 : j])
+        self.out.global_effects.append(f"instance attribute at line {tok.line} ({names})")
         return j
 
     def parse_notation(self, i: int, *, local: bool) -> int:

@@ -110,8 +110,14 @@ OPTION_BOUNDS = {
 CHECKER_OPTIONS = frozenset({"autoImplicit", "relaxedAutoImplicit"})
 
 #: Symbol tokens refused although a term notation may declare them: ``‹t›`` runs the
-#: ``assumption`` tactic, ``@[`` starts attributes, quotations and antiquotations build syntax.
-DENIED_SYMBOLS = frozenset({"‹", "›", "@[", "`(", "``(", "$(", "%(", "q(", "ql("})
+#: ``assumption`` tactic, ``@[`` starts attributes, quotations (``\`(``, Qq's ``q(``/``ql(``)
+#: build syntax and expressions. Every entry is a token of the table (a test checks it): an
+#: entry Lean never reads as one token would never match. Antiquotations are not tokens: Lean
+#: reads ``$(e)`` as ``$`` then ``(``, and only inside a quotation (``tryAnti`` answers no at
+#: quotation depth 0), which the backtick rule already refuses; outside one ``f $(1)`` is a
+#: parse error (the ``$`` application needs a space after it), and ``%$x`` token antiquotations
+#: likewise.
+DENIED_SYMBOLS = frozenset({"‹", "›", "@[", "`(", "q(", "ql("})
 
 #: Tokens of Lean core that are term notation (core tokens come without their category):
 #: brackets and separators, binders, arithmetic, logic, sets, coercions, structure instance
