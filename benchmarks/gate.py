@@ -39,6 +39,9 @@ ADVERSARIAL = {
     "comment markers": "/- " * (SIZE // 3),
     "char literals": "'a' " * (SIZE // 4),
     "side proofs": "⟨1, by simp⟩ " * (SIZE // 13),
+    # issue 21: tactic blocks wherever they stand (lean/tactics.py keeps a stack of blocks)
+    "nested tactic blocks": "(by exact " * (SIZE // 10),
+    "tactic lines": "by\n  simp\n  · exact (by\n    decide)\n" * (SIZE // 37),
     "binder groups": "(x : ℕ) " * (SIZE // 8),
     "symbol soup": "→+*≃ₗ[]⟪⟫_ℝ∑'⁻¹' " * (SIZE // 17),
     "one arrow, repeated": "→" * SIZE,  # many tokens share its first character

@@ -51,6 +51,10 @@ _STARTS = frozenset(
 )
 _NOTATIONS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
 _MODIFIERS = ("private", "protected", "partial")
+_SYNTAX_COMMANDS = frozenset(
+    {"macro", "macro_rules", "syntax", "elab", "elab_rules", "notation3", "declare_syntax_cat"}
+    | {"name_poly_vars", "simproc", "dsimproc"}
+)
 _BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
 _OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")", "→", "->"})
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
@@ -305,6 +309,12 @@ class CommandGrammar:
             return self.parse_notation(i, local=False)
         if word in _REFUSED:
             raise Refusal(f"{_REFUSED[word]} (line {tok.line})")
+        defined = following.text if word in ("local", "scoped") and following else tok.text
+        if defined in _SYNTAX_COMMANDS:
+            raise Refusal(
+                f"`{defined}` at line {tok.line}: macros, syntax and elaborators change how later"
+                " text is read and can run code at elaboration"
+            )
         raise Refusal(
             f"unexpected {show(tok)}: only imports, open/namespace/section/end/variable/"
             "universe/set_option commands, auxiliary definitions and one theorem, lemma or "

@@ -50,6 +50,7 @@ TERM_TACTICS = frozenset(
     | {"specialize", "by_contra", "by_cases", "exact_mod_cast", "convert", "suffices"}
     | {"fin_cases", "interval_cases", "use", "exists", "if", "cases", "rcases", "induction"}
 )
+_BLOCK_WORDS = frozenset({"by", "decreasing_by", "termination_by", "where", "sorry", "admit"})
 #: Term tactics whose ``with`` would start tactic alternatives (``| inl h => tac``).
 _NO_WITH = frozenset({"cases", "induction"})
 #: Term tactics that take configuration before their terms (``use (discharger := tac) x``):
@@ -116,6 +117,8 @@ def check_blocks(
     an open block (``checkColEq``); the gate takes every such place as a start, does not end a
     block on a line to its left (Lean may still read a term argument there) and ends one
     only where its bracket closes, so every tactic Lean could run is one the gate checked."""
+    if not any(t.kind == KEYWORD and t.text in _BLOCK_WORDS for t in code[i:stop]):
+        return  # no block, no clause, no sorry: the common case, decided in one pass
     blocks: list[_Block] = []
     openers: list[str] = []
     depth = 0
