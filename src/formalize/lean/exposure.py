@@ -199,6 +199,13 @@ class Exposure:
         # `#` alone is Mathlib's cardinality notation (`#s`, `#α`); Lean reads the longest
         # token of its table there, so a `#command` (`#eval`, `#exit`, `#evalx`) is one of
         # the tokens at `p`, refused below like every other non-term token
+        if text[p] == "#" and p + 1 < len(text) and is_id_first(text[p + 1]):
+            word = _RUN.match(text, p + 1)
+            name = word.group() if word is not None else ""
+            if any(is_id_first(c) for c in name[1:]):
+                # `#s`, `#X`, `#A₁`, `#G.edgeFinset` are the cardinality notation; a longer
+                # word could be a `#` command of a newer library than the table (`#statesearch`)
+                return Finding(p, "#" + name, _hash_word_reason(name))
         allowed = self._symbols
         for token in self.table.all_at(text, p):
             boundaries.add(p + len(token))
@@ -251,6 +258,14 @@ def _symbol_reason(token: str, tags: Collection[str]) -> str:
         return f"`{token}` is a `#` command (they run or print code)"
     how = _describe(tags)
     return f"`{token}` is Lean syntax{how} that statements may not use"
+
+
+def _hash_word_reason(name: str) -> str:
+    return (
+        f"`#{name}`: `#` before a word of two or more letters could be a `#` command (they run"
+        " or print code) of a library newer than the gate's token table; the cardinality"
+        " notation is `#s`, `#X`, `#(…)`"
+    )
 
 
 def _marker_reason(marker: str) -> str:

@@ -431,14 +431,17 @@ class CommandGrammar:
             if atom is None or atom.kind != STRING or not self.is_(j + 3, "=>"):
                 raise Refusal(f"malformed `{tok.text}` at line {tok.line}")
             self.check_atom(atom)
+            _check_atom_brackets([atom])
             self.out.accepted_spans.append((atom.offset, atom.end))
             j += 3
         if self.is_(j, ":") and (p := self.tok(j + 1)) is not None and p.kind == NUMBER:
             j += 2
         atoms = int(tok.text != "notation")
+        strings: list[Token] = []
         while tok.text == "notation" and (t := self.tok(j)) is not None and not self.is_(j, "=>"):
             if t.kind == STRING:
                 self.check_atom(t, first=not atoms)
+                strings.append(t)
                 self.out.accepted_spans.append((t.offset, t.end))
                 atoms += 1
             elif t.kind == IDENT:
@@ -449,6 +452,7 @@ class CommandGrammar:
             j += 1
         if not atoms or not self.is_(j, "=>"):
             raise Refusal(f"malformed `notation` at line {tok.line}")
+        _check_atom_brackets(strings)
         end = self.term_end(j + 1)
         if end == j + 1:
             raise Refusal(f"`notation` at line {tok.line} has no body")
@@ -481,6 +485,12 @@ class CommandGrammar:
                 " quotes, `#`, `@`, `$`, spaces or comment markers)"
             )
         if token_table().is_token(atom):
+            if not first and atom in _STRUCTURAL_ATOMS:
+                raise Refusal(
+                    f"notation atom {show(t)}: `{atom}` separates tactics, alternatives or a"
+                    " declaration's parts; as an atom Lean would read it inside the notation"
+                    " where the gate reads it as that separator"
+                )
             if not first:
                 return
             raise Refusal(
@@ -609,11 +619,23 @@ class CommandGrammar:
             self.out.main = decl
         elif kw.text in ("def", "abbrev", "instance"):
             end = self.parse_definition(start, i, kw, decl)
+            if self.is_(end - 1, "sorry") and (attrs is not None or kw.text == "instance"):
+                # a placeholder may be used by the statement only, by name (statement.py);
+                # an attribute (`@[simp]`, `@[instance]`) or an instance would let `simp`,
+                # `decide` or instance search use the unproved value without naming it
+                raise Refusal(
+                    f"`{kw.text}` at line {kw.line} with body `sorry` is "
+                    + ("an instance" if kw.text == "instance" else "given attributes")
+                    + ": tactics and instance search would use an unproved value unnamed"
+                )
         else:
             end = self.parse_type_declaration(i, kw)
         self.out.declarations.append(decl)
-        if kw.text == "instance" and scope != "local":
-            self.out.global_effects.append(f"instance at line {kw.line}")
+        if kw.text == "instance":
+            # a `local` one changes what notation means for the rest of its section: the
+            # judges must know it as well (reported like every other instance)
+            prefix = "local " if scope == "local" else ""
+            self.out.global_effects.append(f"{prefix}instance at line {kw.line}")
         return end
 
     def parse_theorem(self, start: int, i: int, kw: Token) -> int:
@@ -755,6 +777,37 @@ class CommandGrammar:
             )
         except TacticRefusal as exc:
             raise Refusal(str(exc)) from None
+
+
+#: Existing tokens the gate reads as structure (where a tactic, an alternative, a body
+#: starts): a notation may not use them as later atoms, where Lean would read them as its own.
+_STRUCTURAL_ATOMS = frozenset({":=", "=>", "|", ";", "<;>", "<|>", "·", ",", ".", ".."})
+_PAIRS = dict(zip(")]}⟩⦄⟫⟧", "([{⟨⦃⟪⟦", strict=True))
+
+
+def _check_atom_brackets(atoms: list[Token]) -> None:
+    """A notation's atoms, read in order, must open and close brackets as a balanced bracket
+    string (``"ℓ(" n ")"``, ``"⟪" x ", " y "⟫_ℝ"``): the gate tracks where tactic blocks and
+    terms end by bracket depth at every use, while Lean reads the atoms only as the notation's.
+    An atom that closes what it did not open (``"⧫" x ")"``), or opens what no later atom
+    closes (``" ⧫( "``), would put the gate's depth and Lean's apart: a tactic the gate sees
+    inside brackets would be, for Lean, the next tactic of the block (or the reverse)."""
+    stack: list[str] = []
+    for t in atoms:
+        text = t.text[1:-1].strip(" ")
+        closes, opens = brackets(Token(SYMBOL, text, t.line, t.column))
+        for c in text[:closes]:
+            if not stack or stack.pop() != _PAIRS[c]:
+                raise Refusal(
+                    f"notation atom {show(t)} closes a bracket the notation did not open: Lean"
+                    " reads it inside the notation, the gate as the end of a bracket"
+                )
+        stack += text[len(text) - opens :] if opens else ""
+    if stack:
+        raise Refusal(
+            f"notation atom {show(atoms[-1])}: the notation opens `{stack[-1]}` and never"
+            " closes it (Lean reads the atoms inside the notation, the gate as brackets)"
+        )
 
 
 def _components(name: str) -> list[str | None]:

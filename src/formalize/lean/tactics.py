@@ -86,7 +86,7 @@ class _Block:
     first tactic), the tactic running now and what comes next (``start``: a tactic;
     ``args``: the running tactic's arguments; ``free``: terms, after a comma)."""
 
-    __slots__ = ("column", "depth", "fresh", "props", "state", "tactic")
+    __slots__ = ("column", "depth", "fresh", "matcher", "props", "state", "tactic")
 
     def __init__(self, depth: int, props: bool = False) -> None:
         self.depth = depth
@@ -95,6 +95,7 @@ class _Block:
         self.state = "start"
         self.fresh = False  # a mandatory term argument comes next
         self.props = props  # only PROP_TACTICS
+        self.matcher = False  # a `fun`/`match` in the running tactic's terms: `=>` is theirs
 
 
 def check_blocks(
@@ -164,10 +165,15 @@ def check_blocks(
                 else:
                     columns = [b.column for b in blocks if b.depth == depth]
                     left = all(c is not None and c > tok.column for c in columns)
-                    if left and tok.kind in (IDENT, KEYWORD) and _complete(code[j - 1]):
-                        # a name left of every block after a complete term: no argument
-                        # (colGt) and no next tactic (checkColEq) of any of them, so Lean
-                        # has ended them all (a structure instance's next field)
+                    leads = tok.kind == IDENT or (tok.kind == KEYWORD and tok.text in LEADING)
+                    if left and leads and _complete(code[j - 1]):
+                        # a name (or a keyword that only starts a term) left of every block
+                        # after a complete term: no argument (colGt) and no next tactic
+                        # (checkColEq) of any of them, so Lean has ended them all (a
+                        # structure instance's next field, a term-mode `have`). Not any
+                        # other keyword: `then`, `else`, `from`, `with`, `by`, `_` (a `calc`
+                        # step), ... continue a term with no column check, and the next
+                        # line at a block's column is then that block's next tactic
                         del blocks[len(blocks) - len(columns) :]
                         block = None
                     elif left and tok.kind in (IDENT, KEYWORD):
@@ -203,6 +209,7 @@ def check_blocks(
                         depth += 1
                         continue
                     _start_tactic(block, tok, j, sanction)
+                    block.matcher = False
                     if tok.text in CONFIGURABLE and _configured(code, j + 1, stop):
                         raise TacticRefusal(
                             f"configuration after `{tok.text}` at line {tok.line} (it can hold"
@@ -213,6 +220,7 @@ def check_blocks(
                         block.state = "args"
                         blocks.append(_Block(depth, block.props))  # the combinator's block follows
                     continue
+                _tactic_syntax(block, tok)
                 if tok.kind == SYMBOL and tok.text in (",", ":"):
                     block.state = "free"  # a comma or a type ascription ends the tactic: terms
                 elif block.state == "args":
@@ -259,6 +267,39 @@ def _start_tactic(block: _Block, tok: Token, j: int, sanction: Callable[[int], o
         sanction(j)  # `have`, `show`, `calc`, ... here are the tactics of those names
     block.tactic = tok
     block.state = "args"
+
+
+#: Keywords that only ever start a term (no syntax continues a term with them), so after a
+#: complete term they can only be an argument (column-checked): the keywords that, left of
+#: every open block, end the blocks as a name there does.
+LEADING = frozenset(
+    {"have", "haveI", "let", "letI", "show", "suffices", "fun", "if", "match", "calc"}
+    | {"nofun", "nomatch", "Type", "Sort", "Prop", "open", "inferInstanceAs"}
+)
+#: Term keywords after which ``=>`` belongs to the term (``fun x => e``, ``match … with | p
+#: => e``): their right-hand sides are terms.
+_MATCHERS = frozenset({"fun", "λ", "match"})
+
+
+def _tactic_syntax(block: _Block, tok: Token) -> None:
+    """Refuse, among the running tactic's arguments (at the block's depth), the tokens with
+    which Lean's tactic parser goes on reading *tactics*: ``=>`` not of a ``fun``/``match``
+    term (``intro | _ => tac``: ``introMatch`` takes tactic sequences right of ``=>``, and so do
+    alternatives of other tactics), and ``<|>`` (``intro x <|> tac``: after arguments read at
+    maximal precedence, Lean's tactic ``first`` combinator)."""
+    if tok.text in _MATCHERS and tok.kind in (KEYWORD, SYMBOL):
+        block.matcher = True
+    elif tok.kind == SYMBOL and tok.text == "=>" and not block.matcher:
+        name = block.tactic.text if block.tactic is not None else "·"
+        raise TacticRefusal(
+            f"`=>` at line {tok.line} after `{name}` outside a `fun`/`match` term: tactic"
+            " alternatives (`intro | p => tac`) run tactics of their own"
+        )
+    elif tok.kind == SYMBOL and tok.text == "<|>":
+        raise TacticRefusal(
+            f"`<|>` at line {tok.line} in a tactic block: after a tactic's arguments it runs"
+            " the tactic on its right (`first`); write the term without it"
+        )
 
 
 def _argument(block: _Block, tok: Token, j: int, sanction: Callable[[int], object]) -> None:
