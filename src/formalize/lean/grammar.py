@@ -312,8 +312,8 @@ class CommandGrammar:
         defined = following.text if word in ("local", "scoped") and following else tok.text
         if defined in _SYNTAX_COMMANDS:
             raise Refusal(
-                f"`{defined}` at line {tok.line}: macros, syntax and elaborators change how later"
-                " text is read and can run code at elaboration"
+                f"unexpected `{defined}` at line {tok.line}: macros, syntax and elaborators"
+                " change how later text is read and can run code at elaboration"
             )
         raise Refusal(
             f"unexpected {show(tok)}: only imports, open/namespace/section/end/variable/"
