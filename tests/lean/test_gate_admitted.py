@@ -36,7 +36,7 @@ ADMITTED = {
     "inherit_doc on a notation": "def f (n : ℕ) : ℕ := n\n@[inherit_doc f] local notation"
     ' "⋄" n => f n',
     "existing tokens after a notation's first atom": "def f (n : ℕ) : ℕ := n\n"
-    'local notation "⌊⌊" n ")" => f n',
+    'local notation "⌊⌊(" n ")" => f n\nlocal notation "⌊⌊" n "⌋" => f n',
     "end A.B": "namespace A\nnamespace B" + T + "\nend A.B",
     "ⱼ (U+2C7C) in a name": "theorem u (xⱼ : ℕ) : xⱼ = xⱼ := sorry",
     "Latin-1 letters in a name": "theorem u (é : ℕ) : é = é := sorry",
@@ -64,6 +64,15 @@ REFUSED = {
         "existing Lean token",
     ),
     "an atom reading as a name": ('local notation "F" => 1', "atoms must be new symbols"),
+    "a later atom closing a bracket it did not open": (
+        'local notation "⌊⌊" n ")" => n',
+        "closes a bracket the notation did not open",
+    ),
+    "a later atom separating tactics": ('local notation "⌊⌊" n ";" => n', "separates tactics"),
+    "a # word longer than a letter": (
+        "theorem u (s : Finset ℕ) : #statesearch = s.card := sorry",
+        "`#statesearch`",
+    ),
     "a bidi control in a comment": ("-- \u202e x" + T, "U+202E"),
     "a soft hyphen in a name": ("theorem u (a\u00adb : ℕ) : True := sorry", "U+00AD"),
     "a keyword after é (Lean v4.15 reads it)": (
@@ -92,10 +101,11 @@ def test_refused(name: str) -> None:
 
 def test_global_effects_are_reported() -> None:
     """Admitted forms that outlive the candidate's scopes are global effects (checked alone in
-    file mode); a local instance is not."""
+    file mode); a local instance too: it changes what notation means in the statement, which
+    the judges must be told (the red team's `local instance : Add ℕ := myAdd`)."""
     simp = check_statement("@[simp] def f (n : ℕ) : ℕ := n" + T)
     assert any("simp" in e for e in simp.global_effects)
     scoped = check_statement("namespace X\nscoped instance : Inhabited ℕ := ⟨0⟩" + T + "\nend X")
     assert any("instance" in e for e in scoped.global_effects)
     local = check_statement("section\nlocal instance : Inhabited ℕ := ⟨0⟩" + T + "\nend")
-    assert local.ok and not any("instance" in e for e in local.global_effects)
+    assert local.ok and any("local instance" in e for e in local.global_effects)
