@@ -50,6 +50,7 @@ NAMED_DANGERS = {
     "a tactic choosing a term of the statement": r"in the statement running",
     "`‹t›` (runs assumption)": r"runs a tactic",
     "binder defaults (code run at elaboration)": r"binder default value",
+    "a `#` word a newer library could read as a command": r"`#` before a word",
     "commands off the grammar (attribute, alias, meta import, scoped notation)": (
         r"the `attribute` command|`alias` here|unexpected `meta`|unexpected `scoped`"
         r"|found `scoped`|`\.\.\. in` must be followed"
