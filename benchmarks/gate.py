@@ -163,6 +163,25 @@ def _doc_comments() -> str:
     return _fill("/-- d -/\ndef f : ℕ := 1\n", tail="theorem t : True := by sorry")
 
 
+def _cardinalities() -> str:
+    """`#` before a name, as often as fits: each one's word is looked at (a word longer than a
+    letter could be a `#` command)."""
+    return _fill(" + #a₁.b", "theorem t (a₁ : Finset ℕ) : 0", " = 0 := by sorry")
+
+
+def _bracket_atoms() -> str:
+    """One notation with as many atoms as fit, opening brackets then closing them (the atoms'
+    brackets are matched as one bracket string)."""
+    half = 900
+    atoms = '"⧫(" ' + 'x "(" ' * half + 'x ")" ' * (half + 1)
+    return f"notation {atoms}=> 1\ntheorem t : True := by sorry"
+
+
+def _term_tactic_arguments() -> str:
+    """A term tactic whose arguments are a long chain of `fun … =>` (each `=>` checked)."""
+    return _fill(" fun x =>", "def p : ℕ := by\n  exact", " 1\ntheorem t : True := by sorry")
+
+
 #: Whole candidates of at most 20 KB, each built to make one gate stage work hardest.
 CANDIDATES = {
     "local notations in 170 sections, then uses": _sections_then_uses,
@@ -183,6 +202,9 @@ CANDIDATES = {
     "instances in a row": _instances,
     "namespaces with dotted names, opened and closed": _namespaces,
     "documented definitions": _doc_comments,
+    "one notation, 1,800 bracket atoms": _bracket_atoms,
+    "cardinalities `#a₁.b`": _cardinalities,
+    "a term tactic's `fun … =>` chain": _term_tactic_arguments,
 }
 
 
