@@ -45,6 +45,7 @@ from formalize.lean.tokens import TokenTable
 
 _RUN = re.compile(ID_REST + "+")
 _SYMBOL_START = re.compile(r"[^ \n" + ID_REST[1:-1] + r"]")
+_NEWER = re.compile("[" + "".join(sorted(NEWER_ID_CHARS)) + "]")
 _MARKERS = re.compile(r'--|/-|-/|["`«»]')
 
 
@@ -109,8 +110,15 @@ class Exposure:
             found = self._check_symbols(text, sym.start(), sanctioned, boundaries)
             if found is not None:
                 return found
+        newer = _NEWER.search(text) is not None
         for run in _RUN.finditer(text):
             found = self._check_run(text, run.start(), run.end(), sanctioned, boundaries)
+            if found is None and newer:
+                # Lean v4.15 ends an identifier at `é` or `ⱼ`: check what it reads before one
+                for cut in _NEWER.finditer(text, run.start(), run.end()):
+                    found = found or self._check_run(
+                        text, run.start(), cut.start(), sanctioned, boundaries
+                    )
             if found is not None:
                 return found
         return None
