@@ -79,6 +79,11 @@ REFUSED = {
         "theorem u (x : ℕ) : xésorry = 1 := sorry",
         "sorry",
     ),
+    "a refused word before é (Lean v4.15 ends the name there)": (
+        "theorem u (x : ℕ) : x = native_decideé := sorry",
+        "native_decide",
+    ),
+    "a keyword escaped": ("theorem u (x : ℕ) : x = Nat.«by» := sorry", "`by`"),
     "mismatched end A.B": ("namespace A\nnamespace B" + T + "\nend B.A", "expected `end B`"),
     "maxRecDepth 0": ("set_option maxRecDepth 0 in\ndef f := 1", "from 1 to"),
 }

@@ -45,6 +45,7 @@ from formalize.lean.tokens import TokenTable
 
 _RUN = re.compile(ID_REST + "+")
 _SYMBOL_START = re.compile(r"[^ \n" + ID_REST[1:-1] + r"]")
+_NEWER = re.compile("[" + "".join(sorted(NEWER_ID_CHARS)) + "]")
 _MARKERS = re.compile(r'--|/-|-/|["`«»]')
 
 
@@ -114,16 +115,22 @@ class Exposure:
             if found is not None:
                 return found
         interesting, reach = self.interesting, self.reach
+        newer = _NEWER.search(text) is not None
         for run in _RUN.finditer(text):
             start, end = run.span()
-            for p in range(max(start, end - reach), end):
-                if text[p:end] in interesting:
-                    break
-            else:  # no word the checks act on ends the run (most runs: `x`, `hx`, `Nat`)
-                continue
-            found = self._check_run(text, start, end, sanctioned, boundaries)
-            if found is not None:
-                return found
+            stops = [end]
+            if newer:
+                # Lean v4.15 ends an identifier at `é` or `ⱼ`: check what it reads before one
+                stops += [cut.start() for cut in _NEWER.finditer(text, start, end)]
+            for stop in stops:
+                for p in range(max(start, stop - reach), stop):
+                    if text[p:stop] in interesting:
+                        break
+                else:  # no word the checks act on ends the run (most runs: `x`, `hx`, `Nat`)
+                    continue
+                found = self._check_run(text, start, stop, sanctioned, boundaries)
+                if found is not None:
+                    return found
         return None
 
     def _check_run(
