@@ -42,6 +42,26 @@ REFUSED = [
             ("with", "ℕ", "match 1", "| _ => 2"),
         ]
     ),
+    # 3'. a clause after a `let rec` inside a block (`letRecDecl` ends in Termination.suffix):
+    # the block goes on after it, so the clause may not end it
+    (
+        "let rec … decreasing_by",
+        _block(
+            "  let rec f (n : ℕ) : ℕ := n\n  decreasing_by\n    all_goals decide\n  decide +native"
+        ),
+        "`+`",
+    ),
+    (
+        "let rec … termination_by",
+        _block(
+            "  have : True := by\n    let rec f (n : ℕ) : ℕ := n\n    termination_by n\n"
+            "    trivial\n  decide +native"
+        ),
+        "`+`",
+    ),
+    # 4'. configuration, which can hold tactics, after any term tactic
+    ("convert (config := …)", _block("  convert (config := {}) rfl"), "configuration"),
+    ("+opt after a term tactic", _block("  rcases +native h"), "configuration"),
     # 2. notation atoms the gate reads as structure (brackets, separators)
     ("a later atom closing", 'notation "⧫" x ")" => x' + T, "closes a bracket"),
     ("a first atom opening", 'notation "⧫(" x => x' + T, "never closes"),
@@ -75,6 +95,13 @@ ADMITTED = [
         'local notation "⌊⌊(" n ")" => n + 1\ntheorem t : ⌊⌊( 1 ) = 2 := sorry',
     ),
     ("an existing non-structural later atom", 'local notation "⌊⌊" n "⌋" => n + 1' + T),
+    ("a comma atom", 'notation "⟪⟪" x ", " y "⟫⟫" => x + y\ntheorem t : ⟪⟪ 1, 2 ⟫⟫ = 3 := sorry'),
+    (
+        "termination_by after a body",
+        "def f (n : ℕ) : ℕ := if n = 0 then 0 else f (n - 1)\n"
+        "termination_by n\ndecreasing_by omega" + T,
+    ),
+    ("a negation after change", "def p (x : ℤ) : -x = -x := by\n  change -x = -x\n  rfl" + T),
     (
         "cardinality",
         "theorem t (S : Finset ℕ) (A₁ : Finset ℕ) : #S = #A₁ ∧ #S.powerset = #S := sorry",

@@ -781,7 +781,9 @@ class CommandGrammar:
 
 #: Existing tokens the gate reads as structure (where a tactic, an alternative, a body
 #: starts): a notation may not use them as later atoms, where Lean would read them as its own.
-_STRUCTURAL_ATOMS = frozenset({":=", "=>", "|", ";", "<;>", "<|>", "·", ",", ".", ".."})
+#: (`,` may be one, `⟪x, y⟫`: in a tactic block the gate reads terms after it, and a new line
+#: at a block's column is still a tactic start.)
+_STRUCTURAL_ATOMS = frozenset({":=", "=>", "|", ";", "<;>", "<|>", "·"})
 _PAIRS = dict(zip(")]}⟩⦄⟫⟧", "([{⟨⦃⟪⟦", strict=True))
 
 

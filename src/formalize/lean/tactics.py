@@ -55,7 +55,7 @@ _BLOCK_WORDS = frozenset({"by", "decreasing_by", "termination_by", "where", "sor
 _NO_WITH = frozenset({"cases", "induction"})
 #: Term tactics that take configuration before their terms (``use (discharger := tac) x``):
 #: admitted only without it.
-CONFIGURABLE = frozenset({"use", "exists", "refine", "exact", "apply"})
+CONFIGURABLE = frozenset({"use", "exists", "refine", "exact", "apply", "convert", "ext"})
 #: Term tactics whose first argument is a term Lean reads wherever it stands (no column
 #: check), so a line at the block's column right after them is that term, not a tactic.
 MANDATORY_TERM = frozenset({"exact", "refine", "apply", "show", "change", "specialize"})
@@ -145,8 +145,14 @@ def check_blocks(
         if clause and not (clauses and depth == 0):
             raise TacticRefusal(f"`{tok.text}`{where} at line {tok.line}: only after a body")
         if clause:
-            blocks.clear()  # a clause after the body: every block before it has ended
+            # after the body, or after a `let rec` inside one of its tactic blocks (Lean's
+            # `letRecDecl` ends in `Termination.suffix`): then the block goes on after the
+            # clause, and a line at its column is its next tactic. So no block is ended here:
+            # the clause's term is read as the running tactic's terms, its tactics as a block
             sanction(j)
+            for open_block in blocks:
+                if open_block.state != "start":
+                    open_block.state = "free"
             if tok.text == "decreasing_by":
                 blocks.append(_Block(depth))
             continue
@@ -210,7 +216,11 @@ def check_blocks(
                         continue
                     _start_tactic(block, tok, j, sanction)
                     block.matcher = False
-                    if tok.text in CONFIGURABLE and _configured(code, j + 1, stop):
+                    # `(name := …)` and `+name` start no term: configuration whichever term
+                    # tactic they follow (`convert (config := …)`; `-name` may be a negation)
+                    configurable = tok.text in CONFIGURABLE or tok.text in TERM_TACTICS
+                    minus = tok.text in CONFIGURABLE
+                    if configurable and _configured(code, j + 1, stop, minus=minus):
                         raise TacticRefusal(
                             f"configuration after `{tok.text}` at line {tok.line} (it can hold"
                             " tactics: `(discharger := …)`)"
@@ -241,12 +251,13 @@ def _complete(tok: Token) -> bool:
     return (tok.kind in (IDENT, NUMBER) or closes > 0) and not opens
 
 
-def _configured(code: list[Token], k: int, stop: int) -> bool:
-    """Whether ``code[k:]`` starts with configuration: ``(name :=``, ``+name`` or ``-name``."""
+def _configured(code: list[Token], k: int, stop: int, *, minus: bool = True) -> bool:
+    """Whether ``code[k:]`` starts with configuration: ``(name :=``, ``+name`` or (with
+    ``minus``) ``-name``."""
     first = code[k] if k < stop else None
     if first is None or first.kind != SYMBOL:
         return False
-    if first.text in ("+", "-"):
+    if first.text == "+" or (minus and first.text == "-"):
         return k + 1 < stop and code[k + 1].kind == IDENT and code[k + 1].offset == first.end
     return first.text == "(" and k + 2 < stop and code[k + 2].text == ":="
 
