@@ -75,6 +75,10 @@ REFUSED = {
         "native_decide",
     ),
     "a keyword escaped": ("theorem u (x : ℕ) : x = Nat.«by» := sorry", "`by`"),
+    "a later atom the grammar reads by": (
+        'local notation "⋄" x ":=" y => x = y',
+        "existing Lean token",
+    ),
     "mismatched end A.B": ("namespace A\nnamespace B" + T + "\nend B.A", "expected `end B`"),
     "maxRecDepth 0": ("set_option maxRecDepth 0 in\ndef f := 1", "from 1 to"),
 }

@@ -51,6 +51,9 @@ _STARTS = frozenset(
 )
 _NOTATIONS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
 _MODIFIERS = ("private", "protected", "partial")
+#: What an existing token may hold to be a later atom of a notation (never `:=`, `|`, `=>`:
+#: the grammar reads declarations by them).
+_CLOSING_ATOM = frozenset(")]}⟩⦄⟫⟧,")
 _SYNTAX_COMMANDS = frozenset(
     {"macro", "macro_rules", "syntax", "elab", "elab_rules", "notation3", "declare_syntax_cat"}
     | {"name_poly_vars", "simproc", "dsimproc"}
@@ -444,9 +447,9 @@ class CommandGrammar:
         return end
 
     def check_atom(self, t: Token, *, first: bool = True) -> None:
-        """A notation atom must be a new symbol; one after the first (``")"`` in
-        ``"ℓ(" n ")"``) may be an existing token: Lean reads it only inside this notation,
-        which its first atom starts."""
+        """A notation atom must be a new symbol; one after the first that is only closing
+        brackets and commas (``")"`` in ``"⌊⌊" n ")"``) may be an existing token: Lean reads
+        it there only inside this notation, which its first atom starts."""
         atom = t.text[1:-1].strip(" ")  # Lean trims atoms: `" ⋆ "` is the token `⋆`
         if (
             not atom
@@ -461,8 +464,8 @@ class CommandGrammar:
                 " quotes, `#`, `@`, `$`, spaces or comment markers)"
             )
         if token_table().is_token(atom):
-            if not first:
-                return
+            if not first and all(c in _CLOSING_ATOM for c in atom):
+                return  # `")"`, `", "`: they end or separate the notation's own arguments
             raise Refusal(
                 f"notation atom {show(t)} redefines an existing Lean token (the statement would"
                 " not mean what it reads as)"
