@@ -3,10 +3,13 @@
 :class:`CommandGrammar` walks the code tokens (comments removed) of one candidate and accepts
 only: ``import`` lines at the top; ``open`` (``scoped``, ``hiding``, ``renaming``, ``… in``),
 ``namespace``/``section``/``noncomputable section`` and matching ``end`` lines, ``universe``,
-``variable`` binders, bounded ``set_option``s, ``attribute [local instance] names``;
-auxiliary ``def``/``abbrev`` (with ``noncomputable``, ``private``/``protected``) with term or
-``where`` bodies, ``instance``\\ s, ``structure``/``class``/``inductive`` declarations and
-simple ``notation``\\ s; then one ``theorem``/``lemma``/``example`` whose proof is ``sorry`` or
+``variable`` binders, bounded ``set_option``s, ``attribute [local instance] names``,
+``include``/``omit``; auxiliary ``def``/``abbrev`` (with ``noncomputable``, ``private``/
+``protected``, ``partial``) with term bodies (``open … in``, equations, ``where``,
+``termination_by``/``decreasing_by``) or ``where`` structure instances, ``instance``\\ s
+(``local``/``scoped`` too), ``structure``/``class``/``inductive`` declarations, harmless
+attributes and simple ``notation``\\ s; tactic blocks anywhere in them under the allow-list
+of :mod:`formalize.lean.tactics`; then one ``theorem``/``lemma``/``example`` whose proof is ``sorry`` or
 ``by sorry`` (or, as in ProofNet, a last ``def`` whose body is ``sorry``), then only ``end``\\ s.
 
 It records what the every-offset check (:mod:`formalize.lean.exposure`) must know: the
