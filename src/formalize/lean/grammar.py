@@ -9,8 +9,9 @@ only: ``import`` lines at the top; ``open`` (``scoped``, ``hiding``, ``renaming`
 ``termination_by``/``decreasing_by``) or ``where`` structure instances, ``instance``\\ s
 (``local``/``scoped`` too), ``structure``/``class``/``inductive`` declarations, harmless
 attributes and simple ``notation``\\ s; tactic blocks anywhere in them under the allow-list
-of :mod:`formalize.lean.tactics`; then one ``theorem``/``lemma``/``example`` whose proof is ``sorry`` or
-``by sorry`` (or, as in ProofNet, a last ``def`` whose body is ``sorry``), then only ``end``\\ s.
+of :mod:`formalize.lean.tactics`; then one ``theorem``/``lemma``/``example`` whose proof is
+``sorry`` or ``by sorry`` (or, as in ProofNet, a last ``def`` whose body is ``sorry``), then
+only ``end``\\ s.
 
 It records what the every-offset check (:mod:`formalize.lean.exposure`) must know: the
 keywords it accepted where they stand (``sanctioned``), the spans of text it accepted that
