@@ -50,6 +50,9 @@ TERM_TACTICS = frozenset(
     | {"specialize", "by_contra", "by_cases", "exact_mod_cast", "convert", "suffices"}
     | {"fin_cases", "interval_cases", "use", "exists", "if", "cases", "rcases", "induction"}
 )
+#: Keywords that only start a term (never continue one but as an argument, which needs a
+#: column right of the block's).
+_LEADING_ONLY = frozenset({"have", "haveI", "let", "letI", "show", "suffices", "fun", "calc"})
 _BLOCK_WORDS = frozenset({"by", "decreasing_by", "termination_by", "where", "sorry", "admit"})
 #: Term tactics whose ``with`` would start tactic alternatives (``| inl h => tac``).
 _NO_WITH = frozenset({"cases", "induction"})
@@ -164,10 +167,12 @@ def check_blocks(
                 else:
                     columns = [b.column for b in blocks if b.depth == depth]
                     left = all(c is not None and c > tok.column for c in columns)
-                    if left and tok.kind in (IDENT, KEYWORD) and _complete(code[j - 1]):
+                    leading = tok.kind == IDENT or tok.text in _LEADING_ONLY
+                    if left and leading and _complete(code[j - 1]):
                         # a name left of every block after a complete term: no argument
                         # (colGt) and no next tactic (checkColEq) of any of them, so Lean
-                        # has ended them all (a structure instance's next field)
+                        # has ended them all (a structure instance's next field); not a
+                        # keyword that can go on with a term (`with`, `then`, `at`)
                         del blocks[len(blocks) - len(columns) :]
                         block = None
                     elif left and tok.kind in (IDENT, KEYWORD):
