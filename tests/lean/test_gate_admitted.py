@@ -36,7 +36,7 @@ ADMITTED = {
     "inherit_doc on a notation": "def f (n : ℕ) : ℕ := n\n@[inherit_doc f] local notation"
     ' "⋄" n => f n',
     "existing tokens after a notation's first atom": "def f (n : ℕ) : ℕ := n\n"
-    'local notation "⌊⌊(" n ")" => f n\nlocal notation "⌊⌊" n "⌋" => f n',
+    'local notation "⌊⌊(" n ")" => f n\nlocal notation "⟪⟪" x ", " y "⟫⟫" => f x',
     "end A.B": "namespace A\nnamespace B" + T + "\nend A.B",
     "ⱼ (U+2C7C) in a name": "theorem u (xⱼ : ℕ) : xⱼ = xⱼ := sorry",
     "Latin-1 letters in a name": "theorem u (é : ℕ) : é = é := sorry",
@@ -68,7 +68,10 @@ REFUSED = {
         'local notation "⌊⌊" n ")" => n',
         "closes a bracket the notation did not open",
     ),
-    "a later atom separating tactics": ('local notation "⌊⌊" n ";" => n', "separates tactics"),
+    "a later atom separating tactics": (
+        'local notation "⌊⌊" n ";" => n',
+        "redefines an existing Lean token",
+    ),
     "a # word longer than a letter": (
         "theorem u (s : Finset ℕ) : #statesearch = s.card := sorry",
         "`#statesearch`",
@@ -84,6 +87,10 @@ REFUSED = {
         "native_decide",
     ),
     "a keyword escaped": ("theorem u (x : ℕ) : x = Nat.«by» := sorry", "`by`"),
+    "a later atom the grammar reads by": (
+        'local notation "⋄" x ":=" y => x = y',
+        "existing Lean token",
+    ),
     "mismatched end A.B": ("namespace A\nnamespace B" + T + "\nend B.A", "expected `end B`"),
     "maxRecDepth 0": ("set_option maxRecDepth 0 in\ndef f := 1", "from 1 to"),
 }

@@ -67,8 +67,8 @@ REFUSED = [
     ("a first atom opening", 'notation "⧫(" x => x' + T, "never closes"),
     ("an infix atom opening", 'infixl:65 " ⧫( " => Nat.add' + T, "never closes"),
     ("mismatched kinds", 'notation "⧫(" x "]" => x' + T, "closes a bracket"),
-    ("a later `;`", 'notation "⧫" x ";" => x' + T, "separates tactics"),
-    ("a later `=>`", 'notation "⧫" x "=>" y => x + y' + T, "separates tactics"),
+    ("a later `;`", 'notation "⧫" x ";" => x' + T, "redefines an existing Lean token"),
+    ("a later `=>`", 'notation "⧫" x "=>" y => x + y' + T, "redefines an existing Lean token"),
     # 5. a `sorry` placeholder used without its name
     ("@[simp] sorry", "@[simp] abbrev bad : (1 : ℕ) = 2 := sorry" + T, "given attributes"),
     ("sorry instance", "instance bad : Fact ((1 : ℕ) = 2) := sorry" + T, "an instance"),
@@ -94,7 +94,6 @@ ADMITTED = [
         "balanced notation atoms",
         'local notation "⌊⌊(" n ")" => n + 1\ntheorem t : ⌊⌊( 1 ) = 2 := sorry',
     ),
-    ("an existing non-structural later atom", 'local notation "⌊⌊" n "⌋" => n + 1' + T),
     ("a comma atom", 'notation "⟪⟪" x ", " y "⟫⟫" => x + y\ntheorem t : ⟪⟪ 1, 2 ⟫⟫ = 3 := sorry'),
     (
         "termination_by after a body",

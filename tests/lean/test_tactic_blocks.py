@@ -58,6 +58,10 @@ REFUSED = {
         "def p : True := by\n  intro\n  decide +native",
         "unexpected `+`",
     ),
+    "a keyword left of the block goes on with the term": (
+        "def p : ℕ := by\n    exact match 1\n  with\n    | _ => 0\n    decide +native",
+        "not allowed in a side proof",
+    ),
     "use with a discharger": ("def p : ∃ n : ℕ, n = n := by use (discharger := skip) 1", "`use`"),
     "a block computing the statement": ("theorem u : (by exact True) := sorry", "in the statement"),
     "a data-choosing block as a statement's argument": (

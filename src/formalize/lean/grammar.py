@@ -3,11 +3,15 @@
 :class:`CommandGrammar` walks the code tokens (comments removed) of one candidate and accepts
 only: ``import`` lines at the top; ``open`` (``scoped``, ``hiding``, ``renaming``, ``… in``),
 ``namespace``/``section``/``noncomputable section`` and matching ``end`` lines, ``universe``,
-``variable`` binders, bounded ``set_option``s, ``attribute [local instance] names``;
-auxiliary ``def``/``abbrev`` (with ``noncomputable``, ``private``/``protected``) with term or
-``where`` bodies, ``instance``\\ s, ``structure``/``class``/``inductive`` declarations and
-simple ``notation``\\ s; then one ``theorem``/``lemma``/``example`` whose proof is ``sorry`` or
-``by sorry`` (or, as in ProofNet, a last ``def`` whose body is ``sorry``), then only ``end``\\ s.
+``variable`` binders, bounded ``set_option``s, ``attribute [local instance] names``,
+``include``/``omit``; auxiliary ``def``/``abbrev`` (with ``noncomputable``, ``private``/
+``protected``, ``partial``) with term bodies (``open … in``, equations, ``where``,
+``termination_by``/``decreasing_by``) or ``where`` structure instances, ``instance``\\ s
+(``local``/``scoped`` too), ``structure``/``class``/``inductive`` declarations, harmless
+attributes and simple ``notation``\\ s; tactic blocks anywhere in them under the allow-list
+of :mod:`formalize.lean.tactics`; then one ``theorem``/``lemma``/``example`` whose proof is
+``sorry`` or ``by sorry`` (or, as in ProofNet, a last ``def`` whose body is ``sorry``), then
+only ``end``\\ s.
 
 It records what the every-offset check (:mod:`formalize.lean.exposure`) must know: the
 keywords it accepted where they stand (``sanctioned``), the spans of text it accepted that
@@ -51,6 +55,9 @@ _STARTS = frozenset(
 )
 _NOTATIONS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
 _MODIFIERS = ("private", "protected", "partial")
+#: What an existing token may hold to be a later atom of a notation (never `:=`, `|`, `=>`:
+#: the grammar reads declarations by them).
+_CLOSING_ATOM = frozenset(")]}⟩⦄⟫⟧,")
 _SYNTAX_COMMANDS = frozenset(
     {"macro", "macro_rules", "syntax", "elab", "elab_rules", "notation3", "declare_syntax_cat"}
     | {"name_poly_vars", "simproc", "dsimproc"}
@@ -468,9 +475,9 @@ class CommandGrammar:
         return end
 
     def check_atom(self, t: Token, *, first: bool = True) -> None:
-        """A notation atom must be a new symbol; one after the first (``")"`` in
-        ``"ℓ(" n ")"``) may be an existing token: Lean reads it only inside this notation,
-        which its first atom starts."""
+        """A notation atom must be a new symbol; one after the first that is only closing
+        brackets and commas (``")"`` in ``"⌊⌊" n ")"``) may be an existing token: Lean reads
+        it there only inside this notation, which its first atom starts."""
         atom = t.text[1:-1].strip(" ")  # Lean trims atoms: `" ⋆ "` is the token `⋆`
         if (
             not atom
@@ -485,14 +492,8 @@ class CommandGrammar:
                 " quotes, `#`, `@`, `$`, spaces or comment markers)"
             )
         if token_table().is_token(atom):
-            if not first and atom in _STRUCTURAL_ATOMS:
-                raise Refusal(
-                    f"notation atom {show(t)}: `{atom}` separates tactics, alternatives or a"
-                    " declaration's parts; as an atom Lean would read it inside the notation"
-                    " where the gate reads it as that separator"
-                )
-            if not first:
-                return
+            if not first and all(c in _CLOSING_ATOM for c in atom):
+                return  # `")"`, `", "`: they end or separate the notation's own arguments
             raise Refusal(
                 f"notation atom {show(t)} redefines an existing Lean token (the statement would"
                 " not mean what it reads as)"
@@ -779,11 +780,6 @@ class CommandGrammar:
             raise Refusal(str(exc)) from None
 
 
-#: Existing tokens the gate reads as structure (where a tactic, an alternative, a body
-#: starts): a notation may not use them as later atoms, where Lean would read them as its own.
-#: (`,` may be one, `⟪x, y⟫`: in a tactic block the gate reads terms after it, and a new line
-#: at a block's column is still a tactic start.)
-_STRUCTURAL_ATOMS = frozenset({":=", "=>", "|", ";", "<;>", "<|>", "·"})
 _PAIRS = dict(zip(")]}⟩⦄⟫⟧", "([{⟨⦃⟪⟦", strict=True))
 
 

@@ -50,6 +50,8 @@ TERM_TACTICS = frozenset(
     | {"specialize", "by_contra", "by_cases", "exact_mod_cast", "convert", "suffices"}
     | {"fin_cases", "interval_cases", "use", "exists", "if", "cases", "rcases", "induction"}
 )
+#: Keywords that only start a term (never continue one but as an argument, which needs a
+#: column right of the block's).
 _BLOCK_WORDS = frozenset({"by", "decreasing_by", "termination_by", "where", "sorry", "admit"})
 #: Term tactics whose ``with`` would start tactic alternatives (``| inl h => tac``).
 _NO_WITH = frozenset({"cases", "induction"})
