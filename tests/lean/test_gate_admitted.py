@@ -37,6 +37,8 @@ ADMITTED = {
     ' "⋄" n => f n',
     "existing tokens after a notation's first atom": "def f (n : ℕ) : ℕ := n\n"
     'local notation "⌊⌊(" n ")" => f n\nlocal notation "⟪⟪" x ", " y "⟫⟫" => f x',
+    "scoped notation": 'namespace X\nscoped notation "⋄" => (1 : ℕ)\ntheorem u : ⋄ = 1 := sorry'
+    "\nend X",
     "end A.B": "namespace A\nnamespace B" + T + "\nend A.B",
     "ⱼ (U+2C7C) in a name": "theorem u (xⱼ : ℕ) : xⱼ = xⱼ := sorry",
     "Latin-1 letters in a name": "theorem u (é : ℕ) : é = é := sorry",
@@ -90,6 +92,10 @@ REFUSED = {
     "a later atom the grammar reads by": (
         'local notation "⋄" x ":=" y => x = y',
         "existing Lean token",
+    ),
+    "a scoped atom after its namespace": (
+        'namespace X\nscoped notation "⋄" => (1 : ℕ)\nend X\ntheorem u : ⋄ = 1 := sorry',
+        "read where Lean does not have it",
     ),
     "mismatched end A.B": ("namespace A\nnamespace B" + T + "\nend B.A", "expected `end B`"),
     "maxRecDepth 0": ("set_option maxRecDepth 0 in\ndef f := 1", "from 1 to"),

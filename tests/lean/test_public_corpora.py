@@ -44,6 +44,7 @@ NAMED_DANGERS = {
     "syntax definitions (macros, elaborators)": r"macros, syntax and elaborators",
     "a notation atom that reads as a name or operand": r"atoms must be new symbols|reads as `",
     "a notation redefining an existing token": r"redefines an existing Lean token",
+    "a notation atom used outside its scope": r"is read where Lean does not have it",
     "a declaration outside the candidate's namespace": r"refers to `_root_`",
     "names reaching IO or the meta API": r"forbidden name",
     "tactics off the allow-list": r"not allowed in a side proof|its alternatives run tactics",
@@ -51,9 +52,8 @@ NAMED_DANGERS = {
     "`‹t›` (runs assumption)": r"runs a tactic",
     "binder defaults (code run at elaboration)": r"binder default value",
     "a `#` word a newer library could read as a command": r"`#` before a word",
-    "commands off the grammar (attribute, alias, meta import, scoped notation)": (
-        r"the `attribute` command|`alias` here|unexpected `meta`|unexpected `scoped`"
-        r"|found `scoped`|`\.\.\. in` must be followed"
+    "commands off the grammar (attribute, alias, meta import, … in section)": (
+        r"the `attribute` command|`alias` here|unexpected `meta`|`\.\.\. in` must be followed"
     ),
 }
 

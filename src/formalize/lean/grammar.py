@@ -309,9 +309,10 @@ class CommandGrammar:
         if word == "attribute":
             return self.parse_attribute_command(i)
         following = self.tok(i + 1)
-        if word == "local" and following is not None and following.text in _NOTATIONS:
+        if word in ("local", "scoped") and following is not None and following.text in _NOTATIONS:
+            # a scoped notation is also active where its namespace is opened: a global effect
             self.take(i)
-            return self.parse_notation(i + 1, local=True)
+            return self.parse_notation(i + 1, local=True, scoped=word == "scoped")
         if word in _NOTATIONS:
             return self.parse_notation(i, local=False)
         if word in _REFUSED:
@@ -426,7 +427,7 @@ class CommandGrammar:
         self.out.global_effects.append(f"instance attribute at line {tok.line} ({names})")
         return j
 
-    def parse_notation(self, i: int, *, local: bool) -> int:
+    def parse_notation(self, i: int, *, local: bool, scoped: bool = False) -> int:
         """``[local] notation[:prec] (arg[:prec] | "atom")+ => term`` and the one-atom
         ``infixl:65 " ⋆ " => f`` family, new symbolic atoms only. A global one outlives the
         candidate's scopes (a global effect)."""
@@ -470,7 +471,7 @@ class CommandGrammar:
                     " may not hide tactics"
                 )
         self.no_tactics(j + 1, end, "in a notation")
-        if not local:
+        if not local or scoped:
             self.out.global_effects.append(f"notation at line {tok.line}")
         return end
 
@@ -582,12 +583,13 @@ class CommandGrammar:
             scope = self.code[i].text
             i = self.take(i)
         kw = self.tok(i)
-        local = self.is_(i, "local") and (n := self.tok(i + 1)) is not None and n.text in _NOTATIONS
+        scoping = self.is_(i, "local") or self.is_(i, "scoped")
+        local = scoping and (n := self.tok(i + 1)) is not None and n.text in _NOTATIONS
         if attrs is not None and start == attrs and (local or (kw and kw.text in _NOTATIONS)):
             self.parse_notation_attributes(attrs)
             if local:
                 self.take(i)
-                return self.parse_notation(i + 1, local=True)
+                return self.parse_notation(i + 1, local=True, scoped=self.is_(i, "scoped"))
             return self.parse_notation(i, local=False)
         if kw is None or kw.text not in (*MAIN_KINDS, *AUX_KINDS):
             if kw is not None and kw.text in _REFUSED:

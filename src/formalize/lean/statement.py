@@ -195,7 +195,9 @@ def _notation_atoms(tokens: list[Token]) -> list[_Atom]:
     atoms: list[_Atom] = []
     for k, tok in enumerate(code):
         if tok.kind == KEYWORD and tok.text in _NOTATION_WORDS:
-            local = k > 0 and code[k - 1].text == "local"
+            # a local atom ends with its section, a scoped one with its namespace (until
+            # opened again: read as ended, so a later use is refused)
+            local = k > 0 and code[k - 1].text in ("local", "scoped")
             for nxt in code[k + 1 : k + 40]:
                 if nxt.kind == STRING and "\\" not in nxt.text:
                     atom = nxt.text[1:-1].strip(" ")
