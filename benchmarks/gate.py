@@ -173,7 +173,7 @@ def _bracket_atoms() -> str:
     """One notation with as many atoms as fit, opening brackets then closing them (the atoms'
     brackets are matched as one bracket string)."""
     half = 900
-    atoms = '"⧫(" ' + 'x "(" ' * half + 'x ")" ' * (half + 1)
+    atoms = '"⧫(" ' + 'x "⧫(" ' * half + 'x ")" ' * (half + 1)
     return f"notation {atoms}=> 1\ntheorem t : True := by sorry"
 
 
