@@ -12,15 +12,19 @@ checks it, reading the block's extent as Lean's parser does (``Lean.Parser.sepBy
 * a new tactic starts after ``;`` or ``<;>``, after a focusing ``·``, after a combinator
   (``all_goals``, ``any_goals``, ``try``, ``classical``) and on a new line at the block's
   column;
-* the block ends at a bracket that closes below where it started, at a ``,`` at its own
-  depth (no tactic on the list takes a top-level comma list), and on a new line left of its
-  column; a line right of its column continues the current tactic's arguments.
+* the block ends at a bracket that closes below where it started, and at a name (or a
+  keyword in :data:`LEADING`) on a line left of every open block right after a complete
+  term; not at a keyword that can continue a term there (``then``, ``with``, ``by``, …), nor
+  at ``termination_by``/``decreasing_by`` (a ``let rec`` inside the block takes them, and the
+  block goes on); a line right of its column continues the current tactic's arguments.
 
 Every tactic start must be an allowed tactic name, and its arguments must fit its shape:
 closing tactics take nothing (so no ``decide +native``, no ``(config := …)``: configuration
 can switch on native evaluation), simplifier-like ones a lemma list (``only``, ``[…]``,
 ``at h ⊢``, ``using e``), term tactics (``exact``, ``have``, …) terms, which obey the same
-rules as every other term (nested blocks included). Iterative, linear in the tokens.
+rules as every other term (nested blocks included), with no configuration before them and
+no ``=>`` (but a ``fun``/``match`` term's) or ``<|>`` among them, with which Lean would read
+tactics again. Iterative, linear in the tokens.
 """
 
 from __future__ import annotations
@@ -51,7 +55,12 @@ TERM_TACTICS = frozenset(
     | {"fin_cases", "interval_cases", "use", "exists", "if", "cases", "rcases", "induction"}
 )
 #: Keywords that only start a term (never continue one but as an argument, which needs a
-#: column right of the block's).
+#: column right of the block's): left of every open block, after a complete term, they end
+#: the blocks as a name there does.
+LEADING = frozenset(
+    {"have", "haveI", "let", "letI", "show", "suffices", "fun", "if", "match", "calc"}
+    | {"nofun", "nomatch", "Type", "Sort", "Prop", "open", "inferInstanceAs"}
+)
 _BLOCK_WORDS = frozenset({"by", "decreasing_by", "termination_by", "where", "sorry", "admit"})
 #: Term tactics whose ``with`` would start tactic alternatives (``| inl h => tac``).
 _NO_WITH = frozenset({"cases", "induction"})
@@ -282,13 +291,6 @@ def _start_tactic(block: _Block, tok: Token, j: int, sanction: Callable[[int], o
     block.state = "args"
 
 
-#: Keywords that only ever start a term (no syntax continues a term with them), so after a
-#: complete term they can only be an argument (column-checked): the keywords that, left of
-#: every open block, end the blocks as a name there does.
-LEADING = frozenset(
-    {"have", "haveI", "let", "letI", "show", "suffices", "fun", "if", "match", "calc"}
-    | {"nofun", "nomatch", "Type", "Sort", "Prop", "open", "inferInstanceAs"}
-)
 #: Term keywords after which ``=>`` belongs to the term (``fun x => e``, ``match … with | p
 #: => e``): their right-hand sides are terms.
 _MATCHERS = frozenset({"fun", "λ", "match"})
