@@ -29,7 +29,11 @@ HOSTILE: list[tuple[str, str, str]] = [
         "theorem t : True count_heartbeats in\n#check 1 := by sorry",
         "`theorem` at line 1 has no `:=`",
     ),
-    ("an unknown # command", "theorem t (x : ℕ) : #foo x = 0 := sorry", "a `#` command (they run"),
+    # issue 21: `#` alone is Mathlib's cardinality notation (`#foo x` is admitted); a `#`
+    # command token is refused wherever Lean reads one, also glued to a name
+    ("a # command inside a term", "theorem t (x : ℕ) : #print x = 0 := sorry", "no `:=`"),
+    ("a # command glued to a name", "theorem t (x : ℕ) : #evalx = 0 := sorry", "no `:=`"),
+    ("a # command in a binder", "theorem t (h : #eval 1) : True := sorry", "a `#` command"),
     # --- metaprogramming: new syntax, elaborators, code at load time ----------------------------
     (
         "macro",
@@ -65,14 +69,19 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("opaque", "opaque secret : Nat\n" + T, "`opaque` declarations are not allowed (line 1)"),
     ("unsafe def", "unsafe def f : Nat := 1\n" + T, "`unsafe` declarations are not allowed"),
     ("unsafe term", "theorem t : (unsafe (1 : Nat)) = 1 := by sorry", "`unsafe` here could start"),
-    ("partial def", "partial def f : Nat → Nat := f\n" + T, "`partial` definitions"),
+    # issue 21: `partial def` is admitted (an opaque constant); `partial` elsewhere is not
+    ("partial instance", "partial instance : Inhabited ℕ := ⟨0⟩\n" + T, "must introduce"),
     ("mutual block", "mutual\ndef a := 1\nend\n" + T, "`mutual` blocks are not allowed"),
     ("@[implemented_by]", "@[implemented_by id] theorem t : True := sorry", "`implemented_by`"),
     ('@[extern "c"]', '@[extern "c_fn"] theorem t : True := sorry', "attribute `extern` at line 1"),
     ("@[init]", "@[init] theorem t : True := by sorry", "attribute `init` at line 1"),
     ("@[csimp]", "@[csimp] theorem t : True := by sorry", "attribute `csimp` at line 1"),
-    ("@[simp] on the theorem", "@[simp] " + T, "attribute `simp` at line 1 is not allowed"),
-    ("@[reducible] def", "@[reducible] def f := 1\n" + T, "attribute `reducible` at line 1"),
+    # issue 21: `@[simp]`, `@[reducible]`, `@[inline]`, `@[inherit_doc]`, ... are admitted;
+    # attributes that register candidate code with Lean or Mathlib stay refused
+    ("@[csimp] def", "@[csimp] def f := 1\n" + T, "attribute `csimp` at line 1"),
+    ("@[norm_num] extension", "@[norm_num f _] def e := 1\n" + T, "attribute `norm_num`"),
+    ("attribute with a term", "@[simp (config := {})] def f := 1\n" + T, "unexpected `(`"),
+    ("@[inline] on a notation", '@[inline] notation "⋄" => 1\n' + T, "only `@[inherit_doc]`"),
     ("@[instance] def", "@[instance] def f : Inhabited ℕ := ⟨0⟩\n" + T, "`instance` at line 1"),
     ("attribute command", "attribute [simp] Nat.add_comm\n" + T, "the `attribute` command"),
     (
@@ -106,7 +115,10 @@ HOSTILE: list[tuple[str, str, str]] = [
         "forbidden name `Lean`",
     ),
     ("Meta namespace", "namespace Lean.Meta\n" + T, "forbidden name `Lean.Meta` at line 1"),
-    ("«IO» escaped", "theorem t : «IO».println = «IO».println := sorry", "escaped identifier"),
+    # issue 21: plain `«…»` names are admitted (`namespace Arxiv.«2501.03234»`), read through
+    ("«IO» escaped", "theorem t : «IO».println = «IO».println := sorry", "refers to `IO`"),
+    ("«…» holding code", "theorem t : «#eval 1» = 1 := sorry", "escaped identifier"),
+    ("«…» holding a command word", "theorem t : Nat.«end» = 1 := sorry", "`end`"),
     ("«run_cmd» escaped", "«run_cmd» 1\n" + T, "unexpected `«run_cmd»` at line 1"),
     ("_root_ escape", "theorem _root_.Nat.foo : True := sorry", "forbidden name `_root_.Nat.foo`"),
     # --- imports ----------------------------------------------------------------------------------
@@ -158,12 +170,16 @@ HOSTILE: list[tuple[str, str, str]] = [
         "theorem t : eval% (2 + 2) = 4 := sorry",
         "`eval%` is a Lean keyword",
     ),
-    (
-        "decreasing_by",
-        "def f : ℕ → ℕ\n  | 0 => 0\n  | n+1 => f n\ndecreasing_by simp\n" + T,
-        "decreasing_by",
+    (  # issue 21: `decreasing_by` is a tactic block like any other, under the allow-list
+        "decreasing_by running a tactic off the list",
+        "def f : ℕ → ℕ\n  | 0 => 0\n  | n+1 => f n\ndecreasing_by all_goals plausible\n" + T,
+        "tactic `plausible`",
     ),
-    ("termination_by", "def f (n : ℕ) : ℕ := f n\ntermination_by n\n" + T, "termination_by"),
+    (  # issue 21: `termination_by` takes a term; `termination_by?` prints and stays refused
+        "termination_by?",
+        "def f (n : ℕ) : ℕ := f n\ntermination_by?\n" + T,
+        "termination_by?",
+    ),
     ("‹›", "theorem t (h : 1 = 1) : ‹1 = 1› = h := sorry", "`‹` runs a tactic"),
     (
         "mod_cast",
@@ -171,7 +187,8 @@ HOSTILE: list[tuple[str, str, str]] = [
         "`mod_cast` is a Lean keyword",
     ),
     ("show_term", "theorem t : show_term (exact 1) = 1 := sorry", "`show_term`"),
-    ("type_of%", "theorem t : type_of% 1 = ℕ := sorry", "`type_of%` is a Lean keyword"),
+    # issue 21: `type_of% e` only elaborates `e` (admitted); other `%` elaborators stay refused
+    ("eval% glued to a name", "theorem t : xeval% 1 = 1 := sorry", "`eval%`"),
     ("Mathlib's % elaborators", "theorem t : (finset% {1}) = {1} := sorry", "`finset%`"),
     (
         "side proof with a tactic off the list",
@@ -193,10 +210,10 @@ HOSTILE: list[tuple[str, str, str]] = [
         "abbrev x : {n : ℕ // n < 3} := ⟨1, by simp (config := {})⟩\n" + T,
         "in a side proof",
     ),
-    (
-        "side proof outside a constructor",
-        "abbrev x : ℕ := by exact 1\n" + T,
-        "tactic block (`by`) in the `abbrev`",
+    (  # issue 21: a definition's `:= by …` is admitted, under the allow-list
+        "definition by tactics off the list",
+        "abbrev x : ℕ := by exact?\n" + T,
+        "exact?",
     ),
     (
         "plausible as a side proof",
@@ -248,12 +265,10 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("quotation", "theorem t : (`(1) = `(1)) := by sorry", "quotations and name literals"),
     ("name literal", "theorem t : (`Nat.add).isAtomic := by sorry", "name literal or quotation"),
     ("-/ outside a comment", T + " -/ #eval x", "after the theorem"),
-    (
-        "Latin-1 letter (an identifier only in new Lean)",
-        "theorem t (é : ℕ) : é = é := sorry",
-        "U+00E9",
-    ),
-    ("ⱼ (a subscript only in new Lean)", "theorem t (xⱼ : ℕ) : xⱼ = xⱼ := sorry", "U+2C7C"),
+    # issue 21: `é` and `ⱼ` are identifier characters at Lean v4.26+ (admitted); what Lean
+    # v4.15, where they are not, reads right after them is checked as a fresh word
+    ("a keyword after a Latin-1 letter", "theorem t (x : ℕ) : xésorry = 1 := sorry", "`sorry`"),
+    ("a command after ⱼ", "theorem t (x : ℕ) : xⱼend = 1 := sorry", "`end`"),
     (
         "Cyrillic s in sorry",
         "theorem t : True := by \u0455orry",
@@ -287,7 +302,12 @@ HOSTILE: list[tuple[str, str, str]] = [
         "set_option relaxedAutoImplicit true in\n" + T,
         "the checker sets",
     ),
-    ("autoImplicit false too", "set_option autoImplicit false\n" + T, "set_option `autoImplicit`"),
+    # issue 21: `set_option autoImplicit false` (the checker's own value) is admitted
+    (
+        "relaxedAutoImplicit true",
+        "set_option relaxedAutoImplicit true\n" + T,
+        "set_option `relaxedAutoImplicit`",
+    ),
     (
         "namespace on a line with open",
         "open Real namespace X\n" + T + "\nend X",

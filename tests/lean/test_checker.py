@@ -97,7 +97,8 @@ def test_a_bad_header_is_rejected_before_lean(tmp_path: Path) -> None:
         (result,) = checker.check(["theorem a : True := by sorry"], header="import Mathlib\n#exit")
     assert result.status is CheckStatus.REJECTED and str(result.reason).startswith("header:")
     assert requests(log) == []
-    configured, _ = checker_for(tmp_path / "c", header="import Mathlib\ndef x := by exact 1")
+    # (a definition by allow-listed tactics is admitted since issue 21: this one is not)
+    configured, _ = checker_for(tmp_path / "c", header="import Mathlib\ndef x := by decide +native")
     with configured, pytest.raises(InputError, match="configured Lean header is not allowed"):
         configured.check(["theorem a : True := by sorry"])
 

@@ -35,7 +35,7 @@ def test_dataset_headers_keep_what_is_safe() -> None:
 def test_unsafe_headers_are_rejected() -> None:
     for header, reason in [
         ("import Mathlib\n#eval IO.println 1", "#eval"),
-        ("import Mathlib\ndef sneaky := by exact 1", "tactic block"),
+        ("import Mathlib\ndef sneaky := by decide +native", "after `decide`"),
         ("import Mathlib\nopen Real\nimport Aesop", "comes after"),
         ("import Mathlib; #exit", "malformed import"),
     ]:

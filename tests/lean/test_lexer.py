@@ -133,7 +133,10 @@ def test_unicode_identifier_rules_follow_lean() -> None:
         (IDENT, "x!"),
     ]
     assert kinds("λ x") == [(SYMBOL, "λ"), (IDENT, "x")]
-    assert not is_id_first("é") and not is_id_first("е")  # Lean's isAlpha is ASCII-only
+    assert not is_id_first("е")  # Lean's isAlpha is ASCII-only: no Cyrillic
+    # since v4.22 Latin-1 and Latin Extended-A letters, since v4.16 `ⱼ` (issue 21)
+    assert is_id_first("é") and is_id_first("ő") and not is_id_first("×")
+    assert kinds("xⱼ") == [(IDENT, "xⱼ")] and not is_id_first("ⱼ")
     assert is_id_rest("₃") and not is_id_first("₃")
     assert kinds("sᶜ")[1] == (SYMBOL, "ᶜ")
 

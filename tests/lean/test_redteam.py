@@ -4,7 +4,20 @@
 and `[MOD`, number literals such as `2.` and `0xA`, after which Lean starts a fresh token:
 `include_str`, `by?`, `decreasing_by`, `set_library_suggestions`; notation atoms glued from
 existing tokens; a header ending in `… in`); ``refused-*`` were refused from the start; all
-must stay refused. ``harmless-*`` are accepted on purpose: what Lean reads there runs nothing
+must stay refused. ``bypass-gate-*`` got past the loosened gate of issue 21 while it was
+being written (red team, 2026-12-06): tactic sequences in ``intro`` match alternatives, which
+that gate read as terms; notation atoms that are existing closing brackets, which ended its
+tactic blocks early while Lean read on; untyped binder defaults and auto-params; a ``@[simp]``
+lemma proved by ``sorry``; a ``#`` word its token table lacks; a term keyword (``then``,
+``else``, ``from``, ``with``) on a line left of a block's column, which ended the block for
+that gate while Lean, reading on, takes the next line at the column as a tactic.
+``bypass-gatefix-*`` got past the merge of that gate with the red team's fixes (gatefix,
+2026-12-06), each a neighbour of one of those classes: Mathlib's ``tac says tacs`` (its atom
+missing from the token table), ``<|>`` after arguments read at maximal precedence, ``by``
+left of a block continuing ``show``, ``=>`` alternatives of ``have`` or inside ``(…)``/``try``,
+a ``sorry`` instance used unnamed by ``simp``, a ``#`` word of two letters, notation atoms
+opening a bracket no later atom closes.
+``harmless-*`` are accepted on purpose: what Lean reads there runs nothing
 (`append2` holds no `end` token), or is isolated (an instance), or is a comment the gate
 blanks.
 """

@@ -173,8 +173,9 @@ REMAINING = {
     "Usa2023P4": "the proof must be `sorry` or `by sorry`",
     "Usa2023P5": "the proof must be `sorry` or `by sorry`",
     "Russia1998P42": "redefines an existing Lean token",
-    "imo_sl_2022_A6": "tactic block (`by`) in the `instance`",
     "Imo2010P3": "reads as `ℤ > 0` without the notation",
+    "exercise_2_4": "binder default value",
+    "exercise_4_11": "binder default value",
 }
 
 

@@ -158,5 +158,6 @@ def test_packaged_table_drops_leading_tactic_words(tmp_path: Path) -> None:
 def test_character_classes_follow_lean() -> None:
     assert is_id_first("α") and not is_id_first("λ") and not is_id_first("Π")
     assert is_id_rest("₁") and not is_id_first("₁")
-    # Latin-1 letters are identifier letters only in recent Lean: the gate treats them as not
-    assert not is_id_first("é")
+    # Latin-1 letters are identifier letters since Lean v4.22, `ⱼ` a subscript since v4.16:
+    # the gate reads them as Lean v4.26+ does, and checks what v4.15 reads after them too
+    assert is_id_first("é") and not is_id_first("÷") and is_id_rest("ⱼ")

@@ -2,7 +2,10 @@
 
 Lean's ``isAlpha`` and ``isAlphanum`` are ASCII-only; the rest of its identifier letters come
 from ``isLetterLike`` (most Greek, Coptic, Greek Extended, the letter-like block, the
-mathematical alphanumerics) and ``isSubScriptAlnum``. Pure data and functions.
+mathematical alphanumerics, and since v4.22 Latin-1 and Latin Extended-A letters) and
+``isSubScriptAlnum`` (subscript digits and letters, ``ⱼ`` since v4.16), as in
+``src/Init/Meta/Defs.lean`` (formerly ``Init/Meta.lean``) of each pinned version. Pure data
+and functions.
 """
 
 from __future__ import annotations
@@ -18,8 +21,19 @@ LETTER_LIKE = (
     (0x1F00, 0x1FFE),  # Greek Extended
     (0x2100, 0x214F),  # letter-like symbols
     (0x1D49C, 0x1D59F),  # script, double-struck, fraktur letters
+    # since Lean v4.22 (leanprover/lean4#9035): Latin-1 letters but × and ÷, Latin Extended-A
+    (0xC0, 0xD6),
+    (0xD8, 0xF6),
+    (0xF8, 0x17F),
 )
-SUBSCRIPT_ALNUM = ((0x2080, 0x2089), (0x2090, 0x209C), (0x1D62, 0x1D6A))
+# `ⱼ` (U+2C7C) since Lean v4.16 (leanprover/lean4#6679)
+SUBSCRIPT_ALNUM = ((0x2080, 0x2089), (0x2090, 0x209C), (0x1D62, 0x1D6A), (0x2C7C, 0x2C7C))
+#: Identifier characters at the newest pinned Lean (v4.26-v4.28) that v4.15 does not have:
+#: read as identifier characters (the newer reading), and treated as word boundaries by the
+#: every-offset check (the older one), so that both readings are checked.
+NEWER_ID_CHARS = frozenset(
+    [chr(c) for c in range(0xC0, 0x180) if c not in (0xD7, 0xF7)] + ["\u2c7c"]
+)
 
 
 def _in(v: int, ranges: tuple[tuple[int, int], ...]) -> bool:

@@ -8,7 +8,7 @@ advances one character at a time until a command parses), so text inside an iden
 therefore looks at **every offset** of the text Lean will receive (comments already blanked
 out, so no comment can hide anything), not only at the gate's own token starts:
 
-* a command keyword (``end``, ``def``, ``set_option``, any ``#…`` command, ``@[``) at any
+* a command keyword (``end``, ``def``, ``set_option``, any ``#…`` command token, ``@[``) at any
   offset where the gate did not parse that very command is refused;
 * at every offset where an identifier can start (not right after a letter), the keyword or
   identifier-led token Lean could read there must be on the allow-list, or be a part of an
@@ -29,10 +29,11 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from formalize.lean.chars import ID_REST, is_id_first, is_id_rest
+from formalize.lean.chars import ID_REST, NEWER_ID_CHARS, is_id_first, is_id_rest
 from formalize.lean.policy import (
     ALWAYS_REFUSED,
     DECLARATION_WORDS,
+    HARMLESS_ELABORATORS,
     ISOLATING_WORDS,
     SCOPED_WORDS,
     TERM_KEYWORDS,
@@ -44,6 +45,7 @@ from formalize.lean.tokens import TokenTable
 
 _RUN = re.compile(ID_REST + "+")
 _SYMBOL_START = re.compile(r"[^ \n" + ID_REST[1:-1] + r"]")
+_NEWER = re.compile("[" + "".join(sorted(NEWER_ID_CHARS)) + "]")
 _MARKERS = re.compile(r'--|/-|-/|["`«»]')
 
 
@@ -78,6 +80,10 @@ class Exposure:
         self._symbols: dict[str, bool] = {}  # symbol_allowed, per token
         longest_word = max((len(w) for w in words | set(self.tailed) | self.commands), default=1)
         self.reach = longest_word + 1
+        # every word `_check_run` acts on: a run none of whose ends is one needs no look
+        self.interesting = frozenset(
+            ALWAYS_REFUSED | self.commands | self.words | set(self.tailed) | ISOLATING_WORDS
+        )
 
     def check(
         self,
@@ -102,14 +108,29 @@ class Exposure:
         # Where Lean can start a token: where the gate's lexer does, and wherever a token of
         # the table could end (`→o`, `[MOD` end in a letter: what follows is a fresh token)
         boundaries = set(starts)
+        self._starts = frozenset(starts)
+        self._long_ends: set[int] = set()  # where a token of two or more characters ends
         for sym in _SYMBOL_START.finditer(text):
             found = self._check_symbols(text, sym.start(), sanctioned, boundaries)
             if found is not None:
                 return found
+        interesting, reach = self.interesting, self.reach
+        newer = _NEWER.search(text) is not None
         for run in _RUN.finditer(text):
-            found = self._check_run(text, run.start(), run.end(), sanctioned, boundaries)
-            if found is not None:
-                return found
+            start, end = run.span()
+            stops = [end]
+            if newer:
+                # Lean v4.15 ends an identifier at `é` or `ⱼ`: check what it reads before one
+                stops += [cut.start() for cut in _NEWER.finditer(text, start, end)]
+            for stop in stops:
+                for p in range(max(start, stop - reach), stop):
+                    if text[p:stop] in interesting:
+                        break
+                else:  # no word the checks act on ends the run (most runs: `x`, `hx`, `Nat`)
+                    continue
+                found = self._check_run(text, start, stop, sanctioned, boundaries)
+                if found is not None:
+                    return found
         return None
 
     def _check_run(
@@ -128,14 +149,16 @@ class Exposure:
                 continue
             word = text[p:end]
             boundary = p in boundaries
-            word_start = boundary or p == start or not is_id_first(text[p - 1])
+            previous = text[p - 1] if p else ""
+            word_start = boundary or p == start or not is_id_first(previous)
+            word_start = word_start or previous in NEWER_ID_CHARS  # Lean v4.15's reading
             fresh = (p, word) not in sanctioned
             if not dotted and fresh and word in ALWAYS_REFUSED:
                 return Finding(p, word, _code_reason(word))
             if not dotted and fresh and word in self.inner:
                 return Finding(p, word, _command_reason(word, inner=not word_start))
             for token in self.tailed.get(word, ()):
-                if "%" in token and text.startswith(token, p):  # elaborators, at any offset
+                if "%" in token and token not in HARMLESS_ELABORATORS and text.startswith(token, p):
                     return Finding(p, token, self._keyword_reason(token))
             if not dotted and not word_start and word in self.isolating and not self._isolate:
                 # one note is enough: the candidate is checked alone
@@ -146,6 +169,13 @@ class Exposure:
             # raw identifier (`x.end`, `(f x).by`), no keyword
             before = text[p - 2 : p - 1] if p >= 2 else ""
             if not boundary and text[p - 1 : p] == "." and before != "." and not before.isdigit():
+                continue
+            # a later component of a name the gate lexed whole (`erdos_12.variants.example`,
+            # `foo.exists`): Lean's identifier reader takes it too, keywords included, unless
+            # a longer token ends at the dot (`|>.`)
+            named = before == "»" or (before != "" and is_id_rest(before) and not before.isdigit())
+            fresh_dot = p in self._starts or p in self._long_ends
+            if text[p - 1 : p] == "." and named and not fresh_dot:
                 continue
             if not dotted and word in self.commands and (p, word) not in sanctioned:
                 return Finding(p, word, _command_reason(word, inner=False))
@@ -173,11 +203,21 @@ class Exposure:
         sanctioned: Collection[tuple[int, str]],
         boundaries: set[int],
     ) -> Finding | None:
+        # `#` alone is Mathlib's cardinality notation (`#s`, `#α`); Lean reads the longest
+        # token of its table there, so a `#command` (`#eval`, `#exit`, `#evalx`) is one of
+        # the tokens at `p`, refused below like every other non-term token
         if text[p] == "#" and p + 1 < len(text) and is_id_first(text[p + 1]):
-            return Finding(p, text[p : p + 12], "a `#` command (they run or print code)")
+            word = _RUN.match(text, p + 1)
+            name = word.group() if word is not None else ""
+            if any(is_id_first(c) for c in name[1:]):
+                # `#s`, `#X`, `#A₁`, `#G.edgeFinset` are the cardinality notation; a longer
+                # word could be a `#` command of a newer library than the table (`#statesearch`)
+                return Finding(p, "#" + name, _hash_word_reason(name))
         allowed = self._symbols
         for token in self.table.all_at(text, p):
             boundaries.add(p + len(token))
+            if len(token) > 1:
+                self._long_ends.add(p + len(token))
             ok = allowed.get(token)
             if ok is None:
                 ok = allowed[token] = symbol_allowed(token, self.table.declared_as(token))
@@ -221,8 +261,18 @@ def _symbol_reason(token: str, tags: Collection[str]) -> str:
         return f"`{token}` runs a tactic (`‹t›` is `by assumption`)"
     if token == "@[":
         return "attributes are not allowed (they change how later declarations are checked)"
+    if token.startswith("#") and token != "#[":
+        return f"`{token}` is a `#` command (they run or print code)"
     how = _describe(tags)
     return f"`{token}` is Lean syntax{how} that statements may not use"
+
+
+def _hash_word_reason(name: str) -> str:
+    return (
+        f"`#{name}`: `#` before a word of two or more letters could be a `#` command (they run"
+        " or print code) of a library newer than the gate's token table; the cardinality"
+        " notation is `#s`, `#X`, `#(…)`"
+    )
 
 
 def _marker_reason(marker: str) -> str:

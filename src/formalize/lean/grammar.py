@@ -3,11 +3,15 @@
 :class:`CommandGrammar` walks the code tokens (comments removed) of one candidate and accepts
 only: ``import`` lines at the top; ``open`` (``scoped``, ``hiding``, ``renaming``, ``… in``),
 ``namespace``/``section``/``noncomputable section`` and matching ``end`` lines, ``universe``,
-``variable`` binders, bounded ``set_option``s, ``attribute [local instance] names``;
-auxiliary ``def``/``abbrev`` (with ``noncomputable``, ``private``/``protected``) with term or
-``where`` bodies, ``instance``\\ s, ``structure``/``class``/``inductive`` declarations and
-simple ``notation``\\ s; then one ``theorem``/``lemma``/``example`` whose proof is ``sorry`` or
-``by sorry`` (or, as in ProofNet, a last ``def`` whose body is ``sorry``), then only ``end``\\ s.
+``variable`` binders, bounded ``set_option``s, ``attribute [local instance] names``,
+``include``/``omit``; auxiliary ``def``/``abbrev`` (with ``noncomputable``, ``private``/
+``protected``, ``partial``) with term bodies (``open … in``, equations, ``where``,
+``termination_by``/``decreasing_by``) or ``where`` structure instances, ``instance``\\ s
+(``local``/``scoped`` too), ``structure``/``class``/``inductive`` declarations, harmless
+attributes and simple ``notation``\\ s; tactic blocks anywhere in them under the allow-list
+of :mod:`formalize.lean.tactics`; then one ``theorem``/``lemma``/``example`` whose proof is
+``sorry`` or ``by sorry`` (or, as in ProofNet, a last ``def`` whose body is ``sorry``), then
+only ``end``\\ s.
 
 It records what the every-offset check (:mod:`formalize.lean.exposure`) must know: the
 keywords it accepted where they stand (``sanctioned``), the spans of text it accepted that
@@ -25,15 +29,23 @@ from dataclasses import dataclass, field
 from formalize.lean.declaration import scan_signature
 from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, STRING, SYMBOL, Token, brackets
 from formalize.lean.policy import CHECKER_OPTIONS, OPTION_BOUNDS
+from formalize.lean.tactics import TacticRefusal, check_blocks
 from formalize.lean.tokens import token_table
 
 MAIN_KINDS = ("theorem", "lemma", "example")
 AUX_KINDS = ("def", "abbrev", "structure", "class", "inductive", "instance")
 STRIPPED_ATTRIBUTES = frozenset({"ext", "mk_iff"})
+#: Attributes a declaration may carry, kept: simp-set membership, unfolding hints, inlining,
+#: documentation and lint tags. None runs candidate code: ``simp``/``simps`` (Mathlib's code)
+#: only add lemmas to the simp set, which side proofs read (a global effect).
+KEPT_ATTRIBUTES = frozenset(
+    {"simp", "simps", "reducible", "irreducible", "semireducible", "inline", "inherit_doc"}
+    | {"stacks", "nolint", "pp_nodot", "implicit_reducible"}
+)
 _COMMANDS = frozenset(
     {"open", "namespace", "section", "end", "universe", "variable", "set_option", "import"}
     | {"attribute", "notation", "noncomputable", "local", "infix", "infixl", "infixr"}
-    | {"prefix", "postfix"}
+    | {"prefix", "postfix", "include", "omit"}
 )
 # Tokens that end a term body: a command or a declaration starting.
 _STARTS = frozenset(
@@ -42,6 +54,14 @@ _STARTS = frozenset(
     | {"prefix", "postfix", "notation3", "macro_rules", "elab_rules", "initialize"}
 )
 _NOTATIONS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
+_MODIFIERS = ("private", "protected", "partial")
+#: What an existing token may hold to be a later atom of a notation (never `:=`, `|`, `=>`:
+#: the grammar reads declarations by them).
+_CLOSING_ATOM = frozenset(")]}⟩⦄⟫⟧,")
+_SYNTAX_COMMANDS = frozenset(
+    {"macro", "macro_rules", "syntax", "elab", "elab_rules", "notation3", "declare_syntax_cat"}
+    | {"name_poly_vars", "simproc", "dsimproc"}
+)
 _BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
 _OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")", "→", "->"})
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
@@ -50,15 +70,6 @@ _ATOM_FORBIDDEN = frozenset("\"'`«»#@$ \t\n\\")
 #: the instances they add are global, so the declaration counts as a global effect).
 DERIVABLE = frozenset({"DecidableEq", "Fintype", "Inhabited", "Nonempty", "Repr", "BEq"})
 DERIVABLE |= {"Hashable"}
-#: Tactics a side proof may use (``⟨n, by omega⟩`` inside a definition or a hypothesis, or the
-#: whole body of an ``instance``): decision procedures and simplifiers of Lean and Mathlib, with
-#: lemma lists at most. No configuration syntax (it can switch on native evaluation), no
-#: tactic that takes a term to run, nothing else.
-SIDE_TACTICS = frozenset(
-    {"omega", "decide", "simp", "simp_all", "norm_num", "linarith", "nlinarith", "positivity"}
-    | {"aesop", "rfl", "trivial", "infer_instance", "unfold", "ring", "norm_cast", "push_cast"}
-)
-_LEMMA_TACTICS = frozenset({"simp", "simp_all", "norm_num", "linarith", "nlinarith"})
 _REFUSED = {
     "axiom": "axioms are not allowed (an axiom can assert anything, which makes the theorem"
     " trivially provable)",
@@ -67,8 +78,11 @@ _REFUSED = {
     "deriving": "`deriving` is only allowed right after a structure or inductive, for"
     " DecidableEq, Fintype, Inhabited, Nonempty, Repr, BEq or Hashable",
     "unsafe": "`unsafe` declarations are not allowed",
-    "partial": "`partial` definitions are not allowed",
 }
+
+
+#: A range of code to check for tactics: (start, stop, where, whole_body).
+_Range = tuple[int, int, str, bool]
 
 
 class Refusal(Exception):
@@ -116,6 +130,7 @@ class CommandGrammar:
         self.roots = roots
         self.out = Parsed()
         self.main_def: tuple[int, Decl, int] | None = None  # a def whose body is `sorry`
+        self._closers: list[int] | None = None
 
     # -- helpers ---------------------------------------------------------------------------
     def tok(self, i: int) -> Token | None:
@@ -133,14 +148,25 @@ class CommandGrammar:
 
     def group_end(self, i: int) -> int:
         """Index just past the bracket group opening at ``i``."""
-        depth = 0
-        for j in range(i, len(self.code)):
-            closes, opens = brackets(self.code[j])
-            depth -= closes
-            if closes and depth <= 0 and j > i:
-                return j + 1
-            depth += opens
-        raise Refusal(f"unclosed {show(self.code[i])}")
+        closer = self.closers()[i]
+        if closer < 0:
+            raise Refusal(f"unclosed {show(self.code[i])}")
+        return closer + 1
+
+    def closers(self) -> list[int]:
+        """For each token, the index of the token that closes the outermost bracket it opens
+        (-1 if none does, or it opens none): computed once, so that nested groups cost no
+        rescans (a side proof's lemma list inside a side proof inside ...)."""
+        if self._closers is None:
+            closers = [-1] * len(self.code)
+            stack: list[int] = []
+            for j, tok in enumerate(self.code):
+                closes, opens = brackets(tok)
+                for _ in range(min(closes, len(stack))):
+                    closers[stack.pop()] = j  # the last one popped is the outermost
+                stack += [j] * opens
+            self._closers = closers
+        return self._closers
 
     def term_end(self, i: int) -> int:
         """Index of the first token at bracket depth 0 that starts a command or declaration."""
@@ -163,7 +189,17 @@ class CommandGrammar:
             return False
         if tok.text == "noncomputable":
             return not self.is_(i + 1, "section")
-        return tok.text in (*MAIN_KINDS, *AUX_KINDS, "private", "protected", "@[", *_REFUSED)
+        if tok.text in ("local", "scoped"):
+            return self.is_(i + 1, "instance")
+        return tok.text in (
+            *MAIN_KINDS,
+            *AUX_KINDS,
+            "private",
+            "protected",
+            "partial",
+            "@[",
+            *_REFUSED,
+        )
 
     # -- the candidate ---------------------------------------------------------------------
     def run(self) -> Parsed:
@@ -230,7 +266,8 @@ class CommandGrammar:
             name = self.tok(i + 1)
             if name is None or name.kind != IDENT:
                 raise Refusal(f"`namespace` without a name at line {tok.line}")
-            self.out.scopes.append(("namespace", name.text))
+            for part in _components(name.text):  # `namespace A.B` opens `A`, then `B`
+                self.out.scopes.append(("namespace", part))
             return self.take(i) + 1
         if word == "noncomputable" and self.is_(i + 1, "section"):
             self.take(i)
@@ -252,20 +289,40 @@ class CommandGrammar:
                 j = self.group_end(j)
             if j == i + 1:
                 raise Refusal(f"`variable` without binders at line {tok.line}")
-            self.no_tactics(i + 1, j, "in the statement")
+            self.no_tactics(i + 1, j, "in the statement", props=True)
             return j
         if word == "set_option":
             return self.parse_set_option(i)
+        if word in ("include", "omit"):  # which section variables the next theorems use
+            j = self.take(i)
+            while (t := self.tok(j)) is not None and t.line == tok.line:
+                if t.kind == IDENT:
+                    j += 1
+                elif t.kind == SYMBOL and t.text in _BINDER_OPENERS:
+                    j = self.group_end(j)
+                else:
+                    break
+            if j == i + 1:
+                raise Refusal(f"`{word}` without names at line {tok.line}")
+            self.no_tactics(i + 1, j, "in the statement", props=True)
+            return j
         if word == "attribute":
             return self.parse_attribute_command(i)
         following = self.tok(i + 1)
-        if word == "local" and following is not None and following.text in _NOTATIONS:
+        if word in ("local", "scoped") and following is not None and following.text in _NOTATIONS:
+            # a scoped notation is also active where its namespace is opened: a global effect
             self.take(i)
-            return self.parse_notation(i + 1, local=True)
+            return self.parse_notation(i + 1, local=True, scoped=word == "scoped")
         if word in _NOTATIONS:
             return self.parse_notation(i, local=False)
         if word in _REFUSED:
             raise Refusal(f"{_REFUSED[word]} (line {tok.line})")
+        defined = following.text if word in ("local", "scoped") and following else tok.text
+        if defined in _SYNTAX_COMMANDS:
+            raise Refusal(
+                f"unexpected `{defined}` at line {tok.line}: macros, syntax and elaborators"
+                " change how later text is read and can run code at elaboration"
+            )
         raise Refusal(
             f"unexpected {show(tok)}: only imports, open/namespace/section/end/variable/"
             "universe/set_option commands, auxiliary definitions and one theorem, lemma or "
@@ -302,12 +359,14 @@ class CommandGrammar:
                 f"`end` at line {tok.line} without a matching `namespace` or `section` (it would"
                 " close a scope this candidate did not open)"
             )
-        _, opened = self.out.scopes[-1]
-        if given != opened:
+        parts = _components(given) if given else [None]
+        closed = self.out.scopes[-len(parts) :] if len(parts) <= len(self.out.scopes) else []
+        if [opened for _, opened in closed] != parts:  # `end A.B` closes `B`, then `A`
+            _, opened = self.out.scopes[-1]
             want = f"`end {opened}`" if opened else "`end`"
             got = f"`end {given}`" if given else "`end`"
             raise Refusal(f"{got} at line {tok.line}: expected {want}")
-        self.out.scopes.pop()
+        del self.out.scopes[-len(parts) :]
         return j + (given is not None)
 
     def parse_set_option(self, i: int) -> int:
@@ -316,9 +375,16 @@ class CommandGrammar:
         if name_tok is None or value_tok is None:
             raise Refusal(f"incomplete `set_option` at line {tok.line}")
         name = name_tok.text
+        if name_tok.kind == IDENT and value_tok.text in ("true", "false"):
+            # the checker's own options at their safe value (what it sets anyway), and
+            # linters (Lean's and Mathlib's code, reporting warnings): harmless
+            safe = value_tok.text == "false" and name in CHECKER_OPTIONS
+            if safe or (name.startswith("linter.") and "«" not in name):
+                self.take(i)
+                return i + 3
         if name_tok.kind != IDENT or name not in self.options or name in CHECKER_OPTIONS:
             why = (
-                " (the checker sets it: a statement may not turn auto-bound implicits on)"
+                " (the checker sets it off: a statement may not turn auto-bound implicits on)"
                 if name in CHECKER_OPTIONS
                 else f" (allowed: {', '.join(sorted(self.options - CHECKER_OPTIONS))})"
             )
@@ -337,7 +403,9 @@ class CommandGrammar:
         return i + 3
 
     def parse_attribute_command(self, i: int) -> int:
-        """Only ``attribute [local instance] name+``: scoped to the candidate's own section."""
+        """Only ``attribute [local instance] name+``: scoped to the candidate's own section,
+        but it makes a definition an instance, which changes what notation means (``+`` read
+        through ``def myAdd : Add ℕ := ⟨Nat.mul⟩``): a global effect, like an ``instance``."""
         tok = self.code[i]
         if not (self.is_(i + 1, "[") and self.is_(i + 2, "local") and self.is_(i + 4, "]")):
             raise Refusal(
@@ -355,9 +423,11 @@ class CommandGrammar:
             j += 1
         if j == i + 5:
             raise Refusal(f"`attribute [local instance]` without names at line {tok.line}")
+        names = " ".join(t.text for t in self.code[i + 5 : j])
+        self.out.global_effects.append(f"instance attribute at line {tok.line} ({names})")
         return j
 
-    def parse_notation(self, i: int, *, local: bool) -> int:
+    def parse_notation(self, i: int, *, local: bool, scoped: bool = False) -> int:
         """``[local] notation[:prec] (arg[:prec] | "atom")+ => term`` and the one-atom
         ``infixl:65 " ⋆ " => f`` family, new symbolic atoms only. A global one outlives the
         candidate's scopes (a global effect)."""
@@ -369,14 +439,17 @@ class CommandGrammar:
             if atom is None or atom.kind != STRING or not self.is_(j + 3, "=>"):
                 raise Refusal(f"malformed `{tok.text}` at line {tok.line}")
             self.check_atom(atom)
+            _check_atom_brackets([atom])
             self.out.accepted_spans.append((atom.offset, atom.end))
             j += 3
         if self.is_(j, ":") and (p := self.tok(j + 1)) is not None and p.kind == NUMBER:
             j += 2
         atoms = int(tok.text != "notation")
+        strings: list[Token] = []
         while tok.text == "notation" and (t := self.tok(j)) is not None and not self.is_(j, "=>"):
             if t.kind == STRING:
-                self.check_atom(t)
+                self.check_atom(t, first=not atoms)
+                strings.append(t)
                 self.out.accepted_spans.append((t.offset, t.end))
                 atoms += 1
             elif t.kind == IDENT:
@@ -387,15 +460,25 @@ class CommandGrammar:
             j += 1
         if not atoms or not self.is_(j, "=>"):
             raise Refusal(f"malformed `notation` at line {tok.line}")
+        _check_atom_brackets(strings)
         end = self.term_end(j + 1)
         if end == j + 1:
             raise Refusal(f"`notation` at line {tok.line} has no body")
+        for k in range(j + 1, end):
+            if self.code[k].kind == KEYWORD and self.code[k].text in ("by", "decreasing_by"):
+                raise Refusal(  # it would run at every use, hidden behind a symbol
+                    f"tactic block (`by`) in a notation at line {self.code[k].line}: a notation"
+                    " may not hide tactics"
+                )
         self.no_tactics(j + 1, end, "in a notation")
-        if not local:
+        if not local or scoped:
             self.out.global_effects.append(f"notation at line {tok.line}")
         return end
 
-    def check_atom(self, t: Token) -> None:
+    def check_atom(self, t: Token, *, first: bool = True) -> None:
+        """A notation atom must be a new symbol; one after the first that is only closing
+        brackets and commas (``")"`` in ``"⌊⌊" n ")"``) may be an existing token: Lean reads
+        it there only inside this notation, which its first atom starts."""
         atom = t.text[1:-1].strip(" ")  # Lean trims atoms: `" ⋆ "` is the token `⋆`
         if (
             not atom
@@ -410,6 +493,8 @@ class CommandGrammar:
                 " quotes, `#`, `@`, `$`, spaces or comment markers)"
             )
         if token_table().is_token(atom):
+            if not first and all(c in _CLOSING_ATOM for c in atom):
+                return  # `")"`, `", "`: they end or separate the notation's own arguments
             raise Refusal(
                 f"notation atom {show(t)} redefines an existing Lean token (the statement would"
                 " not mean what it reads as)"
@@ -432,33 +517,51 @@ class CommandGrammar:
     # -- declarations ----------------------------------------------------------------------
     def parse_attributes(self, i: int, kind_at: int) -> None:
         """``@[ext]``/``@[mk_iff …]`` before a structure/inductive: blanked (they only add
-        lemmas about it). Any other attribute is refused."""
+        lemmas about it). :data:`KEPT_ATTRIBUTES` on any declaration (and ``inherit_doc`` on
+        a notation): kept, with names and numbers as arguments at most; ``simp``/``simps``
+        are global effects. Any other attribute is refused."""
         opener, j = self.code[i], i + 1
         end = self.group_end(i)
+        kind = self.tok(kind_at)
+        typed = kind is not None and kind.text in ("structure", "inductive", "class")
         names: list[Token] = []
         while j < end - 1:
             name = self.code[j]
-            if name.kind != IDENT or name.text not in STRIPPED_ATTRIBUTES:
+            allowed = (name.text in STRIPPED_ATTRIBUTES and typed) or name.text in KEPT_ATTRIBUTES
+            if name.kind not in (IDENT, KEYWORD) or not allowed:
                 raise Refusal(
                     f"attribute {show(name)} is not allowed (attributes change how later"
-                    " declarations are checked; only `@[ext]`/`@[mk_iff]` on a structure are"
-                    " accepted, and dropped)"
+                    " declarations are checked; allowed: `@[ext]`/`@[mk_iff]` on a structure,"
+                    f" and {', '.join(sorted(KEPT_ATTRIBUTES))})"
                 )
             names.append(name)
             j += 1
-            if j < end - 1 and self.code[j].kind == IDENT:
-                j += 1  # `mk_iff name`
+            while j < end - 1 and self.code[j].kind in (IDENT, NUMBER):
+                j += 1  # `mk_iff name`, `stacks 09GF`, `inherit_doc f`
             if j < end - 1:
                 if not self.is_(j, ","):
                     raise Refusal(f"unexpected {show(self.code[j])} in attributes")
                 j += 1
-        kind = self.tok(kind_at)
-        if not names or kind is None or kind.text not in ("structure", "inductive", "class"):
+        if not names or kind is None:
+            raise Refusal(f"attributes at line {opener.line} without a declaration")
+        if all(n.text in STRIPPED_ATTRIBUTES for n in names):
+            self.out.stripped_spans.append((opener.offset, self.code[end - 1].end))
+            return
+        for k in range(i, end):
+            self.take(k)  # what Lean reads here is the grammar's
+        for name in names:
+            if name.text in ("simp", "simps"):
+                self.out.global_effects.append(f"attribute `{name.text}` at line {name.line}")
+
+    def parse_notation_attributes(self, i: int) -> None:
+        """``@[inherit_doc]`` (optionally with a name) before a notation: dropped."""
+        end = self.group_end(i)
+        inner = self.code[i + 1 : end - 1]
+        if not inner or inner[0].text != "inherit_doc" or any(t.kind != IDENT for t in inner):
             raise Refusal(
-                f"attributes at line {opener.line} are not allowed (only `@[ext]`/`@[mk_iff]` on"
-                " a structure or inductive are accepted, and dropped)"
+                f"attributes at line {self.code[i].line} on a notation: only `@[inherit_doc]`"
             )
-        self.out.stripped_spans.append((opener.offset, self.code[end - 1].end))
+        self.out.stripped_spans.append((self.code[i].offset, self.code[end - 1].end))
 
     def parse_declaration(self, i: int) -> int:
         code, start = self.code, i
@@ -469,7 +572,25 @@ class CommandGrammar:
             i = self.take(i)
         if self.is_(i, "noncomputable"):
             i = self.take(i)
+        # `partial def`: an opaque constant, compiled but never run at elaboration
+        partial = self.is_(i, "partial") and self.is_(i + 1, "def")
+        if partial:
+            i = self.take(i)
+        # `local instance` ends with its section; `scoped instance` is active where its
+        # namespace is open (a global effect, like `instance`)
+        scope = None
+        if (self.is_(i, "local") or self.is_(i, "scoped")) and self.is_(i + 1, "instance"):
+            scope = self.code[i].text
+            i = self.take(i)
         kw = self.tok(i)
+        scoping = self.is_(i, "local") or self.is_(i, "scoped")
+        local = scoping and (n := self.tok(i + 1)) is not None and n.text in _NOTATIONS
+        if attrs is not None and start == attrs and (local or (kw and kw.text in _NOTATIONS)):
+            self.parse_notation_attributes(attrs)
+            if local:
+                self.take(i)
+                return self.parse_notation(i + 1, local=True, scoped=self.is_(i, "scoped"))
+            return self.parse_notation(i, local=False)
         if kw is None or kw.text not in (*MAIN_KINDS, *AUX_KINDS):
             if kw is not None and kw.text in _REFUSED:
                 raise Refusal(f"{_REFUSED[kw.text]} (line {kw.line})")
@@ -501,11 +622,23 @@ class CommandGrammar:
             self.out.main = decl
         elif kw.text in ("def", "abbrev", "instance"):
             end = self.parse_definition(start, i, kw, decl)
+            if self.is_(end - 1, "sorry") and (attrs is not None or kw.text == "instance"):
+                # a placeholder may be used by the statement only, by name (statement.py);
+                # an attribute (`@[simp]`, `@[instance]`) or an instance would let `simp`,
+                # `decide` or instance search use the unproved value without naming it
+                raise Refusal(
+                    f"`{kw.text}` at line {kw.line} with body `sorry` is "
+                    + ("an instance" if kw.text == "instance" else "given attributes")
+                    + ": tactics and instance search would use an unproved value unnamed"
+                )
         else:
             end = self.parse_type_declaration(i, kw)
         self.out.declarations.append(decl)
         if kw.text == "instance":
-            self.out.global_effects.append(f"instance at line {kw.line}")
+            # a `local` one changes what notation means for the rest of its section: the
+            # judges must know it as well (reported like every other instance)
+            prefix = "local " if scope == "local" else ""
+            self.out.global_effects.append(f"{prefix}instance at line {kw.line}")
         return end
 
     def parse_theorem(self, start: int, i: int, kw: Token) -> int:
@@ -516,7 +649,7 @@ class CommandGrammar:
                 f"`{sig.equation.text}` at line {sig.equation.line}: equation-compiler forms are"
                 " not statements (the proof must be `:= by sorry`)"
             )
-        self.no_tactics(i, sig.stop, "in the statement")
+        self.no_tactics(i, sig.stop, "in the statement", props=True)
         if sig.assign is None:
             raise Refusal(
                 f"`{kw.text}` at line {kw.line} has no `:=` (the proof must be `:= by sorry`)"
@@ -562,12 +695,23 @@ class CommandGrammar:
             where = sig.stop
             self.take(where)
             end = self.term_end(where + 1)
-            self.no_tactics(where + 1, end, f"in the `{kw.text}`")
+            self.no_tactics(where + 1, end, f"in the `{kw.text}`", clauses=True)
             return end
         body = (sig.assign + 1) if sig.assign is not None else sig.stop
+        while self.is_(body, "open"):  # `open scoped Classical in <term>`: the term's scope
+            after = self.parse_open(body)
+            if not self.is_(after, "in"):
+                raise Refusal(
+                    f"`open` at line {self.code[body].line} in the body of `{kw.text}` must be"
+                    " `open … in <term>`"
+                )
+            body = self.take(after)
         end = self.term_end(body)
         if end == body:
-            raise Refusal(f"`{kw.text}` at line {kw.line} has an empty body")
+            found = "nothing" if body >= len(self.code) else show(self.code[body])
+            raise Refusal(
+                f"`{kw.text}` at line {kw.line} has an empty body (found {found} after `:=`)"
+            )
         if end == body + 1 and self.is_(body, "sorry"):
             # PutnamBench's answer convention (`abbrev x_solution : T := sorry`), and
             # ProofNet's data-valued statements (`def exercise … : CommGroup G := sorry`)
@@ -576,7 +720,7 @@ class CommandGrammar:
                 self.main_def = (start, decl, body)
                 self.out.signature = self.cut_signature(start, i, sig.assign or body - 1, body)
         else:
-            self.no_tactics(body, end, f"in the `{kw.text}`", whole_body=kw.text == "instance")
+            self.no_tactics(body, end, f"in the `{kw.text}`", clauses=True)
         return end
 
     def parse_type_declaration(self, i: int, kw: Token) -> int:
@@ -615,75 +759,70 @@ class CommandGrammar:
             return j
         return end
 
-    def no_tactics(self, i: int, stop: int, where: str, *, whole_body: bool = False) -> None:
-        """No ``sorry`` and no tactic block in ``code[i:stop]``, except side proofs: a
-        ``by`` that is the last component of an anonymous constructor (``⟨n, by omega⟩``), or
-        the whole body of an instance (``whole_body``), using only :data:`SIDE_TACTICS`."""
-        opened: list[str] = []
-        j = i
-        while j < stop:
-            tok = self.code[j]
-            closes, opens = brackets(tok)
-            if closes or opens:
-                del opened[max(0, len(opened) - closes) :]
-                opened += [tok.text] * opens
-            if tok.kind == KEYWORD and tok.text in ("sorry", "admit"):
-                raise Refusal(
-                    f"`{tok.text}` {where} at line {tok.line}: only the proof may be sorry"
-                )
-            if tok.kind == KEYWORD and tok.text == "by":
-                in_anonymous = bool(opened) and opened[-1] == "⟨" and self.is_(j - 1, ",")
-                if not (in_anonymous or (whole_body and j == i)):
-                    raise Refusal(
-                        f"tactic block (`by`) {where} at line {tok.line}: statements may not run"
-                        " tactics (except side proofs like `⟨n, by omega⟩`)"
-                    )
-                j = self.side_proof(j, stop, depth_end=in_anonymous)
-                continue
-            j += 1
+    def no_tactics(
+        self,
+        i: int,
+        stop: int,
+        where: str,
+        *,
+        clauses: bool = False,
+        props: bool = False,
+    ) -> None:
+        """No ``sorry`` in ``code[i:stop]``, and every tactic block in it (wherever it stands)
+        runs only :data:`~formalize.lean.tactics.SIDE_TACTICS` (:mod:`formalize.lean.tactics`).
+        With ``clauses`` (a definition's body), ``termination_by``, ``decreasing_by`` and
+        ``where`` at depth 0 are allowed; with ``props`` (the statement itself), a block that
+        is not a component of ``⟨…⟩`` may only run tactics that prove propositions: others
+        could choose a term of the statement, hiding what it states."""
+        try:
+            check_blocks(
+                self.code, i, stop, self.take, where=f" {where}", clauses=clauses, props=props
+            )
+        except TacticRefusal as exc:
+            raise Refusal(str(exc)) from None
 
-    def side_proof(self, by: int, stop: int, *, depth_end: bool) -> int:
-        """Check the tactic block after ``by``; the index just past it (at the closing
-        bracket of its anonymous constructor, or ``stop``)."""
-        self.take(by)
-        end, depth = stop, 0
-        if depth_end:
-            for j in range(by + 1, stop):
-                closes, opens = brackets(self.code[j])
-                depth -= closes
-                if depth < 0:
-                    end = j
-                    break
-                depth += opens
-        j = by + 1
-        if j >= end:
-            raise Refusal(f"empty tactic block at line {self.code[by].line}")
-        while j < end:
-            name = self.code[j]
-            if name.kind != IDENT or name.text not in SIDE_TACTICS:
+
+_PAIRS = dict(zip(")]}⟩⦄⟫⟧", "([{⟨⦃⟪⟦", strict=True))
+
+
+def _check_atom_brackets(atoms: list[Token]) -> None:
+    """A notation's atoms, read in order, must open and close brackets as a balanced bracket
+    string (``"ℓ(" n ")"``, ``"⟪" x ", " y "⟫_ℝ"``): the gate tracks where tactic blocks and
+    terms end by bracket depth at every use, while Lean reads the atoms only as the notation's.
+    An atom that closes what it did not open (``"⧫" x ")"``), or opens what no later atom
+    closes (``" ⧫( "``), would put the gate's depth and Lean's apart: a tactic the gate sees
+    inside brackets would be, for Lean, the next tactic of the block (or the reverse)."""
+    stack: list[str] = []
+    for t in atoms:
+        text = t.text[1:-1].strip(" ")
+        closes, opens = brackets(Token(SYMBOL, text, t.line, t.column))
+        for c in text[:closes]:
+            if not stack or stack.pop() != _PAIRS[c]:
                 raise Refusal(
-                    f"tactic {show(name)} is not allowed in a side proof (allowed:"
-                    f" {', '.join(sorted(SIDE_TACTICS))})"
+                    f"notation atom {show(t)} closes a bracket the notation did not open: Lean"
+                    " reads it inside the notation, the gate as the end of a bracket"
                 )
-            j += 1
-            if name.text == "unfold":
-                while j < end and self.code[j].kind == IDENT and self.code[j].line == name.line:
-                    j += 1
-            elif name.text in _LEMMA_TACTICS:
-                if self.is_(j, "only"):
-                    j = self.take(j)
-                if j < end and self.is_(j, "["):
-                    close = self.group_end(j)
-                    self.no_tactics(j + 1, close - 1, "in a lemma list")
-                    j = close
-            if j < end and self.is_(j, ";"):
-                j += 1
-            elif j < end and self.code[j].line == self.code[j - 1].line:
-                raise Refusal(
-                    f"unexpected {show(self.code[j])} in a side proof (tactics take no"
-                    " arguments here but lemma lists and the names to unfold)"
-                )
-        return end
+        stack += text[len(text) - opens :] if opens else ""
+    if stack:
+        raise Refusal(
+            f"notation atom {show(atoms[-1])}: the notation opens `{stack[-1]}` and never"
+            " closes it (Lean reads the atoms inside the notation, the gate as brackets)"
+        )
+
+
+def _components(name: str) -> list[str | None]:
+    """The components of a dotted name, ``«…»`` parts kept whole (``A.«1.2»`` is two)."""
+    parts: list[str | None] = []
+    current, inside = "", False
+    for c in name:
+        inside = (inside or c == "«") and c != "»"
+        if c == "." and not inside:
+            parts.append(current)
+            current = ""
+        else:
+            current += c
+    parts.append(current)
+    return parts
 
 
 def _nat(tok: Token) -> int | None:

@@ -88,7 +88,8 @@ _MASTER = re.compile(
     re.DOTALL,
 )
 _COMMENT_MARK = re.compile(r"/-|-/")
-_ATOM = re.compile(ID_FIRST + ID_REST + "*")
+# atoms joined by dots, read in one match (a `«…»` part is taken by the loop)
+_DOTTED = re.compile(f"{ID_FIRST}{ID_REST}*(?:\\.{ID_FIRST}{ID_REST}*)*")
 _DIGITS = re.compile(r"[0-9]+")
 _HEX = "0123456789abcdefABCDEF"
 _SIMPLE_ESCAPES = "\\\"'rnt"
@@ -414,7 +415,7 @@ class _Lexer:
                     raise self.error("unterminated identifier escape `«`", i)
                 i = close + 1
             else:
-                atom = _ATOM.match(text, i)
+                atom = _DOTTED.match(text, i)
                 if atom is None:  # only reached after a dot, which was checked
                     return i
                 i = atom.end()

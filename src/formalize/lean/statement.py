@@ -33,11 +33,13 @@ decide is refused with a reason. Pure functions, no I/O.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from formalize.lean.binders import check_binder_defaults
 from formalize.lean.declaration import (
     auxiliary_names,
     normalize_statement,
@@ -46,7 +48,7 @@ from formalize.lean.declaration import (
     replace_proof_with_sorry,
 )
 from formalize.lean.exposure import Exposure, Finding
-from formalize.lean.grammar import MAIN_KINDS, CommandGrammar, Decl, Refusal, show
+from formalize.lean.grammar import MAIN_KINDS, CommandGrammar, Decl, Parsed, Refusal, show
 from formalize.lean.lexer import (
     CHAR,
     COMMENT_KINDS,
@@ -57,7 +59,6 @@ from formalize.lean.lexer import (
     SYMBOL,
     LexError,
     Token,
-    brackets,
     tokenize,
 )
 from formalize.lean.policy import OPTION_BOUNDS
@@ -93,8 +94,6 @@ DEFAULT_MAX_LENGTH = 20_000
 #: benchmarks (485 tokens), and what keeps the gate's worst case within its time budget.
 DEFAULT_MAX_TOKENS = 4_000
 
-_BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
-_LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
 # Name components that reach the metaprogramming API, IO, or kernel bypasses; ``autoParam``
 # (and ``optParam``) spelt out are the binder defaults the gate refuses in their sugared form:
 # Lean evaluates an auto-param's tactic constant, candidate code, when the argument is missing.
@@ -108,6 +107,8 @@ _FORBIDDEN_NAME_PARTS = frozenset(
 _NOTATION_WORDS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
 _BAD_CATEGORIES = {"Lu", "Ll", "Lt", "Lo", "Zs", "Zl", "Zp", "Lm", "Mn", "Mc", "Me"}
 _SUSPECT = re.compile(r"[^\n\x20-\x7e]")
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = frozenset({"Cf", "Co", "Cs", "Cn", "Cc"})
 # Mathlib's `subscript`/`superscript` parsers read these characters themselves (`!₂[x, y]`).
 _SCRIPT_CHARS = frozenset("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ₐₑₒₓₔₕₖₗₘₙₚₛₜᵢᵣᵤᵥⁱⁿ")
 
@@ -190,14 +191,18 @@ class _Atom:
 def _notation_atoms(tokens: list[Token]) -> list[_Atom]:
     """The atoms of the candidate's ``notation``/``infix…`` commands (checked by the grammar)."""
     code = [t for t in tokens if t.kind not in COMMENT_KINDS]
+    base = token_table()
     atoms: list[_Atom] = []
     for k, tok in enumerate(code):
         if tok.kind == KEYWORD and tok.text in _NOTATION_WORDS:
-            local = k > 0 and code[k - 1].text == "local"
+            # a local atom ends with its section, a scoped one with its namespace (until
+            # opened again: read as ended, so a later use is refused)
+            local = k > 0 and code[k - 1].text in ("local", "scoped")
             for nxt in code[k + 1 : k + 40]:
                 if nxt.kind == STRING and "\\" not in nxt.text:
                     atom = nxt.text[1:-1].strip(" ")
-                    if atom and not any(c.isspace() for c in atom):
+                    # an existing token (`)` in `"ℓ(" n ")"`) is Lean's everywhere: no scope
+                    if atom and not any(c.isspace() for c in atom) and not base.is_token(atom):
                         atoms.append(_Atom(atom, tok.offset, local))
                 elif nxt.text == "=>":
                     break
@@ -209,19 +214,33 @@ def _check_atom_scopes(tokens: list[Token], atoms: list[_Atom]) -> None:
     ``notation`` command, or (a ``local`` one) after an ``end`` that follows it. The gate
     lexes the whole text with every atom; Lean adds each only for its scope, and text read
     with an atom in one and without it in the other (``(·`` against ``(`` ``·``) would be two
-    different programs."""
-    scopes: dict[str, list[_Atom]] = {}
-    for atom in atoms:
-        scopes.setdefault(atom.text, []).append(atom)
+    different programs. Each atom's scopes are computed once (sorted intervals), so a use
+    costs one binary search: linear in the text whatever the numbers of atoms, uses and
+    ``end``\\ s."""
     ends = [t.offset for t in tokens if t.kind == KEYWORD and t.text == "end"]
+    spans: dict[str, list[tuple[int, float]]] = {}
+    for atom in atoms:
+        # active on (declared_at, until]: to the end of the text, or to the next `end`
+        until: float = float("inf")
+        if atom.local:
+            k = bisect.bisect_right(ends, atom.declared_at)
+            until = ends[k] if k < len(ends) else until
+        spans.setdefault(atom.text, []).append((atom.declared_at, until))
+    scopes: dict[str, tuple[list[int], list[float]]] = {}
+    for text, intervals in spans.items():
+        intervals.sort()
+        reach, furthest = [], float("-inf")  # the furthest end among intervals so far
+        for _, until in intervals:
+            furthest = max(furthest, until)
+            reach.append(furthest)
+        scopes[text] = ([a for a, _ in intervals], reach)
     for tok in tokens:
-        if tok.text not in scopes or tok.kind == STRING or tok.kind in COMMENT_KINDS:
+        scope = scopes.get(tok.text)
+        if scope is None or tok.kind == STRING or tok.kind in COMMENT_KINDS:
             continue
-        if not any(
-            a.declared_at < tok.offset
-            and not (a.local and any(a.declared_at < e < tok.offset for e in ends))
-            for a in scopes[tok.text]
-        ):
+        starts, reach = scope
+        k = bisect.bisect_left(starts, tok.offset) - 1  # the last declared before the use
+        if k < 0 or reach[k] < tok.offset:
             raise _Reject(
                 f"notation atom `{tok.text}` at line {tok.line} is read where Lean does not "
                 "have it (before its notation command, or after the `end` of a local one)"
@@ -232,15 +251,21 @@ def _check_characters(text: str, blanked: str, tokens: list[Token], table: Token
     """Invisible characters anywhere (they mislead readers: Trojan Source), control characters
     and tabs outside comments (Lean rejects tabs), and characters Lean has no token for."""
     first: tuple[int, str] | None = None  # the earliest offending character
-    for c in set(_SUSPECT.findall(text)):  # each distinct character looked up once
-        cat = unicodedata.category(c)
-        if cat not in ("Cf", "Co", "Cs", "Cn", "Cc"):
+    categories: dict[str, str] = {}  # each distinct character looked up once
+    for m in _SUSPECT.finditer(text):  # one pass, however many distinct characters
+        c = m.group()
+        cat = categories.get(c)
+        if cat is None:
+            cat = categories[c] = unicodedata.category(c)
+        if cat not in _INVISIBLE:
             continue
-        for m in re.finditer(re.escape(c), text):
-            if cat != "Cc" or blanked[m.start()] != " ":  # a control character in a comment
-                if first is None or m.start() < first[0]:  # is blanked away: harmless
-                    first = (m.start(), c)
-                break
+        # in a comment (blanked away before Lean sees it) a control or format character is
+        # harmless (a soft hyphen in a docstring), except the bidirectional controls, which
+        # reorder how the text around them is displayed (Trojan Source)
+        quiet = cat == "Cc" or (cat == "Cf" and c not in _BIDI)
+        if not quiet or blanked[m.start()] != " ":
+            first = (m.start(), c)
+            break
     if first is not None:
         offset, c = first
         what = {"\t": "tab", "\r": "carriage return U+000D (CR without LF)"}.get(c)
@@ -263,7 +288,11 @@ def _check_characters(text: str, blanked: str, tokens: list[Token], table: Token
             )
 
 
-def _check_literals(code: list[Token], accepted: list[tuple[int, int]]) -> None:
+def _check_literals(
+    code: list[Token], accepted: list[tuple[int, int]], markers: list[tuple[int, int]]
+) -> None:
+    """No strings (but notation atoms), characters, name literals or forbidden names;
+    ``markers`` gets the offsets of the ``«``/``»`` of plain escaped names."""
     spans = {a for a, _ in accepted}
     for tok in code:
         if tok.kind == STRING and tok.offset not in spans:
@@ -273,43 +302,69 @@ def _check_literals(code: list[Token], accepted: list[tuple[int, int]]) -> None:
         if tok.kind == NAME:
             raise _Reject(f"name literal or quotation {show(tok)}")
         if tok.kind == IDENT:
+            parts = tok.text.split(".")
             if "«" in tok.text:
-                raise _Reject(f"escaped identifier {show(tok)}: `«…»` names are not allowed")
-            for part in tok.text.split("."):
+                parts = _escaped_parts(tok, markers)
+            for part in parts:
                 if part in _FORBIDDEN_NAME_PARTS:
                     raise _Reject(f"forbidden name {show(tok)} (refers to `{part}`)")
 
 
-def _check_binder_defaults(code: list[Token]) -> None:
-    """Refuse ``(x : T := v)``-shaped groups anywhere: default values and auto-params."""
-    # per open group: (binder-shaped, colon seen, pending let-like keywords)
-    stack: list[list[int]] = []
+_ESCAPED = re.compile(r"«([^»]*)»")
+_PLAIN_ESCAPE = re.compile(r"[A-Za-z0-9_']+(?:\.[A-Za-z0-9_']+)*")
+
+
+def _escaped_parts(tok: Token, markers: list[tuple[int, int]]) -> list[str]:
+    """The name components of an identifier with ``«…»`` parts (``Arxiv.«2501.03234»``), whose
+    escaped text must be plain (ASCII letters, digits, ``_``, ``'``, dots): then Lean reading
+    it afresh after a parse error meets only words the every-offset check also sees, and a
+    forbidden name cannot hide behind the escape. The ``«``/``»`` offsets go to ``markers``."""
+    parts: list[str] = []
+    for piece in _ESCAPED.split(tok.text):
+        parts += piece.split(".")
+    for m in _ESCAPED.finditer(tok.text):
+        if not _PLAIN_ESCAPE.fullmatch(m.group(1)):
+            raise _Reject(
+                f"escaped identifier {show(tok)}: `«…»` may only hold ASCII letters, digits,"
+                " `_`, `'` and dots"
+            )
+        markers += [(tok.offset + m.start(), tok.offset + m.start() + 1)]
+        markers += [(tok.offset + m.end() - 1, tok.offset + m.end())]
+    return parts
+
+
+def _check_placeholders(code: list[Token], parsed: Parsed) -> None:
+    """A declaration whose body is ``sorry`` (PutnamBench's answer placeholder ``abbrev
+    answer : ℝ := sorry``) may be used by the main statement only: anywhere else it is an
+    unproved assumption (``abbrev cheat : False := sorry``, then ``⟨3, cheat.elim⟩`` inside
+    a definition "proves" anything, behind a statement that reads as true)."""
+    if parsed.signature is None:
+        return
+    start, stop = parsed.signature[0], parsed.signature[1]
+    placeholders: dict[str, int] = {}  # last name component -> where it is declared
+    decls = sorted(parsed.declarations, key=lambda d: d.offset)
+    offsets = [d.offset for d in decls]
     for i, tok in enumerate(code):
-        closes, opens = brackets(tok)
-        del stack[max(0, len(stack) - closes) :]
-        if opens:
-            nxt = code[i + 1] if i + 1 < len(code) else None
-            shaped = tok.text in _BINDER_OPENERS and nxt is not None and nxt.kind == IDENT
-            stack += [[int(shaped), 0, 0] for _ in range(opens)]
+        if tok.kind != KEYWORD or tok.text != "sorry" or start <= tok.offset < stop:
             continue
-        if closes or not stack or not stack[-1][0]:
+        k = bisect.bisect_left(offsets, tok.offset) - 1  # the declaration it ends
+        if i > 0 and code[i - 1].text == ":=" and k >= 0:
+            owner = decls[k]
+            if owner.name and not owner.main:
+                placeholders[owner.name.rsplit(".", 1)[-1]] = owner.offset
+    if not placeholders:
+        return
+    declared = set(placeholders.values())
+    for tok in code:
+        if tok.kind != IDENT or start <= tok.offset < stop or tok.offset in declared:
             continue
-        group = stack[-1]
-        text = tok.text
-        if tok.kind == SYMBOL and text == ":":
-            group[1] = 1
-        elif tok.kind == KEYWORD and text in _LET_WORDS:
-            group[2] += 1
-        elif tok.kind == SYMBOL and text == ":=" and group[1]:
-            if group[2]:
-                group[2] -= 1
-            else:
+        for part in tok.text.split("."):  # one look-up per name component: linear
+            if part in placeholders:
                 raise _Reject(
-                    f"binder default value {show(tok)} (`(x : T := …)` is elaborated as code"
-                    " and is not needed in a statement)"
+                    f"{show(tok)} uses `{part}`, declared `:= sorry`: an answer placeholder may"
+                    " be used by the theorem's statement only (anywhere else it is an unproved"
+                    " assumption)"
                 )
-        elif not group[1] and tok.kind != IDENT and text != "_":
-            group[0] = 0
 
 
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -383,9 +438,12 @@ def _check(
     blanked = blank_comments(text, tokens)
     _check_characters(text, blanked, tokens, table)
     code = [t for t in tokens if t.kind not in COMMENT_KINDS]
-    _check_binder_defaults(code)
+    check_binder_defaults(code)
     parsed = CommandGrammar(code, options, roots).run()
-    _check_literals(code, parsed.accepted_spans)
+    markers: list[tuple[int, int]] = []
+    _check_literals(code, parsed.accepted_spans, markers)
+    parsed.accepted_spans += markers
+    _check_placeholders(code, parsed)
     sent = _blank(blanked, parsed.stripped_spans)
     isolate: list[Finding] = []
     starts = {t.offset for t in code}
