@@ -87,6 +87,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Constants the fake's "Mathlib" declares (a handful, for the shadowing tests): declaring one
+#: of these full names again is Lean's "already declared" error.
+LIBRARY_CONSTANTS = frozenset({"Nat.Prime", "Real.sqrt", "Real", "Prime", "Nat.succ"})
 KNOWN_ROOTS = frozenset(
     [
         "Init",
@@ -376,15 +379,28 @@ class FakeRepl:
 
     def redeclared(self, toks: list[Tok], pos: Positions) -> list[dict[str, Any]]:
         """Lean's error for a second ``def _root_.x`` of one name in a command (or a file):
-        namespaces cannot keep such names apart."""
+        namespaces cannot keep such names apart; and for a declaration whose full name (the
+        open namespaces' parts, then its own) is one of :data:`LIBRARY_CONSTANTS`."""
         out, seen = [], set()
+        spaces: list[str] = []  # namespace parts, "" for a section
         for i, t in enumerate(toks[:-1]):
             name = toks[i + 1]
+            if t.text == "namespace" and _is_name(name.text):
+                spaces += name.text.split(".")
+            elif t.text == "section":
+                spaces.append("")
+            elif t.text == "end" and spaces:
+                given = name.text.split(".") if _is_name(name.text) else [""]
+                del spaces[-len(given) :]
             if t.text in ("def", "abbrev", "theorem") and name.text.startswith("_root_."):
                 plain = name.text[len("_root_.") :]
                 if plain in seen:
                     out.append(error(pos, name, f"'{plain}' has already been declared"))
                 seen.add(plain)
+            elif t.text in _DECLS and _is_name(name.text):
+                full = ".".join([*filter(None, spaces), name.text])
+                if full in LIBRARY_CONSTANTS:
+                    out.append(error(pos, name, f"'{full}' has already been declared"))
         return out
 
     def probes(

@@ -133,7 +133,7 @@ def in_context(report: SafetyReport, header: str, block: Block) -> Probe | None:
     if cut is None:
         return None
     imports, before, after, _, _ = cut
-    return assemble(imports or header, [before, block, after], bool(report.global_effects))
+    return assemble(imports or header, [before, block, after], report.alone)
 
 
 def assemble(header: str, pieces: Sequence[str | Block], alone: bool, sep: str = "\n") -> Probe:

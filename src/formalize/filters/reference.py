@@ -126,7 +126,7 @@ class ReferenceFilter(LeanFilter):
                     prelude=["intro h", f"unfold {p} {q} at *"],
                 )
             )
-        alone = bool(item.report.global_effects or ref.global_effects)
+        alone = item.report.alone or ref.alone
         return [assemble(header, pieces, alone, sep="\n\n")]
 
     def reference(self, item: FilterItem) -> SafetyReport | None:

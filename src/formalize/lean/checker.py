@@ -184,7 +184,7 @@ class LeanChecker:
                     body,
                     body_line_offset(report.text),
                     report.open_scopes,
-                    bool(report.global_effects),
+                    report.alone,
                 )
                 plans.append(plan)
                 yield plan

@@ -22,8 +22,11 @@ lets a statement's commands act only inside its own scopes: every ``end`` must c
 the statement opened (an ``end`` Lean might read anywhere else, even inside an identifier,
 is refused), options, ``open``\ s and ``variable``\ s are scoped, attributes are refused, and
 the namespaces or sections it leaves open are closed for it (``Job.closing``, from the gate's
-parse). What outlives a scope (an ``instance``, a ``notation``, ``deriving``; ``Job.alone``)
-is checked in a file of its own.
+parse). What outlives a scope (an ``instance``, a ``notation``, ``deriving``) or may give a
+library constant's name another meaning (a declaration inside the statement's namespaces or
+with a dotted name; ``Job.alone``) is checked in a file of its own, without the wrapper
+namespace: inside ``FormalizeCheck0``, ``def Nat.Prime`` would declare
+``FormalizeCheck0.Nat.Prime`` and shadow Mathlib's, where the REPL reports it already declared.
 
 Each ``lean`` run starts inside the sandbox (``formalize.lean.sandbox``), which shows it the
 generated file read-only and nothing else of its temporary directory.
@@ -90,9 +93,15 @@ def build_file(
     bodies: Sequence[str],
     probe: str | None,
     closing: Sequence[Sequence[str] | None] | None = None,
+    *,
+    wrap: bool = True,
 ) -> GeneratedFile:
     """The file checking ``bodies`` under ``header``; ``closing[k]`` are the ``end`` lines body
-    ``k`` needs (from the statement gate; None: found by a line scan)."""
+    ``k`` needs (from the statement gate; None: found by a line scan). Without ``wrap`` (one
+    body, checked alone) the body stands at the root, as in the REPL; comment lines keep the
+    wrapper's place, so line numbers are the same."""
+    if not wrap and len(bodies) != 1:
+        raise ValueError("build_file: only a single body can be checked without the wrapper")
     lines = header.split("\n") if header else []
     if probe:
         lines += probe.split("\n")
@@ -100,13 +109,14 @@ def build_file(
     spans = []
     for k, body in enumerate(bodies):
         first = len(lines) + 1
-        lines += ["", f"namespace FormalizeCheck{k}"]
+        opener = f"namespace FormalizeCheck{k}" if wrap else "-- checked alone, at the root"
+        lines += ["", opener]
         body_lines = body.split("\n")
         start = len(lines) + 1
         lines += body_lines
         given = closing[k] if closing is not None else None
         ends = list(given) if given is not None else open_scopes(body)
-        lines += [*ends, f"end FormalizeCheck{k}"]
+        lines += [*ends, f"end FormalizeCheck{k}" if wrap else "-- end of the statement"]
         spans.append(Span(first, start, len(body_lines), len(lines)))
     return GeneratedFile("\n".join(lines) + "\n", header_last, tuple(spans))
 
@@ -224,7 +234,9 @@ class FileBackend:
         c = self.config
         probe = probe_command(header) if c.probe == "auto" else (c.probe or None)
         bodies = [job.body for job in jobs]
-        generated = build_file(header, bodies, probe, [job.closing for job in jobs])
+        closing = [job.closing for job in jobs]
+        wrap = not (len(jobs) == 1 and jobs[0].alone)
+        generated = build_file(header, bodies, probe, closing, wrap=wrap)
         begin = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="formalize-check-") as tmp:
             path = Path(tmp) / "Check.lean"

@@ -1,7 +1,7 @@
 """The command grammar a candidate statement must follow: an allow-list, parsed on tokens.
 
 :class:`CommandGrammar` walks the code tokens (comments removed) of one candidate and accepts
-only: ``import`` lines at the top; ``open`` (``scoped``, ``hiding``, ``renaming``, ``… in``),
+only: ``import`` lines at the top; ``open`` (``scoped``, ``hiding``, ``… in``; never ``renaming``),
 ``namespace``/``section``/``noncomputable section`` and matching ``end`` lines, ``universe``,
 ``variable`` binders, bounded ``set_option``s, ``attribute [local instance] names``,
 ``include``/``omit``; auxiliary ``def``/``abbrev`` (with ``noncomputable``, ``private``/
@@ -63,7 +63,7 @@ _SYNTAX_COMMANDS = frozenset(
     | {"name_poly_vars", "simproc", "dsimproc"}
 )
 _BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
-_OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")", "→", "->"})
+_OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")"})  # renaming: refused
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
 _ATOM_FORBIDDEN = frozenset("\"'`«»#@$ \t\n\\")
 #: Classes a structure/inductive may derive (the handlers are Lean's and Mathlib's own code;
@@ -116,6 +116,7 @@ class Parsed:
     declarations: list[Decl] = field(default_factory=list)
     scopes: list[tuple[str, str | None]] = field(default_factory=list)
     global_effects: list[str] = field(default_factory=list)
+    shadowing: list[str] = field(default_factory=list)
     main: Decl | None = None
     signature: tuple[int, int, list[tuple[int, int]], tuple[int, int]] | None = None
 
@@ -333,6 +334,12 @@ class CommandGrammar:
         tok, j = self.code[i], self.take(i)
         names = 0
         while (t := self.tok(j)) is not None and (t.kind == IDENT or t.text in _OPEN_WORDS):
+            if t.text == "renaming":
+                raise Refusal(
+                    f"`open … renaming` at line {t.line}: it makes one name stand for another"
+                    " constant (`open Real renaming exp → sqrt` makes `sqrt` mean `Real.exp`),"
+                    " which a reader cannot see where the name is used"
+                )
             if t.kind == KEYWORD:
                 self.take(j)
             names += t.kind == IDENT
@@ -634,12 +641,35 @@ class CommandGrammar:
         else:
             end = self.parse_type_declaration(i, kw)
         self.out.declarations.append(decl)
+        if name is not None and not decl.main:
+            self.note_shadowing(name)
         if kw.text == "instance":
             # a `local` one changes what notation means for the rest of its section: the
             # judges must know it as well (reported like every other instance)
             prefix = "local " if scope == "local" else ""
             self.out.global_effects.append(f"{prefix}instance at line {kw.line}")
         return end
+
+    def note_shadowing(self, name: Token) -> None:
+        """A declaration inside one of the candidate's namespaces, or one with a dotted name,
+        can give a name a reader takes for a library constant another meaning: inside
+        ``namespace Foo``, ``Nat.Prime`` and ``Real`` name ``Foo.Nat.Prime`` and ``Foo.Real``
+        first, whatever the library declares by those names (and file mode's wrapper namespace
+        does the same to a dotted name at the top). Without the library's names the gate
+        cannot tell which do: each is reported (``shadowing``), and file mode checks the
+        candidate in a file of its own, at the root, as the REPL would."""
+        spaces = [str(part) for kind, part in self.out.scopes if kind == "namespace"]
+        if spaces:
+            where = ".".join(spaces)
+            self.out.shadowing.append(
+                f"`{name.text}` declared inside namespace `{where}` at line {name.line}: there"
+                f" `{name.text}` means `{where}.{name.text}`, not a library constant of that name"
+            )
+        elif "." in name.text:
+            self.out.shadowing.append(
+                f"`{name.text}` declared in namespace `{name.text.rsplit('.', 1)[0]}` at line"
+                f" {name.line}"
+            )
 
     def parse_theorem(self, start: int, i: int, kw: Token) -> int:
         code = self.code

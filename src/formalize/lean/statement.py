@@ -133,7 +133,9 @@ class SafetyReport:
     ``declarations`` every declaration made, ``open_scopes`` the ``end`` lines that close
     what the candidate leaves open (innermost first), ``signature`` the main statement, and
     ``global_effects`` the commands whose effect outlives the candidate's scopes (instances,
-    notations): a backend that checks several candidates in one file checks these alone."""
+    notations), and ``shadowing`` the declarations that may give a library constant's name
+    another meaning (made inside the candidate's namespaces, or with a dotted name): a backend
+    that checks several candidates in one file checks either kind alone (:attr:`alone`)."""
 
     ok: bool
     reason: str | None
@@ -144,6 +146,12 @@ class SafetyReport:
     open_scopes: tuple[str, ...] = field(default=(), compare=False)
     signature: Signature | None = field(default=None, compare=False)
     global_effects: tuple[str, ...] = field(default=(), compare=False)
+    shadowing: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def alone(self) -> bool:
+        """Whether file mode must check this candidate in a file of its own, at the root."""
+        return bool(self.global_effects or self.shadowing)
 
     def __post_init__(self) -> None:
         if self.ok != (self.reason is None):
@@ -472,6 +480,7 @@ def _check(
         open_scopes=closing,
         signature=signature,
         global_effects=tuple(parsed.global_effects),
+        shadowing=tuple(parsed.shadowing),
     )
 
 

@@ -1,0 +1,131 @@
+"""Names a candidate could give another meaning (the last red team's gap of issue 21).
+
+Inside ``namespace Foo``, Lean resolves ``Nat.Prime`` and ``Real`` to ``Foo.Nat.Prime`` and
+``Foo.Real`` before the library's constants (``ResolveName.resolveGlobalName`` tries the
+current namespace and its prefixes first: read in Lean's sources, not run here), so
+``namespace Foo / def Nat.Prime (n : ℕ) : Prop := True / theorem t : Nat.Prime 4`` states
+something else than it reads. The gate cannot know the library's names: it reports every
+declaration that can shadow one (``SafetyReport.shadowing``), and file mode, whose wrapper
+namespace would do the same to a dotted name at the top, checks those candidates alone at the
+root, where Lean answers as the REPL does. ``open … renaming`` makes a name stand for another
+constant: refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lean_fakes import fake_config
+
+from formalize.lean import LeanChecker
+from formalize.lean.filemode import FileBackend
+from formalize.lean.pool import Job
+from formalize.lean.statement import check_statement, split_header
+
+SHADOWING = {
+    "dotted in a namespace": "namespace Foo\ndef Nat.Prime (n : ℕ) : Prop := True\n"
+    "theorem t : Nat.Prime 4 := sorry\nend Foo",
+    "plain in a namespace": "namespace Foo\nabbrev Real := ℕ\ntheorem t : (2 : Real) = 2 := sorry",
+    "function in a namespace": "namespace Foo\nnoncomputable def Real.sqrt (x : ℝ) : ℝ := 0\n"
+    "theorem t : Real.sqrt 4 = 2 := sorry\nend Foo",
+    "nested namespaces": "namespace A.B\ndef Prime (n : ℕ) : Prop := n = 2\n"
+    "theorem t : Prime 2 := sorry\nend A.B",
+    "namespace inside a section": "section\nnamespace Foo\nprivate def Prime (n : ℕ) : Prop :="
+    " True\ntheorem t : Prime 4 := sorry\nend Foo\nend",
+    "structure in a namespace": "namespace Foo\nstructure Real where\n  x : ℕ\n"
+    "theorem t (r : Real) : r.x = r.x := sorry",
+    "inductive in a namespace": "namespace Foo\ninductive Bool where\n  | yes\n  | no\n"
+    "theorem t : Bool.yes ≠ Bool.no := sorry",
+    "named instance in a namespace": "namespace Foo\ninstance Nat.instAdd : Add ℕ := ⟨Nat.mul⟩\n"
+    "theorem t : 2 + 3 = 6 := sorry",
+    "dotted at the top": "def Nat.Prime (n : ℕ) : Prop := True\ntheorem t : Nat.Prime 4 := sorry",
+}
+NOT_SHADOWING = {
+    "plain at the top": "def f (n : ℕ) : ℕ := n\ntheorem t : f 4 = 4 := sorry",
+    "answer at the top": "abbrev putnam_x_solution : ℕ := sorry\n"
+    "theorem putnam_x : putnam_x_solution = 3 := sorry",
+    "the theorem itself in a namespace": "namespace Foo\ntheorem Nat.Prime.t : True := sorry",
+    "a section only": "section S\ndef g : ℕ := 2\ntheorem t : g = 2 := sorry\nend S",
+}
+
+
+@pytest.mark.parametrize("text", SHADOWING.values(), ids=SHADOWING.keys())
+def test_declarations_that_can_shadow_a_library_name_are_reported(text: str) -> None:
+    report = check_statement(text)
+    assert report.ok, report.reason
+    assert report.shadowing, text
+    assert report.alone
+
+
+def test_the_report_names_what_the_name_means_there() -> None:
+    report = check_statement(SHADOWING["dotted in a namespace"])
+    assert report.shadowing == (
+        "`Nat.Prime` declared inside namespace `Foo` at line 2: there `Nat.Prime` means"
+        " `Foo.Nat.Prime`, not a library constant of that name",
+    )
+    nested = check_statement(SHADOWING["nested namespaces"])
+    assert "means `A.B.Prime`" in nested.shadowing[0]
+
+
+@pytest.mark.parametrize("text", NOT_SHADOWING.values(), ids=NOT_SHADOWING.keys())
+def test_other_declarations_are_not_reported(text: str) -> None:
+    report = check_statement(text)
+    assert report.ok, report.reason
+    assert report.shadowing == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "open Real renaming exp → sqrt\ntheorem t : sqrt 0 = 1 := sorry",
+        "open Nat renaming pred -> succ\ntheorem t : succ 1 = 0 := sorry",
+        "noncomputable def g : ℝ := open Real renaming exp → sqrt in sqrt 0\n"
+        "theorem t : g = 1 := sorry",
+        "open Real hiding pi renaming exp → sqrt\ntheorem t : sqrt 0 = 1 := sorry",
+    ],
+)
+def test_open_renaming_is_refused(text: str) -> None:
+    report = check_statement(text)
+    assert not report.ok
+    assert "renaming" in (report.reason or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "open Real hiding pi\ntheorem t : sqrt 0 = 0 := sorry",
+        "open Real (sqrt)\ntheorem t : sqrt 0 = 0 := sorry",
+        "open scoped BigOperators in\ntheorem t : True := sorry",
+    ],
+)
+def test_other_opens_pass(text: str) -> None:
+    assert check_statement(text).ok
+
+
+def _jobs(texts: list[str], *, alone: bool | None = None) -> list[Job]:
+    jobs = []
+    for text in texts:
+        report = check_statement(text)
+        assert report.ok and report.text is not None, report.reason
+        _, body = split_header(report.text)
+        flag = report.alone if alone is None else alone
+        jobs.append(Job("import Mathlib", body, report.open_scopes, flag))
+    return jobs
+
+
+def test_file_mode_answers_as_the_repl_does(tmp_path: Path) -> None:
+    """The fake's library declares ``Nat.Prime``: declaring it again is Lean's error in the
+    REPL (the root) and in file mode (alone, at the root); with the wrapper namespace file mode
+    would accept it (the control)."""
+    texts = [SHADOWING["dotted in a namespace"], SHADOWING["dotted at the top"]]
+    texts.append("theorem innocent (n : ℕ) : n + 0 = n := by sorry")
+    with LeanChecker(fake_config(tmp_path / "repl")) as checker:
+        repl = [r.ok for r in checker.check(texts)]
+    assert repl == [True, False, True]
+    config = fake_config(tmp_path / "file", backend="file", file_chunk=64)
+    results = FileBackend(config, toolchain="fake").run(_jobs(texts))
+    assert [r.ok for r in results] == repl
+    assert "already been declared" in results[1].errors()[0].text
+    wrapped = FileBackend(config, toolchain="fake").run(_jobs(texts, alone=False))
+    assert [r.ok for r in wrapped] == [True, True, True]
