@@ -129,3 +129,35 @@ def test_file_mode_answers_as_the_repl_does(tmp_path: Path) -> None:
     assert "already been declared" in results[1].errors()[0].text
     wrapped = FileBackend(config, toolchain="fake").run(_jobs(texts, alone=False))
     assert [r.ok for r in wrapped] == [True, True, True]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "def formalize_probe_vacuous_1 : ℕ := 0\ntheorem t (x : ℕ) (h : x < 0) : x = 1 := by sorry",
+        "theorem formalize_probe_trivial_1 : 1 = 1 := by sorry",
+        "def formalize_ref_f : ℕ := 0\ntheorem t : formalize_ref_f = 0 := by sorry",
+        "open FormalizeCheck0\ntheorem t : True := by sorry",
+        "universe formalize_u\ntheorem t (α : Type formalize_u) : True := by sorry",
+        "namespace Foo\ndef «formalize_probe_x» : ℕ := 0\ntheorem t : True := by sorry",
+    ],
+)
+def test_the_checkers_reserved_names_are_refused(text: str) -> None:
+    """Declared first, a probe's name would make the probe "already declared", ill-formed, and
+    the filter inconclusive: a candidate could dodge the Lean-verified filters."""
+    report = check_statement(text)
+    assert not report.ok
+    assert "reserved" in (report.reason or "")
+
+
+def test_reference_statements_may_use_reserved_names() -> None:
+    text = "def formalize_ref_f : ℕ := 0\ntheorem t : formalize_ref_f = 0 := by sorry"
+    assert check_statement(text, reserved_names=True).ok
+
+
+def test_problem_ids_never_make_a_reserved_theorem_name() -> None:
+    from formalize.translate import theorem_name
+
+    assert theorem_name("probe_vacuous_1") == "formalize_problem_probe_vacuous_1"
+    assert theorem_name("ref-2") == "formalize_problem_ref_2"
+    assert theorem_name("mathd_algebra_478") == "formalize_mathd_algebra_478"

@@ -142,7 +142,7 @@ class ReferenceFilter(LeanFilter):
                 return None
             prefix = prepared.text + "\n"
         text = rename_auxiliaries(prefix + with_answers(statement), "formalize_ref")
-        report = check_statement(text)
+        report = check_statement(text, reserved_names=True)
         return report if report.ok else None
 
     def skip_reason(self, item: FilterItem) -> str:

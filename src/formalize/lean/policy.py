@@ -13,6 +13,20 @@ from collections.abc import Iterable
 from formalize.lean.chars import is_id_first
 from formalize.lean.tokens import TokenTable
 
+#: Name prefixes the checker gives its own text: the filters' probe theorems, the reference
+#: statement's renamed declarations, file mode's wrapper namespaces. A candidate declaring one
+#: first would make the probe's theorem "already declared", the probe ill-formed and the filter
+#: inconclusive: a way to dodge the Lean-verified filters.
+RESERVED_NAME_PREFIXES = ("formalize_probe_", "formalize_ref", "FormalizeCheck")
+#: The universe the reference filter pins ``Type*`` to.
+RESERVED_NAMES = frozenset({"formalize_u"})
+
+
+def is_reserved_name(part: str) -> bool:
+    """Whether one component of a name is the checker's own (see above)."""
+    return part in RESERVED_NAMES or part.startswith(RESERVED_NAME_PREFIXES)
+
+
 #: Identifier-shaped keywords a statement's terms may use anywhere.
 TERM_KEYWORDS = frozenset(
     {"fun", "let", "in", "if", "then", "else", "match", "with", "Type", "Sort", "Prop", "_"}

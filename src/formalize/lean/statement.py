@@ -61,7 +61,7 @@ from formalize.lean.lexer import (
     Token,
     tokenize,
 )
-from formalize.lean.policy import OPTION_BOUNDS
+from formalize.lean.policy import OPTION_BOUNDS, is_reserved_name
 from formalize.lean.tokens import TokenTable, token_table
 
 __all__ = [
@@ -297,10 +297,14 @@ def _check_characters(text: str, blanked: str, tokens: list[Token], table: Token
 
 
 def _check_literals(
-    code: list[Token], accepted: list[tuple[int, int]], markers: list[tuple[int, int]]
+    code: list[Token],
+    accepted: list[tuple[int, int]],
+    markers: list[tuple[int, int]],
+    reserved: bool = False,
 ) -> None:
-    """No strings (but notation atoms), characters, name literals or forbidden names;
-    ``markers`` gets the offsets of the ``«``/``»`` of plain escaped names."""
+    """No strings (but notation atoms), characters, name literals or forbidden names, nor
+    (unless ``reserved``) the checker's reserved names; ``markers`` gets the offsets of the
+    ``«``/``»`` of plain escaped names."""
     spans = {a for a, _ in accepted}
     for tok in code:
         if tok.kind == STRING and tok.offset not in spans:
@@ -316,6 +320,11 @@ def _check_literals(
             for part in parts:
                 if part in _FORBIDDEN_NAME_PARTS:
                     raise _Reject(f"forbidden name {show(tok)} (refers to `{part}`)")
+                if not reserved and is_reserved_name(part):
+                    raise _Reject(
+                        f"name {show(tok)} is reserved for the checker's own probes (names"
+                        " starting with formalize_probe_, formalize_ref or FormalizeCheck)"
+                    )
 
 
 _ESCAPED = re.compile(r"«([^»]*)»")
@@ -401,13 +410,18 @@ def check_statement(
     allowed_options: frozenset[str] = DEFAULT_ALLOWED_OPTIONS,
     allowed_import_roots: frozenset[str] = DEFAULT_ALLOWED_IMPORT_ROOTS,
     max_length: int = DEFAULT_MAX_LENGTH,
+    reserved_names: bool = False,
 ) -> SafetyReport:
     """Decide whether ``text`` (one candidate, imports included) may be sent to Lean; when it
-    may, the report's ``text`` is what to send. Never raises."""
+    may, the report's ``text`` is what to send. ``reserved_names`` admits the checker's own
+    reserved names (:func:`~formalize.lean.policy.is_reserved_name`): only for the filters'
+    reference statements, which it renames so. Never raises."""
     seen: list[Token] = []
     try:
         try:
-            return _check(text, allowed_options, allowed_import_roots, max_length, seen)
+            return _check(
+                text, allowed_options, allowed_import_roots, max_length, seen, reserved_names
+            )
         except Refusal:
             raise
         except RecursionError:  # pragma: no cover - every scanner is iterative
@@ -425,6 +439,7 @@ def _check(
     roots: frozenset[str],
     max_length: int,
     seen: list[Token],
+    reserved: bool = False,
 ) -> SafetyReport:
     if not text.strip():
         raise Refusal("empty candidate")
@@ -449,7 +464,7 @@ def _check(
     check_binder_defaults(code)
     parsed = CommandGrammar(code, options, roots).run()
     markers: list[tuple[int, int]] = []
-    _check_literals(code, parsed.accepted_spans, markers)
+    _check_literals(code, parsed.accepted_spans, markers, reserved)
     parsed.accepted_spans += markers
     _check_placeholders(code, parsed)
     sent = _blank(blanked, parsed.stripped_spans)
