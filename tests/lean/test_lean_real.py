@@ -219,7 +219,9 @@ def test_real_token_table_and_selftest(
 # is "already declared" (file mode checks it alone, at the root); inside a namespace it is a new
 # constant that the statement then names, and the gate reports it as shadowing.
 SHADOWING = {
-    "top": "def Nat.Prime (n : ℕ) : Prop := True\ntheorem real_shadow_top : Nat.Prime 4 := by sorry",
+    "top": (
+        "def Nat.Prime (n : ℕ) : Prop := True\ntheorem real_shadow_top : Nat.Prime 4 := by sorry"
+    ),
     "namespace": (
         "namespace RealShadow\ndef Nat.Prime (n : ℕ) : Prop := True\n"
         "theorem real_shadow_ns : Nat.Prime 4 := by sorry\nend RealShadow"
