@@ -40,6 +40,9 @@ SHADOWING = {
     "named instance in a namespace": "namespace Foo\ninstance Nat.instAdd : Add ℕ := ⟨Nat.mul⟩\n"
     "theorem t : 2 + 3 = 6 := sorry",
     "dotted at the top": "def Nat.Prime (n : ℕ) : Prop := True\ntheorem t : Nat.Prime 4 := sorry",
+    "_root_ in a namespace": "namespace E\ndef _root_.Nat.foo (n : ℕ) : ℕ := n\n"
+    "theorem t : Nat.foo 1 = 1 := sorry\nend E",
+    "_root_ theorem": "theorem _root_.t : True := sorry",
 }
 NOT_SHADOWING = {
     "plain at the top": "def f (n : ℕ) : ℕ := n\ntheorem t : f 4 = 4 := sorry",
@@ -161,3 +164,78 @@ def test_problem_ids_never_make_a_reserved_theorem_name() -> None:
     assert theorem_name("probe_vacuous_1") == "formalize_problem_probe_vacuous_1"
     assert theorem_name("ref-2") == "formalize_problem_ref_2"
     assert theorem_name("mathd_algebra_478") == "formalize_mathd_algebra_478"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "namespace E\nopen _root_.WeierstrassCurve\ntheorem t : True := sorry\nend E",
+        "theorem t : _root_.Nat.Prime 2 := sorry",
+    ],
+)
+def test_root_names_pass(text: str) -> None:
+    assert check_statement(text).ok
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("namespace _root_.X\ntheorem t : True := sorry", "is no name"),
+        ("theorem t : _root_ = 1 := sorry", "refers to `_root_`"),
+        ("theorem t : Nat._root_.x = 1 := sorry", "refers to `_root_`"),
+        ("theorem t : _root_.Lean.Elab.x = 1 := sorry", "refers to `Lean`"),
+        ("def _root_.formalize_probe_x : ℕ := 1\ntheorem t : True := sorry", "reserved"),
+    ],
+)
+def test_root_elsewhere_is_refused(text: str, reason: str) -> None:
+    report = check_statement(text)
+    assert not report.ok and reason in (report.reason or ""), report.reason
+
+
+def test_root_declarations_in_one_file_do_not_meet(tmp_path: Path) -> None:
+    """Two candidates declaring ``_root_.t``: each alone (else the second is "already
+    declared" in file mode and not in the REPL)."""
+    texts = [SHADOWING["_root_ theorem"], SHADOWING["_root_ theorem"] + "\n"]
+    config = fake_config(tmp_path, backend="file", file_chunk=64)
+    assert [r.ok for r in FileBackend(config, toolchain="fake").run(_jobs(texts))] == [True, True]
+    together = FileBackend(config, toolchain="fake").run(_jobs(texts, alone=False))
+    assert [r.ok for r in together] == [True, False]
+
+
+ONE_LETTER = {
+    "ASCII": 'local notation "F" => (5 : ℕ)\ntheorem t : F = 5 := sorry',
+    "applied": 'local notation "R" => Nat.succ\ntheorem t : R 3 = 4 := sorry',
+    "double-struck": 'notation "𝕋" => ℕ\ntheorem t (x : 𝕋) : x = x := sorry',
+    "Greek": 'local notation "Φ" => (2 : ℝ)\ntheorem t : Φ = 2 := sorry',
+    "subscript": 'local notation "G₂" => (2 : ℕ)\ntheorem t : G₂ = 2 := sorry',
+    "longer names stay names": 'local notation "F" => (5 : ℕ)\n'
+    "theorem t (F₁ Foo : ℕ) (h : F₁ = Foo) : F₁ + F = Foo + 5 := sorry",
+}
+
+
+@pytest.mark.parametrize("text", ONE_LETTER.values(), ids=ONE_LETTER.keys())
+def test_one_letter_notation_atoms_pass_reported(text: str) -> None:
+    """A one-letter first atom is like a definition of that letter (Lean keeps a longer name
+    whole: a token wins only a tie); what it may hide is reported."""
+    report = check_statement(text)
+    assert report.ok, report.reason
+    assert any(s.startswith("notation atom") for s in report.shadowing), report.shadowing
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ('notation "True" => False\ntheorem t : True := sorry', "never a word"),
+        ('notation "Fx" => 1\ntheorem t : Fx = 1 := sorry', "never a word"),
+        ('infixl:65 "F" => Nat.add\ntheorem t : 1 F 2 = 3 := sorry', "atoms must be new symbols"),
+        ('notation "⧫⧫" "F" => 1\ntheorem t : ⧫⧫ F = 1 := sorry', "atoms must be new symbols"),
+        ('def F : ℕ := 1\nlocal notation "F" => (5 : ℕ)\ntheorem t : F = 5 := sorry', "read"),
+        ('variable (F : ℕ)\nlocal notation "F" => 5\ntheorem t : F = 5 := sorry', "read"),
+        ('section\nlocal notation "F" => 5\nend\ntheorem t : F = 5 := sorry', "read"),
+        ('notation "F(" x ")" => x\ntheorem t : F(1) = 1 := sorry', "atoms must be new symbols"),
+    ],
+)
+def test_other_letter_atoms_stay_refused(text: str, reason: str) -> None:
+    report = check_statement(text)
+    assert not report.ok
+    assert reason in (report.reason or ""), report.reason

@@ -28,7 +28,12 @@ from dataclasses import dataclass, field
 
 from formalize.lean.declaration import scan_signature
 from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, STRING, SYMBOL, Token, brackets
-from formalize.lean.policy import CHECKER_OPTIONS, OPTION_BOUNDS
+from formalize.lean.policy import (
+    CHECKER_OPTIONS,
+    FORBIDDEN_NAME_PARTS,
+    OPTION_BOUNDS,
+    is_reserved_name,
+)
 from formalize.lean.tactics import TacticRefusal, check_blocks
 from formalize.lean.tokens import token_table
 
@@ -66,6 +71,8 @@ _BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
 _OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")"})  # renaming: refused
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
 _ATOM_FORBIDDEN = frozenset("\"'`«»#@$ \t\n\\")
+#: What may follow the one letter of a name atom: digits, subscripts, primes.
+_NAME_ATOM_TAIL = frozenset("0123456789'₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₕₖₗₘₙₚₛₜᵢᵣᵤᵥⱼ")
 #: Classes a structure/inductive may derive (the handlers are Lean's and Mathlib's own code;
 #: the instances they add are global, so the declaration counts as a global effect).
 DERIVABLE = frozenset({"DecidableEq", "Fintype", "Inhabited", "Nonempty", "Repr", "BEq"})
@@ -267,6 +274,8 @@ class CommandGrammar:
             name = self.tok(i + 1)
             if name is None or name.kind != IDENT:
                 raise Refusal(f"`namespace` without a name at line {tok.line}")
+            if name.text.startswith("_root_"):
+                raise Refusal(f"`namespace {name.text}` at line {tok.line}: `_root_` is no name")
             for part in _components(name.text):  # `namespace A.B` opens `A`, then `B`
                 self.out.scopes.append(("namespace", part))
             return self.take(i) + 1
@@ -455,7 +464,7 @@ class CommandGrammar:
         strings: list[Token] = []
         while tok.text == "notation" and (t := self.tok(j)) is not None and not self.is_(j, "=>"):
             if t.kind == STRING:
-                self.check_atom(t, first=not atoms)
+                self.check_atom(t, first=not atoms, name_ok=not atoms)
                 strings.append(t)
                 self.out.accepted_spans.append((t.offset, t.end))
                 atoms += 1
@@ -482,11 +491,15 @@ class CommandGrammar:
             self.out.global_effects.append(f"notation at line {tok.line}")
         return end
 
-    def check_atom(self, t: Token, *, first: bool = True) -> None:
+    def check_atom(self, t: Token, *, first: bool = True, name_ok: bool = False) -> bool:
         """A notation atom must be a new symbol; one after the first that is only closing
         brackets and commas (``")"`` in ``"⌊⌊" n ")"``) may be an existing token: Lean reads
-        it there only inside this notation, which its first atom starts."""
+        it there only inside this notation, which its first atom starts. With ``name_ok`` (the
+        first atom of a ``notation``) it may also be one whole new name (``"F"``, ``"SL₂"``):
+        True then (see :meth:`name_atom`)."""
         atom = t.text[1:-1].strip(" ")  # Lean trims atoms: `" ⋆ "` is the token `⋆`
+        if name_ok and self.name_atom(t, atom):
+            return True
         if (
             not atom
             or "\\" in t.text
@@ -497,7 +510,8 @@ class CommandGrammar:
         ):
             raise Refusal(
                 f"notation atom {show(t)}: atoms must be new symbols (no ASCII letters,"
-                " quotes, `#`, `@`, `$`, spaces or comment markers)"
+                " quotes, `#`, `@`, `$`, spaces or comment markers), or a first atom of one"
+                " letter (`\"F\"`), never a word"
             )
         if token_table().is_token(atom):
             if not first and all(c in _CLOSING_ATOM for c in atom):
@@ -520,6 +534,36 @@ class CommandGrammar:
                 f" `{operand.text}` looks like an operand): the statement would not mean what it"
                 " reads as"
             )
+        return False
+
+    def name_atom(self, t: Token, atom: str) -> bool:
+        """Whether ``atom`` is a one-letter name that is no token yet (``"F"``, ``"𝕋"``,
+        ``"G₂"``), the first atom of a ``notation``: like a definition of that name (a word,
+        ``"True"``, could be a library's name a reader knows: refused). Lean's
+        identifier reader keeps a longer name whole (``Foo``, ``F.x``, ``F'`` stay names; read
+        in ``identFnAux``/``mkIdResult``: a token wins only a tie), so only the name itself
+        changes meaning, and the atom-scope check refuses a use of it before the notation is
+        made (an earlier ``def F`` or binder ``F``). After it, ``F`` means the notation whatever
+        else the library or an open namespace names ``F``: reported as shadowing."""
+        from formalize.lean.lexer import LexError, tokenize
+
+        if not atom or token_table().is_token(atom) or "\\" in t.text:
+            return False
+        try:
+            pieces = tokenize(atom)
+        except LexError:
+            return False
+        if len(pieces) != 1 or pieces[0].kind != IDENT or pieces[0].text != atom:
+            return False
+        if not (atom[0].isalpha() and all(c in _NAME_ATOM_TAIL for c in atom[1:])):
+            return False  # one letter (`F`, `𝕋`, `G₂`, `P'`): no word a library names
+        if atom in FORBIDDEN_NAME_PARTS or is_reserved_name(atom):
+            raise Refusal(f"notation atom {show(t)} is a name statements may not use")
+        self.out.shadowing.append(
+            f"notation atom `{atom}` at line {t.line}: after it, `{atom}` means this notation,"
+            f" whatever else is named `{atom}`"
+        )
+        return True
 
     # -- declarations ----------------------------------------------------------------------
     def parse_attributes(self, i: int, kind_at: int) -> None:
@@ -641,7 +685,7 @@ class CommandGrammar:
         else:
             end = self.parse_type_declaration(i, kw)
         self.out.declarations.append(decl)
-        if name is not None and not decl.main:
+        if name is not None and (not decl.main or name.text.startswith("_root_.")):
             self.note_shadowing(name)
         if kw.text == "instance":
             # a `local` one changes what notation means for the rest of its section: the
@@ -655,11 +699,16 @@ class CommandGrammar:
         can give a name a reader takes for a library constant another meaning: inside
         ``namespace Foo``, ``Nat.Prime`` and ``Real`` name ``Foo.Nat.Prime`` and ``Foo.Real``
         first, whatever the library declares by those names (and file mode's wrapper namespace
-        does the same to a dotted name at the top). Without the library's names the gate
+        does the same to a dotted name at the top; ``_root_.X`` leaves the wrapper, where
+        candidates checked together could meet it). Without the library's names the gate
         cannot tell which do: each is reported (``shadowing``), and file mode checks the
         candidate in a file of its own, at the root, as the REPL would."""
         spaces = [str(part) for kind, part in self.out.scopes if kind == "namespace"]
-        if spaces:
+        if name.text.startswith("_root_."):  # out of every namespace, the wrapper's too
+            self.out.shadowing.append(
+                f"`{name.text}` at line {name.line} declares `{name.text[7:]}` at the root"
+            )
+        elif spaces:
             where = ".".join(spaces)
             self.out.shadowing.append(
                 f"`{name.text}` declared inside namespace `{where}` at line {name.line}: there"

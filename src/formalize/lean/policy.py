@@ -13,6 +13,17 @@ from collections.abc import Iterable
 from formalize.lean.chars import is_id_first
 from formalize.lean.tokens import TokenTable
 
+#: Name components that reach the metaprogramming API, IO, or kernel bypasses; ``autoParam``
+# (and ``optParam``) spelt out are the binder defaults the gate refuses in their sugared form:
+# Lean evaluates an auto-param's tactic constant, candidate code, when the argument is missing.
+FORBIDDEN_NAME_PARTS = frozenset(
+    """
+    Lean Elab Meta IO EIO BaseIO unsafeIO unsafeBaseIO unsafeEIO unsafeCast FilePath System Process
+    ofReduceBool ofReduceNat reduceBool reduceNat trustCompiler implemented_by extern sorryAx
+    _root_ native_decide run_cmd run_tac run_elab run_meta by_elab test_extern autoParam optParam
+    """.split()  # noqa: SIM905
+)
+
 #: Name prefixes the checker gives its own text: the filters' probe theorems, the reference
 #: statement's renamed declarations, file mode's wrapper namespaces. A candidate declaring one
 #: first would make the probe's theorem "already declared", the probe ill-formed and the filter

@@ -61,7 +61,7 @@ from formalize.lean.lexer import (
     Token,
     tokenize,
 )
-from formalize.lean.policy import OPTION_BOUNDS, is_reserved_name
+from formalize.lean.policy import FORBIDDEN_NAME_PARTS, OPTION_BOUNDS, is_reserved_name
 from formalize.lean.tokens import TokenTable, token_table
 
 __all__ = [
@@ -94,16 +94,6 @@ DEFAULT_MAX_LENGTH = 20_000
 #: benchmarks (485 tokens), and what keeps the gate's worst case within its time budget.
 DEFAULT_MAX_TOKENS = 4_000
 
-# Name components that reach the metaprogramming API, IO, or kernel bypasses; ``autoParam``
-# (and ``optParam``) spelt out are the binder defaults the gate refuses in their sugared form:
-# Lean evaluates an auto-param's tactic constant, candidate code, when the argument is missing.
-_FORBIDDEN_NAME_PARTS = frozenset(
-    """
-    Lean Elab Meta IO EIO BaseIO unsafeIO unsafeBaseIO unsafeEIO unsafeCast FilePath System Process
-    ofReduceBool ofReduceNat reduceBool reduceNat trustCompiler implemented_by extern sorryAx
-    _root_ native_decide run_cmd run_tac run_elab run_meta by_elab test_extern autoParam optParam
-    """.split()  # noqa: SIM905
-)
 _NOTATION_WORDS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
 _BAD_CATEGORIES = {"Lu", "Ll", "Lt", "Lo", "Zs", "Zl", "Zp", "Lm", "Mn", "Mc", "Me"}
 _SUSPECT = re.compile(r"[^\n\x20-\x7e]")
@@ -317,8 +307,10 @@ def _check_literals(
             parts = tok.text.split(".")
             if "«" in tok.text:
                 parts = _escaped_parts(tok, markers)
-            for part in parts:
-                if part in _FORBIDDEN_NAME_PARTS:
+            for k, part in enumerate(parts):
+                if part == "_root_" and k == 0 and len(parts) > 1:
+                    continue  # `_root_.X`: `X` resolved (or declared) at the root
+                if part in FORBIDDEN_NAME_PARTS:
                     raise _Reject(f"forbidden name {show(tok)} (refers to `{part}`)")
                 if not reserved and is_reserved_name(part):
                     raise _Reject(
