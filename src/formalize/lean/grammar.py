@@ -511,7 +511,7 @@ class CommandGrammar:
             raise Refusal(
                 f"notation atom {show(t)}: atoms must be new symbols (no ASCII letters,"
                 " quotes, `#`, `@`, `$`, spaces or comment markers), or a first atom of one"
-                " letter (`\"F\"`), never a word"
+                ' letter (`"F"`), never a word'
             )
         if token_table().is_token(atom):
             if not first and all(c in _CLOSING_ATOM for c in atom):
