@@ -130,9 +130,9 @@ def test_vacuous_refused_with_evidence_fed_back_and_fixed(tmp_path: Path, engine
         "judge:criticlean": SignalOutcome.PASSED,  # the critic's verdict, after the filters
     }
     assert accepted.provenance["filters"] == {
-        "vacuous": "2+tactics.2",
-        "refuted": "2+tactics.2",
-        "trivial": "2+tactics.2",
+        "vacuous": "3+tactics.2",
+        "refuted": "3+tactics.2",
+        "trivial": "3+tactics.2",
     }
 
     # zeta: refuted in round 1; the true sum of round 2 is trivial, recorded, and accepted

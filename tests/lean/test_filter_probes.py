@@ -209,3 +209,29 @@ def test_probe_texts_of_a_plain_statement() -> None:
     (reference,) = probe_texts("reference", lean, reference=lean) or []
     assert reference.goals == ("equiv_mp", "equiv_mpr")
     assert probe_texts("vacuous", "theorem f : False := sorry") is None
+
+
+def test_probes_set_the_limits_a_statement_may_lower_again() -> None:
+    """`set_option synthInstance.maxSize 3` at the top would hold in the probes, which follow
+    the statement's text, and starve their tactics into "not proved" (the red team's way to
+    dodge the filters): every probe theorem sets each limit again, never below Lean's default,
+    never below what the statement itself set (PutnamBench's putnam_1989_a6 lowers maxSize)."""
+    low = (
+        "set_option synthInstance.maxSize 3\nset_option maxRecDepth 60\n"
+        "theorem t (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) : x = 1 := by sorry"
+    )
+    high = "set_option maxRecDepth 4096\n" + low.split("\n", 2)[2]
+    for name in ("vacuous", "refuted", "trivial"):
+        (probe,) = probes_of(name, low) or []
+        theorems = probe.body.count(f"theorem formalize_probe_{name}_")
+        assert theorems >= 1
+        for option in (
+            "synthInstance.maxSize 128",
+            "maxRecDepth 512",
+            "synthInstance.maxHeartbeats 20000",
+        ):
+            assert probe.body.count(f"set_option {option} in\n") == theorems, (name, option)
+        (raised,) = probes_of(name, high) or []
+        assert raised.body.count("set_option maxRecDepth 4096 in\n") == theorems
+    (reference,) = probes_of("reference", low, formal_statement=high) or []
+    assert "set_option maxRecDepth 4096 in\n" in reference.body

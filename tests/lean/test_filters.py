@@ -275,7 +275,7 @@ def test_each_filter_through_the_checker(tmp_path: Path) -> None:
         ("passed", "passed", "passed", "inconclusive"),
     ]
     vacuous = found[0][0]
-    assert "contradict" in vacuous.reason and vacuous.version == "2+tactics.2"
+    assert "contradict" in vacuous.reason and vacuous.version == "3+tactics.2"
     assert "theorem formalize_probe_vacuous_1 (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0)" in vacuous.evidence
     assert found[3][3].reason.startswith("Lean proved the statement equivalent")
     assert found[4][3].reason == "equivalence to the reference was not proved"

@@ -239,3 +239,19 @@ def test_other_letter_atoms_stay_refused(text: str, reason: str) -> None:
     report = check_statement(text)
     assert not report.ok
     assert reason in (report.reason or ""), report.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # `é` is an identifier letter only since Lean v4.22, `ⱼ` a subscript only since v4.16:
+        # as atoms they would make `éLean.Syntax` one name for the gate and `é` `Lean.Syntax`
+        # for Lean v4.15, hiding `Lean` from the forbidden-name check (the red team's bypass)
+        'notation "é" x => x\ndef tac : éLean.Syntax := éLean.Syntax.missing\n'
+        "theorem t : True := sorry",
+        'notation "Gⱼ" => 1\ntheorem t : Gⱼ = 1 := sorry',
+        'notation "_" => 1\ntheorem t : True := sorry',
+    ],
+)
+def test_name_atoms_are_letters_in_every_pinned_lean(text: str) -> None:
+    assert not check_statement(text).ok

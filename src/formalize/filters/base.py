@@ -171,7 +171,7 @@ class LeanFilter:
     of them means."""
 
     name = "lean"
-    base_version = "2"
+    base_version = "3"  # 3: every probe theorem sets the PROBE_LIMITS again
     #: what a proof of the probe means, for the signal's reason
     found = "Lean proved it"
     not_found = "no tactic proved it"

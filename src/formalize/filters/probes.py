@@ -22,10 +22,11 @@ Pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from formalize.lean.lexer import COMMENT_KINDS, LexError, brackets, tokenize
+from formalize.lean.policy import PROBE_LIMITS
 from formalize.lean.statement import SafetyReport, split_header
 
 #: The main declarations a probe is built for (a ProofNet-style ``def … : Prop := sorry`` is not).
@@ -156,14 +157,23 @@ def declaration(
     tactics: Sequence[str],
     heartbeats: int = PROBE_HEARTBEATS,
     prelude: Sequence[str] = (),
+    limits: Iterable[tuple[str, int]] = (),
 ) -> Block:
     """One theorem per tactic, ``formalize_probe_<goal_name>_<k> binders : goal := by``,
-    then the ``prelude`` tactics and that tactic, each under ``heartbeats``."""
+    then the ``prelude`` tactics and that tactic, each under ``heartbeats`` and with the
+    :data:`~formalize.lean.policy.PROBE_LIMITS` set again: to Lean's default, or to the
+    statement's own ``limits`` (:attr:`SafetyReport.limits`) where those are larger (a
+    statement lowering one at its top must not starve the probes' tactics)."""
     head = " ".join(binders)
+    given = dict(limits)
+    reset = "".join(
+        f"set_option {name} {max(default, given.get(name, 0))} in\n"
+        for name, default in PROBE_LIMITS.items()
+    )
     texts, alternatives, offset = [], [], 0
     for k, tactic in enumerate(tactics, 1):
         before_by = (
-            f"set_option maxHeartbeats {heartbeats} in\n"
+            f"set_option maxHeartbeats {heartbeats} in\n{reset}"
             f"theorem formalize_probe_{goal_name}_{k}{' ' + head if head else ''} :\n"
             f"    {goal} := "
         )

@@ -124,6 +124,7 @@ class ReferenceFilter(LeanFilter):
                     self.settings.tactics["equivalence"],
                     self.settings.heartbeats,
                     prelude=["intro h", f"unfold {p} {q} at *"],
+                    limits=[*item.report.limits, *ref.limits],
                 )
             )
         alone = item.report.alone or ref.alone

@@ -30,6 +30,7 @@ class RefutedFilter(LeanFilter):
             self.settings.tactics["refuted"],
             self.settings.heartbeats,
             prelude=["try push_neg"],
+            limits=item.report.limits,
         )
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

@@ -24,6 +24,8 @@ class TrivialFilter(LeanFilter):
         if cut is None:
             return None
         tactics = self.settings.tactics["trivial"]
-        decl = declaration("trivial", cut[3], cut[4], tactics, self.settings.heartbeats)
+        decl = declaration(
+            "trivial", cut[3], cut[4], tactics, self.settings.heartbeats, limits=item.report.limits
+        )
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

@@ -59,6 +59,7 @@ class VacuousFilter(LeanFilter):
             self.settings.tactics["vacuous"],
             self.settings.heartbeats,
             prelude=["show False"],
+            limits=item.report.limits,
         )
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

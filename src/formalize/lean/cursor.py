@@ -70,6 +70,7 @@ class Parsed:
     scopes: list[tuple[str, str | None]] = field(default_factory=list)
     global_effects: list[str] = field(default_factory=list)
     shadowing: list[str] = field(default_factory=list)
+    limits: dict[str, int] = field(default_factory=dict)
     main: Decl | None = None
     signature: tuple[int, int, list[tuple[int, int]], tuple[int, int]] | None = None
 

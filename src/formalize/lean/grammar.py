@@ -28,7 +28,7 @@ from formalize.lean.cursor import _REFUSED, AUX_KINDS, MAIN_KINDS, Decl, Parsed,
 from formalize.lean.declaration import scan_signature
 from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, SYMBOL, Token, brackets
 from formalize.lean.notations import _NOTATIONS, NotationParser
-from formalize.lean.policy import CHECKER_OPTIONS, OPTION_BOUNDS
+from formalize.lean.policy import CHECKER_OPTIONS, OPTION_BOUNDS, PROBE_LIMITS
 
 __all__ = ["AUX_KINDS", "MAIN_KINDS", "CommandGrammar", "Decl", "Parsed", "Refusal", "show"]
 
@@ -272,6 +272,8 @@ class CommandGrammar(NotationParser):
                 f"set_option {name} {value_tok.text} at line {tok.line}: the value must be a"
                 f" number from 1 to {bound}{extra}"
             )
+        if name in PROBE_LIMITS and value is not None:  # the probes set them again
+            self.out.limits[name] = max(value, self.out.limits.get(name, 0))
         if bound is None and value is None and value_tok.text not in ("true", "false"):
             raise Refusal(f"set_option {name} {value_tok.text} at line {tok.line}: bad value")
         self.take(i)

@@ -9,6 +9,7 @@ block. A global (or scoped) notation is a global effect.
 
 from __future__ import annotations
 
+from formalize.lean.chars import NEWER_ID_CHARS, is_id_first
 from formalize.lean.cursor import Refusal, TokenCursor, show
 from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, STRING, SYMBOL, Token, brackets
 from formalize.lean.policy import FORBIDDEN_NAME_PARTS, is_reserved_name
@@ -20,7 +21,8 @@ _NOTATIONS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "post
 _CLOSING_ATOM = frozenset(")]}⟩⦄⟫⟧,")
 _ATOM_FORBIDDEN = frozenset("\"'`«»#@$ \t\n\\")
 #: What may follow the one letter of a name atom: digits, subscripts, primes.
-_NAME_ATOM_TAIL = frozenset("0123456789'₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₕₖₗₘₙₚₛₜᵢᵣᵤᵥⱼ")
+#: (``ⱼ`` is a subscript letter only since Lean v4.16: not here.)
+_NAME_ATOM_TAIL = frozenset("0123456789'₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₕₖₗₘₙₚₛₜᵢᵣᵤᵥ")
 
 
 class NotationParser(TokenCursor):
@@ -138,7 +140,10 @@ class NotationParser(TokenCursor):
             return False
         if len(pieces) != 1 or pieces[0].kind != IDENT or pieces[0].text != atom:
             return False
-        if not (atom[0].isalpha() and all(c in _NAME_ATOM_TAIL for c in atom[1:])):
+        first, tail = atom[0], atom[1:]
+        if not (is_id_first(first) and first != "_" and first not in NEWER_ID_CHARS):
+            return False  # a letter in every pinned Lean (`é` is one only since v4.22)
+        if not all(c in _NAME_ATOM_TAIL for c in tail):
             return False  # one letter (`F`, `𝕋`, `G₂`, `P'`): no word a library names
         if atom in FORBIDDEN_NAME_PARTS or is_reserved_name(atom):
             raise Refusal(f"notation atom {show(t)} is a name statements may not use")

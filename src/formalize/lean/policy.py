@@ -135,6 +135,13 @@ OPTION_BOUNDS = {
     "synthInstance.maxHeartbeats": 400_000,
     "synthInstance.maxSize": 1_024,
 }
+#: Limits a statement may set at the top that would also hold in the filters' probes (which
+#: follow its text), with Lean's defaults: lowered (`set_option synthInstance.maxSize 3`), they
+#: would starve the probes' tactics into "not proved", a way to dodge the filters. Every probe
+#: theorem sets each again, to the larger of the default and what the statement set (which
+#: its own elaboration may need: PutnamBench's putnam_1989_a6 lowers `synthInstance.maxSize`).
+PROBE_LIMITS = {"maxRecDepth": 512, "synthInstance.maxHeartbeats": 20_000}
+PROBE_LIMITS |= {"synthInstance.maxSize": 128}
 #: Options the checker sets in every header (a header line setting them is dropped).
 CHECKER_OPTIONS = frozenset({"autoImplicit", "relaxedAutoImplicit"})
 

@@ -125,7 +125,9 @@ class SafetyReport:
     ``global_effects`` the commands whose effect outlives the candidate's scopes (instances,
     notations), and ``shadowing`` the declarations that may give a library constant's name
     another meaning (made inside the candidate's namespaces, or with a dotted name): a backend
-    that checks several candidates in one file checks either kind alone (:attr:`alone`)."""
+    that checks several candidates in one file checks either kind alone (:attr:`alone`);
+    ``limits`` the largest value it sets for each of
+    :data:`~formalize.lean.policy.PROBE_LIMITS` (the probes set them again)."""
 
     ok: bool
     reason: str | None
@@ -137,6 +139,7 @@ class SafetyReport:
     signature: Signature | None = field(default=None, compare=False)
     global_effects: tuple[str, ...] = field(default=(), compare=False)
     shadowing: tuple[str, ...] = field(default=(), compare=False)
+    limits: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     @property
     def alone(self) -> bool:
@@ -488,6 +491,7 @@ def _check(
         signature=signature,
         global_effects=tuple(parsed.global_effects),
         shadowing=tuple(parsed.shadowing),
+        limits=tuple(sorted(parsed.limits.items())),
     )
 
 
