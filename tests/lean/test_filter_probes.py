@@ -235,3 +235,17 @@ def test_probes_set_the_limits_a_statement_may_lower_again() -> None:
         assert raised.body.count("set_option maxRecDepth 4096 in\n") == theorems
     (reference,) = probes_of("reference", low, formal_statement=high) or []
     assert "set_option maxRecDepth 4096 in\n" in reference.body
+
+
+def test_universe_parameters_are_declared_on_every_probe() -> None:
+    """`theorem t.{u} (α : Sort u) …` was parsed with no binders and no conclusion, so no
+    filter could build a probe (all inconclusive: the red team's way around them)."""
+    lean = "theorem t.{u, v} (α : Sort u) (β : Sort v) (h₀ : 0 < 1) (h₁ : 1 < 0) : False := sorry"
+    for name in ("refuted", "trivial"):
+        (probe,) = probes_of(name, lean) or []
+        assert f"theorem formalize_probe_{name}_1.{{u, v}}" in probe.body
+        assert "(α : Sort u)" in probe.body
+    vacuous = lean.replace(": False :=", ": α = α :=")
+    (probe,) = probes_of("vacuous", vacuous) or []
+    assert "theorem formalize_probe_vacuous_1.{u, v} (α : Sort u) (β : Sort v)" in probe.body
+    assert probes_of("reference", lean, formal_statement=lean) is None

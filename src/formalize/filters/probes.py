@@ -158,13 +158,16 @@ def declaration(
     heartbeats: int = PROBE_HEARTBEATS,
     prelude: Sequence[str] = (),
     limits: Iterable[tuple[str, int]] = (),
+    universes: Sequence[str] = (),
 ) -> Block:
     """One theorem per tactic, ``formalize_probe_<goal_name>_<k> binders : goal := by``,
     then the ``prelude`` tactics and that tactic, each under ``heartbeats`` and with the
     :data:`~formalize.lean.policy.PROBE_LIMITS` set again: to Lean's default, or to the
     statement's own ``limits`` (:attr:`SafetyReport.limits`) where those are larger (a
-    statement lowering one at its top must not starve the probes' tactics)."""
+    statement lowering one at its top must not starve the probes' tactics). ``universes``
+    are the statement's explicit universe parameters, declared on each theorem again."""
     head = " ".join(binders)
+    params = f".{{{', '.join(universes)}}}" if universes else ""
     given = dict(limits)
     reset = "".join(
         f"set_option {name} {max(default, given.get(name, 0))} in\n"
@@ -174,7 +177,7 @@ def declaration(
     for k, tactic in enumerate(tactics, 1):
         before_by = (
             f"set_option maxHeartbeats {heartbeats} in\n{reset}"
-            f"theorem formalize_probe_{goal_name}_{k}{' ' + head if head else ''} :\n"
+            f"theorem formalize_probe_{goal_name}_{k}{params}{' ' + head if head else ''} :\n"
             f"    {goal} := "
         )
         steps = "".join(f"\n  {step}" for step in [*prelude, tactic])
@@ -185,6 +188,11 @@ def declaration(
         texts.append(text)
         offset += len(text) + 2
     return Block("\n\n".join(texts), tuple(alternatives))
+
+
+def universes(report: SafetyReport) -> tuple[str, ...]:
+    """The main statement's explicit universe parameters (``theorem t.{u}``)."""
+    return report.signature.universes if report.signature is not None else ()
 
 
 def closed(binders: Sequence[str], conclusion: str) -> str:

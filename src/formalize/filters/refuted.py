@@ -8,7 +8,7 @@ list, one alternative per tactic. Catches wrong constants and false closed claim
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
-from formalize.filters.probes import Probe, closed, declaration, in_context, parts
+from formalize.filters.probes import Probe, closed, declaration, in_context, parts, universes
 
 
 class RefutedFilter(LeanFilter):
@@ -31,6 +31,7 @@ class RefutedFilter(LeanFilter):
             self.settings.heartbeats,
             prelude=["try push_neg"],
             limits=item.report.limits,
+            universes=universes(item.report),
         )
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

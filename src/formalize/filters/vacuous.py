@@ -16,7 +16,7 @@ the reason; it is never failed.
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
-from formalize.filters.probes import Probe, declaration, in_context, parts
+from formalize.filters.probes import Probe, declaration, in_context, parts, universes
 
 #: The goal: the statement's conclusion, elaborated as in the statement, reduced to ``False``.
 IRRELEVANT = "(fun _ : Prop => False) ({conclusion})"
@@ -60,6 +60,7 @@ class VacuousFilter(LeanFilter):
             self.settings.heartbeats,
             prelude=["show False"],
             limits=item.report.limits,
+            universes=universes(item.report),
         )
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

@@ -71,6 +71,7 @@ class Parsed:
     global_effects: list[str] = field(default_factory=list)
     shadowing: list[str] = field(default_factory=list)
     limits: dict[str, int] = field(default_factory=dict)
+    universes: tuple[str, ...] = ()
     main: Decl | None = None
     signature: tuple[int, int, list[tuple[int, int]], tuple[int, int]] | None = None
 

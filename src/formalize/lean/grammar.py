@@ -394,6 +394,13 @@ class CommandGrammar(NotationParser):
                 raise Refusal(f"`{kw.text}` without a name at line {kw.line}")
         if name is not None:
             i += 1
+        universes: list[str] = []
+        if name is not None and self.is_(i, ".{"):  # `theorem t.{u, v}`: universe parameters
+            end = self.group_end(i)
+            universes = [t.text for t in self.code[i + 1 : end - 1] if t.kind == IDENT]
+            i = end
+        if kw.text in MAIN_KINDS:
+            self.out.universes = tuple(universes)
         decl = Decl(
             kw.text, name.text if name else None, (name or kw).offset, kw.text in MAIN_KINDS
         )

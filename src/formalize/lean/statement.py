@@ -108,12 +108,14 @@ class Signature:
     """The main theorem's statement as the gate parsed it, cut from :attr:`SafetyReport.text`:
     its binder groups in order (``(x : ℕ)``, ``{α : Type}``, ``[Group G]``, bare names) and the
     conclusion (the type after the top-level ``:``). ``start``/``stop`` delimit the whole
-    declaration (modifiers to proof) in the text."""
+    declaration (modifiers to proof) in the text; ``universes`` its explicit universe
+    parameters (``theorem t.{u}``), which a restatement must declare again."""
 
     binders: tuple[str, ...]
     conclusion: str
     start: int
     stop: int
+    universes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -478,7 +480,8 @@ def _check(
     signature = None
     if parsed.signature is not None:
         start, stop, groups, (c0, c1) = parsed.signature
-        signature = Signature(tuple(sent[a:b] for a, b in groups), sent[c0:c1], start, stop)
+        binders = tuple(sent[a:b] for a, b in groups)
+        signature = Signature(binders, sent[c0:c1], start, stop, parsed.universes)
     closing = tuple(f"end {name}" if name else "end" for _, name in reversed(parsed.scopes))
     return SafetyReport(
         True,
