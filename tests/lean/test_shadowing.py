@@ -255,3 +255,31 @@ def test_other_letter_atoms_stay_refused(text: str, reason: str) -> None:
 )
 def test_name_atoms_are_letters_in_every_pinned_lean(text: str) -> None:
     assert not check_statement(text).ok
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the probes write `(∀ (n : ℕ), …`: `),` would read as the atom there, breaking the
+        # probe (inconclusive: the filter dodged); `((` likewise before a conclusion `(…`
+        'local notation "⟦(" x ")," y "⟧" => x\ntheorem t (n : ℕ) : n + 1 = n := sorry',
+        'local notation "((" x ")" ")" => x\ntheorem t (n : ℕ) (h : n = 1) : (n) = 2 := sorry',
+        'local notation "[*" x "]" => x\ntheorem t : True := sorry',
+        'local notation "⧫" x "]," => x\ntheorem t : True := sorry',
+    ],
+)
+def test_atoms_that_glue_to_the_probes_text_are_refused(text: str) -> None:
+    report = check_statement(text)
+    assert not report.ok and "begins with the existing token" in (report.reason or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'local notation "⌊⌊" n "⌋⌋" => n\ntheorem t : ⌊⌊1⌋⌋ = 1 := sorry',
+        'local infixl:50 " <₂ " => fun (a b : ℕ) => a < b\ntheorem t : 1 <₂ 2 := sorry',
+        'local notation "⧫" => (1 : ℕ)\ntheorem t (n : ℕ) (h : n = ⧫) : (n) = ⧫ := sorry',
+    ],
+)
+def test_atoms_the_probes_never_write_pass(text: str) -> None:
+    assert check_statement(text).ok

@@ -119,6 +119,7 @@ class NotationParser(TokenCursor):
                 f" `{operand.text}` looks like an operand): the statement would not mean what it"
                 " reads as"
             )
+        _check_no_existing_prefix(t, atom)
         return False
 
     def name_atom(self, t: Token, atom: str) -> bool:
@@ -147,6 +148,7 @@ class NotationParser(TokenCursor):
             return False  # one letter (`F`, `𝕋`, `G₂`, `P'`): no word a library names
         if atom in FORBIDDEN_NAME_PARTS or is_reserved_name(atom):
             raise Refusal(f"notation atom {show(t)} is a name statements may not use")
+        _check_no_existing_prefix(t, atom)
         self.out.shadowing.append(
             f"notation atom `{atom}` at line {t.line}: after it, `{atom}` means this notation,"
             f" whatever else is named `{atom}`"
@@ -162,6 +164,27 @@ class NotationParser(TokenCursor):
                 f"attributes at line {self.code[i].line} on a notation: only `@[inherit_doc]`"
             )
         self.out.stripped_spans.append((self.code[i].offset, self.code[end - 1].end))
+
+
+#: The tokens the checker's own text (the filters' probes, tactics.toml) writes right before
+#: another character (``(∀``, ``),``, ``({conclusion}``, ``[*]``, ``.{u}``): every other
+#: token of that text is followed by a space.
+_GLUE = frozenset("()[]{},")
+
+
+def _check_no_existing_prefix(t: Token, atom: str) -> None:
+    """A new atom may not begin with an existing token of :data:`_GLUE` (``"(("``, ``"),"``,
+    ``"(∀"``): Lean reads the longest token, so any text with that token followed by
+    the rest of the atom would read as the atom, also text the candidate did not write (the
+    filters' probes put ``(∀``, ``),`` and ``((`` around a statement: broken, they read as
+    "inconclusive", a way past the filters the red team found). ``"<₂"`` may begin with ``<``:
+    the checker's text never follows a ``<`` with anything but a space."""
+    prefix = token_table().longest(atom, 0)
+    if prefix is not None and prefix != atom and prefix[0] in _GLUE:
+        raise Refusal(
+            f"notation atom {show(t)} begins with the existing token `{prefix}`: any text with"
+            f" `{prefix}` followed by `{atom[len(prefix) :]}` would read as the atom"
+        )
 
 
 _PAIRS = dict(zip(")]}⟩⦄⟫⟧", "([{⟨⦃⟪⟦", strict=True))
