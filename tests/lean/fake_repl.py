@@ -349,8 +349,23 @@ class FakeRepl:
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         assert env.modules is not None
+        # file mode's guard (formalize.lean.filemode.guard_command): the REPL's "already
+        # declared" for names the fake's library has
+        for m in re.finditer(r"formalize guard", text):
+            listed = re.search(r"for n in \[([^\]]*)\]", text[: m.start()][-2000:])
+            if listed is None:
+                continue
+            base = m.start() - len(text[: m.start()][-2000:]) + listed.start(1)
+            for name in re.finditer(r"`([^\s,\]]+)", listed.group(1)):
+                if name.group(1) in LIBRARY_CONSTANTS:
+                    at = base + name.start()
+                    where = Tok(name.group(0), at, at + len(name.group(0)))
+                    message = f"formalize guard: '{name.group(1)}' has already been declared"
+                    out.append(error(pos, where, message))
         if "getModuleIdx?" in clean or "getModuleIdx?" in text:
-            for name in re.findall(r"`([A-Za-z_][A-Za-z0-9_.]*)", text):
+            probe = re.search(r"for m in \[([^\]]*)\]", text)  # the header probe's modules
+            listed = probe.group(1) if probe else text
+            for name in re.findall(r"`([A-Za-z_][A-Za-z0-9_.]*)", listed):
                 if name not in env.modules:
                     out.append(error(pos, toks[0], f"fake REPL: module {name} is not imported"))
         for i, t in enumerate(toks):

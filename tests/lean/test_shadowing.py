@@ -13,6 +13,7 @@ constant: refused.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,8 @@ def _jobs(texts: list[str], *, alone: bool | None = None) -> list[Job]:
         assert report.ok and report.text is not None, report.reason
         _, body = split_header(report.text)
         flag = report.alone if alone is None else alone
-        jobs.append(Job("import Mathlib", body, report.open_scopes, flag))
+        guard = report.guard_names or ()
+        jobs.append(Job("import Mathlib", body, report.open_scopes, flag, guard=guard))
     return jobs
 
 
@@ -283,3 +285,30 @@ def test_atoms_that_glue_to_the_probes_text_are_refused(text: str) -> None:
 )
 def test_atoms_the_probes_never_write_pass(text: str) -> None:
     assert check_statement(text).ok
+
+
+PLAIN_TOP = {
+    "def": "def Prime (n : ℕ) : Prop := n = n\ntheorem t : Prime 4 := sorry",
+    "private def": "private def Prime (n : ℕ) : Prop := n = n\ntheorem t : Prime 4 := sorry",
+    "structure": "structure Real where\n  x : ℕ\ntheorem t (r : Real) : r.x = r.x := sorry",
+    "theorem": "theorem Nat.succ : True := sorry",
+}
+
+
+@pytest.mark.parametrize("text", PLAIN_TOP.values(), ids=PLAIN_TOP.keys())
+def test_file_mode_guards_names_declared_at_the_top(tmp_path: Path, text: str) -> None:
+    """`def Prime` at the top: the REPL says "already declared" (the fake's library has
+    `Prime`, `Real`, `Nat.succ`); inside file mode's wrapper it would be
+    `FormalizeCheck0.Prime`, shadowing the library's, unless a guard asks first."""
+    innocent = "theorem innocent (n : ℕ) : n + 0 = n := by sorry"
+    texts = [text, innocent]
+    with LeanChecker(fake_config(tmp_path / "repl")) as checker:
+        repl = [r.ok for r in checker.check(texts)]
+    assert repl == [False, True]
+    config = fake_config(tmp_path / "file", backend="file", file_chunk=64)
+    jobs = _jobs(texts)
+    assert (jobs[0].guard and not jobs[0].alone) or "Nat.succ" in text
+    results = FileBackend(config, toolchain="fake").run(jobs)
+    assert [r.ok for r in results] == repl, results[0]
+    unguarded = [dataclasses.replace(job, guard=(), alone=False) for job in jobs]
+    assert [r.ok for r in FileBackend(config, toolchain="fake").run(unguarded)] == [True, True]

@@ -51,12 +51,23 @@ def show(tok: Token) -> str:
 @dataclass(frozen=True)
 class Decl:
     """A declaration the candidate makes: its ``kind``, ``name`` (None for ``example`` and
-    anonymous instances), where the name (or the keyword) is, and whether it is the main one."""
+    anonymous instances), where the name (or the keyword) is, whether it is the main one, and
+    the candidate's namespaces it is made in (``A.B``; "" at the candidate's top)."""
 
     kind: str
     name: str | None
     offset: int
     main: bool = False
+    namespace: str = ""
+
+    @property
+    def full_name(self) -> str | None:
+        """The name Lean gives it where the candidate stands at the root (the REPL)."""
+        if self.name is None:
+            return None
+        if self.name.startswith("_root_."):
+            return self.name.removeprefix("_root_.")
+        return f"{self.namespace}.{self.name}" if self.namespace else self.name
 
 
 @dataclass

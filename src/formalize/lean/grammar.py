@@ -24,6 +24,8 @@ file mode checks in a file of their own. Every loop is iterative; pure functions
 
 from __future__ import annotations
 
+import dataclasses
+
 from formalize.lean.cursor import _REFUSED, AUX_KINDS, MAIN_KINDS, Decl, Parsed, Refusal, show
 from formalize.lean.declaration import scan_signature
 from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, SYMBOL, Token, brackets
@@ -95,7 +97,7 @@ class CommandGrammar(NotationParser):
             _, decl, _ = self.main_def
             last = self.out.declarations[-1] if self.out.declarations else None
             if last is not None and last.offset == decl.offset:
-                main = Decl(decl.kind, decl.name, decl.offset, main=True)
+                main = dataclasses.replace(decl, main=True)
                 self.out.declarations[-1] = main
                 self.out.main = main
         if self.out.main is None:
@@ -401,8 +403,13 @@ class CommandGrammar(NotationParser):
             i = end
         if kw.text in MAIN_KINDS:
             self.out.universes = tuple(universes)
+        spaces = ".".join(str(part) for kind, part in self.out.scopes if kind == "namespace")
         decl = Decl(
-            kw.text, name.text if name else None, (name or kw).offset, kw.text in MAIN_KINDS
+            kw.text,
+            name.text if name else None,
+            (name or kw).offset,
+            kw.text in MAIN_KINDS,
+            spaces,
         )
         if kw.text in MAIN_KINDS:
             end = self.parse_theorem(start, i, kw)

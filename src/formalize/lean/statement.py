@@ -40,6 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from formalize.lean.binders import check_binder_defaults
+from formalize.lean.chars import NEWER_ID_CHARS, is_id_first, is_id_rest
 from formalize.lean.declaration import (
     auxiliary_names,
     normalize_statement,
@@ -146,7 +147,24 @@ class SafetyReport:
     @property
     def alone(self) -> bool:
         """Whether file mode must check this candidate in a file of its own, at the root."""
-        return bool(self.global_effects or self.shadowing)
+        return bool(self.global_effects or self.shadowing or self.guard_names is None)
+
+    @property
+    def guard_names(self) -> tuple[str, ...] | None:
+        """The full names the candidate declares where the REPL would (its own namespaces
+        from the root), which file mode's wrapper namespace would let shadow the library's
+        (``def Even`` there is ``FormalizeCheck0.Even``, where the REPL says "already
+        declared"): file mode checks that none exists first. None when one cannot be written
+        as a plain name literal (then the candidate is checked alone, at the root)."""
+        names = []
+        for decl in self.declarations:
+            full = decl.full_name
+            if full is None or decl.kind == "instance":
+                continue
+            if not all(map(_plain_component, full.split("."))):
+                return None
+            names.append(full)
+        return tuple(dict.fromkeys(names))
 
     def __post_init__(self) -> None:
         if self.ok != (self.reason is None):
@@ -154,6 +172,16 @@ class SafetyReport:
 
 
 _Reject = Refusal
+
+
+def _plain_component(part: str) -> bool:
+    """A name component every pinned Lean reads alike in a name literal (no ``«»``, no letter
+    newer than v4.15)."""
+    return (
+        bool(part)
+        and is_id_first(part[0])
+        and all(is_id_rest(c) and c not in NEWER_ID_CHARS for c in part)
+    )
 
 
 def _line(text: str, offset: int) -> int:
