@@ -39,11 +39,11 @@ def test_linarith_is_reached_when_simp_all_leaves_the_goal_open(tmp_path: Path) 
     with checker(tmp_path, [rule]) as lean_checker:
         (signal,) = build_filters(["vacuous"], lean_checker)[0].run([item(lean)])
     assert signal.outcome is SignalOutcome.FAILED
-    assert signal.evidence.endswith(":= by\n  show False\n  linarith")
+    assert signal.evidence.endswith(":= by\n  show _root_.False\n  linarith")
     assert "simp_all" not in signal.evidence and "omega" not in signal.evidence
     (sent,) = probe_requests(tmp_path)
-    simp_all = sent.index("show False\n  simp_all")
-    assert simp_all < sent.index("show False\n  linarith")  # tried first, and did not hide it
+    simp_all = sent.index("show _root_.False\n  simp_all")
+    assert simp_all < sent.index("show _root_.False\n  linarith")  # tried first, and did not hide it
 
 
 # --------------------------------------------------------------------------- items 2 and 3
@@ -71,7 +71,7 @@ def test_a_false_or_negated_conclusion_is_never_vacuous(tmp_path: Path) -> None:
 
 def test_untyped_binders_elaborate_as_in_the_statement() -> None:
     """imo1960_p2's shape: `{x}` gets its type from the conclusion, so the conclusion stays in
-    the probe (inert: `(fun _ : Prop => False) (…)`), not re-elaborated without it."""
+    the probe (inert: `(fun _ : Prop => _root_.False) (…)`), not re-elaborated without it."""
     lean = (
         "def IsGood (x : ℝ) : Prop := 0 ≤ 2 * x + 1\n"
         "theorem imo1960_p2 {x} : IsGood x ↔ x ∈ Set.Icc (-1 / 2 : ℝ) 0 := by sorry"
@@ -79,8 +79,8 @@ def test_untyped_binders_elaborate_as_in_the_statement() -> None:
     (probe,) = probes_of("vacuous", lean) or []
     assert (
         "theorem formalize_probe_vacuous_1 {x} :\n"
-        "    (fun _ : Prop => False) (IsGood x ↔ x ∈ Set.Icc (-1 / 2 : ℝ) 0) := by\n"
-        "  show False\n"
+        "    (fun _ : Prop => _root_.False) (IsGood x ↔ x ∈ Set.Icc (-1 / 2 : ℝ) 0) := by\n"
+        "  show _root_.False\n"
     ) in probe.body
 
 

@@ -154,7 +154,7 @@ def test_probes_are_built_from_the_parsed_signature() -> None:
     # the statement itself, its conclusion kept (so its binders elaborate as there) but inert
     assert (
         "theorem formalize_probe_vacuous_1 (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) :\n"
-        "    (fun _ : Prop => False) (x = answer) := by\n  show False\n  omega"
+        "    (fun _ : Prop => _root_.False) (x = answer) := by\n  show _root_.False\n  omega"
     ) in body
     assert "abbrev answer : ℕ := 3" in body and "open Real" in body
     assert body.rstrip().endswith("end Foo")  # the namespace the candidate left open is closed
@@ -182,7 +182,7 @@ def test_every_alternative_is_a_theorem_of_its_own_with_its_own_heartbeats() -> 
         assert text.startswith(f"set_option maxHeartbeats {PROBE_HEARTBEATS} in\n")
         assert f"theorem formalize_probe_vacuous_{k} (x : ℝ)" in text
         # the tactic ends the block: it closes the goal, or its theorem fails on its own
-        assert text.endswith(f":= by\n  show False\n  {tactic}")
+        assert text.endswith(f":= by\n  show _root_.False\n  {tactic}")
         assert probe.body[probe.alternatives[k - 1].by :].startswith("by\n")
     assert list(texts).index("simp_all") < list(texts).index("linarith")
     assert probe.body.count("set_option maxHeartbeats") == len(tactic_lists()["vacuous"])

@@ -1,7 +1,8 @@
 """``vacuous``: the hypotheses contradict each other, so the statement is true of nothing.
 
 Probe: the statement itself with its conclusion kept but made irrelevant,
-``theorem … binders : (fun _ : Prop => False) (conclusion)``, then ``show False`` and one
+``theorem … binders : (fun _ : Prop => _root_.False) (conclusion)``, then ``show _root_.False``
+(``_root_``: a ``False`` of the candidate's namespace would be read first) and one
 tactic of the ``vacuous`` list (one alternative per tactic). Lean elaborates the binders
 exactly as in the statement (an untyped binder ``{x}`` gets its type from the conclusion, as
 there), and the goal is ``False`` from the binders alone.
@@ -19,7 +20,9 @@ from formalize.filters.base import FilterItem, LeanFilter
 from formalize.filters.probes import Probe, declaration, in_context, parts, universes
 
 #: The goal: the statement's conclusion, elaborated as in the statement, reduced to ``False``.
-IRRELEVANT = "(fun _ : Prop => False) ({conclusion})"
+#: (`_root_.False`: the probe stands in the candidate's namespaces, where a `False` of its own
+#: would be read first.)
+IRRELEVANT = "(fun _ : Prop => _root_.False) ({conclusion})"
 
 
 def negative(conclusion: str) -> bool:
@@ -58,7 +61,7 @@ class VacuousFilter(LeanFilter):
             IRRELEVANT.format(conclusion=cut[4]),
             self.settings.tactics["vacuous"],
             self.settings.heartbeats,
-            prelude=["show False"],
+            prelude=["show _root_.False"],
             limits=item.report.limits,
             universes=universes(item.report),
         )

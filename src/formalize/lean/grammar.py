@@ -69,6 +69,7 @@ class CommandGrammar(NotationParser):
         self.options = options
         self.roots = roots
         self.main_def: tuple[int, Decl, int] | None = None  # a def whose body is `sorry`
+        self.populated: set[str] = set()  # namespaces the candidate's declarations fill
 
     # -- the candidate ---------------------------------------------------------------------
     def run(self) -> Parsed:
@@ -139,6 +140,7 @@ class CommandGrammar(NotationParser):
                 raise Refusal(f"`namespace {name.text}` at line {tok.line}: `_root_` is no name")
             for part in _components(name.text):  # `namespace A.B` opens `A`, then `B`
                 self.out.scopes.append(("namespace", part))
+            self.note_entered(self.spaces(), name)
             return self.take(i) + 1
         if word == "noncomputable" and self.is_(i + 1, "section"):
             self.take(i)
@@ -212,11 +214,32 @@ class CommandGrammar(NotationParser):
                 )
             if t.kind == KEYWORD:
                 self.take(j)
-            names += t.kind == IDENT
+            if t.kind == IDENT:
+                names += 1
+                here = self.spaces()  # `open X` means `X` relative to any enclosing namespace
+                for k in range(len(here), -1, -1):
+                    self.note_entered(".".join(filter(None, [*here[:k], t.text])).split("."), t)
             j += 1
         if not names:
             raise Refusal(f"`open` without a namespace at line {tok.line}")
         return j
+
+    def spaces(self) -> list[str]:
+        """The candidate's namespaces open here, outermost first."""
+        return [str(part) for kind, part in self.out.scopes if kind == "namespace"]
+
+    def note_entered(self, path: list[str], at: Token) -> None:
+        """Entering (or opening) a namespace the candidate's own declarations fill (a
+        structure's fields and constructors, a definition's ``where`` parts, ``def Foo.x``):
+        there their short names are read before any library constant's."""
+        for k in range(1, len(path) + 1):
+            space = ".".join(path[:k])
+            if space in self.populated:
+                self.out.shadowing.append(
+                    f"`{at.text}` at line {at.line}: inside `{space}` the candidate's own"
+                    f" `{space}.…` declarations are read by their short names first"
+                )
+                return
 
     def parse_section(self, i: int) -> int:
         tok, j = self.code[i], self.take(i)
@@ -430,6 +453,10 @@ class CommandGrammar(NotationParser):
         self.out.declarations.append(decl)
         if name is not None and (not decl.main or name.text.startswith("_root_.")):
             self.note_shadowing(name)
+        full = decl.full_name
+        if full is not None and not decl.main:  # its fields, constructors, `where` parts
+            self.populated.add(full)
+            self.populated.add(full.rpartition(".")[0])
         if kw.text == "instance":
             # a `local` one changes what notation means for the rest of its section: the
             # judges must know it as well (reported like every other instance)
