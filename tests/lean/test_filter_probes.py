@@ -42,8 +42,9 @@ def test_linarith_is_reached_when_simp_all_leaves_the_goal_open(tmp_path: Path) 
     assert signal.evidence.endswith(":= by\n  show _root_.False\n  linarith")
     assert "simp_all" not in signal.evidence and "omega" not in signal.evidence
     (sent,) = probe_requests(tmp_path)
+    # simp_all is tried first, and did not hide linarith
     simp_all = sent.index("show _root_.False\n  simp_all")
-    assert simp_all < sent.index("show _root_.False\n  linarith")  # tried first, and did not hide it
+    assert simp_all < sent.index("show _root_.False\n  linarith")
 
 
 # --------------------------------------------------------------------------- items 2 and 3
