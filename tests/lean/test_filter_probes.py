@@ -250,3 +250,21 @@ def test_universe_parameters_are_declared_on_every_probe() -> None:
     (probe,) = probes_of("vacuous", vacuous) or []
     assert "theorem formalize_probe_vacuous_1.{u, v} (α : Sort u) (β : Sort v)" in probe.body
     assert probes_of("reference", lean, formal_statement=lean) is None
+
+
+def test_only_leans_sorry_warning_makes_an_alternative_unproved() -> None:
+    """An unused binder named `xsorry` gets Lean's "unused variable `xsorry`" warning on
+    every probe theorem that succeeds; read as a sorry warning, it made every filter "passed"
+    (the red team's dodge). Only `declaration uses 'sorry'` counts."""
+    from formalize.filters.base import proved_alternatives
+    from formalize.records import CheckResult, CheckStatus, Message, Severity
+
+    lean = "theorem t (n : ℕ) (h1 : n = 1) (h2 : n = 2) (xsorry : ℕ) : n = 3 := sorry"
+    (probe,) = probes_of("vacuous", lean) or []
+    first = probe.alternatives[0]
+    line, column = probe.position(first.start)
+    unused = Message(Severity.WARNING, line, column, "unused variable `xsorry`")
+    ok = CheckResult(CheckStatus.OK, (unused,))
+    assert first in proved_alternatives(ok, probe)
+    uses = Message(Severity.WARNING, line, column, "declaration uses 'sorry'")
+    assert first not in proved_alternatives(CheckResult(CheckStatus.OK, (uses,)), probe)
