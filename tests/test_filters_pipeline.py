@@ -40,7 +40,7 @@ RULES = [
     {"probe": "trivial", "when": r"\(2 : ℕ\) \+ 2 = 4"},
     {
         "probe": "equiv",
-        "when": r"formalize_probe_candidate_\w+ : Prop :=\s+\(∀ \(n : ℕ\), n \+ 0 = n\)",
+        "when": r"formalize_probe_candidate_\w+ : Prop :=\s+\(∀ \(n : ℕ\) , n \+ 0 = n \)",
     },
 ]
 VACUOUS = "theorem eps (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) : x + 1 > x := by sorry"

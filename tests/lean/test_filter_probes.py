@@ -80,7 +80,7 @@ def test_untyped_binders_elaborate_as_in_the_statement() -> None:
     (probe,) = probes_of("vacuous", lean) or []
     assert (
         "theorem formalize_probe_vacuous_1 {x} :\n"
-        "    (fun _ : Prop => _root_.False) (IsGood x ↔ x ∈ Set.Icc (-1 / 2 : ℝ) 0) := by\n"
+        "    (fun _ : Prop => _root_.False) ( IsGood x ↔ x ∈ Set.Icc (-1 / 2 : ℝ) 0 ) := by\n"
         "  show _root_.False\n"
     ) in probe.body
 
@@ -137,7 +137,7 @@ def test_references_with_variables_are_closed_over_them() -> None:
         "reference", "theorem c (n : ℕ) (h : 0 < n) : n ≠ 0 := sorry", reference=ref
     )
     assert re.search(
-        EQUIV + r"\n  \(∀ \{N : ℕ\} \[Fact \(1 < N\)\] \(h : 0 < N\), N ≠ 0\)", probe.body
+        EQUIV + r"\n  \(∀ \{N : ℕ\} \[Fact \(1 < N\)\] \(h : 0 < N\) , N ≠ 0 \)", probe.body
     )
     assert variable_binders("variable (a b : ℕ) (h : a < b)", ["a = a"]) == ["(a b : ℕ)"]
 

@@ -196,7 +196,9 @@ def universes(report: SafetyReport) -> tuple[str, ...]:
 
 
 def closed(binders: Sequence[str], conclusion: str) -> str:
-    """The statement as one proposition: ``∀ binders, conclusion`` (or the conclusion)."""
+    """The statement as one proposition: ``∀ binders, conclusion`` (or the conclusion). The
+    candidate's text is set apart by spaces: a notation atom of its own can then not run on
+    into the probe's ``)`` or ``,`` (``"⟩)"`` would read ``⟩)`` as one token: red team)."""
     if not binders:
-        return f"({conclusion})"
-    return f"(∀ {' '.join(binders)}, {conclusion})"
+        return f"( {conclusion} )"
+    return f"(∀ {' '.join(binders)} , {conclusion} )"

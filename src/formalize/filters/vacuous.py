@@ -1,7 +1,7 @@
 """``vacuous``: the hypotheses contradict each other, so the statement is true of nothing.
 
 Probe: the statement itself with its conclusion kept but made irrelevant,
-``theorem … binders : (fun _ : Prop => _root_.False) (conclusion)``, then ``show _root_.False``
+``theorem … binders : (fun _ : Prop => _root_.False) ( conclusion )``, then ``show _root_.False``
 (``_root_``: a ``False`` of the candidate's namespace would be read first) and one
 tactic of the ``vacuous`` list (one alternative per tactic). Lean elaborates the binders
 exactly as in the statement (an untyped binder ``{x}`` gets its type from the conclusion, as
@@ -22,7 +22,7 @@ from formalize.filters.probes import Probe, declaration, in_context, parts, univ
 #: The goal: the statement's conclusion, elaborated as in the statement, reduced to ``False``.
 #: (`_root_.False`: the probe stands in the candidate's namespaces, where a `False` of its own
 #: would be read first.)
-IRRELEVANT = "(fun _ : Prop => _root_.False) ({conclusion})"
+IRRELEVANT = "(fun _ : Prop => _root_.False) ( {conclusion} )"  # spaced: see probes.closed
 
 
 def negative(conclusion: str) -> bool:
