@@ -312,3 +312,12 @@ def test_file_mode_guards_names_declared_at_the_top(tmp_path: Path, text: str) -
     assert [r.ok for r in results] == repl, results[0]
     unguarded = [dataclasses.replace(job, guard=(), alone=False) for job in jobs]
     assert [r.ok for r in FileBackend(config, toolchain="fake").run(unguarded)] == [True, True]
+
+
+def test_a_candidate_entering_a_namespace_is_checked_at_the_root(tmp_path: Path) -> None:
+    """Inside file mode's wrapper, `namespace Real` is `FormalizeCheck0.Real`: `sqrt` would be
+    the candidate's own `def sqrt`, where the REPL reads `Real.sqrt` (red team)."""
+    text = "def sqrt (x : ℝ) : ℝ := x\nnamespace Real\ntheorem t : sqrt 4 = 4 := sorry\nend Real"
+    report = check_statement(text)
+    assert report.ok and report.namespaced and report.alone
+    assert not check_statement("def f : ℕ := 1\ntheorem t : f = 1 := sorry").alone

@@ -83,6 +83,7 @@ class Parsed:
     shadowing: list[str] = field(default_factory=list)
     limits: dict[str, int] = field(default_factory=dict)
     universes: tuple[str, ...] = ()
+    namespaced: bool = False  # a `namespace` command: file mode's wrapper would change it
     main: Decl | None = None
     signature: tuple[int, int, list[tuple[int, int]], tuple[int, int]] | None = None
 

@@ -141,6 +141,7 @@ class CommandGrammar(NotationParser):
             for part in _components(name.text):  # `namespace A.B` opens `A`, then `B`
                 self.out.scopes.append(("namespace", part))
             self.note_entered(self.spaces(), name)
+            self.out.namespaced = True
             return self.take(i) + 1
         if word == "noncomputable" and self.is_(i + 1, "section"):
             self.take(i)

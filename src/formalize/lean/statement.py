@@ -143,11 +143,18 @@ class SafetyReport:
     global_effects: tuple[str, ...] = field(default=(), compare=False)
     shadowing: tuple[str, ...] = field(default=(), compare=False)
     limits: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    namespaced: bool = field(default=False, compare=False)
 
     @property
     def alone(self) -> bool:
-        """Whether file mode must check this candidate in a file of its own, at the root."""
-        return bool(self.global_effects or self.shadowing or self.guard_names is None)
+        """Whether file mode must check this candidate in a file of its own, at the root: it
+        has effects beyond its scopes, may shadow a library name, declares a name no guard
+        can spell, or opens a namespace (inside the wrapper, ``namespace Real`` would be
+        ``FormalizeCheck0.Real``, where ``sqrt`` and Real's scoped notations are not
+        ``Real``'s: red team)."""
+        return bool(
+            self.global_effects or self.shadowing or self.namespaced or self.guard_names is None
+        )
 
     @property
     def guard_names(self) -> tuple[str, ...] | None:
@@ -523,6 +530,7 @@ def _check(
         global_effects=tuple(parsed.global_effects),
         shadowing=tuple(parsed.shadowing),
         limits=tuple(sorted(parsed.limits.items())),
+        namespaced=parsed.namespaced,
     )
 
 
