@@ -268,3 +268,24 @@ def test_only_leans_sorry_warning_makes_an_alternative_unproved() -> None:
     assert first in proved_alternatives(ok, probe)
     uses = Message(Severity.WARNING, line, column, "declaration uses 'sorry'")
     assert first not in proved_alternatives(CheckResult(CheckStatus.OK, (uses,)), probe)
+
+
+def test_an_in_prefix_covers_every_probe_theorem() -> None:
+    """`open Real in theorem …`: Lean expands `a in b` to `section a b end`, so left in the
+    context it would cover the first probe theorem only; the others failed on `sqrt`, every
+    filter inconclusive (the red team's dodge, honest candidates included)."""
+    lean = (
+        "open Nat\nopen Real in\nset_option linter.unusedVariables false in\n"
+        "theorem t (x : ℝ) (h1 : x = 1) (h2 : x = 2) : sqrt x = 3 := sorry"
+    )
+    for name in ("vacuous", "refuted", "trivial"):
+        (probe,) = probes_of(name, lean) or []
+        assert " in\ntheorem formalize_probe" in probe.body  # its own set_options only
+        assert "open Real in" not in probe.body and "unusedVariables false in" not in probe.body
+        opened = probe.body.index("section\nopen Real\nset_option linter.unusedVariables false\n")
+        assert probe.body.index("open Nat") < opened < probe.body.index("formalize_probe_")
+        assert probe.body.rstrip().endswith("end")
+    (reference,) = probes_of("reference", lean, formal_statement=lean) or []
+    assert (
+        reference.body.count("section\nopen Real\nset_option linter.unusedVariables false\n") == 2
+    )

@@ -109,16 +109,22 @@ def balanced(text: str) -> bool:
 
 def parts(report: SafetyReport) -> tuple[str, str, str, list[str], str] | None:
     """(imports, context before, context after, binders, conclusion) of a gated statement;
-    None when it has no signature or a part is not balanced."""
+    None when it has no signature or a part is not balanced. The context before ends with the
+    commands of the statement's ``… in`` prefix, each on a line of its own and without its
+    ``in`` (:func:`in_section`): restated in several theorems, they need a section."""
     sig = report.signature
     if not report.ok or sig is None or report.text is None or report.kind not in THEOREM_KINDS:
         return None
     if not sig.conclusion.strip() or not all(map(balanced, [*sig.binders, sig.conclusion])):
         return None
     text = report.text
-    before, after = text[: sig.start], text[sig.stop :]
+    start = sig.start if sig.prefix_start is None else sig.prefix_start
+    before, after = text[:start], text[sig.stop :]
     closing = "\n".join(report.open_scopes)
     imports, before = split_header(before) if before.strip() else ("", before)
+    if sig.prefix:  # `open Real in theorem …`: it would cover the first probe theorem only
+        before += "\n".join(["", "section", *sig.prefix, ""])
+        after = "\nend" + after
     return (
         imports,
         before,

@@ -84,6 +84,8 @@ class Parsed:
     limits: dict[str, int] = field(default_factory=dict)
     universes: tuple[str, ...] = ()
     namespaced: bool = False  # a `namespace` command: file mode's wrapper would change it
+    #: the (command, `in`) offsets of the `open X in` / `set_option … in` before the main one
+    in_prefix: list[tuple[int, int]] = field(default_factory=list)
     main: Decl | None = None
     signature: tuple[int, int, list[tuple[int, int]], tuple[int, int]] | None = None
 

@@ -70,6 +70,8 @@ class CommandGrammar(NotationParser):
         self.roots = roots
         self.main_def: tuple[int, Decl, int] | None = None  # a def whose body is `sorry`
         self.populated: set[str] = set()  # namespaces the candidate's declarations fill
+        self.in_chain: list[tuple[int, int]] = []  # the `… in` commands before this declaration
+        self.in_chains: dict[int, list[tuple[int, int]]] = {}  # by declaration offset
 
     # -- the candidate ---------------------------------------------------------------------
     def run(self) -> Parsed:
@@ -77,6 +79,7 @@ class CommandGrammar(NotationParser):
         while self.is_(i, "import"):
             i = self.parse_import(i)
         after_in = False
+        chain: list[tuple[int, int]] = []  # `open X in`, `set_option … in` before a declaration
         while i < len(code):
             tok = code[i]
             if self.out.main is not None and not self.is_(i, "end"):
@@ -86,12 +89,16 @@ class CommandGrammar(NotationParser):
             if after_in and tok.text not in ("open", "set_option") and not self.starts_decl(i):
                 raise Refusal(f"`... in` must be followed by a declaration; found {show(tok)}")
             if self.starts_decl(i):
-                i, after_in = self.parse_declaration(i), False
+                self.in_chain = chain if after_in else []
+                i, after_in, chain = self.parse_declaration(i), False, []
                 continue
             i = self.parse_command(i)
             after_in = self.is_(i, "in")
             if after_in:
+                chain.append((tok.offset, code[i].offset))
                 i = self.take(i)
+            else:
+                chain = []
         if after_in:
             raise Refusal("`... in` at the end of the candidate is not followed by a declaration")
         if self.out.main is None and self.main_def is not None:
@@ -103,6 +110,7 @@ class CommandGrammar(NotationParser):
                 self.out.main = main
         if self.out.main is None:
             raise Refusal("no theorem, lemma or example declaration found")
+        self.out.in_prefix = self.in_chains.get(self.out.main.offset, [])
         return self.out
 
     # -- commands --------------------------------------------------------------------------
@@ -427,6 +435,7 @@ class CommandGrammar(NotationParser):
             i = end
         if kw.text in MAIN_KINDS:
             self.out.universes = tuple(universes)
+        self.in_chains[(name or kw).offset] = self.in_chain
         spaces = ".".join(str(part) for kind, part in self.out.scopes if kind == "namespace")
         decl = Decl(
             kw.text,

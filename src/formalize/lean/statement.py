@@ -110,13 +110,18 @@ class Signature:
     its binder groups in order (``(x : ℕ)``, ``{α : Type}``, ``[Group G]``, bare names) and the
     conclusion (the type after the top-level ``:``). ``start``/``stop`` delimit the whole
     declaration (modifiers to proof) in the text; ``universes`` its explicit universe
-    parameters (``theorem t.{u}``), which a restatement must declare again."""
+    parameters (``theorem t.{u}``), which a restatement must declare again; ``prefix`` the
+    commands of the ``open X in`` / ``set_option … in`` before it (without their ``in``),
+    which start at ``prefix_start``: an ``… in`` covers one command, so a restatement of
+    several theorems must scope them in a section instead."""
 
     binders: tuple[str, ...]
     conclusion: str
     start: int
     stop: int
     universes: tuple[str, ...] = ()
+    prefix: tuple[str, ...] = ()
+    prefix_start: int | None = None
 
 
 @dataclass(frozen=True)
@@ -516,7 +521,11 @@ def _check(
     if parsed.signature is not None:
         start, stop, groups, (c0, c1) = parsed.signature
         binders = tuple(sent[a:b] for a, b in groups)
-        signature = Signature(binders, sent[c0:c1], start, stop, parsed.universes)
+        prefix = tuple(sent[a:b].strip() for a, b in parsed.in_prefix)
+        first = parsed.in_prefix[0][0] if parsed.in_prefix else None
+        signature = Signature(
+            binders, sent[c0:c1], start, stop, parsed.universes, prefix, first
+        )
     closing = tuple(f"end {name}" if name else "end" for _, name in reversed(parsed.scopes))
     return SafetyReport(
         True,
