@@ -289,3 +289,17 @@ def test_an_in_prefix_covers_every_probe_theorem() -> None:
     assert (
         reference.body.count("section\nopen Real\nset_option linter.unusedVariables false\n") == 2
     )
+
+
+def test_refuted_and_vacuous_take_the_variables_the_statement_uses() -> None:
+    """`variable (n : ℕ)` then `theorem t : n = 0`: Lean's statement is `∀ n, n = 0`; the
+    refutation `¬ (n = 0)` had `n` added outside the negation (`∀ n, n ≠ 0`, false), so a
+    false statement passed; and vacuous skipped it for want of hypotheses (red team)."""
+    lean = "variable (n : ℕ) (h : n = 1) [Fact (1 = 2)]\ninclude h\ntheorem t : n = 0 := sorry"
+    (refuted,) = probes_of("refuted", lean) or []
+    assert "¬ (∀ (n : ℕ) (h : n = 1) [Fact (1 = 2)] , n = 0 )" in refuted.body
+    (vacuous,) = probes_of("vacuous", lean) or []
+    assert "formalize_probe_vacuous_1 (n : ℕ) (h : n = 1) [Fact (1 = 2)] :" in vacuous.body
+    plain = "variable (m : ℕ)\ntheorem t (k : ℕ) : k = k := sorry"  # `m` unused: not taken
+    (refuted,) = probes_of("refuted", plain) or []
+    assert "(m : ℕ)" not in refuted.body.split("theorem formalize_probe")[1]

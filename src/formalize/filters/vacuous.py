@@ -17,6 +17,7 @@ the reason; it is never failed.
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
+from formalize.filters.comparing import variable_binders
 from formalize.filters.probes import Probe, declaration, in_context, parts, universes
 
 #: The goal: the statement's conclusion, elaborated as in the statement, reduced to ``False``.
@@ -53,11 +54,15 @@ class VacuousFilter(LeanFilter):
 
     def probes(self, item: FilterItem) -> list[Probe] | None:
         cut = parts(item.report)
-        if cut is None or not cut[3] or negative(cut[4]):
+        if cut is None:
+            return None
+        # the `variable`s it uses are its hypotheses too (`variable (h : n = 1)`, `include h`)
+        binders = [*variable_binders(cut[1], [*cut[3], cut[4]]), *cut[3]]
+        if not binders or negative(cut[4]):
             return None
         decl = declaration(
             "vacuous",
-            cut[3],
+            binders,
             IRRELEVANT.format(conclusion=cut[4]),
             self.settings.tactics["vacuous"],
             self.settings.heartbeats,
@@ -70,7 +75,7 @@ class VacuousFilter(LeanFilter):
 
     def skip_reason(self, item: FilterItem) -> str:
         cut = parts(item.report)
-        if cut is not None and not cut[3]:
+        if cut is not None and not [*variable_binders(cut[1], [*cut[3], cut[4]]), *cut[3]]:
             return "the statement has no hypotheses to contradict"
         if cut is not None and negative(cut[4]):
             return (

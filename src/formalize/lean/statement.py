@@ -523,9 +523,7 @@ def _check(
         binders = tuple(sent[a:b] for a, b in groups)
         prefix = tuple(sent[a:b].strip() for a, b in parsed.in_prefix)
         first = parsed.in_prefix[0][0] if parsed.in_prefix else None
-        signature = Signature(
-            binders, sent[c0:c1], start, stop, parsed.universes, prefix, first
-        )
+        signature = Signature(binders, sent[c0:c1], start, stop, parsed.universes, prefix, first)
     closing = tuple(f"end {name}" if name else "end" for _, name in reversed(parsed.scopes))
     return SafetyReport(
         True,
