@@ -100,10 +100,11 @@ def variable_binders(context: str, statement: Sequence[str]) -> list[str]:
         for k, (group, names) in enumerate(bound):
             if k in chosen:
                 continue
-            idents = {t.text for t in _code(group) if t.kind == IDENT}
-            # an instance group is in when every variable it mentions is (so also one that
-            # mentions none: `[Fact (1 = 2)]`), as Lean includes instance-implicit variables
-            if names & used or (not names and idents & declared <= used):
+            idents = {t.text for t in _code(group) if t.kind == IDENT} - names
+            # an instance group (`[Ring R]`, `[h : Fact (1 = 2)]`) is in when every variable
+            # it mentions is (so also one that mentions none), as Lean includes them
+            instance = group.lstrip().startswith("[")
+            if names & used or ((instance or not names) and idents & declared <= used):
                 chosen.add(k)
                 used |= idents
                 changed = True
