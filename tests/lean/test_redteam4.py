@@ -38,9 +38,9 @@ def _scaffold_intact(text: str) -> bool:
         for probe in probes:
             tokens = [t for t in tokenize(probe.body, table) if t.kind not in ("comment",)]
             for k, tok in enumerate(tokens):
-                if tok.text == ":=" and k + 1 < len(tokens) and tokens[k + 1].text == "by":
-                    if tokens[k - 1].text != ")":
-                        return False
+                before_by = tok.text == ":=" and k + 1 < len(tokens) and tokens[k + 1].text == "by"
+                if before_by and tokens[k - 1].text != ")":
+                    return False
             if name == "refuted" and "(∀ " in probe.body:  # the `,` after the binders
                 comma = probe.body.index(" , ", probe.body.index("(∀ ")) + 1
                 if not any(t.offset == comma and t.text == "," for t in tokens):
