@@ -20,7 +20,9 @@ before one belongs to it; other top-level comments are dropped). Every ``theorem
 ``example`` makes one row: ``import Mathlib``, then every earlier command of the file that is
 not itself a theorem (definitions, instances, structures, notations, ``open``, ``namespace``,
 ``section``, ``end``, ``variable``, ``universe``, ``set_option``, ``attribute``, … exactly as
-written, proofs inside them included), then the theorem with its proof replaced by
+written, proofs inside them included, but tactic macros: ``macro … : tactic =>``, proof
+automation, which a translator writing ``by sorry`` statements does not emit, as compfiles'
+snips are dropped), then the theorem with its proof replaced by
 ``by sorry`` (what a translator emits) and the corpus's own metadata attributes
 (``@[category …, AMS …]``) dropped. Definitions keep their bodies: a translator writes the
 problem's definitions whole.
@@ -261,12 +263,19 @@ def rows(text: str, dialect: str = "lean") -> Iterator[str]:
             if cmd.startswith("snip"):
                 continue
         cmd = _drop_metadata(cmd)
-        if _kind(cmd) == "import":
+        if _kind(cmd) == "import" or _TACTIC_MACRO.match(cmd):
             continue
         if _kind(cmd) in MAIN:
             yield "\n\n".join([*context, with_sorry(cmd)]) + "\n"
         else:
             context.append(cmd)
+
+
+#: A tactic macro (``local macro "eval_a" : tactic => …``): proof automation, like compfiles'
+#: snips, which a translator writing ``by sorry`` statements has no use for.
+_TACTIC_MACRO = re.compile(
+    r"(?:/--(?:.|\n)*?-/\s*)?(?:@\[[^\]]*\]\s*)?(?:local |scoped )?macro\b[^\n]*:\s*tactic\s*=>"
+)
 
 
 def _drop_snips(text: str) -> str:

@@ -40,7 +40,7 @@ RULES = [
     {"probe": "trivial", "when": r"\(2 : ℕ\) \+ 2 = 4"},
     {
         "probe": "equiv",
-        "when": r"formalize_probe_candidate_\w+ : Prop :=\s+\(∀ \(n : ℕ\), n \+ 0 = n\)",
+        "when": r"formalize_probe_candidate_\w+ : Prop :=\s+\(∀ \(n : ℕ\) , n \+ 0 = n \)",
     },
 ]
 VACUOUS = "theorem eps (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) : x + 1 > x := by sorry"
@@ -130,9 +130,9 @@ def test_vacuous_refused_with_evidence_fed_back_and_fixed(tmp_path: Path, engine
         "judge:criticlean": SignalOutcome.PASSED,  # the critic's verdict, after the filters
     }
     assert accepted.provenance["filters"] == {
-        "vacuous": "2+tactics.2",
-        "refuted": "2+tactics.2",
-        "trivial": "2+tactics.2",
+        "vacuous": "3+tactics.2",
+        "refuted": "3+tactics.2",
+        "trivial": "3+tactics.2",
     }
 
     # zeta: refuted in round 1; the true sum of round 2 is trivial, recorded, and accepted

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from formalize.lean.policy import is_reserved_name
 from formalize.lean.statement import (
     rename_auxiliaries,
     rename_declaration,
@@ -82,6 +83,8 @@ class TranslationRequest:
 def theorem_name(problem_id: str) -> str:
     """A Lean identifier for a problem, stable across runs (``formalize_<id>``)."""
     slug = re.sub(r"[^A-Za-z0-9_]+", "_", problem_id).strip("_") or "problem"
+    if is_reserved_name(f"formalize_{slug}"):  # an id `probe_x`: not one of the probes' names
+        return f"formalize_problem_{slug}"
     return f"formalize_{slug}"
 
 

@@ -87,6 +87,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Constants the fake's "Mathlib" declares (a handful, for the shadowing tests): declaring one
+#: of these full names again is Lean's "already declared" error.
+LIBRARY_CONSTANTS = frozenset({"Nat.Prime", "Real.sqrt", "Real", "Prime", "Nat.succ"})
 KNOWN_ROOTS = frozenset(
     [
         "Init",
@@ -346,8 +349,23 @@ class FakeRepl:
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         assert env.modules is not None
+        # file mode's guard (formalize.lean.filemode.guard_command): the REPL's "already
+        # declared" for names the fake's library has
+        for m in re.finditer(r"formalize guard", text):
+            listed = re.search(r"for n in \[([^\]]*)\]", text[: m.start()][-2000:])
+            if listed is None:
+                continue
+            base = m.start() - len(text[: m.start()][-2000:]) + listed.start(1)
+            for name in re.finditer(r"`([^\s,\]]+)", listed.group(1)):
+                if name.group(1) in LIBRARY_CONSTANTS:
+                    at = base + name.start()
+                    where = Tok(name.group(0), at, at + len(name.group(0)))
+                    message = f"formalize guard: '{name.group(1)}' has already been declared"
+                    out.append(error(pos, where, message))
         if "getModuleIdx?" in clean or "getModuleIdx?" in text:
-            for name in re.findall(r"`([A-Za-z_][A-Za-z0-9_.]*)", text):
+            probe = re.search(r"for m in \[([^\]]*)\]", text)  # the header probe's modules
+            listed = probe.group(1) if probe else text
+            for name in re.findall(r"`([A-Za-z_][A-Za-z0-9_.]*)", listed):
                 if name not in env.modules:
                     out.append(error(pos, toks[0], f"fake REPL: module {name} is not imported"))
         for i, t in enumerate(toks):
@@ -376,15 +394,28 @@ class FakeRepl:
 
     def redeclared(self, toks: list[Tok], pos: Positions) -> list[dict[str, Any]]:
         """Lean's error for a second ``def _root_.x`` of one name in a command (or a file):
-        namespaces cannot keep such names apart."""
+        namespaces cannot keep such names apart; and for a declaration whose full name (the
+        open namespaces' parts, then its own) is one of :data:`LIBRARY_CONSTANTS`."""
         out, seen = [], set()
+        spaces: list[str] = []  # namespace parts, "" for a section
         for i, t in enumerate(toks[:-1]):
             name = toks[i + 1]
+            if t.text == "namespace" and _is_name(name.text):
+                spaces += name.text.split(".")
+            elif t.text == "section":
+                spaces.append("")
+            elif t.text == "end" and spaces:
+                given = name.text.split(".") if _is_name(name.text) else [""]
+                del spaces[-len(given) :]
             if t.text in ("def", "abbrev", "theorem") and name.text.startswith("_root_."):
                 plain = name.text[len("_root_.") :]
                 if plain in seen:
                     out.append(error(pos, name, f"'{plain}' has already been declared"))
                 seen.add(plain)
+            elif t.text in _DECLS and _is_name(name.text):
+                full = ".".join([*filter(None, spaces), name.text])
+                if full in LIBRARY_CONSTANTS:
+                    out.append(error(pos, name, f"'{full}' has already been declared"))
         return out
 
     def probes(

@@ -120,7 +120,9 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("«…» holding code", "theorem t : «#eval 1» = 1 := sorry", "escaped identifier"),
     ("«…» holding a command word", "theorem t : Nat.«end» = 1 := sorry", "`end`"),
     ("«run_cmd» escaped", "«run_cmd» 1\n" + T, "unexpected `«run_cmd»` at line 1"),
-    ("_root_ escape", "theorem _root_.Nat.foo : True := sorry", "forbidden name `_root_.Nat.foo`"),
+    # `theorem _root_.Nat.foo` is admitted now, reported as shadowing (test_shadowing.py)
+    ("_root_ as a namespace", "namespace _root_.Nat\n" + T, "`_root_` is no name"),
+    ("_root_ inside a name", "theorem t : Nat._root_.foo = 1 := sorry", "refers to `_root_`"),
     # --- imports ----------------------------------------------------------------------------------
     ("import in the middle", T + "\nimport Mathlib", "unexpected `import` at line 2"),
     ("import of Lean internals", "import Lean.Elab.Command\n" + T, "`Lean.Elab.Command`"),

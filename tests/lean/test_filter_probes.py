@@ -39,11 +39,12 @@ def test_linarith_is_reached_when_simp_all_leaves_the_goal_open(tmp_path: Path) 
     with checker(tmp_path, [rule]) as lean_checker:
         (signal,) = build_filters(["vacuous"], lean_checker)[0].run([item(lean)])
     assert signal.outcome is SignalOutcome.FAILED
-    assert signal.evidence.endswith(":= by\n  show False\n  linarith")
+    assert signal.evidence.endswith(":= by\n  show _root_.False\n  linarith")
     assert "simp_all" not in signal.evidence and "omega" not in signal.evidence
     (sent,) = probe_requests(tmp_path)
-    simp_all = sent.index("show False\n  simp_all")
-    assert simp_all < sent.index("show False\n  linarith")  # tried first, and did not hide it
+    # simp_all is tried first, and did not hide linarith
+    simp_all = sent.index("show _root_.False\n  simp_all")
+    assert simp_all < sent.index("show _root_.False\n  linarith")
 
 
 # --------------------------------------------------------------------------- items 2 and 3
@@ -71,7 +72,7 @@ def test_a_false_or_negated_conclusion_is_never_vacuous(tmp_path: Path) -> None:
 
 def test_untyped_binders_elaborate_as_in_the_statement() -> None:
     """imo1960_p2's shape: `{x}` gets its type from the conclusion, so the conclusion stays in
-    the probe (inert: `(fun _ : Prop => False) (…)`), not re-elaborated without it."""
+    the probe (inert: `(fun _ : Prop => _root_.False) (…)`), not re-elaborated without it."""
     lean = (
         "def IsGood (x : ℝ) : Prop := 0 ≤ 2 * x + 1\n"
         "theorem imo1960_p2 {x} : IsGood x ↔ x ∈ Set.Icc (-1 / 2 : ℝ) 0 := by sorry"
@@ -79,8 +80,8 @@ def test_untyped_binders_elaborate_as_in_the_statement() -> None:
     (probe,) = probes_of("vacuous", lean) or []
     assert (
         "theorem formalize_probe_vacuous_1 {x} :\n"
-        "    (fun _ : Prop => False) (IsGood x ↔ x ∈ Set.Icc (-1 / 2 : ℝ) 0) := by\n"
-        "  show False\n"
+        "    (fun _ : Prop => _root_.False) ( IsGood x ↔ x ∈ Set.Icc (-1 / 2 : ℝ) 0 ) := by\n"
+        "  show _root_.False\n"
     ) in probe.body
 
 
@@ -136,7 +137,7 @@ def test_references_with_variables_are_closed_over_them() -> None:
         "reference", "theorem c (n : ℕ) (h : 0 < n) : n ≠ 0 := sorry", reference=ref
     )
     assert re.search(
-        EQUIV + r"\n  \(∀ \{N : ℕ\} \[Fact \(1 < N\)\] \(h : 0 < N\), N ≠ 0\)", probe.body
+        EQUIV + r"\n  \(∀ \{N : ℕ\} \[Fact \(1 < N\)\] \(h : 0 < N\) , N ≠ 0 \)", probe.body
     )
     assert variable_binders("variable (a b : ℕ) (h : a < b)", ["a = a"]) == ["(a b : ℕ)"]
 
@@ -209,3 +210,96 @@ def test_probe_texts_of_a_plain_statement() -> None:
     (reference,) = probe_texts("reference", lean, reference=lean) or []
     assert reference.goals == ("equiv_mp", "equiv_mpr")
     assert probe_texts("vacuous", "theorem f : False := sorry") is None
+
+
+def test_probes_set_the_limits_a_statement_may_lower_again() -> None:
+    """`set_option synthInstance.maxSize 3` at the top would hold in the probes, which follow
+    the statement's text, and starve their tactics into "not proved" (the red team's way to
+    dodge the filters): every probe theorem sets each limit again, never below Lean's default,
+    never below what the statement itself set (PutnamBench's putnam_1989_a6 lowers maxSize)."""
+    low = (
+        "set_option synthInstance.maxSize 3\nset_option maxRecDepth 60\n"
+        "theorem t (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) : x = 1 := by sorry"
+    )
+    high = "set_option maxRecDepth 4096\n" + low.split("\n", 2)[2]
+    for name in ("vacuous", "refuted", "trivial"):
+        (probe,) = probes_of(name, low) or []
+        theorems = probe.body.count(f"theorem formalize_probe_{name}_")
+        assert theorems >= 1
+        for option in (
+            "synthInstance.maxSize 128",
+            "maxRecDepth 512",
+            "synthInstance.maxHeartbeats 20000",
+        ):
+            assert probe.body.count(f"set_option {option} in\n") == theorems, (name, option)
+        (raised,) = probes_of(name, high) or []
+        assert raised.body.count("set_option maxRecDepth 4096 in\n") == theorems
+    (reference,) = probes_of("reference", low, formal_statement=high) or []
+    assert "set_option maxRecDepth 4096 in\n" in reference.body
+
+
+def test_universe_parameters_are_declared_on_every_probe() -> None:
+    """`theorem t.{u} (α : Sort u) …` was parsed with no binders and no conclusion, so no
+    filter could build a probe (all inconclusive: the red team's way around them)."""
+    lean = "theorem t.{u, v} (α : Sort u) (β : Sort v) (h₀ : 0 < 1) (h₁ : 1 < 0) : False := sorry"
+    for name in ("refuted", "trivial"):
+        (probe,) = probes_of(name, lean) or []
+        assert f"theorem formalize_probe_{name}_1.{{u, v}}" in probe.body
+        assert "(α : Sort u)" in probe.body
+    vacuous = lean.replace(": False :=", ": α = α :=")
+    (probe,) = probes_of("vacuous", vacuous) or []
+    assert "theorem formalize_probe_vacuous_1.{u, v} (α : Sort u) (β : Sort v)" in probe.body
+    assert probes_of("reference", lean, formal_statement=lean) is None
+
+
+def test_only_leans_sorry_warning_makes_an_alternative_unproved() -> None:
+    """An unused binder named `xsorry` gets Lean's "unused variable `xsorry`" warning on
+    every probe theorem that succeeds; read as a sorry warning, it made every filter "passed"
+    (the red team's dodge). Only `declaration uses 'sorry'` counts."""
+    from formalize.filters.base import proved_alternatives
+    from formalize.records import CheckResult, CheckStatus, Message, Severity
+
+    lean = "theorem t (n : ℕ) (h1 : n = 1) (h2 : n = 2) (xsorry : ℕ) : n = 3 := sorry"
+    (probe,) = probes_of("vacuous", lean) or []
+    first = probe.alternatives[0]
+    line, column = probe.position(first.start)
+    unused = Message(Severity.WARNING, line, column, "unused variable `xsorry`")
+    ok = CheckResult(CheckStatus.OK, (unused,))
+    assert first in proved_alternatives(ok, probe)
+    uses = Message(Severity.WARNING, line, column, "declaration uses 'sorry'")
+    assert first not in proved_alternatives(CheckResult(CheckStatus.OK, (uses,)), probe)
+
+
+def test_an_in_prefix_covers_every_probe_theorem() -> None:
+    """`open Real in theorem …`: Lean expands `a in b` to `section a b end`, so left in the
+    context it would cover the first probe theorem only; the others failed on `sqrt`, every
+    filter inconclusive (the red team's dodge, honest candidates included)."""
+    lean = (
+        "open Nat\nopen Real in\nset_option linter.unusedVariables false in\n"
+        "theorem t (x : ℝ) (h1 : x = 1) (h2 : x = 2) : sqrt x = 3 := sorry"
+    )
+    for name in ("vacuous", "refuted", "trivial"):
+        (probe,) = probes_of(name, lean) or []
+        assert " in\ntheorem formalize_probe" in probe.body  # its own set_options only
+        assert "open Real in" not in probe.body and "unusedVariables false in" not in probe.body
+        opened = probe.body.index("section\nopen Real\nset_option linter.unusedVariables false\n")
+        assert probe.body.index("open Nat") < opened < probe.body.index("formalize_probe_")
+        assert probe.body.rstrip().endswith("end")
+    (reference,) = probes_of("reference", lean, formal_statement=lean) or []
+    assert (
+        reference.body.count("section\nopen Real\nset_option linter.unusedVariables false\n") == 2
+    )
+
+
+def test_refuted_and_vacuous_take_the_variables_the_statement_uses() -> None:
+    """`variable (n : ℕ)` then `theorem t : n = 0`: Lean's statement is `∀ n, n = 0`; the
+    refutation `¬ (n = 0)` had `n` added outside the negation (`∀ n, n ≠ 0`, false), so a
+    false statement passed; and vacuous skipped it for want of hypotheses (red team)."""
+    lean = "variable (n : ℕ) (h : n = 1) [Fact (1 = 2)]\ninclude h\ntheorem t : n = 0 := sorry"
+    (refuted,) = probes_of("refuted", lean) or []
+    assert "¬ (∀ (n : ℕ) (h : n = 1) [Fact (1 = 2)] , n = 0 )" in refuted.body
+    (vacuous,) = probes_of("vacuous", lean) or []
+    assert "formalize_probe_vacuous_1 (n : ℕ) (h : n = 1) [Fact (1 = 2)] :" in vacuous.body
+    plain = "variable (m : ℕ)\ntheorem t (k : ℕ) : k = k := sorry"  # `m` unused: not taken
+    (refuted,) = probes_of("refuted", plain) or []
+    assert "(m : ℕ)" not in refuted.body.split("theorem formalize_probe")[1]

@@ -47,7 +47,7 @@ TRIVIAL = "theorem t : (2 : ℕ) + 2 = 4 := by sorry"
 PLAIN = "theorem p (n : ℕ) (h : 0 < n) : n + 0 = n := by sorry"
 RULES = [
     {"probe": "vacuous", "when": r"h₁ : x < 0"},
-    {"probe": "refuted", "when": r"¬ \(\(2 : ℕ\) \+ 2 = 5\)"},
+    {"probe": "refuted", "when": r"¬ \( \(2 : ℕ\) \+ 2 = 5 \)"},
     {"probe": "trivial", "when": r"\(2 : ℕ\) \+ 2 = 4"},
     {"probe": "equiv", "when": r"formalize_probe_reference_\w+ : Prop :=\s+\(∀ \(m : ℕ\)"},
 ]
@@ -154,7 +154,7 @@ def test_probes_are_built_from_the_parsed_signature() -> None:
     # the statement itself, its conclusion kept (so its binders elaborate as there) but inert
     assert (
         "theorem formalize_probe_vacuous_1 (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) :\n"
-        "    (fun _ : Prop => False) (x = answer) := by\n  show False\n  omega"
+        "    (fun _ : Prop => _root_.False) ( x = answer ) := by\n  show _root_.False\n  omega"
     ) in body
     assert "abbrev answer : ℕ := 3" in body and "open Real" in body
     assert body.rstrip().endswith("end Foo")  # the namespace the candidate left open is closed
@@ -162,7 +162,7 @@ def test_probes_are_built_from_the_parsed_signature() -> None:
     assert [a.tactic for a in vacuous.alternatives] == tactic_lists()["vacuous"]
     assert vacuous.goals == ("vacuous",)
     (refuted,) = probes_of("refuted", lean) or []
-    assert "¬ (∀ (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0), x = answer) := by\n  try push_neg" in (
+    assert "¬ (∀ (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0) , x = answer ) := by\n  try push_neg" in (
         refuted.body
     )
     (trivial,) = probes_of("trivial", lean) or []
@@ -182,7 +182,7 @@ def test_every_alternative_is_a_theorem_of_its_own_with_its_own_heartbeats() -> 
         assert text.startswith(f"set_option maxHeartbeats {PROBE_HEARTBEATS} in\n")
         assert f"theorem formalize_probe_vacuous_{k} (x : ℝ)" in text
         # the tactic ends the block: it closes the goal, or its theorem fails on its own
-        assert text.endswith(f":= by\n  show False\n  {tactic}")
+        assert text.endswith(f":= by\n  show _root_.False\n  {tactic}")
         assert probe.body[probe.alternatives[k - 1].by :].startswith("by\n")
     assert list(texts).index("simp_all") < list(texts).index("linarith")
     assert probe.body.count("set_option maxHeartbeats") == len(tactic_lists()["vacuous"])
@@ -195,8 +195,8 @@ def test_reference_probe_compares_closed_propositions_both_ways() -> None:
     cand = re.search(r"def _root_\.(formalize_probe_candidate_\w+) : Prop :=", body)
     refn = re.search(r"def _root_\.(formalize_probe_reference_\w+) : Prop :=", body)
     assert cand and refn
-    assert f"{cand[0]}\n  (∀ (n : ℕ) (h : 0 < n), n + 0 = n)" in body
-    assert f"{refn[0]}\n  (∀ (m : ℕ) (h : 0 < m), m = m + 0)" in body
+    assert f"{cand[0]}\n  (∀ (n : ℕ) (h : 0 < n) , n + 0 = n )" in body
+    assert f"{refn[0]}\n  (∀ (m : ℕ) (h : 0 < m) , m = m + 0 )" in body
     assert refn.start() < cand.start()  # the reference is elaborated first
     assert f"{cand[1]} → {refn[1]} := by\n  intro h\n  unfold {cand[1]} {refn[1]} at *" in body
     assert f"{refn[1]} → {cand[1]} := by" in body
@@ -275,7 +275,7 @@ def test_each_filter_through_the_checker(tmp_path: Path) -> None:
         ("passed", "passed", "passed", "inconclusive"),
     ]
     vacuous = found[0][0]
-    assert "contradict" in vacuous.reason and vacuous.version == "2+tactics.2"
+    assert "contradict" in vacuous.reason and vacuous.version == "3+tactics.2"
     assert "theorem formalize_probe_vacuous_1 (x : ℝ) (h₀ : 0 < x) (h₁ : x < 0)" in vacuous.evidence
     assert found[3][3].reason.startswith("Lean proved the statement equivalent")
     assert found[4][3].reason == "equivalence to the reference was not proved"

@@ -65,7 +65,8 @@ REFUSED = {
         'local notation "!" n => n + 1',
         "existing Lean token",
     ),
-    "an atom reading as a name": ('local notation "F" => 1', "atoms must be new symbols"),
+    "an atom that is a word": ('local notation "Fx" => 1', "never a word"),
+    "a one-letter atom in an infix": ('infixl:65 "F" => Nat.add', "atoms must be new symbols"),
     "a later atom closing a bracket it did not open": (
         'local notation "⌊⌊" n ")" => n',
         "closes a bracket the notation did not open",

@@ -47,7 +47,7 @@ def gated_jobs(statements: list[str]) -> list[Job]:
         assert report.ok, (text, report.reason)
         assert report.text is not None
         _, body = split_header(report.text)
-        jobs.append(Job("import Mathlib", body, report.open_scopes, bool(report.global_effects)))
+        jobs.append(Job("import Mathlib", body, report.open_scopes, report.alone))
     return jobs
 
 

@@ -213,3 +213,26 @@ def test_real_token_table_and_selftest(
     assert len(diff.extra) < 0.01 * len(packaged_table().tags), diff.summary()
     wrong = {n: v.reason for n, v in truth.selftest.verdicts.items() if not v.ok}
     assert not wrong, wrong
+
+
+# Shadowing (issue 21): REPL and file mode answer alike. `Nat.Prime` declared again at the top
+# is "already declared" (file mode checks it alone, at the root); inside a namespace it is a new
+# constant that the statement then names, and the gate reports it as shadowing.
+SHADOWING = {
+    "top": (
+        "def Nat.Prime (n : ℕ) : Prop := True\ntheorem real_shadow_top : Nat.Prime 4 := by sorry"
+    ),
+    "namespace": (
+        "namespace RealShadow\ndef Nat.Prime (n : ℕ) : Prop := True\n"
+        "theorem real_shadow_ns : Nat.Prime 4 := by sorry\nend RealShadow"
+    ),
+}
+
+
+@pytest.mark.parametrize("backend", ["repl", "file"])
+def test_real_shadowing(backend: str) -> None:
+    with LeanChecker(backend_config(backend)) as checker:
+        top, inside = checker.check(list(SHADOWING.values()))
+    assert top.status is CheckStatus.LEAN_ERROR
+    assert any("already been declared" in m.text for m in top.errors()), top
+    assert inside.status is CheckStatus.OK, inside

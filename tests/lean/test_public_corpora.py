@@ -34,18 +34,19 @@ def _bench() -> ModuleType:
 
 BENCH = _bench()
 
-#: The refusal rate each corpus must stay within (measured: benchmarks/README.md). The issue's
-#: goal is 2%; formal-conjectures stays above it, every remaining row a named danger below.
-CEILING = {"formal-conjectures": 0.035, "CombiBench": 0.02, "compfiles": 0.02}
+#: The refusal rate each corpus must stay within: the issue's goal, 2% (measured:
+#: benchmarks/README.md), every remaining row a named danger below.
+CEILING = {"formal-conjectures": 0.02, "CombiBench": 0.02, "compfiles": 0.02}
 
 #: The named dangers of docs/security.md ("Public corpora: what stays refused"), as the
 #: patterns of the reasons that stand for them.
 NAMED_DANGERS = {
     "syntax definitions (macros, elaborators)": r"macros, syntax and elaborators",
-    "a notation atom that reads as a name or operand": r"atoms must be new symbols|reads as `",
+    "a notation atom that is a word or reads as an operand": (
+        r"atoms must be new symbols|reads as `"
+    ),
     "a notation redefining an existing token": r"redefines an existing Lean token",
     "a notation atom used outside its scope": r"is read where Lean does not have it",
-    "a declaration outside the candidate's namespace": r"refers to `_root_`",
     "names reaching IO or the meta API": r"forbidden name",
     "tactics off the allow-list": r"not allowed in a side proof|its alternatives run tactics",
     "a tactic choosing a term of the statement": r"in the statement running",
@@ -106,3 +107,10 @@ def test_rows_follow_the_documented_definition() -> None:
     (row,) = BENCH.rows(BENCH._drop_snips(compfiles), "compfiles")
     assert "abbrev s : ℕ := 3" in row and row.rstrip().endswith("theorem p : s = 3 := by sorry")
     assert "lemma h" not in row
+    tactic = 'def a : ℕ := 2\n\nlocal macro "eval_a" : tactic => `(tactic| rfl)\n\n' + (
+        "theorem t : a = 2 := by eval_a\n"
+    )
+    (row,) = BENCH.rows(tactic)
+    assert "macro" not in row and row.rstrip().endswith("theorem t : a = 2 := by sorry")
+    term = 'local macro "𝕊" : term => `(Nat)\n\ntheorem t : True := trivial\n'
+    assert "macro" in next(iter(BENCH.rows(term)))  # a term macro stays (and is refused)

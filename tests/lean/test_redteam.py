@@ -47,6 +47,8 @@ def test_redteam_candidate(name: str) -> None:
         assert report.ok, report.reason
         if "instance" in name:
             assert report.global_effects  # checked in a file of its own
+        if "root" in name:  # a `_root_` declaration: alone, at the root, in file mode
+            assert report.shadowing and report.alone
     else:
         assert not report.ok, (name, text)
         assert report.reason

@@ -32,7 +32,7 @@ from formalize.truth import cache_path, doctor_rows, load, prepare_run
 # universe-polymorphic one). Nothing else is proved.
 TRUTH = [
     {"probe": "vacuous", "when": r"\(h₀ : x < 2\) \(h₁ : 3 < x\)"},
-    {"probe": "refuted", "when": r"¬ \(\(2 : ℕ\) \+ 2 = 5\)"},
+    {"probe": "refuted", "when": r"¬ \( \(2 : ℕ\) \+ 2 = 5 \)"},
     {"probe": "trivial", "when": r"\(2 : ℕ\) \+ 2 = 4"},
     {"probe": "equiv", "when": r"formalize_probe_candidate_\w+ : Prop :=\s+\(∀ \(x y : ℝ\)"},
     {
@@ -107,7 +107,7 @@ def test_the_filters_agree_with_a_lean_that_proves_what_lean_proves(
     # negation, the contradictory hypotheses
     probes = "\n".join(sent(tmp_path))
     assert "theorem formalize_probe_vacuous_1 (x : ℕ) (h₀ : x < 2) (h₁ : 3 < x)" in probes
-    assert "¬ ((2 : ℕ) + 2 = 5)" in probes
+    assert "¬ ( (2 : ℕ) + 2 = 5 )" in probes
     assert "formalize_probe_equiv_mp" in probes and "{H : Type formalize_u}" in probes
 
 

@@ -230,3 +230,17 @@ def test_the_position_points_to_a_namespace(text: str, best: str) -> None:
     )
     (miss,) = NameChecker(index).check_one(text).unresolved
     assert miss.suggestions[0] == best
+
+
+def test_a_name_the_candidate_declares_in_its_namespace_is_its_own() -> None:
+    """Inside ``namespace Foo`` after ``def Nat.Prime``, Lean reads ``Nat.Prime`` as
+    ``Foo.Nat.Prime``: the critic must not be shown the library's ``Nat.Prime`` for it."""
+    checker = NameChecker(FakeIndex())
+    shadow = (
+        "namespace Foo\ndef Nat.Prime (n : ℕ) : Prop := n = n\n"
+        "theorem t : Nat.Prime 4 ∧ Nat.card ℕ = 0 := sorry\nend Foo"
+    )
+    names = [str(getattr(d, "name", d)) for d in checker.constants(shadow)]
+    assert "Nat.Prime" not in names and "Nat.card" in names
+    plain = "theorem t : Nat.Prime 4 := sorry"
+    assert [str(getattr(d, "name", d)) for d in checker.constants(plain)] == ["Nat.Prime"]

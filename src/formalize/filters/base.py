@@ -26,6 +26,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
 
 from formalize.filters.probes import PROBE_HEARTBEATS, THEOREM_KINDS, Alternative, Probe
+from formalize.lean.protocol import is_sorry_warning
 from formalize.lean.statement import SafetyReport, check_statement
 from formalize.records import (
     CheckResult,
@@ -149,9 +150,9 @@ def proved_alternatives(result: CheckResult, probe: Probe) -> list[Alternative]:
         return []
     if probe_error(result, probe) is not None:
         return []
-    bad = _errors(result) + [
-        m for m in result.messages if m.severity is Severity.WARNING and "sorry" in m.text
-    ]
+    # Lean's own sorry warning only: "unused variable `xsorry`" is no reason (a binder so
+    # named made every alternative look unproved: the red team's filter dodge)
+    bad = _errors(result) + [m for m in result.messages if is_sorry_warning(m)]
     return [a for a in probe.alternatives if not any(_within(probe, a, m) for m in bad)]
 
 
@@ -171,7 +172,7 @@ class LeanFilter:
     of them means."""
 
     name = "lean"
-    base_version = "2"
+    base_version = "3"  # 3: every probe theorem sets the PROBE_LIMITS again
     #: what a proof of the probe means, for the signal's reason
     found = "Lean proved it"
     not_found = "no tactic proved it"

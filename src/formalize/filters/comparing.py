@@ -83,10 +83,12 @@ def pin_universes(text: str) -> str:
 def variable_binders(context: str, statement: Sequence[str]) -> list[str]:
     """The binder groups of the ``variable`` commands of ``context`` that the ``statement``
     texts use: a group binding a name they mention, a group a chosen group's type mentions,
-    and an instance group (``[Ring R]``) all of whose variables are chosen. In order."""
+    and an instance group (``[Ring R]``) all of whose variables are chosen (``[Fact (1 = 2)]``,
+    which mentions none, too), and the groups named by ``include``. In order."""
     try:
         groups = _variable_groups(context)
         used = {t.text for part in statement for t in _code(part) if t.kind == IDENT}
+        used |= _included(context)
     except LexError:
         return []
     bound = [(g, _bound_names(g)) for g in groups]
@@ -98,12 +100,29 @@ def variable_binders(context: str, statement: Sequence[str]) -> list[str]:
         for k, (group, names) in enumerate(bound):
             if k in chosen:
                 continue
-            idents = {t.text for t in _code(group) if t.kind == IDENT}
-            if names & used or (not names and idents & declared and idents & declared <= used):
+            idents = {t.text for t in _code(group) if t.kind == IDENT} - names
+            # an instance group (`[Ring R]`, `[h : Fact (1 = 2)]`) is in when every variable
+            # it mentions is (so also one that mentions none), as Lean includes them
+            instance = group.lstrip().startswith("[")
+            if names & used or ((instance or not names) and idents & declared <= used):
                 chosen.add(k)
                 used |= idents
                 changed = True
     return [g for k, (g, _) in enumerate(bound) if k in chosen]
+
+
+def _included(context: str) -> set[str]:
+    """The names ``include`` commands of ``context`` name (``omit`` is not subtracted: a probe
+    over one variable too many is at worst inconclusive)."""
+    tokens = _code(context)
+    names: set[str] = set()
+    for k, tok in enumerate(tokens):
+        if tok.text == "include" and tok.kind != IDENT:
+            j = k + 1
+            while j < len(tokens) and tokens[j].kind == IDENT and tokens[j].line == tok.line:
+                names.add(tokens[j].text)
+                j += 1
+    return names
 
 
 def _variable_groups(context: str) -> list[str]:

@@ -22,10 +22,11 @@ Pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from formalize.lean.lexer import COMMENT_KINDS, LexError, brackets, tokenize
+from formalize.lean.policy import PROBE_LIMITS
 from formalize.lean.statement import SafetyReport, split_header
 
 #: The main declarations a probe is built for (a ProofNet-style ``def … : Prop := sorry`` is not).
@@ -108,16 +109,22 @@ def balanced(text: str) -> bool:
 
 def parts(report: SafetyReport) -> tuple[str, str, str, list[str], str] | None:
     """(imports, context before, context after, binders, conclusion) of a gated statement;
-    None when it has no signature or a part is not balanced."""
+    None when it has no signature or a part is not balanced. The context before ends with the
+    commands of the statement's ``… in`` prefix, each on a line of its own and without its
+    ``in`` (:func:`in_section`): restated in several theorems, they need a section."""
     sig = report.signature
     if not report.ok or sig is None or report.text is None or report.kind not in THEOREM_KINDS:
         return None
     if not sig.conclusion.strip() or not all(map(balanced, [*sig.binders, sig.conclusion])):
         return None
     text = report.text
-    before, after = text[: sig.start], text[sig.stop :]
+    start = sig.start if sig.prefix_start is None else sig.prefix_start
+    before, after = text[:start], text[sig.stop :]
     closing = "\n".join(report.open_scopes)
     imports, before = split_header(before) if before.strip() else ("", before)
+    if sig.prefix:  # `open Real in theorem …`: it would cover the first probe theorem only
+        before += "\n".join(["", "section", *sig.prefix, ""])
+        after = "\nend" + after
     return (
         imports,
         before,
@@ -133,7 +140,7 @@ def in_context(report: SafetyReport, header: str, block: Block) -> Probe | None:
     if cut is None:
         return None
     imports, before, after, _, _ = cut
-    return assemble(imports or header, [before, block, after], bool(report.global_effects))
+    return assemble(imports or header, [before, block, after], report.alone)
 
 
 def assemble(header: str, pieces: Sequence[str | Block], alone: bool, sep: str = "\n") -> Probe:
@@ -156,15 +163,27 @@ def declaration(
     tactics: Sequence[str],
     heartbeats: int = PROBE_HEARTBEATS,
     prelude: Sequence[str] = (),
+    limits: Iterable[tuple[str, int]] = (),
+    universes: Sequence[str] = (),
 ) -> Block:
     """One theorem per tactic, ``formalize_probe_<goal_name>_<k> binders : goal := by``,
-    then the ``prelude`` tactics and that tactic, each under ``heartbeats``."""
+    then the ``prelude`` tactics and that tactic, each under ``heartbeats`` and with the
+    :data:`~formalize.lean.policy.PROBE_LIMITS` set again: to Lean's default, or to the
+    statement's own ``limits`` (:attr:`SafetyReport.limits`) where those are larger (a
+    statement lowering one at its top must not starve the probes' tactics). ``universes``
+    are the statement's explicit universe parameters, declared on each theorem again."""
     head = " ".join(binders)
+    params = f".{{{', '.join(universes)}}}" if universes else ""
+    given = dict(limits)
+    reset = "".join(
+        f"set_option {name} {max(default, given.get(name, 0))} in\n"
+        for name, default in PROBE_LIMITS.items()
+    )
     texts, alternatives, offset = [], [], 0
     for k, tactic in enumerate(tactics, 1):
         before_by = (
-            f"set_option maxHeartbeats {heartbeats} in\n"
-            f"theorem formalize_probe_{goal_name}_{k}{' ' + head if head else ''} :\n"
+            f"set_option maxHeartbeats {heartbeats} in\n{reset}"
+            f"theorem formalize_probe_{goal_name}_{k}{params}{' ' + head if head else ''} :\n"
             f"    {goal} := "
         )
         steps = "".join(f"\n  {step}" for step in [*prelude, tactic])
@@ -177,8 +196,15 @@ def declaration(
     return Block("\n\n".join(texts), tuple(alternatives))
 
 
+def universes(report: SafetyReport) -> tuple[str, ...]:
+    """The main statement's explicit universe parameters (``theorem t.{u}``)."""
+    return report.signature.universes if report.signature is not None else ()
+
+
 def closed(binders: Sequence[str], conclusion: str) -> str:
-    """The statement as one proposition: ``∀ binders, conclusion`` (or the conclusion)."""
+    """The statement as one proposition: ``∀ binders, conclusion`` (or the conclusion). The
+    candidate's text is set apart by spaces: a notation atom of its own can then not run on
+    into the probe's ``)`` or ``,`` (``"⟩)"`` would read ``⟩)`` as one token: red team)."""
     if not binders:
-        return f"({conclusion})"
-    return f"(∀ {' '.join(binders)}, {conclusion})"
+        return f"( {conclusion} )"
+    return f"(∀ {' '.join(binders)} , {conclusion} )"

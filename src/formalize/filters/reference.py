@@ -33,7 +33,15 @@ from formalize.filters.comparing import (
     variable_binders,
     with_answers,
 )
-from formalize.filters.probes import Block, Probe, assemble, closed, declaration, parts
+from formalize.filters.probes import (
+    Block,
+    Probe,
+    assemble,
+    closed,
+    declaration,
+    parts,
+    universes,
+)
 from formalize.lean.headers import PreparedHeader, prepare_header
 from formalize.lean.statement import SafetyReport, check_statement, rename_auxiliaries
 from formalize.records import CheckResult, Problem, Signal, SignalOutcome
@@ -94,7 +102,7 @@ class ReferenceFilter(LeanFilter):
 
     def probes(self, item: FilterItem) -> list[Probe] | None:
         ref = self.reference(item)
-        if ref is None or item.report.global_effects:
+        if ref is None or item.report.global_effects or universes(item.report) or universes(ref):
             return None
         if sorry_answer(item.report.text or "") or sorry_answer(ref.text or ""):
             return None
@@ -124,9 +132,10 @@ class ReferenceFilter(LeanFilter):
                     self.settings.tactics["equivalence"],
                     self.settings.heartbeats,
                     prelude=["intro h", f"unfold {p} {q} at *"],
+                    limits=[*item.report.limits, *ref.limits],
                 )
             )
-        alone = bool(item.report.global_effects or ref.global_effects)
+        alone = item.report.alone or ref.alone
         return [assemble(header, pieces, alone, sep="\n\n")]
 
     def reference(self, item: FilterItem) -> SafetyReport | None:
@@ -142,7 +151,7 @@ class ReferenceFilter(LeanFilter):
                 return None
             prefix = prepared.text + "\n"
         text = rename_auxiliaries(prefix + with_answers(statement), "formalize_ref")
-        report = check_statement(text)
+        report = check_statement(text, reserved_names=True)
         return report if report.ok else None
 
     def skip_reason(self, item: FilterItem) -> str:
@@ -151,6 +160,8 @@ class ReferenceFilter(LeanFilter):
         ref = self.reference(item)
         if ref is None:
             return "the reference statement does not pass the statement gate"
+        if universes(item.report) or universes(ref):
+            return "explicit universe parameters (`theorem t.{u}`) are not compared"
         if item.report.global_effects:
             effects = ", ".join(item.report.global_effects)
             return (

@@ -8,7 +8,8 @@ list, one alternative per tactic. Catches wrong constants and false closed claim
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
-from formalize.filters.probes import Probe, closed, declaration, in_context, parts
+from formalize.filters.comparing import variable_binders
+from formalize.filters.probes import Probe, closed, declaration, in_context, parts, universes
 
 
 class RefutedFilter(LeanFilter):
@@ -22,7 +23,9 @@ class RefutedFilter(LeanFilter):
         cut = parts(item.report)
         if cut is None:
             return None
-        goal = f"¬ {closed(cut[3], cut[4])}"
+        # over the `variable`s it uses too: Lean adds those outside the negation
+        over = variable_binders(cut[1], [*cut[3], cut[4]])
+        goal = f"¬ {closed([*over, *cut[3]], cut[4])}"
         decl = declaration(
             "refuted",
             [],
@@ -30,6 +33,8 @@ class RefutedFilter(LeanFilter):
             self.settings.tactics["refuted"],
             self.settings.heartbeats,
             prelude=["try push_neg"],
+            limits=item.report.limits,
+            universes=universes(item.report),
         )
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

@@ -9,7 +9,7 @@ the value" statement is often closed by ``norm_num``, and a "no such object exis
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
-from formalize.filters.probes import Probe, declaration, in_context, parts
+from formalize.filters.probes import Probe, declaration, in_context, parts, universes
 
 
 class TrivialFilter(LeanFilter):
@@ -24,6 +24,14 @@ class TrivialFilter(LeanFilter):
         if cut is None:
             return None
         tactics = self.settings.tactics["trivial"]
-        decl = declaration("trivial", cut[3], cut[4], tactics, self.settings.heartbeats)
+        decl = declaration(
+            "trivial",
+            cut[3],
+            cut[4],
+            tactics,
+            self.settings.heartbeats,
+            limits=item.report.limits,
+            universes=universes(item.report),
+        )
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

@@ -1,7 +1,8 @@
 """``vacuous``: the hypotheses contradict each other, so the statement is true of nothing.
 
 Probe: the statement itself with its conclusion kept but made irrelevant,
-``theorem … binders : (fun _ : Prop => False) (conclusion)``, then ``show False`` and one
+``theorem … binders : (fun _ : Prop => _root_.False) ( conclusion )``, then ``show _root_.False``
+(``_root_``: a ``False`` of the candidate's namespace would be read first) and one
 tactic of the ``vacuous`` list (one alternative per tactic). Lean elaborates the binders
 exactly as in the statement (an untyped binder ``{x}`` gets its type from the conclusion, as
 there), and the goal is ``False`` from the binders alone.
@@ -16,10 +17,13 @@ the reason; it is never failed.
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
-from formalize.filters.probes import Probe, declaration, in_context, parts
+from formalize.filters.comparing import variable_binders
+from formalize.filters.probes import Probe, declaration, in_context, parts, universes
 
 #: The goal: the statement's conclusion, elaborated as in the statement, reduced to ``False``.
-IRRELEVANT = "(fun _ : Prop => False) ({conclusion})"
+#: (`_root_.False`: the probe stands in the candidate's namespaces, where a `False` of its own
+#: would be read first.)
+IRRELEVANT = "(fun _ : Prop => _root_.False) ( {conclusion} )"  # spaced: see probes.closed
 
 
 def negative(conclusion: str) -> bool:
@@ -50,22 +54,28 @@ class VacuousFilter(LeanFilter):
 
     def probes(self, item: FilterItem) -> list[Probe] | None:
         cut = parts(item.report)
-        if cut is None or not cut[3] or negative(cut[4]):
+        if cut is None:
+            return None
+        # the `variable`s it uses are its hypotheses too (`variable (h : n = 1)`, `include h`)
+        binders = [*variable_binders(cut[1], [*cut[3], cut[4]]), *cut[3]]
+        if not binders or negative(cut[4]):
             return None
         decl = declaration(
             "vacuous",
-            cut[3],
+            binders,
             IRRELEVANT.format(conclusion=cut[4]),
             self.settings.tactics["vacuous"],
             self.settings.heartbeats,
-            prelude=["show False"],
+            prelude=["show _root_.False"],
+            limits=item.report.limits,
+            universes=universes(item.report),
         )
         probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]
 
     def skip_reason(self, item: FilterItem) -> str:
         cut = parts(item.report)
-        if cut is not None and not cut[3]:
+        if cut is not None and not [*variable_binders(cut[1], [*cut[3], cut[4]]), *cut[3]]:
             return "the statement has no hypotheses to contradict"
         if cut is not None and negative(cut[4]):
             return (

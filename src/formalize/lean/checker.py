@@ -66,6 +66,7 @@ class _Plan:
     closing: tuple[str, ...] | None = None
     alone: bool = False
     timeout_s: float | None = None
+    guard: tuple[str, ...] = ()
 
 
 class LeanChecker:
@@ -184,7 +185,8 @@ class LeanChecker:
                     body,
                     body_line_offset(report.text),
                     report.open_scopes,
-                    bool(report.global_effects),
+                    report.alone,
+                    guard=report.guard_names or (),
                 )
                 plans.append(plan)
                 yield plan
@@ -305,7 +307,11 @@ class LeanChecker:
                 else:
                     pending[key] = None
                     yield Job(
-                        *key, closing=plan.closing, alone=plan.alone, timeout_s=plan.timeout_s
+                        *key,
+                        closing=plan.closing,
+                        alone=plan.alone,
+                        timeout_s=plan.timeout_s,
+                        guard=plan.guard,
                     )
 
         queue = jobs()

@@ -22,8 +22,11 @@ lets a statement's commands act only inside its own scopes: every ``end`` must c
 the statement opened (an ``end`` Lean might read anywhere else, even inside an identifier,
 is refused), options, ``open``\ s and ``variable``\ s are scoped, attributes are refused, and
 the namespaces or sections it leaves open are closed for it (``Job.closing``, from the gate's
-parse). What outlives a scope (an ``instance``, a ``notation``, ``deriving``; ``Job.alone``)
-is checked in a file of its own.
+parse). What outlives a scope (an ``instance``, a ``notation``, ``deriving``) or may give a
+library constant's name another meaning (a declaration inside the statement's namespaces or
+with a dotted name; ``Job.alone``) is checked in a file of its own, without the wrapper
+namespace: inside ``FormalizeCheck0``, ``def Nat.Prime`` would declare
+``FormalizeCheck0.Nat.Prime`` and shadow Mathlib's, where the REPL reports it already declared.
 
 Each ``lean`` run starts inside the sandbox (``formalize.lean.sandbox``), which shows it the
 generated file read-only and nothing else of its temporary directory.
@@ -42,7 +45,7 @@ from pathlib import Path
 
 from formalize.errors import SetupError
 from formalize.lean.config import LeanConfig, default_workers
-from formalize.lean.headers import probe_command
+from formalize.lean.headers import LEAN_ROOTS, header_modules, probe_command
 from formalize.lean.pool import Job
 from formalize.lean.project import absolute_arguments, is_lake_project
 from formalize.lean.protocol import ProtocolError, parse_message, verdict
@@ -90,9 +93,18 @@ def build_file(
     bodies: Sequence[str],
     probe: str | None,
     closing: Sequence[Sequence[str] | None] | None = None,
+    *,
+    wrap: bool = True,
+    guards: Sequence[Sequence[str]] | None = None,
 ) -> GeneratedFile:
     """The file checking ``bodies`` under ``header``; ``closing[k]`` are the ``end`` lines body
-    ``k`` needs (from the statement gate; None: found by a line scan)."""
+    ``k`` needs (from the statement gate; None: found by a line scan). Without ``wrap`` (one
+    body, checked alone) the body stands at the root, as in the REPL; comment lines keep the
+    wrapper's place, so line numbers are the same. ``guards[k]`` are the names body ``k``
+    declares: inside the wrapper a command first fails if one already exists (the REPL's
+    "already declared"), since ``FormalizeCheck0.Even`` would shadow Mathlib's ``Even``."""
+    if not wrap and len(bodies) != 1:
+        raise ValueError("build_file: only a single body can be checked without the wrapper")
     lines = header.split("\n") if header else []
     if probe:
         lines += probe.split("\n")
@@ -100,15 +112,41 @@ def build_file(
     spans = []
     for k, body in enumerate(bodies):
         first = len(lines) + 1
-        lines += ["", f"namespace FormalizeCheck{k}"]
+        opener = f"namespace FormalizeCheck{k}" if wrap else "-- checked alone, at the root"
+        lines += ["", opener]
+        names = guards[k] if guards is not None else ()
+        if wrap and names:
+            lines += guard_command(names).split("\n")
         body_lines = body.split("\n")
         start = len(lines) + 1
         lines += body_lines
         given = closing[k] if closing is not None else None
         ends = list(given) if given is not None else open_scopes(body)
-        lines += [*ends, f"end FormalizeCheck{k}"]
+        lines += [*ends, f"end FormalizeCheck{k}" if wrap else "-- end of the statement"]
         spans.append(Span(first, start, len(body_lines), len(lines)))
     return GeneratedFile("\n".join(lines) + "\n", header_last, tuple(spans))
+
+
+def guard_command(names: Sequence[str]) -> str:
+    """A trusted command that errors, as the REPL would, for each of ``names`` (plain full
+    names from the statement gate) that the environment already has."""
+    listed = ", ".join(f"`{name}" for name in names)
+    return (
+        "#eval show Lean.Elab.Command.CommandElabM Unit from do\n"
+        f"  for n in [{listed}] do\n"
+        "    if (← Lean.getEnv).contains n then\n"
+        "      Lean.logError\n"
+        '        ("formalize guard: \'" ++ toString n ++ "\' has already been declared")'
+    )
+
+
+def needs_a_file_of_its_own(job: Job) -> bool:
+    """Alone, at the root: effects beyond its scopes, or names to guard under a header whose
+    environment has no Lean elaborator to run the guard (core modules only)."""
+    if job.alone:
+        return True
+    modules = header_modules(job.header)
+    return bool(job.guard) and not any(m.split(".")[0] in LEAN_ROOTS for m in modules)
 
 
 def parse_json_lines(stdout: str) -> list[Message]:
@@ -184,7 +222,7 @@ class FileBackend:
         groups: dict[str, list[int]] = {}
         chunks: list[tuple[str, list[int]]] = []
         for i, job in enumerate(jobs):
-            if job.alone:  # effects beyond its own scopes: a file of its own
+            if needs_a_file_of_its_own(job):
                 chunks.append((job.header, [i]))
             else:
                 groups.setdefault(job.header, []).append(i)
@@ -224,7 +262,10 @@ class FileBackend:
         c = self.config
         probe = probe_command(header) if c.probe == "auto" else (c.probe or None)
         bodies = [job.body for job in jobs]
-        generated = build_file(header, bodies, probe, [job.closing for job in jobs])
+        closing = [job.closing for job in jobs]
+        wrap = not (len(jobs) == 1 and needs_a_file_of_its_own(jobs[0]))
+        guards = [job.guard for job in jobs]
+        generated = build_file(header, bodies, probe, closing, wrap=wrap, guards=guards)
         begin = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="formalize-check-") as tmp:
             path = Path(tmp) / "Check.lean"

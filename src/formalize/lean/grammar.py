@@ -1,7 +1,7 @@
 """The command grammar a candidate statement must follow: an allow-list, parsed on tokens.
 
 :class:`CommandGrammar` walks the code tokens (comments removed) of one candidate and accepts
-only: ``import`` lines at the top; ``open`` (``scoped``, ``hiding``, ``renaming``, ``… in``),
+only: ``import`` lines at the top; ``open`` (``scoped``, ``hiding``, ``… in``; never ``renaming``),
 ``namespace``/``section``/``noncomputable section`` and matching ``end`` lines, ``universe``,
 ``variable`` binders, bounded ``set_option``s, ``attribute [local instance] names``,
 ``include``/``omit``; auxiliary ``def``/``abbrev`` (with ``noncomputable``, ``private``/
@@ -24,16 +24,16 @@ file mode checks in a file of their own. Every loop is iterative; pure functions
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 
+from formalize.lean.cursor import _REFUSED, AUX_KINDS, MAIN_KINDS, Decl, Parsed, Refusal, show
 from formalize.lean.declaration import scan_signature
-from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, STRING, SYMBOL, Token, brackets
-from formalize.lean.policy import CHECKER_OPTIONS, OPTION_BOUNDS
-from formalize.lean.tactics import TacticRefusal, check_blocks
-from formalize.lean.tokens import token_table
+from formalize.lean.lexer import IDENT, KEYWORD, NUMBER, SYMBOL, Token, brackets
+from formalize.lean.notations import _NOTATIONS, NotationParser
+from formalize.lean.policy import CHECKER_OPTIONS, OPTION_BOUNDS, PROBE_LIMITS
 
-MAIN_KINDS = ("theorem", "lemma", "example")
-AUX_KINDS = ("def", "abbrev", "structure", "class", "inductive", "instance")
+__all__ = ["AUX_KINDS", "MAIN_KINDS", "CommandGrammar", "Decl", "Parsed", "Refusal", "show"]
+
 STRIPPED_ATTRIBUTES = frozenset({"ext", "mk_iff"})
 #: Attributes a declaration may carry, kept: simp-set membership, unfolding hints, inlining,
 #: documentation and lint tags. None runs candidate code: ``simp``/``simps`` (Mathlib's code)
@@ -42,164 +42,36 @@ KEPT_ATTRIBUTES = frozenset(
     {"simp", "simps", "reducible", "irreducible", "semireducible", "inline", "inherit_doc"}
     | {"stacks", "nolint", "pp_nodot", "implicit_reducible"}
 )
-_COMMANDS = frozenset(
-    {"open", "namespace", "section", "end", "universe", "variable", "set_option", "import"}
-    | {"attribute", "notation", "noncomputable", "local", "infix", "infixl", "infixr"}
-    | {"prefix", "postfix", "include", "omit"}
-)
-# Tokens that end a term body: a command or a declaration starting.
-_STARTS = frozenset(
-    {*MAIN_KINDS, *AUX_KINDS, *_COMMANDS, "private", "protected", "axiom", "opaque", "@["}
-    | {"mutual", "deriving", "macro", "syntax", "elab", "infix", "infixl", "infixr"}
-    | {"prefix", "postfix", "notation3", "macro_rules", "elab_rules", "initialize"}
-)
-_NOTATIONS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
 _MODIFIERS = ("private", "protected", "partial")
-#: What an existing token may hold to be a later atom of a notation (never `:=`, `|`, `=>`:
-#: the grammar reads declarations by them).
-_CLOSING_ATOM = frozenset(")]}⟩⦄⟫⟧,")
 _SYNTAX_COMMANDS = frozenset(
     {"macro", "macro_rules", "syntax", "elab", "elab_rules", "notation3", "declare_syntax_cat"}
     | {"name_poly_vars", "simproc", "dsimproc"}
 )
 _BINDER_OPENERS = frozenset({"(", "{", "[", "⦃"})
-_OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")", "→", "->"})
+_OPEN_WORDS = frozenset({"scoped", "hiding", "renaming", "(", ")"})  # renaming: refused
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "show", "suffices", "let_fun"})
-_ATOM_FORBIDDEN = frozenset("\"'`«»#@$ \t\n\\")
 #: Classes a structure/inductive may derive (the handlers are Lean's and Mathlib's own code;
 #: the instances they add are global, so the declaration counts as a global effect).
 DERIVABLE = frozenset({"DecidableEq", "Fintype", "Inhabited", "Nonempty", "Repr", "BEq"})
 DERIVABLE |= {"Hashable"}
-_REFUSED = {
-    "axiom": "axioms are not allowed (an axiom can assert anything, which makes the theorem"
-    " trivially provable)",
-    "opaque": "`opaque` declarations are not allowed",
-    "mutual": "`mutual` blocks are not allowed",
-    "deriving": "`deriving` is only allowed right after a structure or inductive, for"
-    " DecidableEq, Fintype, Inhabited, Nonempty, Repr, BEq or Hashable",
-    "unsafe": "`unsafe` declarations are not allowed",
-}
 
 
 #: A range of code to check for tactics: (start, stop, where, whole_body).
 _Range = tuple[int, int, str, bool]
 
 
-class Refusal(Exception):
-    """The grammar refuses the candidate; the message says what was found and where."""
-
-
-def show(tok: Token) -> str:
-    """A token as quoted in a reason (long ones cut short), with its line."""
-    text = tok.text if len(tok.text) <= 40 else tok.text[:37] + "..."
-    return f"`{text}` at line {tok.line}"
-
-
-@dataclass(frozen=True)
-class Decl:
-    """A declaration the candidate makes: its ``kind``, ``name`` (None for ``example`` and
-    anonymous instances), where the name (or the keyword) is, and whether it is the main one."""
-
-    kind: str
-    name: str | None
-    offset: int
-    main: bool = False
-
-
-@dataclass
-class Parsed:
-    """What :class:`CommandGrammar` found (see the module docstring)."""
-
-    sanctioned: set[tuple[int, str]] = field(default_factory=set)
-    accepted_spans: list[tuple[int, int]] = field(default_factory=list)
-    stripped_spans: list[tuple[int, int]] = field(default_factory=list)
-    declarations: list[Decl] = field(default_factory=list)
-    scopes: list[tuple[str, str | None]] = field(default_factory=list)
-    global_effects: list[str] = field(default_factory=list)
-    main: Decl | None = None
-    signature: tuple[int, int, list[tuple[int, int]], tuple[int, int]] | None = None
-
-
-class CommandGrammar:
+class CommandGrammar(NotationParser):
     """Parses one candidate's code tokens; :meth:`run` raises :class:`Refusal` or returns
     what it found."""
 
     def __init__(self, code: list[Token], options: frozenset[str], roots: frozenset[str]):
-        self.code = code
+        super().__init__(code)
         self.options = options
         self.roots = roots
-        self.out = Parsed()
         self.main_def: tuple[int, Decl, int] | None = None  # a def whose body is `sorry`
-        self._closers: list[int] | None = None
-
-    # -- helpers ---------------------------------------------------------------------------
-    def tok(self, i: int) -> Token | None:
-        return self.code[i] if i < len(self.code) else None
-
-    def is_(self, i: int, text: str) -> bool:
-        tok = self.tok(i)
-        return tok is not None and tok.text == text and tok.kind in (KEYWORD, SYMBOL)
-
-    def take(self, i: int) -> int:
-        """Sanction the keyword at ``i`` (the grammar put it there); the next index."""
-        tok = self.code[i]
-        self.out.sanctioned.add((tok.offset, tok.text))
-        return i + 1
-
-    def group_end(self, i: int) -> int:
-        """Index just past the bracket group opening at ``i``."""
-        closer = self.closers()[i]
-        if closer < 0:
-            raise Refusal(f"unclosed {show(self.code[i])}")
-        return closer + 1
-
-    def closers(self) -> list[int]:
-        """For each token, the index of the token that closes the outermost bracket it opens
-        (-1 if none does, or it opens none): computed once, so that nested groups cost no
-        rescans (a side proof's lemma list inside a side proof inside ...)."""
-        if self._closers is None:
-            closers = [-1] * len(self.code)
-            stack: list[int] = []
-            for j, tok in enumerate(self.code):
-                closes, opens = brackets(tok)
-                for _ in range(min(closes, len(stack))):
-                    closers[stack.pop()] = j  # the last one popped is the outermost
-                stack += [j] * opens
-            self._closers = closers
-        return self._closers
-
-    def term_end(self, i: int) -> int:
-        """Index of the first token at bracket depth 0 that starts a command or declaration."""
-        depth = 0
-        for j in range(i, len(self.code)):
-            tok = self.code[j]
-            if tok.kind in (KEYWORD, SYMBOL) and tok.text in _STARTS:
-                starts = tok.text != "noncomputable" or self.starts_decl(j)
-                if starts or self.is_(j + 1, "section"):
-                    if depth > 0:
-                        raise Refusal(f"{show(tok)} inside brackets")
-                    return j
-            closes, opens = brackets(tok)
-            depth = max(0, depth - closes) + opens
-        return len(self.code)
-
-    def starts_decl(self, i: int) -> bool:
-        tok = self.tok(i)
-        if tok is None or tok.kind not in (KEYWORD, SYMBOL):
-            return False
-        if tok.text == "noncomputable":
-            return not self.is_(i + 1, "section")
-        if tok.text in ("local", "scoped"):
-            return self.is_(i + 1, "instance")
-        return tok.text in (
-            *MAIN_KINDS,
-            *AUX_KINDS,
-            "private",
-            "protected",
-            "partial",
-            "@[",
-            *_REFUSED,
-        )
+        self.populated: set[str] = set()  # namespaces the candidate's declarations fill
+        self.in_chain: list[tuple[int, int]] = []  # the `… in` commands before this declaration
+        self.in_chains: dict[int, list[tuple[int, int]]] = {}  # by declaration offset
 
     # -- the candidate ---------------------------------------------------------------------
     def run(self) -> Parsed:
@@ -207,6 +79,7 @@ class CommandGrammar:
         while self.is_(i, "import"):
             i = self.parse_import(i)
         after_in = False
+        chain: list[tuple[int, int]] = []  # `open X in`, `set_option … in` before a declaration
         while i < len(code):
             tok = code[i]
             if self.out.main is not None and not self.is_(i, "end"):
@@ -216,23 +89,28 @@ class CommandGrammar:
             if after_in and tok.text not in ("open", "set_option") and not self.starts_decl(i):
                 raise Refusal(f"`... in` must be followed by a declaration; found {show(tok)}")
             if self.starts_decl(i):
-                i, after_in = self.parse_declaration(i), False
+                self.in_chain = chain if after_in else []
+                i, after_in, chain = self.parse_declaration(i), False, []
                 continue
             i = self.parse_command(i)
             after_in = self.is_(i, "in")
             if after_in:
+                chain.append((tok.offset, code[i].offset))
                 i = self.take(i)
+            else:
+                chain = []
         if after_in:
             raise Refusal("`... in` at the end of the candidate is not followed by a declaration")
         if self.out.main is None and self.main_def is not None:
             _, decl, _ = self.main_def
             last = self.out.declarations[-1] if self.out.declarations else None
             if last is not None and last.offset == decl.offset:
-                main = Decl(decl.kind, decl.name, decl.offset, main=True)
+                main = dataclasses.replace(decl, main=True)
                 self.out.declarations[-1] = main
                 self.out.main = main
         if self.out.main is None:
             raise Refusal("no theorem, lemma or example declaration found")
+        self.out.in_prefix = self.in_chains.get(self.out.main.offset, [])
         return self.out
 
     # -- commands --------------------------------------------------------------------------
@@ -266,8 +144,12 @@ class CommandGrammar:
             name = self.tok(i + 1)
             if name is None or name.kind != IDENT:
                 raise Refusal(f"`namespace` without a name at line {tok.line}")
+            if name.text.startswith("_root_"):
+                raise Refusal(f"`namespace {name.text}` at line {tok.line}: `_root_` is no name")
             for part in _components(name.text):  # `namespace A.B` opens `A`, then `B`
                 self.out.scopes.append(("namespace", part))
+            self.note_entered(self.spaces(), name)
+            self.out.namespaced = True
             return self.take(i) + 1
         if word == "noncomputable" and self.is_(i + 1, "section"):
             self.take(i)
@@ -333,13 +215,40 @@ class CommandGrammar:
         tok, j = self.code[i], self.take(i)
         names = 0
         while (t := self.tok(j)) is not None and (t.kind == IDENT or t.text in _OPEN_WORDS):
+            if t.text == "renaming":
+                raise Refusal(
+                    f"`open … renaming` at line {t.line}: it makes one name stand for another"
+                    " constant (`open Real renaming exp → sqrt` makes `sqrt` mean `Real.exp`),"
+                    " which a reader cannot see where the name is used"
+                )
             if t.kind == KEYWORD:
                 self.take(j)
-            names += t.kind == IDENT
+            if t.kind == IDENT:
+                names += 1
+                here = self.spaces()  # `open X` means `X` relative to any enclosing namespace
+                for k in range(len(here), -1, -1):
+                    self.note_entered(".".join(filter(None, [*here[:k], t.text])).split("."), t)
             j += 1
         if not names:
             raise Refusal(f"`open` without a namespace at line {tok.line}")
         return j
+
+    def spaces(self) -> list[str]:
+        """The candidate's namespaces open here, outermost first."""
+        return [str(part) for kind, part in self.out.scopes if kind == "namespace"]
+
+    def note_entered(self, path: list[str], at: Token) -> None:
+        """Entering (or opening) a namespace the candidate's own declarations fill (a
+        structure's fields and constructors, a definition's ``where`` parts, ``def Foo.x``):
+        there their short names are read before any library constant's."""
+        for k in range(1, len(path) + 1):
+            space = ".".join(path[:k])
+            if space in self.populated:
+                self.out.shadowing.append(
+                    f"`{at.text}` at line {at.line}: inside `{space}` the candidate's own"
+                    f" `{space}.…` declarations are read by their short names first"
+                )
+                return
 
     def parse_section(self, i: int) -> int:
         tok, j = self.code[i], self.take(i)
@@ -397,6 +306,8 @@ class CommandGrammar:
                 f"set_option {name} {value_tok.text} at line {tok.line}: the value must be a"
                 f" number from 1 to {bound}{extra}"
             )
+        if name in PROBE_LIMITS and value is not None:  # the probes set them again
+            self.out.limits[name] = max(value, self.out.limits.get(name, 0))
         if bound is None and value is None and value_tok.text not in ("true", "false"):
             raise Refusal(f"set_option {name} {value_tok.text} at line {tok.line}: bad value")
         self.take(i)
@@ -426,93 +337,6 @@ class CommandGrammar:
         names = " ".join(t.text for t in self.code[i + 5 : j])
         self.out.global_effects.append(f"instance attribute at line {tok.line} ({names})")
         return j
-
-    def parse_notation(self, i: int, *, local: bool, scoped: bool = False) -> int:
-        """``[local] notation[:prec] (arg[:prec] | "atom")+ => term`` and the one-atom
-        ``infixl:65 " ⋆ " => f`` family, new symbolic atoms only. A global one outlives the
-        candidate's scopes (a global effect)."""
-        tok, j = self.code[i], self.take(i)
-        if tok.text != "notation":
-            if not self.is_(j, ":") or (p := self.tok(j + 1)) is None or p.kind != NUMBER:
-                raise Refusal(f"`{tok.text}` at line {tok.line} needs a precedence")
-            atom = self.tok(j + 2)
-            if atom is None or atom.kind != STRING or not self.is_(j + 3, "=>"):
-                raise Refusal(f"malformed `{tok.text}` at line {tok.line}")
-            self.check_atom(atom)
-            _check_atom_brackets([atom])
-            self.out.accepted_spans.append((atom.offset, atom.end))
-            j += 3
-        if self.is_(j, ":") and (p := self.tok(j + 1)) is not None and p.kind == NUMBER:
-            j += 2
-        atoms = int(tok.text != "notation")
-        strings: list[Token] = []
-        while tok.text == "notation" and (t := self.tok(j)) is not None and not self.is_(j, "=>"):
-            if t.kind == STRING:
-                self.check_atom(t, first=not atoms)
-                strings.append(t)
-                self.out.accepted_spans.append((t.offset, t.end))
-                atoms += 1
-            elif t.kind == IDENT:
-                if self.is_(j + 1, ":") and (p := self.tok(j + 2)) and p.kind == NUMBER:
-                    j += 2
-            else:
-                raise Refusal(f"unexpected {show(t)} in `notation` (line {tok.line})")
-            j += 1
-        if not atoms or not self.is_(j, "=>"):
-            raise Refusal(f"malformed `notation` at line {tok.line}")
-        _check_atom_brackets(strings)
-        end = self.term_end(j + 1)
-        if end == j + 1:
-            raise Refusal(f"`notation` at line {tok.line} has no body")
-        for k in range(j + 1, end):
-            if self.code[k].kind == KEYWORD and self.code[k].text in ("by", "decreasing_by"):
-                raise Refusal(  # it would run at every use, hidden behind a symbol
-                    f"tactic block (`by`) in a notation at line {self.code[k].line}: a notation"
-                    " may not hide tactics"
-                )
-        self.no_tactics(j + 1, end, "in a notation")
-        if not local or scoped:
-            self.out.global_effects.append(f"notation at line {tok.line}")
-        return end
-
-    def check_atom(self, t: Token, *, first: bool = True) -> None:
-        """A notation atom must be a new symbol; one after the first that is only closing
-        brackets and commas (``")"`` in ``"⌊⌊" n ")"``) may be an existing token: Lean reads
-        it there only inside this notation, which its first atom starts."""
-        atom = t.text[1:-1].strip(" ")  # Lean trims atoms: `" ⋆ "` is the token `⋆`
-        if (
-            not atom
-            or "\\" in t.text
-            or any(c in _ATOM_FORBIDDEN for c in atom)
-            or any(c.isascii() and (c.isalpha() or c == "_") for c in atom)
-            or atom.isdigit()
-            or any(m in atom for m in ("--", "/-", "-/"))
-        ):
-            raise Refusal(
-                f"notation atom {show(t)}: atoms must be new symbols (no ASCII letters,"
-                " quotes, `#`, `@`, `$`, spaces or comment markers)"
-            )
-        if token_table().is_token(atom):
-            if not first and all(c in _CLOSING_ATOM for c in atom):
-                return  # `")"`, `", "`: they end or separate the notation's own arguments
-            raise Refusal(
-                f"notation atom {show(t)} redefines an existing Lean token (the statement would"
-                " not mean what it reads as)"
-            )
-        from formalize.lean.lexer import LexError, tokenize
-
-        try:
-            pieces = tokenize(atom)
-        except LexError:
-            pieces = []
-        operand = next((p for p in pieces if p.kind in (IDENT, NUMBER)), None)
-        if operand is not None:
-            spelled = " ".join(p.text for p in pieces)
-            raise Refusal(
-                f"notation atom {show(t)} reads as `{spelled}` without the notation (its"
-                f" `{operand.text}` looks like an operand): the statement would not mean what it"
-                " reads as"
-            )
 
     # -- declarations ----------------------------------------------------------------------
     def parse_attributes(self, i: int, kind_at: int) -> None:
@@ -552,16 +376,6 @@ class CommandGrammar:
         for name in names:
             if name.text in ("simp", "simps"):
                 self.out.global_effects.append(f"attribute `{name.text}` at line {name.line}")
-
-    def parse_notation_attributes(self, i: int) -> None:
-        """``@[inherit_doc]`` (optionally with a name) before a notation: dropped."""
-        end = self.group_end(i)
-        inner = self.code[i + 1 : end - 1]
-        if not inner or inner[0].text != "inherit_doc" or any(t.kind != IDENT for t in inner):
-            raise Refusal(
-                f"attributes at line {self.code[i].line} on a notation: only `@[inherit_doc]`"
-            )
-        self.out.stripped_spans.append((self.code[i].offset, self.code[end - 1].end))
 
     def parse_declaration(self, i: int) -> int:
         code, start = self.code, i
@@ -614,8 +428,21 @@ class CommandGrammar:
                 raise Refusal(f"`{kw.text}` without a name at line {kw.line}")
         if name is not None:
             i += 1
+        universes: list[str] = []
+        if name is not None and self.is_(i, ".{"):  # `theorem t.{u, v}`: universe parameters
+            end = self.group_end(i)
+            universes = [t.text for t in self.code[i + 1 : end - 1] if t.kind == IDENT]
+            i = end
+        if kw.text in MAIN_KINDS:
+            self.out.universes = tuple(universes)
+        self.in_chains[(name or kw).offset] = self.in_chain
+        spaces = ".".join(str(part) for kind, part in self.out.scopes if kind == "namespace")
         decl = Decl(
-            kw.text, name.text if name else None, (name or kw).offset, kw.text in MAIN_KINDS
+            kw.text,
+            name.text if name else None,
+            (name or kw).offset,
+            kw.text in MAIN_KINDS,
+            spaces,
         )
         if kw.text in MAIN_KINDS:
             end = self.parse_theorem(start, i, kw)
@@ -634,12 +461,44 @@ class CommandGrammar:
         else:
             end = self.parse_type_declaration(i, kw)
         self.out.declarations.append(decl)
+        if name is not None and (not decl.main or name.text.startswith("_root_.")):
+            self.note_shadowing(name)
+        full = decl.full_name
+        if full is not None and not decl.main:  # its fields, constructors, `where` parts
+            self.populated.add(full)
+            self.populated.add(full.rpartition(".")[0])
         if kw.text == "instance":
             # a `local` one changes what notation means for the rest of its section: the
             # judges must know it as well (reported like every other instance)
             prefix = "local " if scope == "local" else ""
             self.out.global_effects.append(f"{prefix}instance at line {kw.line}")
         return end
+
+    def note_shadowing(self, name: Token) -> None:
+        """A declaration inside one of the candidate's namespaces, or one with a dotted name,
+        can give a name a reader takes for a library constant another meaning: inside
+        ``namespace Foo``, ``Nat.Prime`` and ``Real`` name ``Foo.Nat.Prime`` and ``Foo.Real``
+        first, whatever the library declares by those names (and file mode's wrapper namespace
+        does the same to a dotted name at the top; ``_root_.X`` leaves the wrapper, where
+        candidates checked together could meet it). Without the library's names the gate
+        cannot tell which do: each is reported (``shadowing``), and file mode checks the
+        candidate in a file of its own, at the root, as the REPL would."""
+        spaces = [str(part) for kind, part in self.out.scopes if kind == "namespace"]
+        if name.text.startswith("_root_."):  # out of every namespace, the wrapper's too
+            self.out.shadowing.append(
+                f"`{name.text}` at line {name.line} declares `{name.text[7:]}` at the root"
+            )
+        elif spaces:
+            where = ".".join(spaces)
+            self.out.shadowing.append(
+                f"`{name.text}` declared inside namespace `{where}` at line {name.line}: there"
+                f" `{name.text}` means `{where}.{name.text}`, not a library constant of that name"
+            )
+        elif "." in name.text:
+            self.out.shadowing.append(
+                f"`{name.text}` declared in namespace `{name.text.rsplit('.', 1)[0]}` at line"
+                f" {name.line}"
+            )
 
     def parse_theorem(self, start: int, i: int, kw: Token) -> int:
         code = self.code
@@ -758,56 +617,6 @@ class CommandGrammar:
             self.out.global_effects.append(f"deriving at line {self.code[end].line}")
             return j
         return end
-
-    def no_tactics(
-        self,
-        i: int,
-        stop: int,
-        where: str,
-        *,
-        clauses: bool = False,
-        props: bool = False,
-    ) -> None:
-        """No ``sorry`` in ``code[i:stop]``, and every tactic block in it (wherever it stands)
-        runs only :data:`~formalize.lean.tactics.SIDE_TACTICS` (:mod:`formalize.lean.tactics`).
-        With ``clauses`` (a definition's body), ``termination_by``, ``decreasing_by`` and
-        ``where`` at depth 0 are allowed; with ``props`` (the statement itself), a block that
-        is not a component of ``⟨…⟩`` may only run tactics that prove propositions: others
-        could choose a term of the statement, hiding what it states."""
-        try:
-            check_blocks(
-                self.code, i, stop, self.take, where=f" {where}", clauses=clauses, props=props
-            )
-        except TacticRefusal as exc:
-            raise Refusal(str(exc)) from None
-
-
-_PAIRS = dict(zip(")]}⟩⦄⟫⟧", "([{⟨⦃⟪⟦", strict=True))
-
-
-def _check_atom_brackets(atoms: list[Token]) -> None:
-    """A notation's atoms, read in order, must open and close brackets as a balanced bracket
-    string (``"ℓ(" n ")"``, ``"⟪" x ", " y "⟫_ℝ"``): the gate tracks where tactic blocks and
-    terms end by bracket depth at every use, while Lean reads the atoms only as the notation's.
-    An atom that closes what it did not open (``"⧫" x ")"``), or opens what no later atom
-    closes (``" ⧫( "``), would put the gate's depth and Lean's apart: a tactic the gate sees
-    inside brackets would be, for Lean, the next tactic of the block (or the reverse)."""
-    stack: list[str] = []
-    for t in atoms:
-        text = t.text[1:-1].strip(" ")
-        closes, opens = brackets(Token(SYMBOL, text, t.line, t.column))
-        for c in text[:closes]:
-            if not stack or stack.pop() != _PAIRS[c]:
-                raise Refusal(
-                    f"notation atom {show(t)} closes a bracket the notation did not open: Lean"
-                    " reads it inside the notation, the gate as the end of a bracket"
-                )
-        stack += text[len(text) - opens :] if opens else ""
-    if stack:
-        raise Refusal(
-            f"notation atom {show(atoms[-1])}: the notation opens `{stack[-1]}` and never"
-            " closes it (Lean reads the atoms inside the notation, the gate as brackets)"
-        )
 
 
 def _components(name: str) -> list[str | None]:

@@ -13,6 +13,31 @@ from collections.abc import Iterable
 from formalize.lean.chars import is_id_first
 from formalize.lean.tokens import TokenTable
 
+#: Name components that reach the metaprogramming API, IO, or kernel bypasses; ``autoParam``
+# (and ``optParam``) spelt out are the binder defaults the gate refuses in their sugared form:
+# Lean evaluates an auto-param's tactic constant, candidate code, when the argument is missing.
+FORBIDDEN_NAME_PARTS = frozenset(
+    """
+    Lean Elab Meta IO EIO BaseIO unsafeIO unsafeBaseIO unsafeEIO unsafeCast FilePath System Process
+    ofReduceBool ofReduceNat reduceBool reduceNat trustCompiler implemented_by extern sorryAx
+    _root_ native_decide run_cmd run_tac run_elab run_meta by_elab test_extern autoParam optParam
+    """.split()  # noqa: SIM905
+)
+
+#: Name prefixes the checker gives its own text: the filters' probe theorems, the reference
+#: statement's renamed declarations, file mode's wrapper namespaces. A candidate declaring one
+#: first would make the probe's theorem "already declared", the probe ill-formed and the filter
+#: inconclusive: a way to dodge the Lean-verified filters.
+RESERVED_NAME_PREFIXES = ("formalize_probe_", "formalize_ref", "FormalizeCheck")
+#: The universe the reference filter pins ``Type*`` to.
+RESERVED_NAMES = frozenset({"formalize_u"})
+
+
+def is_reserved_name(part: str) -> bool:
+    """Whether one component of a name is the checker's own (see above)."""
+    return part in RESERVED_NAMES or part.startswith(RESERVED_NAME_PREFIXES)
+
+
 #: Identifier-shaped keywords a statement's terms may use anywhere.
 TERM_KEYWORDS = frozenset(
     {"fun", "let", "in", "if", "then", "else", "match", "with", "Type", "Sort", "Prop", "_"}
@@ -110,6 +135,13 @@ OPTION_BOUNDS = {
     "synthInstance.maxHeartbeats": 400_000,
     "synthInstance.maxSize": 1_024,
 }
+#: Limits a statement may set at the top that would also hold in the filters' probes (which
+#: follow its text), with Lean's defaults: lowered (`set_option synthInstance.maxSize 3`), they
+#: would starve the probes' tactics into "not proved", a way to dodge the filters. Every probe
+#: theorem sets each again, to the larger of the default and what the statement set (which
+#: its own elaboration may need: PutnamBench's putnam_1989_a6 lowers `synthInstance.maxSize`).
+PROBE_LIMITS = {"maxRecDepth": 512, "synthInstance.maxHeartbeats": 20_000}
+PROBE_LIMITS |= {"synthInstance.maxSize": 128}
 #: Options the checker sets in every header (a header line setting them is dropped).
 CHECKER_OPTIONS = frozenset({"autoImplicit", "relaxedAutoImplicit"})
 

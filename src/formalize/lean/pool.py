@@ -55,6 +55,9 @@ class Job:
     closing: tuple[str, ...] | None = field(default=None, compare=False)  # None: not known
     alone: bool = field(default=False, compare=False)
     timeout_s: float | None = field(default=None, compare=False)  # None: the config's
+    #: names the body declares that file mode checks are not already declared (its wrapper
+    #: namespace would otherwise let them shadow the library's, where the REPL refuses them)
+    guard: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass

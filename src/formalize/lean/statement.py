@@ -40,6 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from formalize.lean.binders import check_binder_defaults
+from formalize.lean.chars import NEWER_ID_CHARS, is_id_first, is_id_rest
 from formalize.lean.declaration import (
     auxiliary_names,
     normalize_statement,
@@ -61,7 +62,7 @@ from formalize.lean.lexer import (
     Token,
     tokenize,
 )
-from formalize.lean.policy import OPTION_BOUNDS
+from formalize.lean.policy import FORBIDDEN_NAME_PARTS, OPTION_BOUNDS, is_reserved_name
 from formalize.lean.tokens import TokenTable, token_table
 
 __all__ = [
@@ -94,16 +95,6 @@ DEFAULT_MAX_LENGTH = 20_000
 #: benchmarks (485 tokens), and what keeps the gate's worst case within its time budget.
 DEFAULT_MAX_TOKENS = 4_000
 
-# Name components that reach the metaprogramming API, IO, or kernel bypasses; ``autoParam``
-# (and ``optParam``) spelt out are the binder defaults the gate refuses in their sugared form:
-# Lean evaluates an auto-param's tactic constant, candidate code, when the argument is missing.
-_FORBIDDEN_NAME_PARTS = frozenset(
-    """
-    Lean Elab Meta IO EIO BaseIO unsafeIO unsafeBaseIO unsafeEIO unsafeCast FilePath System Process
-    ofReduceBool ofReduceNat reduceBool reduceNat trustCompiler implemented_by extern sorryAx
-    _root_ native_decide run_cmd run_tac run_elab run_meta by_elab test_extern autoParam optParam
-    """.split()  # noqa: SIM905
-)
 _NOTATION_WORDS = frozenset({"notation", "infix", "infixl", "infixr", "prefix", "postfix"})
 _BAD_CATEGORIES = {"Lu", "Ll", "Lt", "Lo", "Zs", "Zl", "Zp", "Lm", "Mn", "Mc", "Me"}
 _SUSPECT = re.compile(r"[^\n\x20-\x7e]")
@@ -118,12 +109,19 @@ class Signature:
     """The main theorem's statement as the gate parsed it, cut from :attr:`SafetyReport.text`:
     its binder groups in order (``(x : ℕ)``, ``{α : Type}``, ``[Group G]``, bare names) and the
     conclusion (the type after the top-level ``:``). ``start``/``stop`` delimit the whole
-    declaration (modifiers to proof) in the text."""
+    declaration (modifiers to proof) in the text; ``universes`` its explicit universe
+    parameters (``theorem t.{u}``), which a restatement must declare again; ``prefix`` the
+    commands of the ``open X in`` / ``set_option … in`` before it (without their ``in``),
+    which start at ``prefix_start``: an ``… in`` covers one command, so a restatement of
+    several theorems must scope them in a section instead."""
 
     binders: tuple[str, ...]
     conclusion: str
     start: int
     stop: int
+    universes: tuple[str, ...] = ()
+    prefix: tuple[str, ...] = ()
+    prefix_start: int | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +131,11 @@ class SafetyReport:
     ``declarations`` every declaration made, ``open_scopes`` the ``end`` lines that close
     what the candidate leaves open (innermost first), ``signature`` the main statement, and
     ``global_effects`` the commands whose effect outlives the candidate's scopes (instances,
-    notations): a backend that checks several candidates in one file checks these alone."""
+    notations), and ``shadowing`` the declarations that may give a library constant's name
+    another meaning (made inside the candidate's namespaces, or with a dotted name): a backend
+    that checks several candidates in one file checks either kind alone (:attr:`alone`);
+    ``limits`` the largest value it sets for each of
+    :data:`~formalize.lean.policy.PROBE_LIMITS` (the probes set them again)."""
 
     ok: bool
     reason: str | None
@@ -144,6 +146,37 @@ class SafetyReport:
     open_scopes: tuple[str, ...] = field(default=(), compare=False)
     signature: Signature | None = field(default=None, compare=False)
     global_effects: tuple[str, ...] = field(default=(), compare=False)
+    shadowing: tuple[str, ...] = field(default=(), compare=False)
+    limits: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    namespaced: bool = field(default=False, compare=False)
+
+    @property
+    def alone(self) -> bool:
+        """Whether file mode must check this candidate in a file of its own, at the root: it
+        has effects beyond its scopes, may shadow a library name, declares a name no guard
+        can spell, or opens a namespace (inside the wrapper, ``namespace Real`` would be
+        ``FormalizeCheck0.Real``, where ``sqrt`` and Real's scoped notations are not
+        ``Real``'s: red team)."""
+        return bool(
+            self.global_effects or self.shadowing or self.namespaced or self.guard_names is None
+        )
+
+    @property
+    def guard_names(self) -> tuple[str, ...] | None:
+        """The full names the candidate declares where the REPL would (its own namespaces
+        from the root), which file mode's wrapper namespace would let shadow the library's
+        (``def Even`` there is ``FormalizeCheck0.Even``, where the REPL says "already
+        declared"): file mode checks that none exists first. None when one cannot be written
+        as a plain name literal (then the candidate is checked alone, at the root)."""
+        names = []
+        for decl in self.declarations:
+            full = decl.full_name
+            if full is None or decl.kind == "instance":
+                continue
+            if not all(map(_plain_component, full.split("."))):
+                return None
+            names.append(full)
+        return tuple(dict.fromkeys(names))
 
     def __post_init__(self) -> None:
         if self.ok != (self.reason is None):
@@ -151,6 +184,16 @@ class SafetyReport:
 
 
 _Reject = Refusal
+
+
+def _plain_component(part: str) -> bool:
+    """A name component every pinned Lean reads alike in a name literal (no ``«»``, no letter
+    newer than v4.15)."""
+    return (
+        bool(part)
+        and is_id_first(part[0])
+        and all(is_id_rest(c) and c not in NEWER_ID_CHARS for c in part)
+    )
 
 
 def _line(text: str, offset: int) -> int:
@@ -289,10 +332,14 @@ def _check_characters(text: str, blanked: str, tokens: list[Token], table: Token
 
 
 def _check_literals(
-    code: list[Token], accepted: list[tuple[int, int]], markers: list[tuple[int, int]]
+    code: list[Token],
+    accepted: list[tuple[int, int]],
+    markers: list[tuple[int, int]],
+    reserved: bool = False,
 ) -> None:
-    """No strings (but notation atoms), characters, name literals or forbidden names;
-    ``markers`` gets the offsets of the ``«``/``»`` of plain escaped names."""
+    """No strings (but notation atoms), characters, name literals or forbidden names, nor
+    (unless ``reserved``) the checker's reserved names; ``markers`` gets the offsets of the
+    ``«``/``»`` of plain escaped names."""
     spans = {a for a, _ in accepted}
     for tok in code:
         if tok.kind == STRING and tok.offset not in spans:
@@ -305,9 +352,16 @@ def _check_literals(
             parts = tok.text.split(".")
             if "«" in tok.text:
                 parts = _escaped_parts(tok, markers)
-            for part in parts:
-                if part in _FORBIDDEN_NAME_PARTS:
+            for k, part in enumerate(parts):
+                if part == "_root_" and k == 0 and len(parts) > 1:
+                    continue  # `_root_.X`: `X` resolved (or declared) at the root
+                if part in FORBIDDEN_NAME_PARTS:
                     raise _Reject(f"forbidden name {show(tok)} (refers to `{part}`)")
+                if not reserved and is_reserved_name(part):
+                    raise _Reject(
+                        f"name {show(tok)} is reserved for the checker's own probes (names"
+                        " starting with formalize_probe_, formalize_ref or FormalizeCheck)"
+                    )
 
 
 _ESCAPED = re.compile(r"«([^»]*)»")
@@ -393,13 +447,18 @@ def check_statement(
     allowed_options: frozenset[str] = DEFAULT_ALLOWED_OPTIONS,
     allowed_import_roots: frozenset[str] = DEFAULT_ALLOWED_IMPORT_ROOTS,
     max_length: int = DEFAULT_MAX_LENGTH,
+    reserved_names: bool = False,
 ) -> SafetyReport:
     """Decide whether ``text`` (one candidate, imports included) may be sent to Lean; when it
-    may, the report's ``text`` is what to send. Never raises."""
+    may, the report's ``text`` is what to send. ``reserved_names`` admits the checker's own
+    reserved names (:func:`~formalize.lean.policy.is_reserved_name`): only for the filters'
+    reference statements, which it renames so. Never raises."""
     seen: list[Token] = []
     try:
         try:
-            return _check(text, allowed_options, allowed_import_roots, max_length, seen)
+            return _check(
+                text, allowed_options, allowed_import_roots, max_length, seen, reserved_names
+            )
         except Refusal:
             raise
         except RecursionError:  # pragma: no cover - every scanner is iterative
@@ -417,6 +476,7 @@ def _check(
     roots: frozenset[str],
     max_length: int,
     seen: list[Token],
+    reserved: bool = False,
 ) -> SafetyReport:
     if not text.strip():
         raise Refusal("empty candidate")
@@ -441,7 +501,7 @@ def _check(
     check_binder_defaults(code)
     parsed = CommandGrammar(code, options, roots).run()
     markers: list[tuple[int, int]] = []
-    _check_literals(code, parsed.accepted_spans, markers)
+    _check_literals(code, parsed.accepted_spans, markers, reserved)
     parsed.accepted_spans += markers
     _check_placeholders(code, parsed)
     sent = _blank(blanked, parsed.stripped_spans)
@@ -460,7 +520,10 @@ def _check(
     signature = None
     if parsed.signature is not None:
         start, stop, groups, (c0, c1) = parsed.signature
-        signature = Signature(tuple(sent[a:b] for a, b in groups), sent[c0:c1], start, stop)
+        binders = tuple(sent[a:b] for a, b in groups)
+        prefix = tuple(sent[a:b].strip() for a, b in parsed.in_prefix)
+        first = parsed.in_prefix[0][0] if parsed.in_prefix else None
+        signature = Signature(binders, sent[c0:c1], start, stop, parsed.universes, prefix, first)
     closing = tuple(f"end {name}" if name else "end" for _, name in reversed(parsed.scopes))
     return SafetyReport(
         True,
@@ -472,6 +535,9 @@ def _check(
         open_scopes=closing,
         signature=signature,
         global_effects=tuple(parsed.global_effects),
+        shadowing=tuple(parsed.shadowing),
+        limits=tuple(sorted(parsed.limits.items())),
+        namespaced=parsed.namespaced,
     )
 
 

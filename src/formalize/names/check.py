@@ -310,10 +310,14 @@ def _kind(decl: object) -> str:
 
 
 def _local(use: NameUse, found: Scan) -> bool:
-    """A bound variable, or field notation on one (``x.foo`` with ``x`` local), or a short name
-    Lean could bind automatically."""
+    """A bound variable, or field notation on one (``x.foo`` with ``x`` local), a short name
+    Lean could bind automatically, or a name the candidate declares itself, as Lean resolves it
+    where it is used (``Nat.Prime`` inside ``namespace Foo`` after ``def Nat.Prime``: Lean
+    reads ``Foo.Nat.Prime``, whatever the library has; the critic must not be shown that)."""
     head = use.name.split(".", 1)[0]
-    return head in found.locals or bool(_AUTO_BOUND.match(head))
+    if head in found.locals or _AUTO_BOUND.match(head):
+        return True
+    return any(n in found.locals for n in _candidates(use.name, use.namespace, use.opens))
 
 
 def _candidates(name: str, namespace: str, opens: Sequence[str]) -> list[str]:
