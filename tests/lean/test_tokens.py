@@ -49,6 +49,14 @@ def test_known_tokens_are_in_the_table(token: str) -> None:
     assert token_table().is_token(token)
 
 
+def test_atoms_that_do_not_lead_their_tactic_syntax_are_in_the_table() -> None:
+    """Mathlib's `tac says tacs` (`syntax … tactic " says" … : tactic`): Lean reserves an atom
+    unless it comes first, so `says` is a keyword, whatever the category."""
+    assert token_table().declared_as("says") == {"syntax:tactic"}
+    assert [(t.kind, t.text) for t in tokenize("says")] == [(KEYWORD, "says")]
+    assert token_table().is_token("`(stacksTagDB|")  # Mathlib's `declare_syntax_cat stacksTagDB`
+
+
 @pytest.mark.parametrize(
     "word",
     # first atoms of tactic syntax are non-reserved (Lean/Elab/Syntax.lean): identifiers
