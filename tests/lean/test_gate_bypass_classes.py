@@ -106,6 +106,8 @@ ADMITTED = [
         "theorem t (S : Finset ℕ) (A₁ : Finset ℕ) : #S = #A₁ ∧ #S.powerset = #S := sorry",
     ),
     ("an answer placeholder", "abbrev answer : ℕ := sorry\ntheorem t : answer = 3 := sorry"),
+    # `says` is a keyword of the token table like `at`: inside a name it is no token
+    ("says inside a name", "theorem t (hsays h_says : ℕ) : hsays = h_says := sorry"),
 ]
 
 
