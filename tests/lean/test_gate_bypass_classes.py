@@ -74,7 +74,7 @@ REFUSED = [
     ("sorry instance", "instance bad : Fact ((1 : ℕ) = 2) := sorry" + T, "an instance"),
     ("local sorry instance", "local instance : Fact ((1 : ℕ) = 2) := sorry" + T, "an instance"),
     # 6. `#` before a word a newer library could make a command
-    ("#statesearch", "theorem t (s : Finset ℕ) : #statesearch = s.card := sorry", "#statesearch"),
+    ("#newsearch", "theorem t (s : Finset ℕ) : #newsearch = s.card := sorry", "#newsearch"),
     ("#ns", "theorem t (s : Finset ℕ) (ns : Finset ℕ) : #ns = s.card := sorry", "`#ns`"),
 ]
 

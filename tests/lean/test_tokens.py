@@ -55,6 +55,8 @@ def test_atoms_that_do_not_lead_their_tactic_syntax_are_in_the_table() -> None:
     assert token_table().declared_as("says") == {"syntax:tactic"}
     assert [(t.kind, t.text) for t in tokenize("says")] == [(KEYWORD, "says")]
     assert token_table().is_token("`(stacksTagDB|")  # Mathlib's `declare_syntax_cat stacksTagDB`
+    # LeanSearchClient's `syntax withPosition("#statesearch" …) : tactic` (v4.26 on)
+    assert token_table().declared_as("#statesearch") == {"syntax:tactic"}
 
 
 @pytest.mark.parametrize(
