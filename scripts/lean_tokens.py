@@ -265,10 +265,10 @@ def _category(items: list[Item], j: int, stop: int) -> str:
     return category
 
 
-def _declaration_end(items: list[Item], k: int, stop_at_arrow: bool) -> tuple[int, int]:
-    """(end of the pattern, end of the declaration) for the declaring word at ``k``: the
-    next line that starts at column 0, or a top-level ``=>`` for the pattern."""
-    depth, j, arrow = 0, k + 1, None
+def _pattern_end(items: list[Item], k: int, stop_at_arrow: bool) -> int:
+    """Where the pattern of the declaring word at ``k`` ends: at the next line that starts at
+    column 0, or at a top-level ``=>`` (what follows it is read on for declarations)."""
+    depth, j = 0, k + 1
     while j < len(items):
         ikind, ivalue, _ = items[j]
         if ikind == "nl0":
@@ -277,18 +277,18 @@ def _declaration_end(items: list[Item], k: int, stop_at_arrow: bool) -> tuple[in
             depth += 1
         elif ikind == "sym" and ivalue in ")]}":
             depth -= 1
-        elif ikind == "sym" and ivalue == "=>" and depth <= 0 and stop_at_arrow and arrow is None:
-            arrow = j
+        elif ikind == "sym" and ivalue == "=>" and depth <= 0 and stop_at_arrow:
+            break
         j += 1
-    return (j if arrow is None else arrow), j
+    return j
 
 
 def _declaration(items: list[Item], k: int) -> tuple[list[tuple[str, str, str, str]], int]:
     """The atoms of the declaration whose declaring word is at ``k`` (see :func:`atoms`),
-    and the index past it."""
+    and the index past its pattern."""
     value = items[k][1]
     scope = _scope(items, k)
-    stop, end = _declaration_end(items, k, value not in PARSER_WORDS and value != "syntax")
+    stop = _pattern_end(items, k, value not in PARSER_WORDS and value != "syntax")
     start = _pattern_start(items, k + 1, stop)
     abbreviation = (
         value == "syntax"
@@ -319,7 +319,7 @@ def _declaration(items: list[Item], k: int) -> tuple[list[tuple[str, str, str, s
         # reserves its leading atoms anyway
         first = p == lead or (category == "command" and not out and lead is None)
         out.append((items[p][1], scope, decl, category + ("^" if first else "")))
-    return out, end
+    return out, stop
 
 
 def atoms(text: str) -> Iterator[tuple[str, str, str, str]]:
