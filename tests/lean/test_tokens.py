@@ -217,6 +217,11 @@ def _declared(text: str) -> dict[str, set[str]]:
             'elab mods:declModifiers "my_def " n:ident : command => pure ()',
             {"my_def": {"global elab:command^"}},
         ),
+        # what follows a macro's `=>` is read on: a declaration it makes declares atoms too
+        (
+            'macro "mk_inner" : command => `(syntax "inner" : term)',
+            {"mk_inner": {"global macro:command^"}, "inner": {"global syntax:term^"}},
+        ),
         # a syntax abbreviation has no category
         ('syntax myArg := term:max " ⊕⊗ " term', {"⊕⊗": {"global syntax:?"}}),
         # a syntax category brings its quotation token
