@@ -11,12 +11,17 @@ atoms, trimmed as Lean trims them:
 Atoms are taken from the pattern part of ``syntax``, ``macro``, ``elab``, ``notation``,
 ``notation3``, ``infix``/``infixl``/``infixr``/``prefix``/``postfix`` and ``binder_predicate``
 declarations (before their top-level ``=>``), and from ``leading_parser``/``trailing_parser``
-expressions, ``symbol "…"`` and ``unicodeSymbol "…" "…"`` in parser code. Strings handed to
-``checkColGt``-style checks, ``&"…"`` and ``nonReservedSymbol`` are not tokens and are skipped.
+expressions, ``symbol "…"`` and ``unicodeSymbol "…" "…"`` in parser code; ``declare_syntax_cat
+c`` adds the quotation token `` `(c| ``. Strings handed to ``checkColGt``-style checks,
+``&"…"`` and ``nonReservedSymbol`` are not tokens and are skipped. The atom Lean reads first
+in a declaration (its pattern's first item, not one after a category or parser such as
+``tactic " says"``) is marked: categories like ``tactic`` do not reserve it.
 
 It over-approximates rather than misses: an atom in a declaration that is never imported still
-counts. The output (JSON: ``{"sources": [...], "tokens": {token: [label, ...]}}``) is merged
-by ``--merge`` into ``src/formalize/lean/tokens.json``. Standard library only; reads files only.
+counts. The output (JSON: ``{"sources": [...], "behaviours": {...}, "global": {token: [label,
+...]}, "scoped": {...}}``) of several runs is combined by ``--merge``; ``--package CORE.txt
+LIB.json ...`` writes the table the package reads, ``src/formalize/lean/tokens.json``.
+Standard library only; reads files only.
 """
 
 from __future__ import annotations
@@ -165,6 +170,158 @@ def _scope(items: list[tuple[str, str, int]], k: int) -> str:
     return "global"
 
 
+Item = tuple[str, str, int]  # what `scan` yields
+#: Postfixes of the syntax language: ``p?``, ``p*``, ``p+`` (and ``p,*``, ``p,+``) wrap ``p``
+#: in a parser (``optional``, ``many``, ``sepBy``, ...)
+POSTFIX = frozenset({"?", "*", "+"})
+
+
+def _is_sym(item: Item, value: str) -> bool:
+    return item[0] == "sym" and item[1] == value
+
+
+def _close(items: list[Item], j: int, stop: int) -> int:
+    """The index of the bracket closing the one at ``j`` (or ``stop``)."""
+    depth = 0
+    while j < stop:
+        if items[j][0] == "sym" and items[j][1] in "([{":
+            depth += 1
+        elif items[j][0] == "sym" and items[j][1] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return j
+        j += 1
+    return stop
+
+
+def _pattern_start(items: list[Item], j: int, stop: int) -> int:
+    """Past what comes between a declaring command and its pattern: a precedence
+    (``syntax:arg``, ``notation:max``, ``infixl:65``, ``:(max + 1)``) and named arguments
+    (``(name := n)``, ``(priority := high)``, ``(kind := k)``, ``(prettyPrint := false)``)."""
+    if j < stop and _is_sym(items[j], ":"):
+        j += 1
+        if j < stop and _is_sym(items[j], "("):
+            j = _close(items, j, stop)
+        j += 1
+    while (
+        j + 3 < stop
+        and _is_sym(items[j], "(")
+        and items[j + 1][0] == "word"
+        and _is_sym(items[j + 2], ":")
+        and _is_sym(items[j + 3], "=")
+    ):
+        j = _close(items, j, stop) + 1
+    return j
+
+
+def _nested_after(items: list[Item], j: int, stop: int) -> bool:
+    """Whether the item ending at ``j`` is the argument of a postfix (``?``, ``*``, ``+``,
+    ``,*``) or of ``<|>``: Lean's ``optional``/``many``/``sepBy``/``orelse`` parsers."""
+    nxt = items[j + 1] if j + 1 < stop else ("", "", 0)
+    if nxt[1] in POSTFIX and nxt[0] in ("sym", "word"):
+        return True
+    if _is_sym(nxt, ",") and j + 2 < stop and items[j + 2][1] in POSTFIX:
+        return True
+    return _is_sym(nxt, "<") and j + 2 < stop and _is_sym(items[j + 2], "|")
+
+
+def _leading_atom(items: list[Item], j: int, stop: int, binders: bool) -> int | None:
+    """The index of the atom Lean reads first in the pattern starting at ``j``, or None.
+
+    It is the pattern's first item, or the first item of a parenthesised group that is the
+    first item (``("foo" x)``), and not the argument of ``?``/``*``/``+``/``<|>`` nor of a
+    parser function (``many(…)``, ``atomic(…)``, ``withPosition(…)``): Lean's
+    ``toParserDescr`` marks only that one ``first``, and only a ``first`` atom is made
+    non-reserved in categories like ``tactic``. A pattern that starts with a category or a
+    parser (``tactic " says"``, ``term:max``, ``ident``, ``num``) or with ``&"…"`` has none.
+    ``binders``: a macro argument's name may come first (``tk:"foo"``, ``x:term``)."""
+    if binders and j + 1 < stop and items[j][0] == "word" and _is_sym(items[j + 1], ":"):
+        j += 2
+    if j >= stop:
+        return None
+    kind, _, _ = items[j]
+    if kind == "string":
+        return None if _nested_after(items, j, stop) else j
+    if _is_sym(items[j], "("):
+        end = _close(items, j, stop)
+        if _nested_after(items, end, stop):
+            return None
+        return _leading_atom(items, j + 1, end, binders=False)
+    return None
+
+
+def _category(items: list[Item], j: int, stop: int) -> str:
+    """The category after the pattern's last top-level `` : `` (``?`` when there is none)."""
+    category, depth = "?", 0
+    for p in range(j, stop):
+        if items[p][0] == "sym" and items[p][1] in "([{":
+            depth += 1
+        elif items[p][0] == "sym" and items[p][1] in ")]}":
+            depth -= 1
+        elif depth <= 0 and _is_sym(items[p], ":") and p + 1 < stop:
+            nxt = items[p + 1]
+            if nxt[0] == "word" and not nxt[1][0].isdigit():
+                category = nxt[1]
+    return category
+
+
+def _pattern_end(items: list[Item], k: int, stop_at_arrow: bool) -> int:
+    """Where the pattern of the declaring word at ``k`` ends: at the next line that starts at
+    column 0, or at a top-level ``=>`` (what follows it is read on for declarations)."""
+    depth, j = 0, k + 1
+    while j < len(items):
+        ikind, ivalue, _ = items[j]
+        if ikind == "nl0":
+            break
+        if ikind == "sym" and ivalue in "([{":
+            depth += 1
+        elif ikind == "sym" and ivalue in ")]}":
+            depth -= 1
+        elif ikind == "sym" and ivalue == "=>" and depth <= 0 and stop_at_arrow:
+            break
+        j += 1
+    return j
+
+
+def _declaration(items: list[Item], k: int) -> tuple[list[tuple[str, str, str, str]], int]:
+    """The atoms of the declaration whose declaring word is at ``k`` (see :func:`atoms`),
+    and the index past its pattern."""
+    value = items[k][1]
+    scope = _scope(items, k)
+    stop = _pattern_end(items, k, value not in PARSER_WORDS and value != "syntax")
+    start = _pattern_start(items, k + 1, stop)
+    abbreviation = (
+        value == "syntax"
+        and start + 2 < stop
+        and items[start][0] == "word"
+        and _is_sym(items[start + 1], ":")
+        and _is_sym(items[start + 2], "=")
+    )
+    if abbreviation:  # `syntax name := …`: a parser, of no category
+        start += 3
+    lead = _leading_atom(items, start, stop, binders=value in ("macro", "elab"))
+    if value in PARSER_WORDS:
+        decl, category = "parser", "?"
+    elif value in ("syntax", "macro", "elab"):
+        decl = value
+        category = "?" if abbreviation else _category(items, start, stop)
+    else:
+        decl, category = "notation", "term"
+    out: list[tuple[str, str, str, str]] = []
+    for p in range(start, stop):
+        if items[p][0] != "string":
+            continue
+        prev = items[p - 1]
+        if _is_sym(prev, "&") or (prev[0] == "word" and prev[1].split(".")[-1] in NOT_TOKEN_BEFORE):
+            continue
+        # `command^` also marks the first atom after a leading parser (`declModifiers`,
+        # `withPosition(…)`): it can still start the command, and the command category
+        # reserves its leading atoms anyway
+        first = p == lead or (category == "command" and not out and lead is None)
+        out.append((items[p][1], scope, decl, category + ("^" if first else "")))
+    return out, stop
+
+
 def atoms(text: str) -> Iterator[tuple[str, str, str, str]]:
     """(atom, scope, kind, category) for every token atom declared in one Lean source file.
 
@@ -172,7 +329,8 @@ def atoms(text: str) -> Iterator[tuple[str, str, str, str]]:
     (this file only); ``kind`` the declaring command (``notation``, ``syntax``, ``macro``,
     ``elab``, ``parser`` for core parser code); ``category`` the syntax category (``term``,
     ``tactic``, ``command``, ...; ``term`` for notations, ``?`` where it cannot be told),
-    with ``^`` appended for the first atom of a declaration (the one that leads it)."""
+    with ``^`` appended for the atom Lean reads first (:func:`_leading_atom`), which
+    categories like ``tactic`` do not reserve."""
     items = list(scan(text))
     k = 0
     while k < len(items):
@@ -184,43 +342,15 @@ def atoms(text: str) -> Iterator[tuple[str, str, str, str]]:
                 j += 1
             k = j
             continue
+        if value == "declare_syntax_cat" and k + 1 < len(items) and items[k + 1][0] == "word":
+            # the category's quotation `(c| … ), a term parser Lean declares with it
+            name = items[k + 1][1].split(".")[-1]
+            yield "`(" + name + "|", "global", "parser", "quotation"
+            k += 2
+            continue
         if kind == "word" and value in DECLARERS | PARSER_WORDS:
-            scope = _scope(items, k)
-            stop_at_arrow = value not in PARSER_WORDS and value != "syntax"
-            found: list[str] = []
-            category = "?"
-            depth, j = 0, k + 1
-            while j < len(items):
-                ikind, ivalue, _ = items[j]
-                if ikind == "nl0":
-                    break
-                if ikind == "sym" and ivalue in "([{":
-                    depth += 1
-                elif ikind == "sym" and ivalue in ")]}":
-                    depth -= 1
-                elif ikind == "sym" and ivalue == "=>" and depth <= 0 and stop_at_arrow:
-                    break
-                elif ikind == "sym" and ivalue == ":" and depth <= 0 and j + 1 < len(items):
-                    nxt = items[j + 1]
-                    if nxt[0] == "word" and not nxt[1][0].isdigit():
-                        category = nxt[1]
-                elif ikind == "string":
-                    prev = items[j - 1]
-                    skipped = (prev[0] == "sym" and prev[1] == "&") or (
-                        prev[0] == "word" and prev[1].split(".")[-1] in NOT_TOKEN_BEFORE
-                    )
-                    if not skipped:
-                        found.append(ivalue)
-                j += 1
-            if value in PARSER_WORDS:
-                decl, category = "parser", "?"
-            elif value in ("syntax", "macro", "elab"):
-                decl = value
-            else:
-                decl, category = "notation", "term"
-            for n, atom in enumerate(found):
-                yield atom, scope, decl, category + ("^" if n == 0 else "")
-            k = j
+            found, k = _declaration(items, k)
+            yield from found
             continue
         k += 1
 

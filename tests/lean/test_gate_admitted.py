@@ -76,8 +76,8 @@ REFUSED = {
         "redefines an existing Lean token",
     ),
     "a # word longer than a letter": (
-        "theorem u (s : Finset ℕ) : #statesearch = s.card := sorry",
-        "`#statesearch`",
+        "theorem u (s : Finset ℕ) : #newsearch = s.card := sorry",
+        "`#newsearch`",
     ),
     "a bidi control in a comment": ("-- \u202e x" + T, "U+202E"),
     "a soft hyphen in a name": ("theorem u (a\u00adb : ℕ) : True := sorry", "U+00AD"),

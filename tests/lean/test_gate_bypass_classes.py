@@ -74,7 +74,7 @@ REFUSED = [
     ("sorry instance", "instance bad : Fact ((1 : ℕ) = 2) := sorry" + T, "an instance"),
     ("local sorry instance", "local instance : Fact ((1 : ℕ) = 2) := sorry" + T, "an instance"),
     # 6. `#` before a word a newer library could make a command
-    ("#statesearch", "theorem t (s : Finset ℕ) : #statesearch = s.card := sorry", "#statesearch"),
+    ("#newsearch", "theorem t (s : Finset ℕ) : #newsearch = s.card := sorry", "#newsearch"),
     ("#ns", "theorem t (s : Finset ℕ) (ns : Finset ℕ) : #ns = s.card := sorry", "`#ns`"),
 ]
 
@@ -106,6 +106,8 @@ ADMITTED = [
         "theorem t (S : Finset ℕ) (A₁ : Finset ℕ) : #S = #A₁ ∧ #S.powerset = #S := sorry",
     ),
     ("an answer placeholder", "abbrev answer : ℕ := sorry\ntheorem t : answer = 3 := sorry"),
+    # `says` is a keyword of the token table like `at`: inside a name it is no token
+    ("says inside a name", "theorem t (hsays h_says : ℕ) : hsays = h_says := sorry"),
 ]
 
 

@@ -211,7 +211,7 @@ class Exposure:
             name = word.group() if word is not None else ""
             if any(is_id_first(c) for c in name[1:]):
                 # `#s`, `#X`, `#A₁`, `#G.edgeFinset` are the cardinality notation; a longer
-                # word could be a `#` command of a newer library than the table (`#statesearch`)
+                # word could be a `#` command of a newer library than the table (`#newsearch`)
                 return Finding(p, "#" + name, _hash_word_reason(name))
         allowed = self._symbols
         for token in self.table.all_at(text, p):

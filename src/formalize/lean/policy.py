@@ -63,10 +63,6 @@ CLAUSE_KEYWORDS = frozenset({"by", "sorry", "where", "extends", "scoped", "hidin
 ALWAYS_REFUSED = frozenset(
     {"include_str", "by?", "by_elab", "by_elabq", "show_term", "decreasing_by", "termination_by"}
     | {"termination_by?", "run_tac", "native_decide", "exact?", "apply?", "rw?", "decide!"}
-    # Mathlib's `tac says tacs` runs `tacs` (`Mathlib/Tactic/Says.lean`); its atom leads no
-    # declaration but follows the `tactic` category, which scripts/lean_tokens.py takes for a
-    # leading, non-reserved atom, so the token table lacks it
-    | {"says"}
 )
 
 #: Keywords that begin a declaration. After a parse error Lean retries a command at every
