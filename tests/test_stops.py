@@ -153,11 +153,13 @@ class Run:
         raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.err)}")
 
     def wait_for_entries(self, entries: int, timeout: float = 120) -> None:
+        """Wait until the store holds ``entries`` accepted entries, the run still going."""
         deadline = time.monotonic() + timeout
         while count_entries(self.db) < entries and time.monotonic() < deadline:
             assert self.proc.poll() is None, "the run ended before it could be stopped"
             time.sleep(0.01)
-        assert count_entries(self.db) >= entries
+        got = count_entries(self.db)
+        assert got >= entries, f"{got} entries after {timeout:g} s, waiting for {entries}"
 
     def finish(self, timeout: float = 300) -> tuple[int, str]:
         """Exit code and the whole stderr."""
@@ -190,11 +192,14 @@ def test_sigterm_stops_within_the_grace_period_exits_143_and_a_rerun_resumes(
     tmp_path: Path, setting: Setting, gate: Gate
 ) -> None:
 
-    gate.opened.set()  # nothing waits: the work in flight finishes within the grace period
     db = tmp_path / "terminated.db"
     run = Run(setting, db)
     run.wait_for_entries(2)
+    # the gate holds the run mid-round (it cannot have finished), until the SIGTERM is taken
+    assert gate.held.wait(120), "the run never reached the gated problems"
     run.proc.send_signal(signal.SIGTERM)
+    run.wait_for_line("SIGTERM: stopping")
+    gate.opened.set()  # the work in flight now finishes, well within the grace period
     code, err = run.finish()
     assert code == 143, err
     assert "SIGTERM: stopping" in err
@@ -266,11 +271,12 @@ def test_a_second_ctrl_c_stops_now_with_exit_130_and_a_rerun_resumes(
 def test_a_run_killed_with_sigkill_shows_as_interrupted_on_the_next_open(
     tmp_path: Path, setting: Setting, gate: Gate
 ) -> None:
-    gate.opened.set()
     db = tmp_path / "killed.db"
     run = Run(setting, db)
     run.wait_for_entries(1)
-    with Store(db) as store:  # another process's look while the run is alive
+    # the gate holds the run mid-round: it is certainly alive while another process looks
+    assert gate.held.wait(120), "the run never reached the gated problems"
+    with Store(db) as store:
         assert store.runs()[0]["status"] == "running"
     run.proc.kill()
     run.finish()
