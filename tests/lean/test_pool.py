@@ -43,7 +43,7 @@ def test_results_come_back_in_input_order_from_parallel_workers(tmp_path: Path) 
         pool.close()
     assert [r.status for r in results] == [CheckStatus.OK] * 3 + [CheckStatus.LEAN_ERROR]
     assert "undefined_ident" in results[3].errors()[0].text
-    assert wall < 10  # sanity only: timing on a loaded 2-core machine proves nothing
+    assert wall < 60  # sanity only (no hang): timing on a loaded 2-core machine proves nothing
     sleepers = {e["proc"] for e in read_log(log) if "fake_sleep" in e["request"]}
     assert len(sleepers) == 2  # both workers took jobs
     assert all(r.toolchain == "fake-lean" for r in results)
