@@ -192,7 +192,9 @@ def test_when_the_grace_period_runs_out_the_run_exits_anyway_and_loses_nothing(
 ) -> None:
 
     db = tmp_path / "cut.db"
-    run = Run(setting, db, "--grace-period", "2")
+    # a grace period of 6 s: the work in flight is aborted at 4.5 s and the process ended at 6 s;
+    # the 1.5 s between them is the time the abort has to be taken and said on a loaded machine
+    run = Run(setting, db, "--grace-period", "6")
     run.wait_for_entries(2)
     assert gate.held.wait(120), "the run never reached the gated problems"
     run.proc.send_signal(signal.SIGTERM)  # a translation hangs on the gate: it cannot finish
