@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from support.lines import Lines
 
 import formalize
 from formalize.cli.main import main
@@ -38,39 +37,19 @@ def serving(corpus: Path, *args: str) -> Iterator[tuple[int, list[str]]]:
         text=True,
         env=env,
     )
-    lines: list[str] = []
-    fresh: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            lines.append(line)
-            fresh.put(line)
-        fresh.put(None)  # end of stream
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    assert process.stderr is not None
+    out = Lines(process.stderr)
     try:
-        port = None
-        while port is None:
-            try:
-                line = fresh.get(timeout=120)
-            except queue.Empty:
-                line = None
-            if line is None:
-                raise AssertionError(
-                    f"no URL printed (it ended, or 120 s passed): {''.join(lines)}"
-                )
-            if found := re.search(r"http://[^/\s]+:(\d+)/", line):
-                port = int(found.group(1))
+        line = out.wait_for(r"http://[^/\s]+:\d+/")  # the URL, printed once it listens
+        port = int(line.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
         # the socket listens before the URL is printed: this waits for the app to answer
         with contextlib.suppress(urllib.error.HTTPError):  # it answers (401 without the token)
             urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=120).close()
-        yield port, lines
+        yield port, out.seen
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0, "".join(lines)
-        reader.join(timeout=60)
+        assert process.wait(timeout=60) == 0, "".join(out.seen)
+        out.rest(60)
 
 
 def status_of(url: str, headers: dict[str, str] | None = None) -> int:
