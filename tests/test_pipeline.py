@@ -11,14 +11,17 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from corpus_writer import count_entries as entry_count
 from corpus_writer import snapshot as corpus_of
+from support.lines import Lines
 from support.openai_server import ScriptedOpenAIServer
 
 from formalize.config import RunConfig
@@ -278,7 +281,28 @@ def slow_translator(messages: list[dict[str, Any]], params: dict[str, Any]) -> s
     return answer.replace("(n : ℕ)", f"(n : ℕ) (hc : n + {k} = {k} + n)")
 
 
-def run_cli(tmp_path: Path, db: Path, t: str, c: str) -> subprocess.Popen[bytes]:
+GATED_FROM = 9  # problems from this case on wait for a closed gate
+
+
+@dataclass
+class Gate:
+    """Holds the translator's answers for cases >= GATED_FROM until opened; ``held`` is set once
+    such a request has arrived (the run is then certainly mid-round). Closed, a run over
+    ``many_problems(24)`` (batches of 3) accepts the alphas of cases 0, 3 and 6 and then waits:
+    the chunk that holds case 9 also holds the third rounds the betas need."""
+
+    opened: threading.Event = field(default_factory=threading.Event)
+    held: threading.Event = field(default_factory=threading.Event)
+
+    def translator(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+        case = re.search(r"case (\d+) of", messages[-1]["content"])
+        if case is not None and int(case.group(1)) >= GATED_FROM and not self.opened.is_set():
+            self.held.set()
+            self.opened.wait(120)
+        return slow_translator(messages, params)
+
+
+def run_cli(tmp_path: Path, db: Path, t: str, c: str) -> subprocess.Popen[str]:
     argv = [
         sys.executable,
         "-m",
@@ -301,18 +325,31 @@ def run_cli(tmp_path: Path, db: Path, t: str, c: str) -> subprocess.Popen[bytes]
         "--no-progress",
     ]
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    return subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+    )
 
 
 MANY = 24
 
 
 @pytest.fixture
-def slow_specs(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Translator and critic specs for subprocess runs over MANY problems."""
+def gate() -> Iterator[Gate]:
+    """Open; a test closes it to hold a run mid-round (it is opened again after the test)."""
+    opened = Gate()
+    opened.opened.set()
+    try:
+        yield opened
+    finally:
+        opened.opened.set()
+
+
+@pytest.fixture
+def slow_specs(tmp_path: Path, gate: Gate) -> Iterator[tuple[str, str]]:
+    """Translator (behind ``gate``) and critic specs for subprocess runs over MANY problems."""
     write_problems(tmp_path / "many.jsonl", many_problems(MANY))
     with (
-        ScriptedOpenAIServer(slow_translator, model="kimina") as t,
+        ScriptedOpenAIServer(gate.translator, model="kimina") as t,
         ScriptedOpenAIServer(critic, model="criticlean") as c,
     ):
         yield f"openai:kimina@{t.base_url}", f"openai:criticlean@{c.base_url}"
@@ -321,23 +358,28 @@ def slow_specs(tmp_path: Path) -> Iterator[tuple[str, str]]:
 def run_to_end(tmp_path: Path, db: Path, specs: tuple[str, str]) -> None:
     proc = run_cli(tmp_path, db, *specs)
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err.decode()
+    assert proc.returncode == 0, err
 
 
 def start_until_entries(
-    tmp_path: Path, db: Path, specs: tuple[str, str], entries: int
-) -> subprocess.Popen[bytes]:
-    """A run in a subprocess, returned once it has accepted ``entries`` pairs (still running)."""
+    tmp_path: Path, db: Path, specs: tuple[str, str], entries: int, gate: Gate
+) -> subprocess.Popen[str]:
+    """A run in a subprocess, returned once it has accepted ``entries`` pairs (at most 3) and
+    waits at the closed ``gate``: it cannot end before the test stops it."""
+    gate.opened.clear()
     proc = run_cli(tmp_path, db, *specs)
     deadline = time.monotonic() + 120
     while entry_count(db) < entries and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert proc.poll() is None, "the run ended before it could be stopped"
+    got = entry_count(db)
+    assert got >= entries, f"{got} entries after 120 s, waiting for {entries}"
+    assert gate.held.wait(120), "the run never reached the gated problems"
     return proc
 
 
 def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_corpus(
-    tmp_path: Path, slow_specs: tuple[str, str]
+    tmp_path: Path, slow_specs: tuple[str, str], gate: Gate
 ) -> None:
     reference = tmp_path / "reference.db"
     run_to_end(tmp_path, reference, slow_specs)
@@ -345,26 +387,31 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_corpus(
     assert len(expected[0]) == 2 * MANY // 3  # alpha and beta cases are accepted
 
     db = tmp_path / "killed.db"
-    proc = start_until_entries(tmp_path, db, slow_specs, 4)
+    proc = start_until_entries(tmp_path, db, slow_specs, 2, gate)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     partial = corpus_of(db)
-    assert 4 <= len(partial[0]) < len(expected[0])
+    assert 2 <= len(partial[0]) < len(expected[0])
 
+    gate.opened.set()
     run_to_end(tmp_path, db, slow_specs)
     assert corpus_of(db) == expected
 
 
 def test_ctrl_c_stops_after_the_current_step_and_a_rerun_finishes(
-    tmp_path: Path, slow_specs: tuple[str, str]
+    tmp_path: Path, slow_specs: tuple[str, str], gate: Gate
 ) -> None:
     db = tmp_path / "interrupted.db"
-    proc = start_until_entries(tmp_path, db, slow_specs, 2)
+    proc = start_until_entries(tmp_path, db, slow_specs, 2, gate)
+    assert proc.stderr is not None
+    lines = Lines(proc.stderr)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err.decode()
-    assert "stopping: nothing new starts" in err.decode()
-    assert "min of work; what finished is saved. To resume, rerun the same command" in err.decode()
+    lines.wait_for("stopping: nothing new starts")
+    gate.opened.set()  # the step in flight finishes; nothing new starts
+    proc.wait(timeout=120)
+    err = lines.rest()
+    assert proc.returncode == 130, err
+    assert "min of work; what finished is saved. To resume, rerun the same command" in err
     with Store(db) as store:
         (run,) = store.runs()
         assert run["status"] == "interrupted"

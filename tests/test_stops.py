@@ -8,7 +8,6 @@ store, a request the server holds, a line on stderr), never a fixed sleep.
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import sqlite3
@@ -17,38 +16,29 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from corpus_writer import count_entries
 from corpus_writer import snapshot as corpus_of
+from support.lines import Lines
 from support.openai_server import ScriptedOpenAIServer
-from test_pipeline import FAKE_CLI, critic, many_problems, slow_translator, write_problems
+from test_pipeline import (
+    FAKE_CLI,
+    Gate,
+    critic,
+    many_problems,
+    slow_translator,
+    write_problems,
+)
 
 from formalize.corpus import Store
 
 REPO = Path(__file__).resolve().parents[1]
 MANY = 24
-GATED_FROM = 9  # problems from this case on wait for the gate (the first three chunks do not)
 ACCEPTED = 2 * MANY // 3  # the alpha and beta cases are accepted
-
-
-@dataclass
-class Gate:
-    """Holds the translator's answers for cases >= GATED_FROM until opened; ``held`` is set once
-    such a request has arrived (the run is then certainly mid-round)."""
-
-    opened: threading.Event = field(default_factory=threading.Event)
-    held: threading.Event = field(default_factory=threading.Event)
-
-    def translator(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
-        case = re.search(r"case (\d+) of", messages[-1]["content"])
-        if case is not None and int(case.group(1)) >= GATED_FROM and not self.opened.is_set():
-            self.held.set()
-            self.opened.wait(120)
-        return slow_translator(messages, params)
 
 
 @dataclass
@@ -127,47 +117,26 @@ class Run:
         self.proc = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
         )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.err: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
         assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line)
-        self.lines.put("")  # end of stream
+        self.err = Lines(self.proc.stderr)
 
     def wait_for_line(self, pattern: str, timeout: float = 120) -> str:
         """The first line (from here on) matching ``pattern``; fails if the stream ends."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line == "":
-                break
-            self.err.append(line)
-            if re.search(pattern, line):
-                return line
-        raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.err)}")
+        return self.err.wait_for(pattern, timeout)
 
     def wait_for_entries(self, entries: int, timeout: float = 120) -> None:
+        """Wait until the store holds ``entries`` accepted entries, the run still going."""
         deadline = time.monotonic() + timeout
         while count_entries(self.db) < entries and time.monotonic() < deadline:
             assert self.proc.poll() is None, "the run ended before it could be stopped"
             time.sleep(0.01)
-        assert count_entries(self.db) >= entries
+        got = count_entries(self.db)
+        assert got >= entries, f"{got} entries after {timeout:g} s, waiting for {entries}"
 
     def finish(self, timeout: float = 300) -> tuple[int, str]:
         """Exit code and the whole stderr."""
         code = self.proc.wait(timeout=timeout)
-        while True:
-            line = self.lines.get(timeout=timeout)
-            if line == "":
-                break
-            self.err.append(line)
-        return code, "".join(self.err)
+        return code, self.err.rest(timeout)
 
 
 def resume(setting: Setting, db: Path) -> None:
@@ -190,11 +159,14 @@ def test_sigterm_stops_within_the_grace_period_exits_143_and_a_rerun_resumes(
     tmp_path: Path, setting: Setting, gate: Gate
 ) -> None:
 
-    gate.opened.set()  # nothing waits: the work in flight finishes within the grace period
     db = tmp_path / "terminated.db"
     run = Run(setting, db)
     run.wait_for_entries(2)
+    # the gate holds the run mid-round (it cannot have finished), until the SIGTERM is taken
+    assert gate.held.wait(120), "the run never reached the gated problems"
     run.proc.send_signal(signal.SIGTERM)
+    run.wait_for_line("SIGTERM: stopping")
+    gate.opened.set()  # the work in flight now finishes, well within the grace period
     code, err = run.finish()
     assert code == 143, err
     assert "SIGTERM: stopping" in err
@@ -220,7 +192,9 @@ def test_when_the_grace_period_runs_out_the_run_exits_anyway_and_loses_nothing(
 ) -> None:
 
     db = tmp_path / "cut.db"
-    run = Run(setting, db, "--grace-period", "2")
+    # a grace period of 6 s: the work in flight is aborted at 4.5 s and the process ended at 6 s;
+    # the 1.5 s between them is the time the abort has to be taken and said on a loaded machine
+    run = Run(setting, db, "--grace-period", "6")
     run.wait_for_entries(2)
     assert gate.held.wait(120), "the run never reached the gated problems"
     run.proc.send_signal(signal.SIGTERM)  # a translation hangs on the gate: it cannot finish
@@ -266,11 +240,12 @@ def test_a_second_ctrl_c_stops_now_with_exit_130_and_a_rerun_resumes(
 def test_a_run_killed_with_sigkill_shows_as_interrupted_on_the_next_open(
     tmp_path: Path, setting: Setting, gate: Gate
 ) -> None:
-    gate.opened.set()
     db = tmp_path / "killed.db"
     run = Run(setting, db)
     run.wait_for_entries(1)
-    with Store(db) as store:  # another process's look while the run is alive
+    # the gate holds the run mid-round: it is certainly alive while another process looks
+    assert gate.held.wait(120), "the run never reached the gated problems"
+    with Store(db) as store:
         assert store.runs()[0]["status"] == "running"
     run.proc.kill()
     run.finish()

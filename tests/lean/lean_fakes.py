@@ -81,7 +81,9 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     """The requests the fake REPL logged (``--log``): process ids and request text, in order."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    data = path.read_bytes()
+    done = data[: data.rfind(b"\n") + 1]  # a line the REPL is still writing is read next time
+    return [json.loads(line) for line in done.decode("utf-8").split("\n")[:-1]]
 
 
 def requests(path: Path) -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ def test_results_come_back_in_input_order_from_parallel_workers(tmp_path: Path) 
         pool.close()
     assert [r.status for r in results] == [CheckStatus.OK] * 3 + [CheckStatus.LEAN_ERROR]
     assert "undefined_ident" in results[3].errors()[0].text
-    assert wall < 10  # sanity only: timing on a loaded 2-core machine proves nothing
+    assert wall < 60  # sanity only (no hang): timing on a loaded 2-core machine proves nothing
     sleepers = {e["proc"] for e in read_log(log) if "fake_sleep" in e["request"]}
     assert len(sleepers) == 2  # both workers took jobs
     assert all(r.toolchain == "fake-lean" for r in results)
@@ -174,11 +174,13 @@ def test_a_repl_that_cannot_start_is_a_setup_error(tmp_path: Path) -> None:
         pool.run([ok_job(1)])
     pool.close()
     dying = [PYTHON, "-c", "import sys; sys.stderr.write('no Mathlib here'); sys.exit(3)"]
-    pool = ReplPool(fake_config(tmp_path, max_start_failures=2), dying)
-    begin = time.monotonic()
+    config = fake_config(tmp_path, max_start_failures=2)
+    pool = ReplPool(config, dying)
     with pytest.raises(SetupError, match=r"2 times in a row.*exit code 3.*no Mathlib here"):
         pool.run([ok_job(i) for i in range(20)])
-    assert time.monotonic() - begin < 10
+    # it gives up at once, not after a start per job (counted, not timed): the two failures and
+    # the starts already under way on the workers (measured: 3 processes for 20 jobs)
+    assert pool.stats.processes <= config.max_start_failures + config.workers, pool.stats
     pool.close()
 
 

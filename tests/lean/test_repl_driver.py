@@ -56,7 +56,9 @@ def test_timeout_kills_the_process_tree() -> None:
     begin = time.monotonic()
     with pytest.raises(ReplTimeout) as info:
         repl.request({"cmd": "theorem t : fake_hang := sorry", "env": 0}, 0.5)
-    assert 0.45 < time.monotonic() - begin < 3
+    # not before the timeout; the upper bound only tells a kill from the 3600 s hang (the kill and
+    # the reaping of the tree may take seconds on a loaded machine)
+    assert 0.45 < time.monotonic() - begin < 60
     assert info.value.status is CheckStatus.TIMEOUT
     assert (not repl.alive and not psutil.pid_exists(pid or -1)) or psutil.Process(
         pid

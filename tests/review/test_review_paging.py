@@ -1,12 +1,14 @@
 """Paging over a corpus of 100,000 attempts: each filter is served by an index (read from
-SQLite's query plans, which do not flake) and a page costs milliseconds on the first page and
-the last alike (measured; the bound is generous)."""
+SQLite's query plans, which do not flake) and a page, the first and the last alike, costs at
+most a few passes over the table (counted in SQLite's virtual-machine steps, not timed; the
+worst filter, which matches nothing, walks the table once; measured: 2-340 ms per page)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -16,7 +18,8 @@ from formalize.review.browse import AttemptFilter, page_attempts
 from .review_corpus import bulk_corpus
 
 ATTEMPTS = 100_000
-BOUND_S = 1.0  # measured: 2-50 ms per page, counting the matches included
+T = TypeVar("T")
+PASSES = 5  # scans of the table a page may cost (measured: up to 1.8; 3.2 for the HTML page)
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +27,31 @@ def bulk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     path = bulk_corpus(tmp_path_factory.mktemp("bulk") / "bulk.db", ATTEMPTS)
     with Store(path) as store:
         yield store
+
+
+def vm_steps(store: Store, run: Callable[[], T]) -> tuple[int, T]:
+    """The SQLite virtual-machine steps (in thousands) ``run()`` takes on ``store``'s
+    connection, and what it returned."""
+    ticks = 0
+
+    def tick() -> int:
+        nonlocal ticks
+        ticks += 1
+        return 0  # go on
+
+    store._con.set_progress_handler(tick, 1000)
+    try:
+        result = run()
+    finally:
+        store._con.set_progress_handler(None, 1000)
+    return ticks, result
+
+
+def one_scan(store: Store) -> int:
+    """The steps of one plain pass over the attempts table (no index)."""
+    sql = "SELECT COUNT(*) FROM attempts a WHERE length(a.record) > 0"
+    assert "SCAN a" in store._query("EXPLAIN QUERY PLAN " + sql)[0][3]
+    return vm_steps(store, lambda: store._query(sql))[0]
 
 
 def plan(store: Store, flt: AttemptFilter) -> str:
@@ -68,12 +96,12 @@ def test_every_filter_is_served_by_an_index(bulk: Store) -> None:
     ],
     ids=lambda f: ",".join(f"{k}={v}" for k, v in f.query()) or "none",
 )
-def test_first_and_deep_pages_are_fast(bulk: Store, flt: AttemptFilter) -> None:
+def test_first_and_deep_pages_are_cheap(bulk: Store, flt: AttemptFilter) -> None:
+    budget = PASSES * one_scan(bulk)
     for after in (None, ATTEMPTS * 95 // 100):
-        started = time.perf_counter()
-        page = page_attempts(bulk, flt, after=after, limit=50)
-        elapsed = time.perf_counter() - started
-        assert elapsed < BOUND_S, f"{elapsed:.3f}s for a page after {after}"
+        run = functools.partial(page_attempts, bulk, flt, after=after, limit=50)
+        steps, page = vm_steps(bulk, run)
+        assert steps <= budget, f"{steps}K steps for a page after {after}, over {budget}K"
         assert all(r.attempt_id > (after or 0) for r in page.rows)
 
 
@@ -106,8 +134,9 @@ def test_the_list_page_renders_deep_in_a_large_corpus(bulk: Store, tmp_path: Pat
 
     from formalize.review.app import ReviewSettings, create_app
 
+    budget = PASSES * one_scan(bulk)
     with TestClient(create_app(bulk, ReviewSettings()), base_url="http://127.0.0.1:8765") as c:
-        started = time.perf_counter()
-        response = c.get("/attempts", params={"status": "accepted", "after": "90000"})
-        assert time.perf_counter() - started < BOUND_S * 3
+        params = {"status": "accepted", "after": "90000"}
+        steps, response = vm_steps(bulk, lambda: c.get("/attempts", params=params))
+        assert steps <= budget, f"{steps}K steps for the page, over {budget}K"
         assert response.status_code == 200 and 'id="next"' in response.text

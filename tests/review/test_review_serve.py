@@ -3,13 +3,12 @@ and, bound beyond loopback, refusing every request without the token it printed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,57 +16,40 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from support.lines import Lines
 
 import formalize
 from formalize.cli.main import main
-
-from .live_server import free_port
 
 pytest.importorskip("uvicorn", reason="the review extra is not installed")
 
 
 @contextmanager
 def serving(corpus: Path, *args: str) -> Iterator[tuple[int, list[str]]]:
-    port = free_port()
+    """`formalize review --port 0` in a subprocess: the port it took (read from the URL it
+    prints once it listens) and its stderr lines so far."""
     env = dict(os.environ, PYTHONPATH=str(Path(formalize.__file__).parents[1]))
+    argv = [sys.executable, "-m", "formalize.cli.main", "review", "--db", str(corpus)]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "formalize.cli.main",
-            "review",
-            "--db",
-            str(corpus),
-            "--port",
-            str(port),
-            *args,
-        ],
+        [*argv, "--port", "0", *args],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
         env=env,
     )
-    lines: list[str] = []
     assert process.stderr is not None
-    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
-    reader.start()
+    out = Lines(process.stderr)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=2)
-                break
-            except urllib.error.HTTPError:
-                break  # it answers (401 without the token)
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError(f"the server did not start: {''.join(lines)}") from None
-                time.sleep(0.1)
-        yield port, lines
+        line = out.wait_for(r"http://[^/\s]+:\d+/")  # the URL, printed once it listens
+        port = int(line.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+        # the socket listens before the URL is printed: this waits for the app to answer
+        with contextlib.suppress(urllib.error.HTTPError):  # it answers (401 without the token)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=120).close()
+        yield port, out.seen
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-        reader.join(timeout=5)
+        assert process.wait(timeout=60) == 0, "".join(out.seen)
+        out.rest(60)
 
 
 def status_of(url: str, headers: dict[str, str] | None = None) -> int:
@@ -92,10 +74,8 @@ def test_loopback_needs_no_token(corpus: Path) -> None:
 
 def test_beyond_loopback_every_request_needs_the_printed_token(corpus: Path) -> None:
     with serving(corpus, "--host", "0.0.0.0") as (port, lines):
-        deadline = time.monotonic() + 10
-        while not (found := re.search(r"\?token=([\w-]+)", "".join(lines))):
-            assert time.monotonic() < deadline, lines
-            time.sleep(0.05)
+        found = re.search(r"\?token=([\w-]+)", "".join(lines))  # on the URL's line
+        assert found, lines
         token = found.group(1)
         base = f"http://127.0.0.1:{port}"
         for path in ("/", "/api/attempts", "/static/review.js"):

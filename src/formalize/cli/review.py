@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--port",
         type=int,
         default=None,
-        help="port (default: 8765, or the next free one when it is in use)",
+        help="port (default: 8765, or the next free one when it is in use; 0: any free port)",
     )
     _annotator(
         parser,
@@ -162,8 +162,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from formalize.review.port import DEFAULT_PORT, bind
     from formalize.review.security import is_loopback
 
-    if args.port is not None and not 0 < args.port < 65536:
-        raise FormalizeError("--port must be between 1 and 65535")
+    if args.port is not None and not 0 <= args.port < 65536:
+        raise FormalizeError("--port must be between 0 (any free port) and 65535")
     token = None if is_loopback(args.host) else secrets.token_urlsafe(24)
     listening = bind(args.host, args.port)  # before the URL is printed: a busy port says so
     port = int(listening.getsockname()[1])
