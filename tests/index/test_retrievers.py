@@ -164,6 +164,11 @@ def test_embedding_code_path_with_a_tiny_random_encoder(
         assert len(got) == min(3, len(pool))
         assert {d.name for d in got} <= {d.name for d in pool}  # re-ranks bm25's candidates
     assert rerank.retrieve([], 3) == []
+    # batches are grouped by length inside encode; the rows come back in input order
+    texts = ["prime " * 40, "real", "nat sqrt choose", "real " * 9]
+    together = rerank.encoder.encode(texts)  # type: ignore[attr-defined]
+    one_by_one = [rerank.encoder.encode([t])[0] for t in texts]  # type: ignore[attr-defined]
+    assert np.allclose(together, np.stack(one_by_one), atol=1e-5)
     fusion = build_retriever(
         "embedding",
         index,
