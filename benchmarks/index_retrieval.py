@@ -121,7 +121,11 @@ def main() -> None:
     parser.add_argument("--batteries", type=Path, help="Batteries source tree")
     parser.add_argument("--work", type=Path, help="where to write the index (default: a tmp dir)")
     parser.add_argument("--reuse", action="store_true", help="reuse the index already in --work")
-    parser.add_argument("--sweep", action="store_true", help="sweep the popularity weight")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="sweep the popularity weight (and hybrid's lexical weight) on miniF2F valid",
+    )
     parser.add_argument("--embedding-model", help="model dir, or 'packaged'; omit to skip")
     parser.add_argument(
         "--embedding-limit", type=int, help="first N problems per file (default: all)"
