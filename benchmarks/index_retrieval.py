@@ -7,7 +7,7 @@ problem, the share of the index constants its reference statement uses that are 
 declarations retrieved from its natural-language text.
 
     python benchmarks/index_retrieval.py --mathlib DIR [--batteries DIR] [--work DIR]
-        [--embedding-model DIR] [--embedding-limit N]
+        [--embedding-model DIR] [--embedding-limit N] [--modes rerank,fusion,hybrid,dense]
 
 Mathlib's sources are read from a path (never committed); ``--embedding-model`` is a
 sentence-transformers model directory (``packaged`` unpacks the all-MiniLM-L6-v2 of the
@@ -17,6 +17,7 @@ sentence-transformers model directory (``packaged`` unpacks the all-MiniLM-L6-v2
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import re
 import statistics
@@ -26,6 +27,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 from formalize.filters.reference import reference_of
 from formalize.index.build import build_index
 from formalize.index.lexer import IDENT, mask
@@ -33,6 +36,7 @@ from formalize.index.records import DeclKind
 from formalize.index.store import DeclarationIndex
 from formalize.inputs import read_problems
 from formalize.retrieval import build_retriever, query_words
+from formalize.retrieval.embedding import MODES, SentenceEncoder
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "translation"
 FILES = ("minif2f", "proofnet", "putnambench", "mobench")
@@ -117,9 +121,18 @@ def main() -> None:
     parser.add_argument("--batteries", type=Path, help="Batteries source tree")
     parser.add_argument("--work", type=Path, help="where to write the index (default: a tmp dir)")
     parser.add_argument("--reuse", action="store_true", help="reuse the index already in --work")
-    parser.add_argument("--sweep", action="store_true", help="sweep the popularity weight")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="sweep the popularity weight (and hybrid's lexical weight) on miniF2F valid",
+    )
     parser.add_argument("--embedding-model", help="model dir, or 'packaged'; omit to skip")
-    parser.add_argument("--embedding-limit", type=int, default=100, help="problems per file")
+    parser.add_argument(
+        "--embedding-limit", type=int, help="first N problems per file (default: all)"
+    )
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="embedding modes to measure (comma-separated)"
+    )
     parser.add_argument(
         "--pool", type=int, default=64, help="bm25 candidates the embedding re-ranks"
     )
@@ -133,7 +146,8 @@ def main() -> None:
     if not (args.reuse and path.is_file()):
         report = build_index(sources, path, "benchmark")
         print(f"## build\n{report.render()}")
-    size = sum(p.stat().st_size for p in work.glob("index.sqlite*")) / 2**20
+    files = [p for p in work.glob("index.sqlite*") if p.suffix not in {".npy", ".json"}]
+    size = sum(p.stat().st_size for p in files) / 2**20  # not the dense vectors beside it
     print(f"size: {size:.1f} MiB")
     index = DeclarationIndex.open(path)
     kinds: dict[str, int] = {}
@@ -189,39 +203,99 @@ def main() -> None:
                 flush=True,
             )
     if args.embedding_model:
-        model = (
-            packaged_minilm(work) if args.embedding_model == "packaged" else args.embedding_model
-        )
-        embedding = build_retriever("embedding", index, model=model, pool=args.pool)
-        bm25 = build_retriever("bm25", index)
-        print(
-            f"\n## embedding re-ranking vs bm25 (first {args.embedding_limit} problems per file)\n"
-            "| file | problems | retriever | R@5 | R@10 | R@20 | seconds |\n"
-            "| --- | ---: | --- | ---: | ---: | ---: | ---: |"
-        )
-        for name, rows in data.items():
-            subset = rows[: args.embedding_limit]
-            for label, retriever in (
-                ("bm25", bm25),
-                ("embedding rerank", embedding),
-                ("embedding fusion", embedding),
-            ):
-                embedding.mode = label.split()[-1] if label != "bm25" else embedding.mode  # type: ignore[attr-defined]
-                begin = time.perf_counter()
-                r = recall(retriever, subset)
-                took = time.perf_counter() - begin
-                print(
-                    f"| {name} | {len(subset)} | {label} | "
-                    + " | ".join(f"{r[k]:.3f}" for k in KS)
-                    + f" | {took:.0f} |",
-                    flush=True,
-                )
-            ceiling = recall_at_pool(bm25, subset, args.pool)
-            print(
-                f"| {name} | {len(subset)} | bm25 R@{args.pool} (re-rank ceiling) "
-                f"| {ceiling:.3f} | | | |"
-            )
+        embedding_recall(index, data, data_splits["minif2f"], work, args)
     index.close()
+
+
+class CachedEncoder:
+    """A :class:`SentenceEncoder` whose vectors are kept in a file keyed by text, so each text
+    is encoded once across the modes and across reruns (the retrievers take it as encoder)."""
+
+    def __init__(self, inner: SentenceEncoder, path: Path) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+        self.path = path
+        self.cache: dict[str, np.ndarray] = {}
+        self.encoded = 0
+        if path.is_file():
+            with np.load(path) as stored:
+                self.cache = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.cache}
+        if todo:
+            self.cache.update(zip(todo, self.inner.encode(list(todo.values())), strict=True))
+            self.encoded += len(todo)
+        if not keys:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self.cache[k] for k in keys])
+
+    def save(self) -> None:
+        tmp = self.path.with_name(self.path.name + ".partial.npz")
+        np.savez(tmp, keys=np.array(list(self.cache)), vectors=np.stack(list(self.cache.values())))
+        tmp.replace(self.path)
+
+
+def embedding_recall(  # type: ignore[no-untyped-def]
+    index: DeclarationIndex,
+    data: dict[str, list[tuple[str, set[str]]]],
+    minif2f: list[tuple[str, set[str], str]],
+    work: Path,
+    args,
+) -> None:
+    """bm25 against each embedding mode, per file; with ``--sweep``, hybrid's lexical weight
+    on miniF2F's valid split first."""
+    model = packaged_minilm(work) if args.embedding_model == "packaged" else args.embedding_model
+    encoder = CachedEncoder(SentenceEncoder(model), work / "embedding-vectors.npz")
+    print(f"\n{len(encoder.cache)} vectors cached in {encoder.path}")
+    bm25 = build_retriever("bm25", index)
+    if args.sweep:
+        valid = [(t, c) for t, c, split in minif2f if split == "valid"]
+        print(f"\n## hybrid's lexical weight (minif2f valid, {len(valid)} problems)")
+        print("| lexical | R@5 | R@10 | R@20 |\n| ---: | ---: | ---: | ---: |")
+        for weight in (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0):
+            hybrid = build_retriever(
+                "embedding", index, mode="hybrid", lexical=weight, pool=args.pool, encoder=encoder
+            )
+            r = recall(hybrid, valid)
+            print(f"| {weight} | " + " | ".join(f"{r[k]:.3f}" for k in KS) + " |", flush=True)
+        encoder.save()
+    retrievers = {"bm25": bm25} | {
+        f"embedding {mode}": build_retriever(
+            "embedding", index, mode=mode, pool=args.pool, encoder=encoder
+        )
+        for mode in args.modes.split(",")
+    }
+    print(
+        f"\n## embedding vs bm25 ({args.embedding_limit or 'all'} problems per file, "
+        f"pool {args.pool})\n"
+        "| file | problems | retriever | R@5 | R@10 | R@20 | seconds | encoded |\n"
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+    )
+    for name, rows in data.items():
+        subset = rows[: args.embedding_limit] if args.embedding_limit else rows
+        for label, retriever in retrievers.items():
+            before, begin = encoder.encoded, time.perf_counter()
+            r = recall(retriever, subset)
+            took = time.perf_counter() - begin
+            print(
+                f"| {name} | {len(subset)} | {label} | "
+                + " | ".join(f"{r[k]:.3f}" for k in KS)
+                + f" | {took:.0f} | {encoder.encoded - before} |",
+                flush=True,
+            )
+            encoder.save()
+        ceiling = recall_at_pool(bm25, subset, args.pool)
+        print(
+            f"| {name} | {len(subset)} | bm25 R@{args.pool} (re-rank ceiling) "
+            f"| {ceiling:.3f} | | | | |"
+        )
 
 
 def recall_at_pool(retriever, rows: list[tuple[str, set[str]]], pool: int) -> float:  # type: ignore[no-untyped-def]

@@ -199,6 +199,19 @@ def test_popularity_favours_names_the_sources_use(tmp_path: Path) -> None:
         assert plain == ["Rare.sqrt", "Real.sqrt"]  # more words match the rare one
         popular = [d.name for d in index.search("rarely used square root", 2, popularity=1.0)]
         assert popular == ["Real.sqrt", "Rare.sqrt"]
+        # the scores behind that order: higher is better, popularity adds weight * ln(1 + uses)
+        plain_scored = dict(
+            (d.name, score) for d, score in index.search_scored("rarely used square root", 2)
+        )
+        scored = index.search_scored("rarely used square root", 2, popularity=2.0)
+        assert [d.name for d, _ in scored] == popular
+        assert scored[0][1] > scored[1][1]
+        for (decl, score), prior in zip(
+            scored, index.popularity([d.name for d, _ in scored]), strict=True
+        ):
+            assert prior > 0
+            assert score == pytest.approx(plain_scored[decl.name] + 2.0 * prior)
+        assert index.search_scored("", 2) == []
 
 
 def test_build_counts_uses(tmp_path: Path) -> None:

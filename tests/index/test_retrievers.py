@@ -7,9 +7,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from index_fixture import build_fixture_index
 
@@ -82,6 +84,49 @@ def test_bm25_retrieves_definitions_by_default(index: DeclarationIndex) -> None:
     assert "Real.sqrt_nonneg" in [d.name for d in everything.retrieve(["sqrt nonneg"], 20)[0]]
 
 
+class _WordEncoder:
+    """Texts to normalised bags of hashed words: a stand-in for a sentence encoder in the
+    hybrid mode's test (no model needed; similar words give similar vectors)."""
+
+    model_id = "word-hash"
+    dimension = 64
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in query_words(text).split():
+                out[row, zlib.crc32(word.encode()) % self.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1.0)
+
+
+def test_hybrid_mode_sits_between_bm25_and_cosine(index: DeclarationIndex) -> None:
+    encoder = _WordEncoder()
+
+    def names(mode: str, **options: float) -> list[list[str]]:
+        retriever = build_retriever(
+            "embedding", index, mode=mode, pool=10, encoder=encoder, **options
+        )
+        return [[d.name for d in found] for found in retriever.retrieve(PROBLEMS, 5)]
+
+    cosine_alone = names("rerank")
+    assert names("hybrid", lexical=0.0) == cosine_alone
+    lexical_alone = names("hybrid", lexical=1e6)
+    bm25 = [
+        [d.name for d in found] for found in build_retriever("bm25", index).retrieve(PROBLEMS, 5)
+    ]
+    assert [found[0] for found in lexical_alone[:3]] == ["Real.sqrt", "padicValNat", "Nat.choose"]
+    for query, found in zip(PROBLEMS, lexical_alone, strict=True):
+        scored = index.search_scored(
+            query_words(query), 10, include_deprecated=False, definitions_only=True, popularity=1.0
+        )
+        score = {d.name: value for d, value in scored}
+        assert [score[name] for name in found] == sorted(score.values(), reverse=True)[: len(found)]
+    assert [set(found) for found in lexical_alone] == [set(found) for found in bm25]
+    assert names("hybrid") != cosine_alone  # the default weight moves something
+    assert all(len(found) <= 5 for found in names("hybrid"))
+
+
 def _tiny_encoder_dir(tmp_path: Path) -> Path:
     """A randomly initialised 1-layer BERT with a word-level vocabulary: exercises the
     embedding code path offline; says nothing about retrieval quality."""
@@ -119,6 +164,11 @@ def test_embedding_code_path_with_a_tiny_random_encoder(
         assert len(got) == min(3, len(pool))
         assert {d.name for d in got} <= {d.name for d in pool}  # re-ranks bm25's candidates
     assert rerank.retrieve([], 3) == []
+    # batches are grouped by length inside encode; the rows come back in input order
+    texts = ["prime " * 40, "real", "nat sqrt choose", "real " * 9]
+    together = rerank.encoder.encode(texts)  # type: ignore[attr-defined]
+    one_by_one = [rerank.encoder.encode([t])[0] for t in texts]  # type: ignore[attr-defined]
+    assert np.allclose(together, np.stack(one_by_one), atol=1e-5)
     fusion = build_retriever(
         "embedding",
         index,

@@ -266,6 +266,28 @@ class DeclarationIndex:
         of ``query`` (FTS5's bm25), best first; ``definitions_only`` leaves out theorems and
         instances (:data:`DEFINITION_KINDS` stay). ``popularity`` > 0 favours names the sources
         use often: the score is bm25 plus ``popularity * ln(1 + uses)``."""
+        return [
+            decl
+            for decl, _ in self.search_scored(
+                query,
+                k,
+                include_deprecated=include_deprecated,
+                definitions_only=definitions_only,
+                popularity=popularity,
+            )
+        ]
+
+    def search_scored(
+        self,
+        query: str,
+        k: int,
+        *,
+        include_deprecated: bool = True,
+        definitions_only: bool = False,
+        popularity: float = 0.0,
+    ) -> list[tuple[Declaration, float]]:
+        """:meth:`search` with each declaration's score (higher is better: FTS5's bm25, which
+        is negative, negated, plus the popularity term), for a caller that combines it."""
         words = fts_query(query)
         if not words or k <= 0:
             return []
@@ -275,12 +297,13 @@ class DeclarationIndex:
         if not include_deprecated:
             match += " NOT tag : deprecated"
         rows = self._query(
-            f"SELECT {', '.join('d.' + c.strip() for c in _COLUMNS.split(','))} "
+            f"SELECT {', '.join('d.' + c.strip() for c in _COLUMNS.split(','))}, "
+            f"{_BM25} - ? * d.prior AS score "
             f"FROM decls_fts JOIN decls d ON d.id = decls_fts.rowid "
-            f"WHERE decls_fts MATCH ? ORDER BY {_BM25} - ? * d.prior LIMIT ?",
-            (match, popularity, k),
+            f"WHERE decls_fts MATCH ? ORDER BY score LIMIT ?",
+            (popularity, match, k),
         )
-        return [_row(r) for r in rows]
+        return [(_row(r[:-1]), -float(r[-1])) for r in rows]  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Declaration]:
         """Every declaration, in name order."""

@@ -1,11 +1,14 @@
 """``embedding``: a sentence-embedding model (through transformers) scoring declarations by
 cosine similarity to the problem.
 
-Three modes: ``rerank`` (the default) re-scores bm25's top ``pool`` candidates by cosine
-alone; ``fusion`` fuses bm25's order with the embedding's (reciprocal-rank fusion); neither
-precomputes anything. ``dense`` searches vectors of every definition, computed once per index
-and model and kept beside the index file (``<index>.<key>.npy``), by brute-force cosine in numpy.
-Needs the ``hf`` extra (transformers, torch)."""
+Four modes: ``rerank`` re-scores bm25's top ``pool`` candidates by cosine alone; ``fusion``
+fuses bm25's order with the embedding's (reciprocal-rank fusion); ``hybrid`` (the default)
+adds to the cosine ``lexical`` times bm25's own score (popularity prior included), min-max
+scaled to [0, 1] within the pool, so what bm25 knows is kept (of the three, the one not behind
+bm25 on any benchmark file); these three precompute nothing. ``dense`` searches vectors of
+every definition, computed once per index and model and kept beside the index file
+(``<index>.<key>.npy``), by brute-force cosine in numpy. Needs the ``hf`` extra (transformers,
+torch)."""
 
 from __future__ import annotations
 
@@ -26,7 +29,10 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-MODES = ("rerank", "fusion", "dense")
+MODES = ("rerank", "fusion", "hybrid", "dense")
+#: ``hybrid``'s weight of bm25's scaled score against the cosine; chosen on miniF2F's valid
+#: split (benchmarks/README.md)
+DEFAULT_LEXICAL = 0.5
 #: reciprocal-rank fusion's constant (Cormack et al. 2009): score = sum of 1 / (K + rank)
 RRF_K = 60
 
@@ -68,11 +74,14 @@ class SentenceEncoder:
         import numpy as np
 
         torch = self._torch
+        # batches of similar length pad less; the rows are put back in input order below
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ordered = [texts[i] for i in order]
         rows = []
         with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
+            for start in range(0, len(ordered), self.batch_size):
                 batch = self.tokenizer(
-                    list(texts[start : start + self.batch_size]),
+                    ordered[start : start + self.batch_size],
                     padding=True,
                     truncation=True,
                     max_length=self.max_length,
@@ -85,7 +94,9 @@ class SentenceEncoder:
                 rows.append(pooled.float().cpu().numpy())
         if not rows:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.concatenate(rows).astype(np.float32)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        out[order] = np.concatenate(rows)
+        return out
 
 
 def declaration_text(decl: Declaration) -> str:
@@ -108,10 +119,11 @@ class EmbeddingRetriever:
         index: DeclarationIndex,
         *,
         model: str | Path = DEFAULT_MODEL,
-        mode: str = "rerank",
+        mode: str = "hybrid",
         pool: int = 64,
         definitions_only: bool = True,
         popularity: float = DEFAULT_POPULARITY,
+        lexical: float = DEFAULT_LEXICAL,
         device: str = "cpu",
         encoder: SentenceEncoder | None = None,
     ) -> None:
@@ -122,8 +134,9 @@ class EmbeddingRetriever:
         self.pool = pool
         self.definitions_only = definitions_only
         self.popularity = popularity
+        self.lexical = lexical
         self.encoder = encoder or SentenceEncoder(model, device=device)
-        self._vectors: dict[str, Any] = {}  # declaration name -> its vector (rerank mode)
+        self._vectors: dict[str, Any] = {}  # declaration name -> its vector (pool modes)
         self._matrix: tuple[list[str], np.ndarray] | None = None  # dense mode
 
     def retrieve(self, queries: Sequence[str], k: int) -> list[list[Declaration]]:
@@ -140,8 +153,8 @@ class EmbeddingRetriever:
     ) -> list[list[Declaration]]:
         import numpy as np
 
-        pools = [
-            self.index.search(
+        scored = [
+            self.index.search_scored(
                 query_words(q),
                 max(self.pool, k),
                 include_deprecated=False,
@@ -150,17 +163,23 @@ class EmbeddingRetriever:
             )
             for q in queries
         ]
+        pools = [[d for d, _ in pairs] for pairs in scored]
         missing = {d.name: d for pool in pools for d in pool if d.name not in self._vectors}
         if missing:
             encoded = self.encoder.encode([declaration_text(d) for d in missing.values()])
             self._vectors.update(zip(missing, encoded, strict=True))
         out: list[list[Declaration]] = []
-        for pool, query in zip(pools, query_vectors, strict=True):
+        for pool, pairs, query in zip(pools, scored, query_vectors, strict=True):
             if not pool:
                 out.append([])
                 continue
             scores = np.stack([self._vectors[d.name] for d in pool]) @ query
-            if self.mode == "fusion":  # the bm25 order and the embedding order, fused
+            if self.mode == "hybrid":  # the cosine plus bm25's score, scaled to [0, 1]
+                lexical = np.array([score for _, score in pairs])
+                span = lexical.max() - lexical.min()
+                if span > 0:
+                    scores = scores + self.lexical * (lexical - lexical.min()) / span
+            elif self.mode == "fusion":  # the bm25 order and the embedding order, fused
                 by_embedding = np.empty(len(pool))
                 by_embedding[np.argsort(-scores, kind="stable")] = np.arange(len(pool))
                 scores = 1.0 / (RRF_K + np.arange(len(pool))) + 1.0 / (RRF_K + by_embedding)
