@@ -95,6 +95,15 @@ def _nested_scopes() -> str:
     return opened + "theorem t : True := by sorry\n" + closed
 
 
+def _deep_namespaces_opened() -> str:
+    """Namespaces 64 deep (the gate's limit), each filled by a structure, then `open` lines
+    naming them: each `open` is looked up at every enclosing level."""
+    depth = 64
+    opened = "".join(f"namespace N{k}\nstructure S{k} where\n  x : ℕ\n" for k in range(depth))
+    names = " ".join(f"S{k}" for k in range(depth))
+    return _fill(f"open {names}\n", head=opened, tail="theorem t : True := by sorry")
+
+
 def _many_declarations() -> str:
     """Auxiliary definitions one after another (each body scanned to the next command)."""
     return _fill("def f : ℕ := 1 + 1\n", tail="theorem t : True := by sorry")
@@ -188,6 +197,7 @@ CANDIDATES = {
     "200 distinct notation atoms, all used": _distinct_atoms,
     "side proofs nested 490 deep": _nested_side_proofs,
     "scopes nested 900 deep": _nested_scopes,
+    "namespaces 64 deep, each filled, opened over and over": _deep_namespaces_opened,
     "auxiliary definitions in a row": _many_declarations,
     "variable lines": _many_variables,
     "identifiers ending in `end`, reach long": _long_identifiers,

@@ -43,6 +43,8 @@ KEPT_ATTRIBUTES = frozenset(
     | {"stacks", "nolint", "pp_nodot", "implicit_reducible"}
 )
 _MODIFIERS = ("private", "protected", "partial")
+#: More nesting than any statement needs.
+MAX_NAMESPACE_DEPTH = 64
 _SYNTAX_COMMANDS = frozenset(
     {"macro", "macro_rules", "syntax", "elab", "elab_rules", "notation3", "declare_syntax_cat"}
     | {"name_poly_vars", "simproc", "dsimproc"}
@@ -70,6 +72,8 @@ class CommandGrammar(NotationParser):
         self.roots = roots
         self.main_def: tuple[int, Decl, int] | None = None  # a def whose body is `sorry`
         self.populated: set[str] = set()  # namespaces the candidate's declarations fill
+        self.populated_last: set[str] = set()  # their last components
+        self.paths: list[str] = []  # the full name of each namespace open here, innermost last
         self.in_chain: list[tuple[int, int]] = []  # the `… in` commands before this declaration
         self.in_chains: dict[int, list[tuple[int, int]]] = {}  # by declaration offset
 
@@ -148,7 +152,13 @@ class CommandGrammar(NotationParser):
                 raise Refusal(f"`namespace {name.text}` at line {tok.line}: `_root_` is no name")
             for part in _components(name.text):  # `namespace A.B` opens `A`, then `B`
                 self.out.scopes.append(("namespace", part))
-            self.note_entered(self.spaces(), name)
+                self.paths.append(f"{self.paths[-1]}.{part}" if self.paths else str(part))
+                if len(self.paths) > MAX_NAMESPACE_DEPTH:
+                    raise Refusal(
+                        f"`namespace` at line {tok.line}: namespaces nested more than"
+                        f" {MAX_NAMESPACE_DEPTH} deep"
+                    )
+                self.note_entered(self.paths[-1], name)
             self.out.namespaced = True
             return self.take(i) + 1
         if word == "noncomputable" and self.is_(i + 1, "section"):
@@ -225,30 +235,24 @@ class CommandGrammar(NotationParser):
                 self.take(j)
             if t.kind == IDENT:
                 names += 1
-                here = self.spaces()  # `open X` means `X` relative to any enclosing namespace
-                for k in range(len(here), -1, -1):
-                    self.note_entered(".".join(filter(None, [*here[:k], t.text])).split("."), t)
+                # `open X` is `X` relative to any enclosing namespace: a namespace the
+                # candidate fills whose last part is `X`'s may be it (reported, to be safe)
+                if t.text.rpartition(".")[2] in self.populated_last:
+                    self.note_entered(t.text, t, opened=True)
             j += 1
         if not names:
             raise Refusal(f"`open` without a namespace at line {tok.line}")
         return j
 
-    def spaces(self) -> list[str]:
-        """The candidate's namespaces open here, outermost first."""
-        return [str(part) for kind, part in self.out.scopes if kind == "namespace"]
-
-    def note_entered(self, path: list[str], at: Token) -> None:
+    def note_entered(self, space: str, at: Token, *, opened: bool = False) -> None:
         """Entering (or opening) a namespace the candidate's own declarations fill (a
         structure's fields and constructors, a definition's ``where`` parts, ``def Foo.x``):
         there their short names are read before any library constant's."""
-        for k in range(1, len(path) + 1):
-            space = ".".join(path[:k])
-            if space in self.populated:
-                self.out.shadowing.append(
-                    f"`{at.text}` at line {at.line}: inside `{space}` the candidate's own"
-                    f" `{space}.…` declarations are read by their short names first"
-                )
-                return
+        if opened or space in self.populated:
+            self.out.shadowing.append(
+                f"`{at.text}` at line {at.line}: inside `{space}` the candidate's own"
+                f" `{space}.…` declarations are read by their short names first"
+            )
 
     def parse_section(self, i: int) -> int:
         tok, j = self.code[i], self.take(i)
@@ -275,6 +279,8 @@ class CommandGrammar(NotationParser):
             want = f"`end {opened}`" if opened else "`end`"
             got = f"`end {given}`" if given else "`end`"
             raise Refusal(f"{got} at line {tok.line}: expected {want}")
+        namespaces = sum(kind == "namespace" for kind, _ in self.out.scopes[-len(parts) :])
+        del self.paths[len(self.paths) - namespaces :]
         del self.out.scopes[-len(parts) :]
         return j + (given is not None)
 
@@ -436,7 +442,7 @@ class CommandGrammar(NotationParser):
         if kw.text in MAIN_KINDS:
             self.out.universes = tuple(universes)
         self.in_chains[(name or kw).offset] = self.in_chain
-        spaces = ".".join(str(part) for kind, part in self.out.scopes if kind == "namespace")
+        spaces = self.paths[-1] if self.paths else ""
         decl = Decl(
             kw.text,
             name.text if name else None,
@@ -465,8 +471,9 @@ class CommandGrammar(NotationParser):
             self.note_shadowing(name)
         full = decl.full_name
         if full is not None and not decl.main:  # its fields, constructors, `where` parts
-            self.populated.add(full)
-            self.populated.add(full.rpartition(".")[0])
+            for space in (full, full.rpartition(".")[0]):
+                self.populated.add(space)
+                self.populated_last.add(space.rpartition(".")[2])
         if kw.text == "instance":
             # a `local` one changes what notation means for the rest of its section: the
             # judges must know it as well (reported like every other instance)
@@ -483,13 +490,12 @@ class CommandGrammar(NotationParser):
         candidates checked together could meet it). Without the library's names the gate
         cannot tell which do: each is reported (``shadowing``), and file mode checks the
         candidate in a file of its own, at the root, as the REPL would."""
-        spaces = [str(part) for kind, part in self.out.scopes if kind == "namespace"]
+        where = self.paths[-1] if self.paths else ""
         if name.text.startswith("_root_."):  # out of every namespace, the wrapper's too
             self.out.shadowing.append(
                 f"`{name.text}` at line {name.line} declares `{name.text[7:]}` at the root"
             )
-        elif spaces:
-            where = ".".join(spaces)
+        elif where:
             self.out.shadowing.append(
                 f"`{name.text}` declared inside namespace `{where}` at line {name.line}: there"
                 f" `{name.text}` means `{where}.{name.text}`, not a library constant of that name"
