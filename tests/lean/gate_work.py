@@ -1,7 +1,7 @@
 """A deterministic measure of the statement gate's work, for its complexity tests: the lexer's
 steps (one match of its master pattern per token start) plus the scanners' (each look at a
 token's brackets, ``lexer.brackets``, the step of every bracket-aware scan in binders,
-declaration, grammar and tactics). Counted, not timed: a busy machine cannot change it. What a
+cursor, declaration, grammar, notations and tactics). Counted, not timed: a busy machine cannot change it. What a
 single step costs (a regular-expression match, a character scan of ``exposure``) is not
 counted; the gate's time is measured in ``benchmarks/gate.py``."""
 
@@ -16,9 +16,9 @@ from types import ModuleType
 import pytest
 
 import formalize.lean
-from formalize.lean import binders, declaration, grammar, lexer, tactics
+from formalize.lean import binders, cursor, declaration, grammar, lexer, notations, tactics
 
-SCANNERS: tuple[ModuleType, ...] = (binders, declaration, grammar, tactics)
+SCANNERS: tuple[ModuleType, ...] = (binders, cursor, declaration, grammar, notations, tactics)
 GROWTH = 3  # doubling the text may at most triple the work: linear doubles it, quadratic x4
 
 
