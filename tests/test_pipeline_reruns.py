@@ -74,3 +74,26 @@ def test_a_duplicate_of_another_problem_is_counted_apart_and_never_retried(
         assert store.progress()["alpha-twin"].duplicate_of == "alpha"
     retry = rerun(tmp_path, servers, input=str(path), rounds=5, retry_exhausted=True)
     assert (retry.counters.retried, retry.counters.duplicates) == (0, 1)
+
+
+def test_the_outcome_is_reported_before_lean_and_the_engines_close(
+    tmp_path: Path, servers: Any, monkeypatch: Any
+) -> None:
+    """After a second Ctrl-C the process ends a few seconds later whatever it is doing: the
+    summary must not wait behind a Lean worker's or an engine's cleanup (a stop test saw the
+    summary cut off). ``on_outcome`` runs while the checker is still open."""
+    from formalize.lean import LeanChecker
+
+    events: list[str] = []
+    close = LeanChecker.close
+
+    def closing(self: Any) -> None:
+        events.append("checker closed")
+        close(self)
+
+    monkeypatch.setattr(LeanChecker, "close", closing)
+    outcome = run_job(
+        config_for(tmp_path, servers, rounds=1),
+        on_outcome=lambda done: events.append(f"outcome {done.run_id}"),
+    )
+    assert events[0] == f"outcome {outcome.run_id}" and "checker closed" in events[1:]

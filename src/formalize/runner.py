@@ -53,6 +53,7 @@ def run_job(
     issue_reporter: Callable[[Sequence[InputIssue]], None] | None = None,
     notice: Callable[[str], None] | None = None,
     exit_on_abort: bool = False,
+    on_outcome: Callable[[RunOutcome], None] | None = None,
 ) -> RunOutcome:
     """Run the main job described by ``config``.
 
@@ -62,6 +63,9 @@ def run_job(
     one-line messages for the user (which input fields were used, ...). Ctrl-C and SIGTERM
     stop the run (``formalize.stopping``); ``exit_on_abort`` (the command line) lets the
     process end itself when the grace period is over or a second signal came.
+    ``on_outcome`` gets the outcome before the engines, Lean and the store are closed: after
+    a second Ctrl-C the process may be ended a few seconds later, and the summary must not
+    wait for a worker's cleanup (a stopping test saw it cut off).
     """
     from formalize.translate import Translator
 
@@ -196,7 +200,7 @@ def run_job(
             ),
             funnel_note(pipeline.counters),
         )
-        return RunOutcome(
+        outcome = RunOutcome(
             run_id,
             store.path,
             pipeline.counters,
@@ -207,6 +211,9 @@ def run_job(
             aborted=aborted,
             exit_code=handler.exit_code,
         )
+        if on_outcome is not None:
+            on_outcome(outcome)
+        return outcome
 
 
 def _read_input(config: RunConfig, check: Preflight) -> ReadResult | None:

@@ -329,13 +329,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config, setting_issues = resolve_config(args)
     started = time.monotonic()
+    codes: list[int] = []  # the summary is printed before Lean and the engines are closed
     outcome = run_job(
         config,
         setting_issues=setting_issues,
         issue_reporter=report_issues,
         notice=lambda text: print(text, file=sys.stderr),
         exit_on_abort=True,
+        on_outcome=lambda done: codes.append(report_outcome(done, config, started)),
     )
+    return codes[0] if codes else report_outcome(outcome, config, started)
+
+
+def report_outcome(outcome: Any, config: Any, started: float) -> int:
+    """Print a run's summary (its funnel, notes, how it ended) on stderr; its exit code."""
     c = outcome.counters
     rows = [
         ("problems", c.problems),
