@@ -1,9 +1,9 @@
 """A deterministic measure of the statement gate's work, for its complexity tests: the lexer's
 steps (one match of its master pattern per token start) plus the scanners' (each look at a
 token's brackets, ``lexer.brackets``, the step of every bracket-aware scan in binders,
-cursor, declaration, grammar, notations and tactics). Counted, not timed: a busy machine cannot change it. What a
-single step costs (a regular-expression match, a character scan of ``exposure``) is not
-counted; the gate's time is measured in ``benchmarks/gate.py``."""
+cursor, declaration, grammar, notations and tactics). Counted, not timed: a busy machine
+cannot change it. What a single step costs (a regular-expression match, a character scan of
+``exposure``) is not counted; the gate's time is measured in ``benchmarks/gate.py``."""
 
 from __future__ import annotations
 
