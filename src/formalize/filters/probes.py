@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from formalize.filters.comparing import variable_binders
 from formalize.lean.lexer import COMMENT_KINDS, LexError, brackets, tokenize
 from formalize.lean.policy import PROBE_LIMITS
 from formalize.lean.statement import SafetyReport, split_header
@@ -141,6 +142,39 @@ def in_context(report: SafetyReport, header: str, block: Block) -> Probe | None:
         return None
     imports, before, after, _, _ = cut
     return assemble(imports or header, [before, block, after], report.alone)
+
+
+def restated(
+    report: SafetyReport,
+    header: str,
+    goal_name: str,
+    binders: Sequence[str],
+    goal: str,
+    tactics: Sequence[str],
+    heartbeats: int = PROBE_HEARTBEATS,
+    prelude: Sequence[str] = (),
+) -> Probe | None:
+    """The statement's context with its main declaration replaced by the probe theorems of
+    :func:`declaration`, under the statement's own limits and universe parameters."""
+    block = declaration(
+        goal_name,
+        binders,
+        goal,
+        tactics,
+        heartbeats,
+        prelude,
+        limits=report.limits,
+        universes=universes(report),
+    )
+    return in_context(report, header, block)
+
+
+def hypotheses(cut: tuple[str, str, str, list[str], str]) -> list[str]:
+    """The binders of a statement cut by :func:`parts`, preceded by the ``variable``\\ s of its
+    context it uses (and those ``include`` names, and instance variables): Lean adds those to
+    the theorem, outside anything a probe writes around its binders."""
+    _, before, _, binders, conclusion = cut
+    return [*variable_binders(before, [*binders, conclusion]), *binders]
 
 
 def assemble(header: str, pieces: Sequence[str | Block], alone: bool, sep: str = "\n") -> Probe:

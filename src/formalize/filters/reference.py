@@ -30,7 +30,6 @@ from formalize.filters.comparing import (
     UNIVERSE,
     pin_universes,
     sorry_answer,
-    variable_binders,
     with_answers,
 )
 from formalize.filters.probes import (
@@ -39,6 +38,7 @@ from formalize.filters.probes import (
     assemble,
     closed,
     declaration,
+    hypotheses,
     parts,
     universes,
 )
@@ -69,9 +69,8 @@ def _section(report: SafetyReport, definition: str, preamble: str = "") -> tuple
     cut = parts(report)
     if cut is None:
         return None
-    imports, before, after, binders, conclusion = cut
-    over = variable_binders(before, [*binders, conclusion])
-    prop = closed([*over, *binders], conclusion)
+    imports, before, after, _, conclusion = cut
+    prop = closed(hypotheses(cut), conclusion)
     text = f"section\n{preamble}{before}\n{definition} : Prop :=\n  {prop}\n{after}\nend"
     return imports, pin_universes(text)
 

@@ -8,8 +8,7 @@ list, one alternative per tactic. Catches wrong constants and false closed claim
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
-from formalize.filters.comparing import variable_binders
-from formalize.filters.probes import Probe, closed, declaration, in_context, parts, universes
+from formalize.filters.probes import Probe, closed, hypotheses, parts, restated
 
 
 class RefutedFilter(LeanFilter):
@@ -24,17 +23,17 @@ class RefutedFilter(LeanFilter):
         if cut is None:
             return None
         # over the `variable`s it uses too: Lean adds those outside the negation
-        over = variable_binders(cut[1], [*cut[3], cut[4]])
-        goal = f"¬ {closed([*over, *cut[3]], cut[4])}"
-        decl = declaration(
+        goal = f"¬ {closed(hypotheses(cut), cut[4])}"
+        tactics = self.settings.tactics["refuted"]
+        prelude = ["try push_neg"]
+        probe = restated(
+            item.report,
+            item.header,
             "refuted",
             [],
             goal,
-            self.settings.tactics["refuted"],
+            tactics,
             self.settings.heartbeats,
-            prelude=["try push_neg"],
-            limits=item.report.limits,
-            universes=universes(item.report),
+            prelude,
         )
-        probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]

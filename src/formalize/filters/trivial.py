@@ -9,7 +9,7 @@ the value" statement is often closed by ``norm_num``, and a "no such object exis
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
-from formalize.filters.probes import Probe, declaration, in_context, parts, universes
+from formalize.filters.probes import Probe, parts, restated
 
 
 class TrivialFilter(LeanFilter):
@@ -24,14 +24,6 @@ class TrivialFilter(LeanFilter):
         if cut is None:
             return None
         tactics = self.settings.tactics["trivial"]
-        decl = declaration(
-            "trivial",
-            cut[3],
-            cut[4],
-            tactics,
-            self.settings.heartbeats,
-            limits=item.report.limits,
-            universes=universes(item.report),
-        )
-        probe = in_context(item.report, item.header, decl)
+        heartbeats = self.settings.heartbeats
+        probe = restated(item.report, item.header, "trivial", cut[3], cut[4], tactics, heartbeats)
         return None if probe is None else [probe]

@@ -17,8 +17,7 @@ the reason; it is never failed.
 from __future__ import annotations
 
 from formalize.filters.base import FilterItem, LeanFilter
-from formalize.filters.comparing import variable_binders
-from formalize.filters.probes import Probe, declaration, in_context, parts, universes
+from formalize.filters.probes import Probe, hypotheses, parts, restated
 
 #: The goal: the statement's conclusion, elaborated as in the statement, reduced to ``False``.
 #: (`_root_.False`: the probe stands in the candidate's namespaces, where a `False` of its own
@@ -56,26 +55,27 @@ class VacuousFilter(LeanFilter):
         cut = parts(item.report)
         if cut is None:
             return None
-        # the `variable`s it uses are its hypotheses too (`variable (h : n = 1)`, `include h`)
-        binders = [*variable_binders(cut[1], [*cut[3], cut[4]]), *cut[3]]
+        binders = hypotheses(cut)  # `variable (h : n = 1)`, `include h` are hypotheses too
         if not binders or negative(cut[4]):
             return None
-        decl = declaration(
+        goal = IRRELEVANT.format(conclusion=cut[4])
+        tactics = self.settings.tactics["vacuous"]
+        prelude = ["show _root_.False"]
+        probe = restated(
+            item.report,
+            item.header,
             "vacuous",
             binders,
-            IRRELEVANT.format(conclusion=cut[4]),
-            self.settings.tactics["vacuous"],
+            goal,
+            tactics,
             self.settings.heartbeats,
-            prelude=["show _root_.False"],
-            limits=item.report.limits,
-            universes=universes(item.report),
+            prelude,
         )
-        probe = in_context(item.report, item.header, decl)
         return None if probe is None else [probe]
 
     def skip_reason(self, item: FilterItem) -> str:
         cut = parts(item.report)
-        if cut is not None and not [*variable_binders(cut[1], [*cut[3], cut[4]]), *cut[3]]:
+        if cut is not None and not hypotheses(cut):
             return "the statement has no hypotheses to contradict"
         if cut is not None and negative(cut[4]):
             return (
