@@ -45,7 +45,7 @@ from pathlib import Path
 
 from formalize.errors import SetupError
 from formalize.lean.config import LeanConfig, default_workers
-from formalize.lean.headers import LEAN_ROOTS, header_modules, probe_command
+from formalize.lean.headers import brings_the_elaborator, probe_command
 from formalize.lean.pool import Job
 from formalize.lean.project import absolute_arguments, is_lake_project
 from formalize.lean.protocol import ProtocolError, parse_message, verdict
@@ -143,10 +143,7 @@ def guard_command(names: Sequence[str]) -> str:
 def needs_a_file_of_its_own(job: Job) -> bool:
     """Alone, at the root: effects beyond its scopes, or names to guard under a header whose
     environment has no Lean elaborator to run the guard (core modules only)."""
-    if job.alone:
-        return True
-    modules = header_modules(job.header)
-    return bool(job.guard) and not any(m.split(".")[0] in LEAN_ROOTS for m in modules)
+    return job.alone or (bool(job.guard) and not brings_the_elaborator(job.header))
 
 
 def parse_json_lines(stdout: str) -> list[Message]:

@@ -74,6 +74,13 @@ def header_modules(header: str) -> list[str]:
     return out
 
 
+def brings_the_elaborator(header: str) -> bool:
+    """Whether the header imports a package of ``LEAN_ROOTS`` (Mathlib, Aesop, Batteries,
+    ...), which bring Lean's elaborator into the environment: what a trusted ``#eval`` of a
+    ``CommandElabM`` action needs (core modules alone, ``Init``/``Std``, do not)."""
+    return any(m.split(".")[0] in LEAN_ROOTS for m in header_modules(header))
+
+
 def probe_command(header: str) -> str | None:
     """A command that errors unless every module the header imports was really loaded.
 
@@ -90,7 +97,7 @@ def probe_command(header: str) -> str | None:
     modules = header_modules(header)
     if not modules:
         return None
-    if not any(m.split(".")[0] in LEAN_ROOTS for m in modules):
+    if not brings_the_elaborator(header):
         return "#check Nat"
     names = ", ".join(f"`{m}" for m in modules)
     return (
