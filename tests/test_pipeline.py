@@ -302,13 +302,15 @@ class Gate:
         return slow_translator(messages, params)
 
 
-def run_cli(tmp_path: Path, db: Path, t: str, c: str) -> subprocess.Popen[str]:
+def run_cli(problems: Path, db: Path, t: str, c: str, *extra: str) -> subprocess.Popen[str]:
+    """`formalize run` of ``problems`` in a subprocess (one Lean worker, batches of 3, 2
+    samples, no progress), its stderr a pipe; ``extra`` flags are added."""
     argv = [
         sys.executable,
         "-m",
         "formalize.cli.main",
         "run",
-        str(tmp_path / "many.jsonl"),
+        str(problems),
         "--translator",
         t,
         "--critic",
@@ -323,6 +325,7 @@ def run_cli(tmp_path: Path, db: Path, t: str, c: str) -> subprocess.Popen[str]:
         "--samples",
         "2",
         "--no-progress",
+        *extra,
     ]
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     return subprocess.Popen(
@@ -356,7 +359,7 @@ def slow_specs(tmp_path: Path, gate: Gate) -> Iterator[tuple[str, str]]:
 
 
 def run_to_end(tmp_path: Path, db: Path, specs: tuple[str, str]) -> None:
-    proc = run_cli(tmp_path, db, *specs)
+    proc = run_cli(tmp_path / "many.jsonl", db, *specs)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
 
@@ -367,7 +370,7 @@ def start_until_entries(
     """A run in a subprocess, returned once it has accepted ``entries`` pairs (at most 3) and
     waits at the closed ``gate``: it cannot end before the test stops it."""
     gate.opened.clear()
-    proc = run_cli(tmp_path, db, *specs)
+    proc = run_cli(tmp_path / "many.jsonl", db, *specs)
     deadline = time.monotonic() + 120
     while entry_count(db) < entries and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

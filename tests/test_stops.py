@@ -7,12 +7,9 @@ store, a request the server holds, a line on stderr), never a fixed sleep.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,17 +23,16 @@ from corpus_writer import snapshot as corpus_of
 from support.lines import Lines
 from support.openai_server import ScriptedOpenAIServer
 from test_pipeline import (
-    FAKE_CLI,
     Gate,
     critic,
     many_problems,
+    run_cli,
     slow_translator,
     write_problems,
 )
 
 from formalize.corpus import Store
 
-REPO = Path(__file__).resolve().parents[1]
 MANY = 24
 ACCEPTED = 2 * MANY // 3  # the alpha and beta cases are accepted
 
@@ -90,33 +86,8 @@ class Run:
     """`formalize run` in a subprocess, its stderr read line by line as it comes."""
 
     def __init__(self, setting: Setting, db: Path, *extra: str) -> None:
-        argv = [
-            sys.executable,
-            "-m",
-            "formalize.cli.main",
-            "run",
-            str(setting.problems),
-            "--translator",
-            setting.specs[0],
-            "--critic",
-            setting.specs[1],
-            "--db",
-            str(db),
-            *FAKE_CLI,
-            "--workers",
-            "1",
-            "--batch-size",
-            "3",
-            "--samples",
-            "2",
-            "--no-progress",
-            *extra,
-        ]
-        env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
         self.db = db
-        self.proc = subprocess.Popen(
-            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
-        )
+        self.proc = run_cli(setting.problems, db, setting.specs[0], setting.specs[1], *extra)
         assert self.proc.stderr is not None
         self.err = Lines(self.proc.stderr)
 
