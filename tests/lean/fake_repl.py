@@ -429,9 +429,10 @@ class FakeRepl:
         out = []
         for i, t in enumerate(toks[:-1]):
             name = toks[i + 1]
-            if t.text != "theorem" or not name.text.startswith("formalize_probe_"):
+            last = name.text.rpartition(".")[2]  # `Nat.formalize_probe_…` in a namespace
+            if t.text != "theorem" or not last.startswith("formalize_probe_"):
                 continue
-            kind = name.text[len("formalize_probe_") :]
+            kind = last[len("formalize_probe_") :]
             # the probe's own text: its command (REPL), or its statement's block (file mode)
             begin = clean.rfind("namespace FormalizeCheck", 0, t.start)
             end = clean.find("end FormalizeCheck", t.start)

@@ -44,12 +44,14 @@ SHADOWING = {
     "_root_ in a namespace": "namespace E\ndef _root_.Nat.foo (n : ℕ) : ℕ := n\n"
     "theorem t : Nat.foo 1 = 1 := sorry\nend E",
     "_root_ theorem": "theorem _root_.t : True := sorry",
+    # elaborated inside `Nat` (`expandDeclNamespace?`): `succ` there is `Nat.succ` (red team)
+    "a dotted theorem name": "theorem Nat.t (n : ℕ) (h : succ n = 0) : n = 5 := sorry",
+    "a dotted theorem in a namespace": "namespace Foo\ntheorem Nat.Prime.t : True := sorry",
 }
 NOT_SHADOWING = {
     "plain at the top": "def f (n : ℕ) : ℕ := n\ntheorem t : f 4 = 4 := sorry",
     "answer at the top": "abbrev putnam_x_solution : ℕ := sorry\n"
     "theorem putnam_x : putnam_x_solution = 3 := sorry",
-    "the theorem itself in a namespace": "namespace Foo\ntheorem Nat.Prime.t : True := sorry",
     "a section only": "section S\ndef g : ℕ := 2\ntheorem t : g = 2 := sorry\nend S",
 }
 
@@ -321,3 +323,17 @@ def test_a_candidate_entering_a_namespace_is_checked_at_the_root(tmp_path: Path)
     report = check_statement(text)
     assert report.ok and report.namespaced and report.alone
     assert not check_statement("def f : ℕ := 1\ntheorem t : f = 1 := sorry").alone
+
+
+def test_a_dotted_theorem_is_probed_inside_its_namespace() -> None:
+    """Restated at the root, `theorem Nat.t … (h : succ n = 0)` left `succ` unresolved in every
+    probe (all filters inconclusive), and `theorem g.main : Prime 5` (with a `where` part
+    `g.Prime`) was refuted about the library's `Prime`: each probe theorem is named in the
+    statement's namespace now, and the reference filter does not compare it."""
+    from formalize.filters import probe_texts
+
+    text = SHADOWING["a dotted theorem name"]
+    for name in ("vacuous", "refuted", "trivial"):
+        (probe,) = probe_texts(name, text) or []
+        assert f"theorem Nat.formalize_probe_{name}_1" in probe.body
+    assert probe_texts("reference", text, reference=text) is None

@@ -165,8 +165,14 @@ def restated(
         prelude,
         limits=report.limits,
         universes=universes(report),
+        space=namespace_of(report),
     )
     return in_context(report, header, block)
+
+
+def namespace_of(report: SafetyReport) -> str:
+    """The namespace the main declaration's name puts it in (``theorem Nat.t``: ``Nat``)."""
+    return (report.name or "").rpartition(".")[0]
 
 
 def hypotheses(cut: tuple[str, str, str, list[str], str]) -> list[str]:
@@ -199,13 +205,16 @@ def declaration(
     prelude: Sequence[str] = (),
     limits: Iterable[tuple[str, int]] = (),
     universes: Sequence[str] = (),
+    space: str = "",
 ) -> Block:
     """One theorem per tactic, ``formalize_probe_<goal_name>_<k> binders : goal := by``,
     then the ``prelude`` tactics and that tactic, each under ``heartbeats`` and with the
     :data:`~formalize.lean.policy.PROBE_LIMITS` set again: to Lean's default, or to the
     statement's own ``limits`` (:attr:`SafetyReport.limits`) where those are larger (a
     statement lowering one at its top must not starve the probes' tactics). ``universes``
-    are the statement's explicit universe parameters, declared on each theorem again."""
+    are the statement's explicit universe parameters, declared on each theorem again;
+    ``space`` the namespace its name puts it in (``theorem Nat.t`` is elaborated inside
+    ``Nat``): each probe theorem is named in it too, so its names are read as the statement's."""
     head = " ".join(binders)
     params = f".{{{', '.join(universes)}}}" if universes else ""
     given = dict(limits)
@@ -217,7 +226,8 @@ def declaration(
     for k, tactic in enumerate(tactics, 1):
         before_by = (
             f"set_option maxHeartbeats {heartbeats} in\n{reset}"
-            f"theorem formalize_probe_{goal_name}_{k}{params}{' ' + head if head else ''} :\n"
+            f"theorem {space + '.' if space else ''}formalize_probe_{goal_name}_{k}{params}"
+            f"{' ' + head if head else ''} :\n"
             f"    {goal} := "
         )
         steps = "".join(f"\n  {step}" for step in [*prelude, tactic])

@@ -39,6 +39,7 @@ from formalize.filters.probes import (
     closed,
     declaration,
     hypotheses,
+    namespace_of,
     parts,
     universes,
 )
@@ -61,6 +62,12 @@ def reference_of(problem: Problem) -> tuple[str, str] | None:
             header = meta.get("header") if name == "formal_statement" else None
             return (header if isinstance(header, str) else ""), statement
     return None
+
+
+def _unplaceable(*reports: SafetyReport) -> bool:
+    """Whether a statement cannot be restated as a root definition: it has explicit universe
+    parameters, or its name puts it in a namespace where its names are read first."""
+    return any(universes(r) or namespace_of(r) for r in reports)
 
 
 def _section(report: SafetyReport, definition: str, preamble: str = "") -> tuple[str, str] | None:
@@ -101,7 +108,7 @@ class ReferenceFilter(LeanFilter):
 
     def probes(self, item: FilterItem) -> list[Probe] | None:
         ref = self.reference(item)
-        if ref is None or item.report.global_effects or universes(item.report) or universes(ref):
+        if ref is None or item.report.global_effects or _unplaceable(item.report, ref):
             return None
         if sorry_answer(item.report.text or "") or sorry_answer(ref.text or ""):
             return None
@@ -159,8 +166,11 @@ class ReferenceFilter(LeanFilter):
         ref = self.reference(item)
         if ref is None:
             return "the reference statement does not pass the statement gate"
-        if universes(item.report) or universes(ref):
-            return "explicit universe parameters (`theorem t.{u}`) are not compared"
+        if _unplaceable(item.report, ref):
+            return (
+                "explicit universe parameters (`theorem t.{u}`) or a dotted name (`theorem"
+                " Nat.t`, elaborated inside `Nat`) are not compared"
+            )
         if item.report.global_effects:
             effects = ", ".join(item.report.global_effects)
             return (

@@ -469,6 +469,12 @@ class CommandGrammar(NotationParser):
         self.out.declarations.append(decl)
         if name is not None and (not decl.main or name.text.startswith("_root_.")):
             self.note_shadowing(name)
+        elif name is not None and "." in name.text:  # `theorem Nat.t`: read inside `Nat`
+            space = name.text.rpartition(".")[0]
+            self.out.shadowing.append(
+                f"`{name.text}` at line {name.line} is elaborated inside namespace `{space}`:"
+                f" there its statement's names are read in `{space}` first"
+            )
         full = decl.full_name
         if full is not None and not decl.main:  # its fields, constructors, `where` parts
             for space in (full, full.rpartition(".")[0]):
