@@ -81,26 +81,39 @@ def pin_universes(text: str) -> str:
 
 
 def variable_binders(context: str, statement: Sequence[str]) -> list[str]:
-    """The binder groups of the ``variable`` commands of ``context`` that the ``statement``
-    texts use: a group binding a name they mention, a group a chosen group's type mentions,
-    and an instance group (``[Ring R]``) all of whose variables are chosen (``[Fact (1 = 2)]``,
-    which mentions none, too), and the groups named by ``include``. In order."""
+    """The binder groups of the ``variable`` commands of ``context`` still in scope at its end
+    that the ``statement`` texts (its binder groups, then its conclusion) use: a group binding
+    a name they mention (as written, as the head of a dotted name ``n.succ``, ``«n»`` as
+    ``n``; not one a binder of the statement rebinds first), a group a chosen group's type
+    mentions, an instance group (``[Ring R]``) all of whose variables are chosen
+    (``[Fact (1 = 2)]``, which mentions none, too), and the groups ``include`` names (unless
+    ``omit`` takes them back). A binder update (``variable (x)`` of a declared ``x``) is left
+    out: restated, it would be a new binder. In order."""
     try:
-        groups = _variable_groups(context)
-        used = {t.text for part in statement for t in _code(part) if t.kind == IDENT}
-        used |= _included(context)
+        groups, included = _variables_in_scope(context)
+        used: set[str] = set(included)
+        shadowed: set[str] = set()
+        for part in statement:  # a binder of the statement rebinds its names for the rest
+            names = {_plain(n) for n in _bound_names(part)} if part[:1] in "({[⦃" else set()
+            used |= {_plain(t.text) for t in _code(part) if t.kind == IDENT} - shadowed - names
+            shadowed |= names
     except LexError:
         return []
-    bound = [(g, _bound_names(g)) for g in groups]
-    declared = {n for _, names in bound for n in names}
+    bound = [(g, {_plain(n) for n in _bound_names(g)}) for g in groups]
+    declared: set[str] = set()
+    updates = set()
+    for k, (group, names) in enumerate(bound):
+        if names and names <= declared and ":" not in group:
+            updates.add(k)  # `variable (x)`: a binder update of a declared `x`
+        declared |= names
     chosen: set[int] = set()
     changed = True
     while changed:
         changed = False
         for k, (group, names) in enumerate(bound):
-            if k in chosen:
+            if k in chosen or k in updates:
                 continue
-            idents = {t.text for t in _code(group) if t.kind == IDENT} - names
+            idents = {_plain(t.text) for t in _code(group) if t.kind == IDENT} - names
             # an instance group (`[Ring R]`, `[h : Fact (1 = 2)]`) is in when every variable
             # it mentions is (so also one that mentions none), as Lean includes them
             instance = group.lstrip().startswith("[")
@@ -111,40 +124,53 @@ def variable_binders(context: str, statement: Sequence[str]) -> list[str]:
     return [g for k, (g, _) in enumerate(bound) if k in chosen]
 
 
-def _included(context: str) -> set[str]:
-    """The names ``include`` commands of ``context`` name (``omit`` is not subtracted: a probe
-    over one variable too many is at worst inconclusive)."""
-    tokens = _code(context)
-    names: set[str] = set()
-    for k, tok in enumerate(tokens):
-        if tok.text == "include" and tok.kind != IDENT:
-            j = k + 1
-            while j < len(tokens) and tokens[j].kind == IDENT and tokens[j].line == tok.line:
-                names.add(tokens[j].text)
-                j += 1
-    return names
+def _plain(name: str) -> str:
+    """The head of a name as Lean reads it (``n.succ``: ``n``; ``«n»``: ``n``)."""
+    return name.replace("«", "").replace("»", "").split(".", 1)[0]
 
 
-def _variable_groups(context: str) -> list[str]:
-    """Every binder group of every ``variable`` command of ``context``, in order."""
+def _variables_in_scope(context: str) -> tuple[list[str], set[str]]:
+    """The binder groups of the ``variable`` commands of ``context`` whose section or
+    namespace is still open at its end, in order, and the names ``include`` commands there
+    name (less those an ``omit`` names after them)."""
     tokens = _code(context)
-    groups, i = [], 0
+    frames: list[tuple[list[str], set[str]]] = [([], set())]  # per open scope
+    i = 0
     while i < len(tokens):
-        if tokens[i].text != "variable":
+        tok = tokens[i]
+        word = tok.text if tok.kind != IDENT else ""
+        named = i + 1 < len(tokens) and tokens[i + 1].kind == IDENT
+        same_line = named and tokens[i + 1].line == tok.line
+        if word in ("section", "namespace"):
+            parts = tokens[i + 1].text.count(".") + 1 if word == "namespace" and named else 1
+            frames += [([], set()) for _ in range(parts)]
+        elif word == "end" and len(frames) > 1:
+            parts = tokens[i + 1].text.count(".") + 1 if same_line else 1
+            del frames[max(1, len(frames) - parts) :]
+        elif word in ("include", "omit"):
+            j = i + 1
+            while j < len(tokens) and tokens[j].kind == IDENT and tokens[j].line == tok.line:
+                if word == "include":
+                    frames[-1][1].add(_plain(tokens[j].text))
+                else:
+                    for _, names in frames:
+                        names.discard(_plain(tokens[j].text))
+                j += 1
+        elif word == "variable":
             i += 1
+            while i < len(tokens) and tokens[i].text in ("(", "{", "[", "⦃", "{{"):
+                depth, start = 0, i
+                while i < len(tokens):
+                    closes, opens = brackets(tokens[i])
+                    depth += opens - closes
+                    i += 1
+                    if depth <= 0:
+                        break
+                last = tokens[i - 1]
+                frames[-1][0].append(context[tokens[start].offset : last.offset + len(last.text)])
             continue
         i += 1
-        while i < len(tokens) and tokens[i].text in ("(", "{", "[", "⦃", "{{"):
-            depth, start = 0, i
-            while i < len(tokens):
-                closes, opens = brackets(tokens[i])
-                depth += opens - closes
-                i += 1
-                if depth <= 0:
-                    break
-            last = tokens[i - 1]
-            groups.append(context[tokens[start].offset : last.offset + len(last.text)])
-    return groups
+    return [g for groups, _ in frames for g in groups], {n for _, names in frames for n in names}
 
 
 def _bound_names(group: str) -> set[str]:
